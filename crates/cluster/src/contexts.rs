@@ -1,0 +1,1 @@
+//! Kubeconfig contexts (placeholder until the contexts module lands).

@@ -1,0 +1,523 @@
+//! Request handling: Kubernetes REST paths mapped onto the store.
+//!
+//! Routing is done by hand from path segments because the API's shapes
+//! (`/api/v1/namespaces/{ns}/{plural}/{name}/{sub}`, `/apis/{g}/{v}/…`,
+//! the legacy `/watch/` prefix) do not fit a route table well.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use serde_json::{json, Value};
+use tokio::sync::{broadcast, mpsc, watch};
+
+use super::controller;
+use super::discovery;
+use super::logs;
+use super::registry::{self, ResourceId, ResourceType, RESOURCES};
+use super::selector::{FieldSelector, LabelSelector};
+use super::status::ApiError;
+use super::store::{ObjKey, Store};
+use super::table;
+use crate::fixture::RbacRules;
+
+/// Shared state of one running demo server.
+#[derive(Debug)]
+pub struct App {
+    /// The cluster.
+    pub store: Arc<Store>,
+    /// The bearer token clients must present.
+    pub token: String,
+    /// RBAC answers from the fixture, if any.
+    pub rbac: Option<RbacRules>,
+    /// `gitVersion` served at `/version`.
+    pub version: String,
+    /// Flips to `true` when the server stops; open watches end.
+    pub shutdown: watch::Receiver<bool>,
+    /// How often watches that asked for bookmarks get one.
+    pub bookmark_every: Duration,
+    /// `host:port` the server listens on.
+    pub address: String,
+}
+
+/// Largest request body accepted (kube-apiserver's default is 3 MiB).
+const MAX_BODY: usize = 3 * 1024 * 1024;
+
+type Query = HashMap<String, String>;
+
+fn parse_query(q: Option<&str>) -> Query {
+    let decode = |s: &str| {
+        let s = s.replace('+', " ");
+        percent_encoding::percent_decode_str(&s).decode_utf8_lossy().into_owned()
+    };
+    q.unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn json_response(code: StatusCode, v: &Value) -> Response {
+    let mut resp = (code, axum::Json(v)).into_response();
+    resp.headers_mut().insert("cache-control", "no-cache, private".parse().expect("static header"));
+    resp
+}
+
+fn ok(v: &Value) -> Response {
+    json_response(StatusCode::OK, v)
+}
+
+/// The one handler: authenticates, then routes.
+pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_string();
+    let query = parse_query(parts.uri.query());
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let public = matches!(segs.as_slice(), ["version"] | ["healthz"] | ["livez"] | ["readyz"]);
+    if !public && !authorized(&parts.headers, &app.token) {
+        tracing::debug!(%path, "demo server: request without a valid token");
+        return ApiError::unauthorized().into_response();
+    }
+    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => return ApiError::bad_request("request body too large or unreadable").into_response(),
+    };
+    let result = match segs.as_slice() {
+        ["version"] => Ok(ok(&discovery::version(&app.version))),
+        ["healthz"] | ["livez"] | ["readyz"] => Ok("ok".into_response()),
+        ["api"] => Ok(ok(&discovery::api_versions(&app.address))),
+        ["apis"] => Ok(ok(&discovery::group_list())),
+        ["apis", group] => discovery::group(group).map(|v| ok(&v)).ok_or_else(ApiError::no_route),
+        ["api", "v1", rest @ ..] => route(&app, "", "v1", rest, &parts.method, &parts.headers, &query, body).await,
+        ["apis", group, version, rest @ ..] => {
+            route(&app, group, version, rest, &parts.method, &parts.headers, &query, body).await
+        }
+        _ => Err(ApiError::no_route()),
+    };
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+fn authorized(headers: &HeaderMap, token: &str) -> bool {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    // NB: compare in constant time so the token cannot be guessed byte by byte.
+    presented.is_some_and(|p| {
+        p.len() == token.len() && p.bytes().zip(token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    })
+}
+
+/// A parsed resource path.
+#[derive(Debug)]
+struct Target<'a> {
+    resource: ResourceId,
+    namespace: Option<&'a str>,
+    name: Option<&'a str>,
+}
+
+impl Target<'_> {
+    fn rt(&self) -> &'static ResourceType {
+        &RESOURCES[self.resource]
+    }
+    fn key(&self) -> ObjKey {
+        ObjKey::new(self.namespace.unwrap_or(""), self.name.unwrap_or(""))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn route(
+    app: &Arc<App>,
+    group: &str,
+    version: &str,
+    rest: &[&str],
+    method: &Method,
+    headers: &HeaderMap,
+    query: &Query,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    if rest.is_empty() {
+        return discovery::resource_list(group, version).map(|v| ok(&v)).ok_or_else(ApiError::no_route);
+    }
+    let (watch_prefix, rest) = match rest.first() {
+        Some(&"watch") => (true, &rest[1..]),
+        _ => (false, rest),
+    };
+    let (namespace, plural, name, sub) = match rest {
+        ["namespaces", ns, plural, more @ ..] if more.len() <= 2 => (Some(*ns), *plural, more.first().copied(), more.get(1).copied()),
+        [plural, more @ ..] if more.len() <= 2 => (None, *plural, more.first().copied(), more.get(1).copied()),
+        _ => return Err(ApiError::no_route()),
+    };
+    let resource = registry::lookup(group, version, plural).ok_or_else(ApiError::no_route)?;
+    let rt = &RESOURCES[resource];
+    if namespace.is_some() && !rt.namespaced {
+        return Err(ApiError::no_route());
+    }
+    if let Some(s) = sub {
+        if !rt.subresources.iter().any(|x| x.name == s) {
+            return Err(ApiError::no_route());
+        }
+    }
+    let t = Target { resource, namespace, name };
+    let watching = watch_prefix || matches!(query.get("watch").map(String::as_str), Some("true" | "1"));
+    let verb = match (method, name.is_some(), watching) {
+        (&Method::GET, _, true) => "watch",
+        (&Method::GET, true, _) => "get",
+        (&Method::GET, false, _) => "list",
+        (&Method::PATCH, ..) => "patch",
+        (&Method::PUT, ..) => "update",
+        (&Method::DELETE, true, _) => "delete",
+        (&Method::DELETE, false, _) => "deletecollection",
+        (&Method::POST, ..) => "create",
+        _ => return Err(ApiError::method_not_allowed(method.as_str(), rt.kind)),
+    };
+    let served = match sub {
+        Some(s) => rt.subresources.iter().find(|x| x.name == s).is_some_and(|x| x.verbs.contains(&verb)),
+        None => rt.verbs.contains(&verb),
+    };
+    if !served {
+        return Err(ApiError::method_not_allowed(verb, rt.kind));
+    }
+    let rbac_resource = match sub {
+        Some(s) => format!("{}/{s}", rt.plural),
+        None => rt.plural.to_string(),
+    };
+    if let Some(rbac) = &app.rbac {
+        if !rbac.allows(verb, &rbac_resource, namespace) {
+            return Err(ApiError::forbidden(verb, &rbac_resource, rt.group, name, namespace));
+        }
+    }
+    let wants_table = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("as=Table"));
+    match (verb, sub) {
+        ("watch", None) => watch_objects(app, &t, query),
+        ("list", None) => list(app, &t, query, wants_table),
+        ("get", None) => get(app, &t, query, wants_table),
+        ("get", Some("log")) => logs::pod_log(app, &t.key(), query),
+        ("get", Some("scale")) => {
+            let state = app.store.read();
+            let obj = state.get(resource, &t.key()).ok_or_else(|| not_found(&t))?;
+            Ok(ok(&controller::scale_of(rt, obj)))
+        }
+        ("patch" | "update", Some("scale")) => {
+            let ct = content_type(headers);
+            let key = t.key();
+            let scale = app.store.write(|txn| {
+                let replicas = controller::replicas_from_scale_body(txn.state, resource, &key, verb, &ct, &body)?;
+                controller::set_replicas(txn, resource, &key, replicas)
+            })?;
+            Ok(ok(&scale))
+        }
+        ("patch", None) => {
+            let ct = content_type(headers);
+            let patched = app.store.write(|txn| controller::patch_object(txn, resource, &t.key(), &ct, &body))?;
+            Ok(ok(&patched))
+        }
+        ("delete", None) => {
+            let deleted = app.store.write(|txn| controller::delete_pod(txn, &t.key()))?;
+            Ok(ok(&deleted))
+        }
+        ("create", None) if rt.kind == "SelfSubjectAccessReview" => self_subject_access_review(app, &body),
+        _ => Err(ApiError::method_not_allowed(verb, rt.kind)),
+    }
+}
+
+fn content_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+fn not_found(t: &Target<'_>) -> ApiError {
+    ApiError::not_found(t.rt().plural, t.rt().group, t.name.unwrap_or(""))
+}
+
+struct Filters {
+    labels: LabelSelector,
+    fields: FieldSelector,
+}
+
+impl Filters {
+    fn parse(t: &Target<'_>, query: &Query) -> Result<Self, ApiError> {
+        let labels = LabelSelector::parse(query.get("labelSelector").map_or("", String::as_str))
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let fields = FieldSelector::parse(query.get("fieldSelector").map_or("", String::as_str), t.rt().kind)
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        Ok(Self { labels, fields })
+    }
+
+    fn matches(&self, t: &Target<'_>, obj: &Value) -> bool {
+        let ns_ok = t.namespace.is_none_or(|ns| obj.pointer("/metadata/namespace").and_then(Value::as_str) == Some(ns));
+        let name_ok = t.name.is_none_or(|n| obj.pointer("/metadata/name").and_then(Value::as_str) == Some(n));
+        ns_ok
+            && name_ok
+            && self.labels.matches(obj.pointer("/metadata/labels").and_then(Value::as_object))
+            && self.fields.matches(obj)
+    }
+}
+
+fn with_type_meta(rt: &ResourceType, obj: &Value) -> Value {
+    let mut v = obj.clone();
+    if let Some(m) = v.as_object_mut() {
+        m.insert("apiVersion".into(), Value::String(rt.api_version()));
+        m.insert("kind".into(), Value::String(rt.kind.into()));
+    }
+    v
+}
+
+fn get(app: &App, t: &Target<'_>, query: &Query, wants_table: bool) -> Result<Response, ApiError> {
+    let state = app.store.read();
+    let obj = state.get(t.resource, &t.key()).ok_or_else(|| not_found(t))?;
+    if wants_table {
+        return Ok(ok(&table::table(t.rt(), &[obj.clone()], &state.rv.to_string(), None, include_object(query))));
+    }
+    Ok(ok(&with_type_meta(t.rt(), obj)))
+}
+
+fn include_object(query: &Query) -> bool {
+    query.get("includeObject").is_some_and(|v| v == "Object")
+}
+
+fn list(app: &App, t: &Target<'_>, query: &Query, wants_table: bool) -> Result<Response, ApiError> {
+    let filters = Filters::parse(t, query)?;
+    let state = app.store.read();
+    let rv = state.rv.to_string();
+    let matching: Vec<Arc<Value>> = state
+        .of(t.resource)
+        .values()
+        .filter(|o| filters.matches(t, o))
+        .cloned()
+        .collect();
+    drop(state);
+    let offset = match query.get("continue").filter(|c| !c.is_empty()) {
+        Some(token) => decode_continue(token)?,
+        None => 0,
+    };
+    let limit = query.get("limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0);
+    let end = limit.map_or(matching.len(), |l| (offset + l).min(matching.len()));
+    let page = &matching[offset.min(matching.len())..end];
+    let mut meta = json!({"resourceVersion": rv});
+    if end < matching.len() {
+        meta["continue"] = Value::String(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{{\"offset\":{end}}}")));
+        meta["remainingItemCount"] = json!(matching.len() - end);
+    }
+    if wants_table {
+        return Ok(ok(&table::table(t.rt(), page, &rv, Some(meta), include_object(query))));
+    }
+    let rt = t.rt();
+    let items: Vec<Value> = page.iter().map(|o| with_type_meta(rt, o)).collect();
+    Ok(ok(&json!({
+        "kind": format!("{}List", rt.kind),
+        "apiVersion": rt.api_version(),
+        "metadata": meta,
+        "items": items,
+    })))
+}
+
+fn decode_continue(token: &str) -> Result<usize, ApiError> {
+    let bad = || ApiError::bad_request(format!("continue key is not valid: {token}"));
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).map_err(|_| bad())?;
+    let v: Value = serde_json::from_slice(&raw).map_err(|_| bad())?;
+    v.get("offset").and_then(Value::as_u64).map(|o| o as usize).ok_or_else(bad)
+}
+
+fn watch_line(kind: &str, object: &Value) -> Bytes {
+    let mut line = serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
+    line.push(b'\n');
+    Bytes::from(line)
+}
+
+fn watch_objects(app: &Arc<App>, t: &Target<'_>, query: &Query) -> Result<Response, ApiError> {
+    let filters = Filters::parse(t, query)?;
+    let rt = t.rt();
+    let bookmarks = query.get("allowWatchBookmarks").is_some_and(|v| v == "true");
+    let initial_events_flag = query.get("sendInitialEvents").is_some_and(|v| v == "true");
+    let timeout = query
+        .get("timeoutSeconds")
+        .and_then(|s| s.parse::<u64>().ok())
+        .map_or(Duration::from_secs(1800), Duration::from_secs);
+    let from: Option<u64> = match query.get("resourceVersion").map(String::as_str) {
+        None | Some("") | Some("0") => None,
+        Some(rv) => Some(rv.parse().map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv}")))?),
+    };
+    let (state, rx) = app.store.read_and_subscribe();
+    let start_rv = state.rv;
+    let mut initial: Vec<Bytes> = Vec::new();
+    match from {
+        None => {
+            for obj in state.of(t.resource).values().filter(|o| filters.matches(t, o)) {
+                initial.push(watch_line("ADDED", &with_type_meta(rt, obj)));
+            }
+        }
+        Some(rv) => {
+            let oldest = state.history.front().map_or(state.rv + 1, |c| c.rv);
+            if rv + 1 < oldest && rv < state.rv {
+                let gone = ApiError::gone(&rv.to_string()).body();
+                initial.push(watch_line("ERROR", &gone));
+            } else {
+                for c in state.history.iter().filter(|c| c.rv > rv && c.resource == t.resource) {
+                    if filters.matches(t, &c.object) {
+                        initial.push(watch_line(c.kind.as_str(), &with_type_meta(rt, &c.object)));
+                    }
+                }
+            }
+        }
+    }
+    drop(state);
+    let expired = initial.last().is_some_and(|l| l.starts_with(b"{\"type\":\"ERROR\""));
+    if bookmarks && initial_events_flag && !expired {
+        let bm = json!({"kind": rt.kind, "apiVersion": rt.api_version(), "metadata": {
+            "resourceVersion": start_rv.to_string(),
+            "annotations": {"k8s.io/initial-events-end": "true"}}});
+        initial.push(watch_line("BOOKMARK", &bm));
+    }
+    let (tx, out) = mpsc::channel::<Result<Bytes, std::io::Error>>(64);
+    let key = WatchTask {
+        app: app.clone(),
+        resource: t.resource,
+        namespace: t.namespace.map(str::to_string),
+        name: t.name.map(str::to_string),
+        filters,
+        bookmarks,
+        timeout,
+        start_rv,
+    };
+    tokio::spawn(key.run(initial, expired, rx, tx));
+    let body = Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(out));
+    Ok(Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("cache-control", "no-cache, private")
+        .body(body)
+        .expect("static response parts"))
+}
+
+struct WatchTask {
+    app: Arc<App>,
+    resource: ResourceId,
+    namespace: Option<String>,
+    name: Option<String>,
+    filters: Filters,
+    bookmarks: bool,
+    timeout: Duration,
+    start_rv: u64,
+}
+
+impl WatchTask {
+    async fn run(
+        self,
+        initial: Vec<Bytes>,
+        expired: bool,
+        mut rx: broadcast::Receiver<Arc<super::store::Change>>,
+        tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
+    ) {
+        for line in initial {
+            if tx.send(Ok(line)).await.is_err() {
+                return;
+            }
+        }
+        if expired {
+            return;
+        }
+        let rt = &RESOURCES[self.resource];
+        let target = Target {
+            resource: self.resource,
+            namespace: self.namespace.as_deref(),
+            name: self.name.as_deref(),
+        };
+        let mut shutdown = self.app.shutdown.clone();
+        let deadline = tokio::time::sleep(self.timeout);
+        tokio::pin!(deadline);
+        let mut tick = tokio::time::interval(self.app.bookmark_every);
+        tick.tick().await;
+        let mut last_rv = self.start_rv;
+        loop {
+            let line = tokio::select! {
+                _ = &mut deadline => return,
+                _ = shutdown.changed() => return,
+                _ = tick.tick(), if self.bookmarks => {
+                    let rv = self.app.store.read().rv.max(last_rv);
+                    watch_line("BOOKMARK", &json!({"kind": rt.kind, "apiVersion": rt.api_version(),
+                        "metadata": {"resourceVersion": rv.to_string()}}))
+                }
+                change = rx.recv() => match change {
+                    Ok(c) => {
+                        last_rv = last_rv.max(c.rv);
+                        if c.rv <= self.start_rv || c.resource != self.resource || !self.filters.matches(&target, &c.object) {
+                            continue;
+                        }
+                        watch_line(c.kind.as_str(), &with_type_meta(rt, &c.object))
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        // NB: a watcher too slow to keep up must relist, as
+                        // with a compacted etcd: tell it with 410.
+                        let _ = tx.send(Ok(watch_line("ERROR", &ApiError::gone(&last_rv.to_string()).body()))).await;
+                        return;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
+            };
+            if tx.send(Ok(line)).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+fn self_subject_access_review(app: &App, body: &Bytes) -> Result<Response, ApiError> {
+    let mut review: Value = if body.starts_with(b"k8s\0") {
+        super::protobuf::self_subject_access_review(body)
+            .ok_or_else(|| ApiError::bad_request("invalid SelfSubjectAccessReview: malformed protobuf body"))?
+    } else {
+        serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid SelfSubjectAccessReview: {e}")))?
+    };
+    if !review.is_object() {
+        return Err(ApiError::bad_request("invalid SelfSubjectAccessReview: not an object"));
+    }
+    let attrs = review.pointer("/spec/resourceAttributes").cloned();
+    let allowed = match &attrs {
+        Some(a) => {
+            let s = |k: &str| a.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+            let (verb, resource, sub, ns) = (s("verb"), s("resource"), s("subresource"), s("namespace"));
+            if verb.is_empty() {
+                return Err(ApiError::invalid("SelfSubjectAccessReview", "", "spec.resourceAttributes.verb: Required value"));
+            }
+            let res = if sub.is_empty() { resource } else { format!("{resource}/{sub}") };
+            app.rbac.as_ref().is_none_or(|r| r.allows(&verb, &res, (!ns.is_empty()).then_some(ns.as_str())))
+        }
+        None if review.pointer("/spec/nonResourceAttributes").is_some() => true,
+        None => {
+            return Err(ApiError::invalid(
+                "SelfSubjectAccessReview",
+                "",
+                "spec: Invalid value: exactly one of nonResourceAttributes or resourceAttributes must be specified",
+            ))
+        }
+    };
+    review["status"] = if allowed {
+        json!({"allowed": true, "reason": "allowed by the demo cluster's RBAC"})
+    } else {
+        json!({"allowed": false, "reason": "denied by the demo cluster's rbac.yaml"})
+    };
+    review["apiVersion"] = json!("authorization.k8s.io/v1");
+    review["kind"] = json!("SelfSubjectAccessReview");
+    review["metadata"] = json!({"creationTimestamp": null});
+    Ok(json_response(StatusCode::CREATED, &review))
+}

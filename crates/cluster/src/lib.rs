@@ -1,0 +1,12 @@
+//! Kubeask's cluster layer: fixture clusters, the demo Kubernetes API server,
+//! kubeconfig contexts and the connection errors a user can act on.
+//!
+//! Nothing here knows about language models; the agent crate calls into it.
+
+pub mod contexts;
+pub mod demo;
+pub mod fixture;
+pub mod timeshift;
+
+pub use kubeask_insight as insight;
+pub use kubeask_insight::metrics;
