@@ -1,0 +1,14 @@
+//! Integration tests of the cluster crate: the demo API server as seen by
+//! kubectl and kube-rs over HTTPS, bad input, and context errors.
+
+#[path = "cluster/support.rs"]
+mod support;
+
+#[path = "cluster/bad_input.rs"]
+mod bad_input;
+#[path = "cluster/contexts.rs"]
+mod contexts;
+#[path = "cluster/kube_client.rs"]
+mod kube_client;
+#[path = "cluster/kubectl.rs"]
+mod kubectl;
