@@ -32,7 +32,9 @@ pub enum Unreachable {
 impl std::fmt::Display for Unreachable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Unreachable::Refused => "connection refused: nothing is listening there (is the cluster running? is the port right?)",
+            Unreachable::Refused => {
+                "connection refused: nothing is listening there (is the cluster running? is the port right?)"
+            }
             Unreachable::Dns => "the host name does not resolve (check the server address, VPN or DNS)",
             Unreachable::Timeout => "no answer in time (a firewall, VPN or a stopped cluster?)",
             Unreachable::Network => "network error",
@@ -175,13 +177,13 @@ pub fn kubeconfig_paths() -> Vec<PathBuf> {
 
 /// Reads one kubeconfig file, reporting the line of a syntax error.
 pub fn read_kubeconfig(path: &Path) -> Result<Kubeconfig> {
-    let text = std::fs::read_to_string(path).map_err(|e| ContextError::Unreadable {
-        file: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ContextError::Unreadable { file: path.to_path_buf(), message: e.to_string() })?;
     match Kubeconfig::read_from(path) {
         Ok(k) => Ok(k),
-        Err(KubeconfigError::ReadConfig(e, _)) => Err(ContextError::Unreadable { file: path.to_path_buf(), message: e.to_string() }),
+        Err(KubeconfigError::ReadConfig(e, _)) => {
+            Err(ContextError::Unreadable { file: path.to_path_buf(), message: e.to_string() })
+        }
         Err(e) => {
             // NB: kube's parser does not expose a location; serde_yaml's does.
             let (line, message) = match serde_yaml::from_str::<Kubeconfig>(&text) {
@@ -222,7 +224,11 @@ impl Contexts {
             }
             merged = Some(match merged {
                 None => k,
-                Some(m) => m.merge(k).map_err(|e| ContextError::Malformed { file: path.clone(), line: None, message: e.to_string() })?,
+                Some(m) => m.merge(k).map_err(|e| ContextError::Malformed {
+                    file: path.clone(),
+                    line: None,
+                    message: e.to_string(),
+                })?,
             });
         }
         let merged = merged.ok_or(ContextError::NoKubeconfig)?;
@@ -384,9 +390,15 @@ pub fn classify(context: &str, server: &str, e: &kube::Error) -> ContextError {
     let detail = texts.last().cloned().unwrap_or_default();
     let reason = if io_kind(e) == Some(std::io::ErrorKind::ConnectionRefused) || all.contains("connection refused") {
         Some(Unreachable::Refused)
-    } else if all.contains("dns error") || all.contains("failed to lookup address") || all.contains("name or service not known") {
+    } else if all.contains("dns error")
+        || all.contains("failed to lookup address")
+        || all.contains("name or service not known")
+    {
         Some(Unreachable::Dns)
-    } else if io_kind(e) == Some(std::io::ErrorKind::TimedOut) || all.contains("timed out") || all.contains("deadline has elapsed") {
+    } else if io_kind(e) == Some(std::io::ErrorKind::TimedOut)
+        || all.contains("timed out")
+        || all.contains("deadline has elapsed")
+    {
         Some(Unreachable::Timeout)
     } else {
         None
@@ -394,7 +406,8 @@ pub fn classify(context: &str, server: &str, e: &kube::Error) -> ContextError {
     if let Some(reason) = reason {
         return ContextError::Unreachable { context, server, reason, detail };
     }
-    if all.contains("certificate") || all.contains("tls") || all.contains("handshake") || all.contains("unknownissuer") {
+    if all.contains("certificate") || all.contains("tls") || all.contains("handshake") || all.contains("unknownissuer")
+    {
         return ContextError::Tls { context, server, detail };
     }
     ContextError::Unreachable { context, server, reason: Unreachable::Network, detail: texts.join(": ") }

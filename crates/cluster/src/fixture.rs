@@ -6,6 +6,10 @@
 //! fixture fails with the file, the document index and the field at fault
 //! instead of surfacing later as a confusing answer.
 
+// NB: fixture errors carry the file, document, kind, name and field so the
+// message is actionable; loading is a cold path, so their size is fine.
+#![allow(clippy::result_large_err)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -172,8 +176,7 @@ impl RbacRules {
     pub fn allows(&self, verb: &str, resource: &str, namespace: Option<&str>) -> bool {
         let hit = |list: &[String], v: &str| list.iter().any(|x| x == "*" || x == v);
         for rule in &self.rules {
-            let ns_ok = rule.namespaces.is_empty()
-                || namespace.is_some_and(|ns| hit(&rule.namespaces, ns));
+            let ns_ok = rule.namespaces.is_empty() || namespace.is_some_and(|ns| hit(&rule.namespaces, ns));
             if hit(&rule.verbs, verb) && hit(&rule.resources, resource) && ns_ok {
                 return rule.allowed;
             }
@@ -257,9 +260,7 @@ pub fn validate_object(
         ("batch/v1", "Job") => check::<batch::Job>(value),
         ("batch/v1", "CronJob") => check::<batch::CronJob>(value),
         ("networking.k8s.io/v1", "Ingress") => check::<networking::Ingress>(value),
-        ("autoscaling/v2", "HorizontalPodAutoscaler") => {
-            check::<autoscaling::HorizontalPodAutoscaler>(value)
-        }
+        ("autoscaling/v2", "HorizontalPodAutoscaler") => check::<autoscaling::HorizontalPodAutoscaler>(value),
         ("metrics.k8s.io/v1beta1", "NodeMetrics") => check::<kubeask_insight::metrics::NodeMetrics>(value),
         ("metrics.k8s.io/v1beta1", "PodMetrics") => check::<kubeask_insight::metrics::PodMetrics>(value),
         _ => Ok(false),
@@ -311,9 +312,8 @@ impl Fixture {
                 saw_cluster = true;
                 fixture.objects = parse_cluster_yaml(&shown, &text(path, bytes)?)?;
             } else if path == "fixture.yaml" {
-                let s: Settings = serde_yaml::from_str(&text(path, bytes)?).map_err(|e| {
-                    FixtureError::Settings { file: shown.clone(), message: e.to_string() }
-                })?;
+                let s: Settings = serde_yaml::from_str(&text(path, bytes)?)
+                    .map_err(|e| FixtureError::Settings { file: shown.clone(), message: e.to_string() })?;
                 if let Some(now) = s.now {
                     fixture.now = Some(now.parse().map_err(|e| FixtureError::Settings {
                         file: shown.clone(),
@@ -321,9 +321,10 @@ impl Fixture {
                     })?);
                 }
             } else if path == "rbac.yaml" {
-                fixture.rbac = Some(serde_yaml::from_str(&text(path, bytes)?).map_err(|e| {
-                    FixtureError::Settings { file: shown.clone(), message: e.to_string() }
-                })?);
+                fixture.rbac = Some(
+                    serde_yaml::from_str(&text(path, bytes)?)
+                        .map_err(|e| FixtureError::Settings { file: shown.clone(), message: e.to_string() })?,
+                );
             } else if let Some(key) = log_key(path) {
                 fixture.logs.insert(key, String::from_utf8_lossy(bytes).into_owned());
             }
@@ -376,12 +377,7 @@ fn log_key(path: &str) -> Option<LogKey> {
         Some(c) => (c, true),
         None => (file.strip_suffix(".log")?, false),
     };
-    Some(LogKey {
-        namespace: namespace.into(),
-        pod: pod.into(),
-        container: container.into(),
-        previous,
-    })
+    Some(LogKey { namespace: namespace.into(), pod: pod.into(), container: container.into(), previous })
 }
 
 /// Parses and validates a multi-document `cluster.yaml`.

@@ -70,10 +70,7 @@ fn match_at(b: &[u8], i: usize) -> Option<usize> {
 pub fn shift_one(s: &str, by: SignedDuration) -> Option<String> {
     let ts: Timestamp = s.parse().ok()?;
     let shifted = ts.checked_add(by).ok()?;
-    let digits = s
-        .split_once('.')
-        .map(|(_, frac)| frac.bytes().take_while(u8::is_ascii_digit).count())
-        .unwrap_or(0);
+    let digits = s.split_once('.').map(|(_, frac)| frac.bytes().take_while(u8::is_ascii_digit).count()).unwrap_or(0);
     Some(format_ts(shifted, digits))
 }
 
@@ -110,11 +107,9 @@ pub fn shift_text(text: &str, by: SignedDuration) -> String {
 /// Shifts every string value in a JSON document that is exactly a timestamp.
 pub fn shift_json(value: &mut serde_json::Value, by: SignedDuration) {
     match value {
-        serde_json::Value::String(s) => {
-            if s.len() >= 20 && find_timestamps(s).first() == Some(&(0, s.len())) {
-                if let Some(shifted) = shift_one(s, by) {
-                    *s = shifted;
-                }
+        serde_json::Value::String(s) if s.len() >= 20 && find_timestamps(s).first() == Some(&(0, s.len())) => {
+            if let Some(shifted) = shift_one(s, by) {
+                *s = shifted;
             }
         }
         serde_json::Value::Array(items) => items.iter_mut().for_each(|v| shift_json(v, by)),

@@ -153,7 +153,9 @@ async fn route(
         _ => (false, rest),
     };
     let (namespace, plural, name, sub) = match rest {
-        ["namespaces", ns, plural, more @ ..] if more.len() <= 2 => (Some(*ns), *plural, more.first().copied(), more.get(1).copied()),
+        ["namespaces", ns, plural, more @ ..] if more.len() <= 2 => {
+            (Some(*ns), *plural, more.first().copied(), more.get(1).copied())
+        }
         [plural, more @ ..] if more.len() <= 2 => (None, *plural, more.first().copied(), more.get(1).copied()),
         _ => return Err(ApiError::no_route()),
     };
@@ -196,10 +198,7 @@ async fn route(
             return Err(ApiError::forbidden(verb, &rbac_resource, rt.group, name, namespace));
         }
     }
-    let wants_table = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("as=Table"));
+    let wants_table = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("as=Table"));
     match (verb, sub) {
         ("watch", None) => watch_objects(app, &t, query),
         ("list", None) => list(app, &t, query, wants_table),
@@ -286,7 +285,13 @@ fn get(app: &App, t: &Target<'_>, query: &Query, wants_table: bool) -> Result<Re
     let state = app.store.read();
     let obj = state.get(t.resource, &t.key()).ok_or_else(|| not_found(t))?;
     if wants_table {
-        return Ok(ok(&table::table(t.rt(), &[obj.clone()], &state.rv.to_string(), None, include_object(query))));
+        return Ok(ok(&table::table(
+            t.rt(),
+            std::slice::from_ref(obj),
+            &state.rv.to_string(),
+            None,
+            include_object(query),
+        )));
     }
     Ok(ok(&with_type_meta(t.rt(), obj)))
 }
@@ -299,12 +304,7 @@ fn list(app: &App, t: &Target<'_>, query: &Query, wants_table: bool) -> Result<R
     let filters = Filters::parse(t, query)?;
     let state = app.store.read();
     let rv = state.rv.to_string();
-    let matching: Vec<Arc<Value>> = state
-        .of(t.resource)
-        .values()
-        .filter(|o| filters.matches(t, o))
-        .cloned()
-        .collect();
+    let matching: Vec<Arc<Value>> = state.of(t.resource).values().filter(|o| filters.matches(t, o)).cloned().collect();
     drop(state);
     let offset = match query.get("continue").filter(|c| !c.is_empty()) {
         Some(token) => decode_continue(token)?,
@@ -315,7 +315,8 @@ fn list(app: &App, t: &Target<'_>, query: &Query, wants_table: bool) -> Result<R
     let page = &matching[offset.min(matching.len())..end];
     let mut meta = json!({"resourceVersion": rv});
     if end < matching.len() {
-        meta["continue"] = Value::String(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{{\"offset\":{end}}}")));
+        meta["continue"] =
+            Value::String(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{{\"offset\":{end}}}")));
         meta["remainingItemCount"] = json!(matching.len() - end);
     }
     if wants_table {
@@ -437,11 +438,8 @@ impl WatchTask {
             return;
         }
         let rt = &RESOURCES[self.resource];
-        let target = Target {
-            resource: self.resource,
-            namespace: self.namespace.as_deref(),
-            name: self.name.as_deref(),
-        };
+        let target =
+            Target { resource: self.resource, namespace: self.namespace.as_deref(), name: self.name.as_deref() };
         let mut shutdown = self.app.shutdown.clone();
         let deadline = tokio::time::sleep(self.timeout);
         tokio::pin!(deadline);
@@ -486,7 +484,8 @@ fn self_subject_access_review(app: &App, body: &Bytes) -> Result<Response, ApiEr
         super::protobuf::self_subject_access_review(body)
             .ok_or_else(|| ApiError::bad_request("invalid SelfSubjectAccessReview: malformed protobuf body"))?
     } else {
-        serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid SelfSubjectAccessReview: {e}")))?
+        serde_json::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("invalid SelfSubjectAccessReview: {e}")))?
     };
     if !review.is_object() {
         return Err(ApiError::bad_request("invalid SelfSubjectAccessReview: not an object"));
@@ -497,7 +496,11 @@ fn self_subject_access_review(app: &App, body: &Bytes) -> Result<Response, ApiEr
             let s = |k: &str| a.get(k).and_then(Value::as_str).unwrap_or("").to_string();
             let (verb, resource, sub, ns) = (s("verb"), s("resource"), s("subresource"), s("namespace"));
             if verb.is_empty() {
-                return Err(ApiError::invalid("SelfSubjectAccessReview", "", "spec.resourceAttributes.verb: Required value"));
+                return Err(ApiError::invalid(
+                    "SelfSubjectAccessReview",
+                    "",
+                    "spec.resourceAttributes.verb: Required value",
+                ));
             }
             let res = if sub.is_empty() { resource } else { format!("{resource}/{sub}") };
             app.rbac.as_ref().is_none_or(|r| r.allows(&verb, &res, (!ns.is_empty()).then_some(ns.as_str())))

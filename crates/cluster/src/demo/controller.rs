@@ -64,16 +64,27 @@ pub fn scale_of(_rt: &ResourceType, obj: &Value) -> Value {
 }
 
 /// Reads the requested replica count from a Scale update or patch body.
-pub fn replicas_from_scale_body(state: &State, resource: ResourceId, key: &ObjKey, verb: &str, ct: &str, body: &[u8]) -> Result<i64, ApiError> {
+pub fn replicas_from_scale_body(
+    state: &State,
+    resource: ResourceId,
+    key: &ObjKey,
+    verb: &str,
+    ct: &str,
+    body: &[u8],
+) -> Result<i64, ApiError> {
     let rt = &RESOURCES[resource];
     let obj = state.get(resource, key).ok_or_else(|| ApiError::not_found(rt.plural, rt.group, &key.name))?;
     let current = scale_of(rt, obj);
     let scale = if verb == "update" {
-        let v: Value = serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid Scale: {e}")))?;
+        let v: Value =
+            serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid Scale: {e}")))?;
         let sent_rv = s(&v, "/metadata/resourceVersion");
         if !sent_rv.is_empty() && sent_rv != s(obj, "/metadata/resourceVersion") {
-            return Err(ApiError::conflict(&format!("{}.{}", rt.plural, rt.group), &key.name,
-                "the object has been modified; please apply your changes to the latest version and try again"));
+            return Err(ApiError::conflict(
+                &format!("{}.{}", rt.plural, rt.group),
+                &key.name,
+                "the object has been modified; please apply your changes to the latest version and try again",
+            ));
         }
         v
     } else {
@@ -82,9 +93,14 @@ pub fn replicas_from_scale_body(state: &State, resource: ResourceId, key: &ObjKe
     let replicas = scale.pointer("/spec/replicas");
     match replicas.and_then(Value::as_i64) {
         Some(n) if (0..=10_000).contains(&n) => Ok(n),
-        _ => Err(ApiError::invalid("Scale", &key.name, format!(
-            "spec.replicas: Invalid value: {}: must be greater than or equal to 0 (and at most 10000 in the demo)",
-            replicas.map_or("null".to_string(), Value::to_string)))),
+        _ => Err(ApiError::invalid(
+            "Scale",
+            &key.name,
+            format!(
+                "spec.replicas: Invalid value: {}: must be greater than or equal to 0 (and at most 10000 in the demo)",
+                replicas.map_or("null".to_string(), Value::to_string)
+            ),
+        )),
     }
 }
 
@@ -108,7 +124,9 @@ fn bump_generation(v: &mut Value) {
 
 fn strip_directives(v: &Value) -> Value {
     match v {
-        Value::Object(m) => Value::Object(m.iter().filter(|(k, _)| !k.starts_with('$')).map(|(k, v)| (k.clone(), strip_directives(v))).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter().filter(|(k, _)| !k.starts_with('$')).map(|(k, v)| (k.clone(), strip_directives(v))).collect(),
+        ),
         Value::Array(a) => Value::Array(a.iter().map(strip_directives).collect()),
         other => other.clone(),
     }
@@ -132,7 +150,11 @@ fn strategic_merge(target: &mut Value, patch: &Value) {
                 }
             }
         }
-        Value::Array(items) if target.is_array() && !items.is_empty() && items.iter().all(|i| i.get("name").is_some_and(Value::is_string)) => {
+        Value::Array(items)
+            if target.is_array()
+                && !items.is_empty()
+                && items.iter().all(|i| i.get("name").is_some_and(Value::is_string)) =>
+        {
             let t = target.as_array_mut().expect("checked is_array");
             for item in items {
                 match t.iter_mut().find(|x| x.get("name") == item.get("name")) {
@@ -150,7 +172,8 @@ pub fn apply_patch(ct: &str, target: &Value, body: &[u8]) -> Result<Value, ApiEr
     let mut doc = target.clone();
     match ct {
         "application/merge-patch+json" | "application/strategic-merge-patch+json" => {
-            let patch: Value = serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+            let patch: Value = serde_json::from_slice(body)
+                .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
             if !patch.is_object() {
                 return Err(ApiError::bad_request("error decoding patch: the patch must be a JSON object"));
             }
@@ -161,8 +184,10 @@ pub fn apply_patch(ct: &str, target: &Value, body: &[u8]) -> Result<Value, ApiEr
             }
         }
         "application/json-patch+json" => {
-            let patch: json_patch::Patch = serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
-            json_patch::patch(&mut doc, &patch).map_err(|e| ApiError::invalid("", "", format!("the JSON patch could not be applied: {e}")))?;
+            let patch: json_patch::Patch = serde_json::from_slice(body)
+                .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+            json_patch::patch(&mut doc, &patch)
+                .map_err(|e| ApiError::invalid("", "", format!("the JSON patch could not be applied: {e}")))?;
         }
         other => return Err(ApiError::unsupported_media(other)),
     }
@@ -170,7 +195,13 @@ pub fn apply_patch(ct: &str, target: &Value, body: &[u8]) -> Result<Value, ApiEr
 }
 
 /// Patches an object (Deployment, ReplicaSet, StatefulSet, Node, Pod).
-pub fn patch_object(txn: &mut Txn<'_>, resource: ResourceId, key: &ObjKey, ct: &str, body: &[u8]) -> Result<Value, ApiError> {
+pub fn patch_object(
+    txn: &mut Txn<'_>,
+    resource: ResourceId,
+    key: &ObjKey,
+    ct: &str,
+    body: &[u8],
+) -> Result<Value, ApiError> {
     let rt = &RESOURCES[resource];
     let old = txn.state.get(resource, key).ok_or_else(|| ApiError::not_found(rt.plural, rt.group, &key.name))?.clone();
     let mut new = apply_patch(ct, &old, body)?;
@@ -179,7 +210,11 @@ pub fn patch_object(txn: &mut Txn<'_>, resource: ResourceId, key: &ObjKey, ct: &
     }
     let sent_rv = s(&new, "/metadata/resourceVersion").to_string();
     if !sent_rv.is_empty() && sent_rv != s(&old, "/metadata/resourceVersion") {
-        return Err(ApiError::conflict(rt.plural, &key.name, "the object has been modified; please apply your changes to the latest version and try again"));
+        return Err(ApiError::conflict(
+            rt.plural,
+            &key.name,
+            "the object has been modified; please apply your changes to the latest version and try again",
+        ));
     }
     // NB: identity is not patchable; a patch that tries is answered as if
     // those fields were left alone, as the real server's field manager does.
@@ -317,10 +352,16 @@ fn new_pod(state: &State, owner: &Value, owner_kind: &str, name: &str, sibling: 
         }
         None => {
             let node = pick_node(state);
-            let containers = template.pointer("/spec/containers").and_then(Value::as_array).cloned().unwrap_or_default();
-            let statuses: Vec<Value> = containers.iter().map(|c| json!({
+            let containers =
+                template.pointer("/spec/containers").and_then(Value::as_array).cloned().unwrap_or_default();
+            let statuses: Vec<Value> = containers
+                .iter()
+                .map(|c| {
+                    json!({
                 "name": s(c, "/name"), "image": s(c, "/image"), "imageID": "", "ready": true, "started": true,
-                "restartCount": 0, "state": {"running": {"startedAt": now}}})).collect();
+                "restartCount": 0, "state": {"running": {"startedAt": now}}})
+                })
+                .collect();
             let mut spec = template.get("spec").cloned().unwrap_or(json!({}));
             if let Some(n) = &node {
                 spec["nodeName"] = json!(n);
@@ -342,9 +383,12 @@ fn new_pod(state: &State, owner: &Value, owner_kind: &str, name: &str, sibling: 
     if let Some(a) = template.pointer("/metadata/annotations") {
         meta.insert("annotations".into(), a.clone());
     }
-    meta.insert("ownerReferences".into(), json!([{
+    meta.insert(
+        "ownerReferences".into(),
+        json!([{
         "apiVersion": "apps/v1", "kind": owner_kind, "name": s(owner, "/metadata/name"),
-        "uid": s(owner, "/metadata/uid"), "controller": true, "blockOwnerDeletion": true}]));
+        "uid": s(owner, "/metadata/uid"), "controller": true, "blockOwnerDeletion": true}]),
+    );
     meta.insert("creationTimestamp".into(), json!(now));
     pod["metadata"] = Value::Object(meta);
     if owner_kind == "StatefulSet" {
@@ -355,11 +399,16 @@ fn new_pod(state: &State, owner: &Value, owner_kind: &str, name: &str, sibling: 
     // A fresh start: no restarts, no previous state, new start times, new IP.
     if let Some(status) = pod.get_mut("status").and_then(Value::as_object_mut) {
         status.insert("startTime".into(), json!(now));
-        status.insert("podIP".into(), json!(format!("10.244.{}.{}", rand::random_range(0..255), rand::random_range(2..254))));
+        status.insert(
+            "podIP".into(),
+            json!(format!("10.244.{}.{}", rand::random_range(0..255), rand::random_range(2..254))),
+        );
         status.remove("podIPs");
-        let images: Vec<(String, String)> = template.pointer("/spec/containers").and_then(Value::as_array).map(|cs| {
-            cs.iter().map(|c| (s(c, "/name").to_string(), s(c, "/image").to_string())).collect()
-        }).unwrap_or_default();
+        let images: Vec<(String, String)> = template
+            .pointer("/spec/containers")
+            .and_then(Value::as_array)
+            .map(|cs| cs.iter().map(|c| (s(c, "/name").to_string(), s(c, "/image").to_string())).collect())
+            .unwrap_or_default();
         if let Some(cs) = status.get_mut("containerStatuses").and_then(Value::as_array_mut) {
             for c in cs {
                 c["restartCount"] = json!(0);
@@ -367,7 +416,8 @@ fn new_pod(state: &State, owner: &Value, owner_kind: &str, name: &str, sibling: 
                 if c.pointer("/state/running").is_some() {
                     c["state"] = json!({"running": {"startedAt": now}});
                 }
-                if let Some((_, image)) = images.iter().find(|(n, _)| c.get("name").and_then(Value::as_str) == Some(n)) {
+                if let Some((_, image)) = images.iter().find(|(n, _)| c.get("name").and_then(Value::as_str) == Some(n))
+                {
                     c["image"] = json!(image);
                 }
             }
@@ -393,9 +443,7 @@ fn pick_node(state: &State) -> Option<String> {
                 .is_some_and(|cs| cs.iter().any(|c| s(c, "/type") == "Ready" && s(c, "/status") == "True"))
         })
         .map(|n| s(n, "/metadata/name").to_string())
-        .min_by_key(|name| {
-            state.of(pods()).values().filter(|p| s(p, "/spec/nodeName") == name).count()
-        })
+        .min_by_key(|name| state.of(pods()).values().filter(|p| s(p, "/spec/nodeName") == name).count())
 }
 
 fn copy_logs(txn: &mut Txn<'_>, ns: &str, from: &str, to: &str) {
@@ -516,7 +564,11 @@ fn update_deployment_status(txn: &mut Txn<'_>, key: &ObjKey) {
             let ok = ready >= desired;
             c["status"] = json!(if ok { "True" } else { "False" });
             c["reason"] = json!(if ok { "MinimumReplicasAvailable" } else { "MinimumReplicasUnavailable" });
-            c["message"] = json!(if ok { "Deployment has minimum availability." } else { "Deployment does not have minimum availability." });
+            c["message"] = json!(if ok {
+                "Deployment has minimum availability."
+            } else {
+                "Deployment does not have minimum availability."
+            });
         }
     }
     txn.put(deployments(), dep);

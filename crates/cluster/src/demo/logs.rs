@@ -37,7 +37,8 @@ pub fn pod_log(app: &Arc<App>, key: &ObjKey, query: &HashMap<String, String>) ->
         Some(c) if names.contains(c) => c.clone(),
         Some(c) => return Err(ApiError::bad_request(format!("container {c} is not valid for pod {}", key.name))),
         None => {
-            let default = pod.pointer("/metadata/annotations/kubectl.kubernetes.io~1default-container").and_then(Value::as_str);
+            let default =
+                pod.pointer("/metadata/annotations/kubectl.kubernetes.io~1default-container").and_then(Value::as_str);
             match (default, main_count) {
                 (Some(d), _) => d.to_string(),
                 (None, 1) => names[0].clone(),
@@ -52,7 +53,8 @@ pub fn pod_log(app: &Arc<App>, key: &ObjKey, query: &HashMap<String, String>) ->
         }
     };
     let previous = query.get("previous").is_some_and(|v| v == "true");
-    let log_key = LogKey { namespace: key.namespace.clone(), pod: key.name.clone(), container: container.clone(), previous };
+    let log_key =
+        LogKey { namespace: key.namespace.clone(), pod: key.name.clone(), container: container.clone(), previous };
     let text = match state.logs.get(&log_key) {
         Some(t) => t.clone(),
         None if previous => {
@@ -81,19 +83,22 @@ pub fn pod_log(app: &Arc<App>, key: &ObjKey, query: &HashMap<String, String>) ->
     let mut lines: Vec<(Timestamp, &str)> = Vec::new();
     let mut last = fallback;
     for line in text.lines() {
-        let t = find_timestamps(line)
-            .first()
-            .and_then(|(a, b)| line[*a..*b].parse::<Timestamp>().ok())
-            .unwrap_or(last);
+        let t = find_timestamps(line).first().and_then(|(a, b)| line[*a..*b].parse::<Timestamp>().ok()).unwrap_or(last);
         last = t;
         lines.push((t, line));
     }
     let cutoff = match (query.get("sinceSeconds"), query.get("sinceTime")) {
         (Some(secs), _) => {
-            let secs: i64 = secs.parse().ok().filter(|s| *s > 0).ok_or_else(|| ApiError::invalid("PodLogOptions", "", "sinceSeconds: must be greater than 0"))?;
+            let secs: i64 = secs
+                .parse()
+                .ok()
+                .filter(|s| *s > 0)
+                .ok_or_else(|| ApiError::invalid("PodLogOptions", "", "sinceSeconds: must be greater than 0"))?;
             Some(Timestamp::now() - SignedDuration::from_secs(secs))
         }
-        (None, Some(t)) => Some(t.parse::<Timestamp>().map_err(|_| ApiError::bad_request(format!("invalid sinceTime: {t}")))?),
+        (None, Some(t)) => {
+            Some(t.parse::<Timestamp>().map_err(|_| ApiError::bad_request(format!("invalid sinceTime: {t}")))?)
+        }
         _ => None,
     };
     if let Some(c) = cutoff {

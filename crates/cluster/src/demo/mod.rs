@@ -119,11 +119,7 @@ pub struct DemoServer {
 
 /// Default kubeconfig location: `<data dir>/kubeask/demo/kubeconfig`.
 pub fn default_kubeconfig_path() -> PathBuf {
-    dirs::data_dir()
-        .unwrap_or_else(std::env::temp_dir)
-        .join("kubeask")
-        .join("demo")
-        .join("kubeconfig")
+    dirs::data_dir().unwrap_or_else(std::env::temp_dir).join("kubeask").join("demo").join("kubeconfig")
 }
 
 impl DemoServer {
@@ -135,10 +131,7 @@ impl DemoServer {
             None => DemoIdentity::generate()?,
         };
         let fixture = opts.fixture;
-        let offset = fixture
-            .now
-            .map(|captured| jiff::Timestamp::now().duration_since(captured))
-            .unwrap_or_default();
+        let offset = fixture.now.map(|captured| jiff::Timestamp::now().duration_since(captured)).unwrap_or_default();
         let mut objects = Vec::with_capacity(fixture.objects.len());
         let mut version = None;
         for o in fixture.objects {

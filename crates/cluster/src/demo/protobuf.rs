@@ -79,7 +79,18 @@ pub fn self_subject_access_review(body: &[u8]) -> Option<Value> {
         let Field::Bytes(b) = f else { continue };
         match n {
             1 => {
-                let attrs = strings(b, &[(1, "namespace"), (2, "verb"), (3, "group"), (4, "version"), (5, "resource"), (6, "subresource"), (7, "name")])?;
+                let attrs = strings(
+                    b,
+                    &[
+                        (1, "namespace"),
+                        (2, "verb"),
+                        (3, "group"),
+                        (4, "version"),
+                        (5, "resource"),
+                        (6, "subresource"),
+                        (7, "name"),
+                    ],
+                )?;
                 out.insert("resourceAttributes".into(), attrs);
             }
             2 => {
@@ -88,7 +99,9 @@ pub fn self_subject_access_review(body: &[u8]) -> Option<Value> {
             _ => {}
         }
     }
-    Some(json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "spec": Value::Object(out)}))
+    Some(
+        json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "spec": Value::Object(out)}),
+    )
 }
 
 #[cfg(test)]
@@ -106,7 +119,9 @@ mod tests {
         let attrs = [ld(1, b"shop"), ld(2, b"delete"), ld(5, b"pods")].concat();
         let spec = ld(1, &attrs);
         let ssar = ld(2, &spec);
-        let envelope = [ld(1, &[ld(1, b"authorization.k8s.io/v1"), ld(2, b"SelfSubjectAccessReview")].concat()), ld(2, &ssar)].concat();
+        let envelope =
+            [ld(1, &[ld(1, b"authorization.k8s.io/v1"), ld(2, b"SelfSubjectAccessReview")].concat()), ld(2, &ssar)]
+                .concat();
         let body = [MAGIC, &envelope].concat();
         let v = self_subject_access_review(&body).unwrap();
         assert_eq!(v["spec"]["resourceAttributes"]["verb"], "delete");

@@ -73,18 +73,34 @@ macro_rules! rt {
 pub static RESOURCES: &[ResourceType] = &[
     rt!("", "v1", "namespaces", "namespace", "Namespace", false, &["ns"], &[], READ, &[]),
     rt!("", "v1", "nodes", "node", "Node", false, &["no"], &[], READ_PATCH, &[]),
-    rt!("", "v1", "pods", "pod", "Pod", true, &["po"], ALL, POD_VERBS, &[Subresource {
-        name: "log",
-        kind: "Pod",
-        group: "",
-        version: "v1",
-        verbs: &["get"],
-    }]),
+    rt!(
+        "",
+        "v1",
+        "pods",
+        "pod",
+        "Pod",
+        true,
+        &["po"],
+        ALL,
+        POD_VERBS,
+        &[Subresource { name: "log", kind: "Pod", group: "", version: "v1", verbs: &["get"] }]
+    ),
     rt!("", "v1", "services", "service", "Service", true, &["svc"], ALL, READ, &[]),
     rt!("", "v1", "endpoints", "endpoints", "Endpoints", true, &["ep"], &[], READ, &[]),
     rt!("", "v1", "configmaps", "configmap", "ConfigMap", true, &["cm"], &[], READ, &[]),
     rt!("", "v1", "secrets", "secret", "Secret", true, &[], &[], READ, &[]),
-    rt!("", "v1", "persistentvolumeclaims", "persistentvolumeclaim", "PersistentVolumeClaim", true, &["pvc"], &[], READ, &[]),
+    rt!(
+        "",
+        "v1",
+        "persistentvolumeclaims",
+        "persistentvolumeclaim",
+        "PersistentVolumeClaim",
+        true,
+        &["pvc"],
+        &[],
+        READ,
+        &[]
+    ),
     rt!("", "v1", "persistentvolumes", "persistentvolume", "PersistentVolume", false, &["pv"], &[], READ, &[]),
     rt!("", "v1", "events", "event", "Event", true, &["ev"], &[], READ, &[]),
     rt!("apps", "v1", "deployments", "deployment", "Deployment", true, &["deploy"], ALL, READ_PATCH, &[SCALE]),
@@ -94,10 +110,32 @@ pub static RESOURCES: &[ResourceType] = &[
     rt!("batch", "v1", "jobs", "job", "Job", true, &[], ALL, READ, &[]),
     rt!("batch", "v1", "cronjobs", "cronjob", "CronJob", true, &["cj"], ALL, READ, &[]),
     rt!("networking.k8s.io", "v1", "ingresses", "ingress", "Ingress", true, &["ing"], &[], READ, &[]),
-    rt!("autoscaling", "v2", "horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler", true, &["hpa"], ALL, READ, &[]),
+    rt!(
+        "autoscaling",
+        "v2",
+        "horizontalpodautoscalers",
+        "horizontalpodautoscaler",
+        "HorizontalPodAutoscaler",
+        true,
+        &["hpa"],
+        ALL,
+        READ,
+        &[]
+    ),
     rt!("metrics.k8s.io", "v1beta1", "nodes", "", "NodeMetrics", false, &[], &[], &["get", "list"], &[]),
     rt!("metrics.k8s.io", "v1beta1", "pods", "", "PodMetrics", true, &[], &[], &["get", "list"], &[]),
-    rt!("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "", "SelfSubjectAccessReview", false, &[], &[], &["create"], &[]),
+    rt!(
+        "authorization.k8s.io",
+        "v1",
+        "selfsubjectaccessreviews",
+        "",
+        "SelfSubjectAccessReview",
+        false,
+        &[],
+        &[],
+        &["create"],
+        &[]
+    ),
 ];
 
 /// Index of a resource in [`RESOURCES`].
@@ -105,16 +143,12 @@ pub type ResourceId = usize;
 
 /// Finds a resource by group, version and URL plural.
 pub fn lookup(group: &str, version: &str, plural: &str) -> Option<ResourceId> {
-    RESOURCES
-        .iter()
-        .position(|r| r.group == group && r.version == version && r.plural == plural)
+    RESOURCES.iter().position(|r| r.group == group && r.version == version && r.plural == plural)
 }
 
 /// Finds the resource holding objects of `(apiVersion, kind)`.
 pub fn by_kind(api_version: &str, kind: &str) -> Option<ResourceId> {
-    RESOURCES
-        .iter()
-        .position(|r| r.kind == kind && r.api_version() == api_version)
+    RESOURCES.iter().position(|r| r.kind == kind && r.api_version() == api_version)
 }
 
 impl ResourceType {

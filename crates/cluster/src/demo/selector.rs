@@ -48,9 +48,7 @@ fn split_top_level(s: &str) -> Vec<&str> {
 }
 
 fn valid_key(k: &str) -> bool {
-    !k.is_empty()
-        && k.len() <= 316
-        && k.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+    !k.is_empty() && k.len() <= 316 && k.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
 }
 
 fn valid_value(v: &str) -> bool {
@@ -183,9 +181,7 @@ impl FieldSelector {
                 return Err(SelectorError::FieldSyntax(term.to_string()));
             };
             let path = path.trim();
-            if !matches!(path, "metadata.name" | "metadata.namespace")
-                && !supported_fields(kind).contains(&path)
-            {
+            if !matches!(path, "metadata.name" | "metadata.namespace") && !supported_fields(kind).contains(&path) {
                 return Err(SelectorError::FieldUnsupported(path.to_string()));
             }
             reqs.push(FieldReq { path: path.into(), value: value.trim().into(), negate });
@@ -242,9 +238,6 @@ mod tests {
         assert!(f("status.phase=Pending"));
         assert!(f("status.phase!=Running,metadata.namespace=shop"));
         assert!(f("spec.nodeName="));
-        assert!(matches!(
-            FieldSelector::parse("spec.containers=x", "Pod"),
-            Err(SelectorError::FieldUnsupported(_))
-        ));
+        assert!(matches!(FieldSelector::parse("spec.containers=x", "Pod"), Err(SelectorError::FieldUnsupported(_))));
     }
 }

@@ -42,7 +42,9 @@ impl ApiError {
         let mut e = Self::new(
             403,
             "Forbidden",
-            format!("{what}: User \"kubeask-demo\" cannot {verb} resource \"{resource}\" in API group \"{group}\"{scope}"),
+            format!(
+                "{what}: User \"kubeask-demo\" cannot {verb} resource \"{resource}\" in API group \"{group}\"{scope}"
+            ),
         );
         e.details = Some(json!({"name": name.unwrap_or(""), "group": group, "kind": resource}));
         e
@@ -64,7 +66,8 @@ impl ApiError {
     }
     /// 409.
     pub fn conflict(resource: &str, name: &str, why: &str) -> Self {
-        let mut e = Self::new(409, "Conflict", format!("Operation cannot be fulfilled on {resource} \"{name}\": {why}"));
+        let mut e =
+            Self::new(409, "Conflict", format!("Operation cannot be fulfilled on {resource} \"{name}\": {why}"));
         e.details = Some(json!({"name": name, "kind": resource}));
         e
     }

@@ -163,11 +163,7 @@ impl Store {
     /// Builds a store from objects per resource and logs.
     pub fn new(objects: Vec<(ResourceId, Value)>, logs: BTreeMap<LogKey, String>) -> Self {
         let (tx, _) = broadcast::channel(8192);
-        let mut state = State {
-            objects: vec![BTreeMap::new(); RESOURCES.len()],
-            logs,
-            ..State::default()
-        };
+        let mut state = State { objects: vec![BTreeMap::new(); RESOURCES.len()], logs, ..State::default() };
         for (resource, obj) in objects {
             state.rv += 1;
             let mut obj = obj;

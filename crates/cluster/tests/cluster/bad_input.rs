@@ -24,7 +24,8 @@ fn broken_yaml_names_the_file_and_document() {
 
 #[test]
 fn an_unknown_kind_is_refused_with_its_document_index() {
-    let dir = fixture_dir(&format!("{NS}---\n{NS}---\napiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n"));
+    let dir =
+        fixture_dir(&format!("{NS}---\n{NS}---\napiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n"));
     let err = Fixture::load_dir(dir.path()).unwrap_err();
     assert!(matches!(&err, FixtureError::UnknownKind { index: 2, kind, .. } if kind == "Widget"), "{err}");
 }
@@ -48,7 +49,14 @@ fn a_folder_without_cluster_yaml_is_refused() {
     assert!(matches!(Fixture::load_dir(dir.path()), Err(FixtureError::MissingClusterYaml(_))));
 }
 
-async fn raw(demo: &Demo, token: Option<&str>, method: &str, path: &str, ct: &str, body: Vec<u8>) -> (u16, serde_json::Value) {
+async fn raw(
+    demo: &Demo,
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    ct: &str,
+    body: Vec<u8>,
+) -> (u16, serde_json::Value) {
     // NB: a client built from a kubeconfig whose token we rewrite, so TLS
     // is real and only the credentials differ.
     let mut text = demo.server.kubeconfig();
@@ -99,10 +107,13 @@ async fn scale_updates_check_resource_version_and_replica_bounds() {
     let d = objects("Deployment").into_iter().next().unwrap();
     let path = format!("/apis/apps/v1/namespaces/{}/deployments/{}/scale", namespace(&d), name(&d));
     let stale = serde_json::json!({"apiVersion": "autoscaling/v1", "kind": "Scale", "metadata": {"name": name(&d), "resourceVersion": "1"}, "spec": {"replicas": 2}});
-    let (code, body) = raw(&demo, Some(&real), "PUT", &path, "application/json", serde_json::to_vec(&stale).unwrap()).await;
+    let (code, body) =
+        raw(&demo, Some(&real), "PUT", &path, "application/json", serde_json::to_vec(&stale).unwrap()).await;
     assert_eq!((code, body["reason"].as_str()), (409, Some("Conflict")));
     let negative = serde_json::json!({"spec": {"replicas": -1}});
-    let (code, body) = raw(&demo, Some(&real), "PATCH", &path, "application/merge-patch+json", serde_json::to_vec(&negative).unwrap()).await;
+    let (code, body) =
+        raw(&demo, Some(&real), "PATCH", &path, "application/merge-patch+json", serde_json::to_vec(&negative).unwrap())
+            .await;
     assert_eq!((code, body["reason"].as_str()), (422, Some("Invalid")));
 }
 

@@ -30,7 +30,7 @@ async fn the_demo_context_is_reachable_and_current() {
 async fn contexts_merge_across_files_with_the_first_file_winning() {
     let demo = start().await;
     let dir = tempfile::tempdir().unwrap();
-    let other = demo.server.kubeconfig().replace("kubeask-demo", "second").replace("current-context: second", "current-context: second");
+    let other = demo.server.kubeconfig().replace("kubeask-demo", "second");
     let second = write(dir.path(), "second", &other);
     let contexts = Contexts::load(&[demo.kubeconfig(), second.clone(), dir.path().join("missing")]).unwrap();
     let names: Vec<String> = contexts.list().into_iter().map(|c| c.name).collect();
@@ -79,11 +79,14 @@ async fn a_wrong_token_says_the_credentials_were_refused() {
 #[tokio::test]
 async fn a_forbidden_list_names_the_verb_and_resource() {
     let mut f = fixture();
-    f.rbac = Some(serde_yaml::from_str("rules:\n- verbs: [list]\n  resources: [namespaces]\n  allowed: false\n").unwrap());
+    f.rbac =
+        Some(serde_yaml::from_str("rules:\n- verbs: [list]\n  resources: [namespaces]\n  allowed: false\n").unwrap());
     let demo = start_with(f).await;
     let err = check(&demo.kubeconfig()).await.unwrap_err();
     match &err {
-        ContextError::Forbidden { verb, resource, .. } => assert_eq!((verb.as_str(), resource.as_str()), ("list", "namespaces")),
+        ContextError::Forbidden { verb, resource, .. } => {
+            assert_eq!((verb.as_str(), resource.as_str()), ("list", "namespaces"))
+        }
         other => panic!("unexpected {other}"),
     }
 }
@@ -91,8 +94,12 @@ async fn a_forbidden_list_names_the_verb_and_resource() {
 #[tokio::test]
 async fn a_broken_kubeconfig_names_the_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    let p = write(dir.path(), "broken", "apiVersion: v1\nkind: Config\nclusters:\n- name: a\n  cluster: [unclosed\ncontexts: []\n");
-    let err = Contexts::load(&[p.clone()]).unwrap_err();
+    let p = write(
+        dir.path(),
+        "broken",
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: a\n  cluster: [unclosed\ncontexts: []\n",
+    );
+    let err = Contexts::load(std::slice::from_ref(&p)).unwrap_err();
     match &err {
         ContextError::Malformed { file, line, .. } => {
             assert_eq!(file, &p);
@@ -108,7 +115,10 @@ async fn an_unknown_context_lists_the_known_ones() {
     let demo = start().await;
     let contexts = Contexts::load(&[demo.kubeconfig()]).unwrap();
     let err = contexts.connect(Some("prod")).await.unwrap_err();
-    assert!(matches!(&err, ContextError::UnknownContext { name, known } if name == "prod" && known == &vec!["kubeask-demo".to_string()]), "{err}");
+    assert!(
+        matches!(&err, ContextError::UnknownContext { name, known } if name == "prod" && known == &vec!["kubeask-demo".to_string()]),
+        "{err}"
+    );
     assert!(err.to_string().contains("kubeask-demo"));
 }
 

@@ -57,7 +57,9 @@ async fn a_watch_sees_initial_objects_then_a_scale_change() {
     let list = deps.list(&ListParams::default()).await.unwrap();
     let rv = list.metadata.resource_version.unwrap();
     let mut stream = deps.watch(&WatchParams::default().timeout(20), &rv).await.unwrap().boxed();
-    deps.patch_scale(&name(&d), &PatchParams::default(), &Patch::Merge(serde_json::json!({"spec": {"replicas": 4}}))).await.unwrap();
+    deps.patch_scale(&name(&d), &PatchParams::default(), &Patch::Merge(serde_json::json!({"spec": {"replicas": 4}})))
+        .await
+        .unwrap();
     let event = tokio::time::timeout(Duration::from_secs(5), async {
         while let Some(ev) = stream.try_next().await.unwrap() {
             if let WatchEvent::Modified(dep) = ev {
@@ -87,10 +89,16 @@ async fn a_reflector_store_follows_a_scale_change() {
     reader.wait_until_ready().await.unwrap();
     assert_eq!(reader.state().len(), objects("Deployment").len());
     let ns_api: Api<Deployment> = Api::namespaced(client, &namespace(&d));
-    ns_api.patch_scale(&name(&d), &PatchParams::default(), &Patch::Merge(serde_json::json!({"spec": {"replicas": 5}}))).await.unwrap();
+    ns_api
+        .patch_scale(&name(&d), &PatchParams::default(), &Patch::Merge(serde_json::json!({"spec": {"replicas": 5}})))
+        .await
+        .unwrap();
     let seen = tokio::time::timeout(Duration::from_secs(2), async {
         loop {
-            let hit = reader.state().iter().any(|x| x.metadata.name.as_deref() == Some(name(&d).as_str()) && x.spec.as_ref().and_then(|s| s.replicas) == Some(5));
+            let hit = reader.state().iter().any(|x| {
+                x.metadata.name.as_deref() == Some(name(&d).as_str())
+                    && x.spec.as_ref().and_then(|s| s.replicas) == Some(5)
+            });
             if hit {
                 return;
             }
@@ -108,7 +116,8 @@ async fn kube_reads_logs_with_tail_and_previous() {
     let f = fixture();
     let (key, text) = f.logs.iter().find(|(k, _)| k.previous).unwrap();
     let pods: Api<Pod> = Api::namespaced(demo.client().await, &key.namespace);
-    let params = LogParams { container: Some(key.container.clone()), previous: true, tail_lines: Some(2), ..Default::default() };
+    let params =
+        LogParams { container: Some(key.container.clone()), previous: true, tail_lines: Some(2), ..Default::default() };
     let out = pods.logs(&key.pod, &params).await.unwrap();
     assert_eq!(out.lines().count(), 2.min(text.lines().count()));
     let bad = LogParams { container: Some("no-such-container".into()), ..Default::default() };

