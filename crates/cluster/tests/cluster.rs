@@ -6,6 +6,8 @@ mod support;
 
 #[path = "cluster/bad_input.rs"]
 mod bad_input;
+#[path = "cluster/cache.rs"]
+mod cache;
 #[path = "cluster/contexts.rs"]
 mod contexts;
 #[path = "cluster/kube_client.rs"]

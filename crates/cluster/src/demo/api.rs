@@ -369,7 +369,9 @@ fn watch_objects(app: &Arc<App>, t: &Target<'_>, query: &Query) -> Result<Respon
         }
         Some(rv) => {
             let oldest = state.history.front().map_or(state.rv + 1, |c| c.rv);
-            if rv + 1 < oldest && rv < state.rv {
+            // NB: an rv from before a restart of this server (larger than
+            // any it issued) is as unknown as a compacted one: 410, relist.
+            if (rv + 1 < oldest && rv < state.rv) || rv > state.rv {
                 let gone = ApiError::gone(&rv.to_string()).body();
                 initial.push(watch_line("ERROR", &gone));
             } else {

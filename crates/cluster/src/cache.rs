@@ -1,0 +1,581 @@
+//! The live cache of one context: a reflector per kind, kept in sync by
+//! watches, read as a consistent [`Snapshot`] by the read tools.
+//!
+//! It is honest about staleness: each kind reports syncing, ready, stale
+//! (the watch broke; the data is the last known) or unavailable (RBAC
+//! forbids it, or the cluster does not serve it). A broken watch retries
+//! with backoff and relists, so the cache recovers by itself when the API
+//! server comes back; a kind the cluster lacks never fails the whole cache.
+
+use std::fmt::Debug;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt;
+use jiff::Timestamp;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Endpoints, Event, Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, Secret, Service,
+};
+use k8s_openapi::api::networking::v1::Ingress;
+use kube::api::{Api, ApiResource, DynamicObject, ListParams, LogParams};
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{watcher, WatchStreamExt};
+use kube::Resource;
+use kubeask_insight::metrics::{NodeMetrics, PodMetrics};
+use kubeask_insight::snapshot::Snapshot;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::task::JoinHandle;
+
+use crate::contexts::{Connection, ContextError};
+
+/// How often metrics (which cannot be watched) are polled.
+const METRICS_EVERY: Duration = Duration::from_secs(15);
+
+/// Retry delays for broken watches: short, because a desktop user is
+/// looking at the screen (kube's default climbs to 30 s, and a restarted
+/// API server then took a minute to be noticed).
+struct QuickBackoff {
+    next: Duration,
+}
+
+impl QuickBackoff {
+    const MIN: Duration = Duration::from_millis(250);
+    const MAX: Duration = Duration::from_secs(4);
+
+    fn new() -> Self {
+        Self { next: Self::MIN }
+    }
+}
+
+impl Iterator for QuickBackoff {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        let now = self.next;
+        self.next = (self.next * 2).min(Self::MAX);
+        Some(now)
+    }
+}
+
+impl kube::runtime::utils::Backoff for QuickBackoff {
+    fn reset(&mut self) {
+        self.next = Self::MIN;
+    }
+}
+
+/// The state of one kind in the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KindState {
+    /// The first list has not completed.
+    Syncing,
+    /// In sync with the server.
+    Ready,
+    /// The watch broke; the data is the last known and may be out of date.
+    Stale,
+    /// Not available: forbidden by RBAC or not served by this cluster.
+    Unavailable,
+}
+
+/// Status of one kind.
+#[derive(Debug, Clone, Serialize)]
+pub struct KindStatus {
+    /// Kind name, e.g. `Pod`.
+    pub kind: &'static str,
+    /// `group/version` the kind is read at, e.g. `batch/v1`.
+    pub api_version: String,
+    /// Current state.
+    pub state: KindState,
+    /// When the kind was last known to be in sync.
+    pub last_sync: Option<Timestamp>,
+    /// Why it is stale or unavailable.
+    pub error: Option<String>,
+    /// When the last error happened.
+    #[serde(skip)]
+    error_at: Option<std::time::Instant>,
+}
+
+/// The whole cache's status.
+#[derive(Debug, Clone, Serialize)]
+pub struct CacheStatus {
+    /// Context name.
+    pub context: String,
+    /// Worst state over the available kinds.
+    pub state: KindState,
+    /// Per kind.
+    pub kinds: Vec<KindStatus>,
+}
+
+type Statuses = Arc<Mutex<Vec<KindStatus>>>;
+
+/// Where a kind's objects come from.
+enum Source<K: Resource<DynamicType = ()> + Clone + 'static> {
+    /// A typed reflector (the version k8s-openapi knows).
+    Typed(Store<K>),
+    /// An older served version, read dynamically and converted on snapshot.
+    Dynamic(Store<DynamicObject>, String),
+    /// A polled list (metrics cannot be watched).
+    Polled(Arc<Mutex<Vec<Arc<K>>>>),
+    /// Not available.
+    None,
+}
+
+impl<K: Resource<DynamicType = ()> + Clone + DeserializeOwned + 'static> Source<K> {
+    fn items(&self) -> Vec<Arc<K>> {
+        match self {
+            Source::Typed(s) => s.state(),
+            Source::Dynamic(s, want_api_version) => s
+                .state()
+                .iter()
+                .filter_map(|d| {
+                    let mut v = serde_json::to_value(&**d).ok()?;
+                    // NB: k8s-openapi checks apiVersion; the older version's
+                    // shape is compatible for every field we read.
+                    v["apiVersion"] = serde_json::Value::String(want_api_version.clone());
+                    v["kind"] = serde_json::Value::String(K::kind(&()).into_owned());
+                    serde_json::from_value(v).ok().map(Arc::new)
+                })
+                .collect(),
+            Source::Polled(items) => items.lock().map(|v| v.clone()).unwrap_or_default(),
+            Source::None => Vec::new(),
+        }
+    }
+}
+
+/// The live cache of one context. Dropping it stops its watches.
+pub struct ClusterCache {
+    conn: Connection,
+    statuses: Statuses,
+    tasks: Vec<JoinHandle<()>>,
+    version: Arc<Mutex<Option<String>>>,
+    namespaces: Source<Namespace>,
+    nodes: Source<Node>,
+    pods: Source<Pod>,
+    deployments: Source<Deployment>,
+    replica_sets: Source<ReplicaSet>,
+    stateful_sets: Source<StatefulSet>,
+    daemon_sets: Source<DaemonSet>,
+    jobs: Source<Job>,
+    cron_jobs: Source<CronJob>,
+    services: Source<Service>,
+    endpoints: Source<Endpoints>,
+    ingresses: Source<Ingress>,
+    pvcs: Source<PersistentVolumeClaim>,
+    pvs: Source<PersistentVolume>,
+    events: Source<Event>,
+    hpas: Source<HorizontalPodAutoscaler>,
+    config_maps: Source<ConfigMap>,
+    secrets: Option<Store<kube::core::PartialObjectMeta<Secret>>>,
+    node_metrics: Source<NodeMetrics>,
+    pod_metrics: Source<PodMetrics>,
+}
+
+impl Debug for ClusterCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterCache").field("context", &self.conn.context).finish()
+    }
+}
+
+impl Drop for ClusterCache {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// What discovery says about where a kind is served.
+enum Served {
+    Preferred,
+    Older(String),
+    Missing,
+}
+
+async fn served(client: &kube::Client, gvs: &[&str], plural: &str) -> Served {
+    for (i, gv) in gvs.iter().enumerate() {
+        let has = match client.list_api_group_resources(gv).await {
+            Ok(list) => list.resources.iter().any(|r| r.name == plural),
+            Err(_) => false,
+        };
+        if has {
+            return if i == 0 { Served::Preferred } else { Served::Older(gv.to_string()) };
+        }
+    }
+    Served::Missing
+}
+
+fn push_status(
+    statuses: &Statuses,
+    kind: &'static str,
+    api_version: &str,
+    state: KindState,
+    error: Option<String>,
+) -> usize {
+    let mut s = statuses.lock().unwrap_or_else(|e| e.into_inner());
+    s.push(KindStatus { kind, api_version: api_version.into(), state, last_sync: None, error, error_at: None });
+    s.len() - 1
+}
+
+fn update(statuses: &Statuses, index: usize, f: impl FnOnce(&mut KindStatus)) {
+    let mut s = statuses.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(st) = s.get_mut(index) {
+        f(st);
+    }
+}
+
+fn watch_error_state(e: &watcher::Error) -> (KindState, String) {
+    let api = match e {
+        watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => Some(s.as_ref()),
+        watcher::Error::WatchError(s) => Some(s.as_ref()),
+        _ => None,
+    };
+    match api {
+        Some(s) if s.code == 403 => (KindState::Unavailable, format!("forbidden by RBAC: {}", s.message)),
+        Some(s) if s.code == 404 => (KindState::Unavailable, "not served by this cluster".into()),
+        _ => (KindState::Stale, e.to_string()),
+    }
+}
+
+/// Drives a watcher stream, keeping the kind's status current.
+fn drive<T, S>(stream: S, statuses: Statuses, index: usize) -> JoinHandle<()>
+where
+    S: futures::Stream<Item = Result<watcher::Event<T>, watcher::Error>> + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::spawn(async move {
+        futures::pin_mut!(stream);
+        while let Some(ev) = stream.next().await {
+            match ev {
+                Ok(watcher::Event::InitDone) => update(&statuses, index, |s| {
+                    s.state = KindState::Ready;
+                    s.last_sync = Some(Timestamp::now());
+                    s.error = None;
+                }),
+                Ok(watcher::Event::Apply(_)) | Ok(watcher::Event::Delete(_)) => update(&statuses, index, |s| {
+                    if s.state == KindState::Ready {
+                        s.last_sync = Some(Timestamp::now());
+                    }
+                }),
+                Ok(_) => {}
+                Err(e) => {
+                    let (state, msg) = watch_error_state(&e);
+                    tracing::debug!(kind = index, error = %msg, "cache watch error");
+                    update(&statuses, index, |s| {
+                        // NB: a kind that never synced stays "syncing" on a
+                        // transient error; it only becomes stale once it has
+                        // data that may now be out of date.
+                        s.state = match (state, s.last_sync) {
+                            (KindState::Stale, None) => KindState::Syncing,
+                            (st, _) => st,
+                        };
+                        s.error = Some(msg);
+                        s.error_at = Some(std::time::Instant::now());
+                    });
+                }
+            }
+        }
+    })
+}
+
+/// A watch that resumes after an outage yields no event, so "stale" would
+/// stick on a quiet kind. While anything is stale, this probes the server;
+/// once it answers, a stale kind that has had no error for longer than the
+/// longest retry delay must have its watch back up, and is marked ready.
+async fn probe_recovery(client: kube::Client, statuses: Statuses) {
+    let settle = QuickBackoff::MAX + Duration::from_secs(1);
+    let mut reachable_since: Option<std::time::Instant> = None;
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let any_stale = statuses.lock().map(|s| s.iter().any(|k| k.state == KindState::Stale)).unwrap_or(false);
+        if !any_stale {
+            reachable_since = None;
+            continue;
+        }
+        match tokio::time::timeout(Duration::from_secs(3), client.apiserver_version()).await {
+            Ok(Ok(_)) => {
+                let since = *reachable_since.get_or_insert_with(std::time::Instant::now);
+                let mut s = statuses.lock().unwrap_or_else(|e| e.into_inner());
+                for k in s.iter_mut().filter(|k| k.state == KindState::Stale) {
+                    let quiet = k.error_at.is_none_or(|t| t.elapsed() > settle);
+                    if quiet && since.elapsed() > settle {
+                        k.state = KindState::Ready;
+                        k.last_sync = Some(Timestamp::now());
+                        k.error = None;
+                    }
+                }
+            }
+            _ => reachable_since = None,
+        }
+    }
+}
+
+struct Builder<'a> {
+    conn: &'a Connection,
+    statuses: Statuses,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Builder<'_> {
+    fn typed<K>(&mut self) -> Source<K>
+    where
+        K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    {
+        let api_version = K::api_version(&()).into_owned();
+        let index = push_status(&self.statuses, static_kind::<K>(), &api_version, KindState::Syncing, None);
+        let (reader, writer) = reflector::store();
+        let api: Api<K> = Api::all(self.conn.client.clone());
+        let stream = watcher(api, watcher::Config::default()).backoff(QuickBackoff::new()).reflect(writer);
+        self.tasks.push(drive(stream, self.statuses.clone(), index));
+        Source::Typed(reader)
+    }
+
+    async fn versioned<K>(&mut self, gvs: &[&str], plural: &str) -> Source<K>
+    where
+        K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    {
+        match served(&self.conn.client, gvs, plural).await {
+            Served::Preferred => self.typed::<K>(),
+            Served::Older(gv) => {
+                let index = push_status(&self.statuses, static_kind::<K>(), &gv, KindState::Syncing, None);
+                let (group, version) = gv.split_once('/').unwrap_or(("", gv.as_str()));
+                let ar = ApiResource {
+                    group: group.into(),
+                    version: version.into(),
+                    api_version: gv.clone(),
+                    kind: K::kind(&()).into_owned(),
+                    plural: plural.into(),
+                };
+                let writer = reflector::store::Writer::new(ar.clone());
+                let reader = writer.as_reader();
+                let api: Api<DynamicObject> = Api::all_with(self.conn.client.clone(), &ar);
+                let stream = watcher(api, watcher::Config::default()).backoff(QuickBackoff::new()).reflect(writer);
+                self.tasks.push(drive(stream, self.statuses.clone(), index));
+                Source::Dynamic(reader, K::api_version(&()).into_owned())
+            }
+            Served::Missing => {
+                push_status(
+                    &self.statuses,
+                    static_kind::<K>(),
+                    gvs[0],
+                    KindState::Unavailable,
+                    Some("not served by this cluster".into()),
+                );
+                Source::None
+            }
+        }
+    }
+
+    async fn polled<K>(&mut self) -> Source<K>
+    where
+        K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    {
+        let gv = K::api_version(&()).into_owned();
+        if let Served::Missing = served(&self.conn.client, &[&gv], &K::plural(&())).await {
+            push_status(
+                &self.statuses,
+                static_kind::<K>(),
+                &gv,
+                KindState::Unavailable,
+                Some("metrics-server is not installed".into()),
+            );
+            return Source::None;
+        }
+        let index = push_status(&self.statuses, static_kind::<K>(), &gv, KindState::Syncing, None);
+        let items = Arc::new(Mutex::new(Vec::new()));
+        let (out, statuses, api) = (items.clone(), self.statuses.clone(), Api::<K>::all(self.conn.client.clone()));
+        self.tasks.push(tokio::spawn(async move {
+            loop {
+                match api.list(&ListParams::default()).await {
+                    Ok(list) => {
+                        *out.lock().unwrap_or_else(|e| e.into_inner()) = list.items.into_iter().map(Arc::new).collect();
+                        update(&statuses, index, |s| {
+                            s.state = KindState::Ready;
+                            s.last_sync = Some(Timestamp::now());
+                            s.error = None;
+                        });
+                    }
+                    Err(e) => update(&statuses, index, |s| {
+                        s.state = if s.last_sync.is_some() { KindState::Stale } else { KindState::Syncing };
+                        s.error = Some(e.to_string());
+                    }),
+                }
+                tokio::time::sleep(METRICS_EVERY).await;
+            }
+        }));
+        Source::Polled(items)
+    }
+}
+
+fn static_kind<K: Resource<DynamicType = ()>>() -> &'static str {
+    // NB: kinds of k8s-openapi types are static strings; leak-free because
+    // `Cow::Borrowed` is what they return.
+    match K::kind(&()) {
+        std::borrow::Cow::Borrowed(s) => s,
+        std::borrow::Cow::Owned(_) => "Unknown",
+    }
+}
+
+impl ClusterCache {
+    /// Starts watching every kind of `conn`'s cluster. Returns at once;
+    /// use [`ClusterCache::wait_ready`] to wait for the first sync.
+    pub async fn start(conn: Connection) -> Self {
+        let statuses: Statuses = Arc::new(Mutex::new(Vec::new()));
+        let mut b = Builder { conn: &conn, statuses: statuses.clone(), tasks: Vec::new() };
+        let namespaces = b.typed();
+        let nodes = b.typed();
+        let pods = b.typed();
+        let deployments = b.typed();
+        let replica_sets = b.typed();
+        let stateful_sets = b.typed();
+        let daemon_sets = b.typed();
+        let jobs = b.typed();
+        let cron_jobs = b.versioned(&["batch/v1", "batch/v1beta1"], "cronjobs").await;
+        let services = b.typed();
+        let endpoints = b.typed();
+        let ingresses = b.versioned(&["networking.k8s.io/v1"], "ingresses").await;
+        let pvcs = b.typed();
+        let pvs = b.typed();
+        let events = b.typed();
+        let hpas = b.versioned(&["autoscaling/v2", "autoscaling/v2beta2"], "horizontalpodautoscalers").await;
+        let config_maps = b.typed();
+        let secrets = {
+            let index = push_status(&b.statuses, "Secret", "v1", KindState::Syncing, None);
+            let (reader, writer) = reflector::store();
+            // NB: metadata only: secret values never enter the cache.
+            let api: Api<kube::core::PartialObjectMeta<Secret>> = Api::all(conn.client.clone());
+            let stream = watcher(api, watcher::Config::default()).backoff(QuickBackoff::new()).reflect(writer);
+            b.tasks.push(drive(stream, b.statuses.clone(), index));
+            Some(reader)
+        };
+        let node_metrics = b.polled().await;
+        let pod_metrics = b.polled().await;
+        let version = Arc::new(Mutex::new(None));
+        let (client, v) = (conn.client.clone(), version.clone());
+        b.tasks.push(tokio::spawn(async move {
+            if let Ok(info) = client.apiserver_version().await {
+                *v.lock().unwrap_or_else(|e| e.into_inner()) = Some(info.git_version);
+            }
+        }));
+        b.tasks.push(tokio::spawn(probe_recovery(conn.client.clone(), statuses.clone())));
+        let tasks = b.tasks;
+        Self {
+            conn,
+            statuses,
+            tasks,
+            version,
+            namespaces,
+            nodes,
+            pods,
+            deployments,
+            replica_sets,
+            stateful_sets,
+            daemon_sets,
+            jobs,
+            cron_jobs,
+            services,
+            endpoints,
+            ingresses,
+            pvcs,
+            pvs,
+            events,
+            hpas,
+            config_maps,
+            secrets,
+            node_metrics,
+            pod_metrics,
+        }
+    }
+
+    /// The connection the cache reads through.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Current status of every kind.
+    pub fn status(&self) -> CacheStatus {
+        let kinds = self.statuses.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let available = kinds.iter().filter(|k| k.state != KindState::Unavailable);
+        let state = if available.clone().any(|k| k.state == KindState::Stale) {
+            KindState::Stale
+        } else if available.clone().any(|k| k.state == KindState::Syncing) {
+            KindState::Syncing
+        } else {
+            KindState::Ready
+        };
+        CacheStatus { context: self.conn.context.clone(), state, kinds }
+    }
+
+    /// Waits until every available kind has synced once, or `timeout`.
+    /// Returns the status either way.
+    pub async fn wait_ready(&self, timeout: Duration) -> CacheStatus {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let status = self.status();
+            if status.state == KindState::Ready || tokio::time::Instant::now() >= deadline {
+                return status;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// A consistent-enough view of every cached object, for the read tools.
+    pub fn snapshot(&self) -> Snapshot {
+        let secrets = self
+            .secrets
+            .as_ref()
+            .map(|s| {
+                s.state()
+                    .iter()
+                    .map(|m| Arc::new(Secret { metadata: m.metadata.clone(), ..Default::default() }))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Snapshot {
+            now: None,
+            namespaces: self.namespaces.items(),
+            nodes: self.nodes.items(),
+            pods: self.pods.items(),
+            deployments: self.deployments.items(),
+            replica_sets: self.replica_sets.items(),
+            stateful_sets: self.stateful_sets.items(),
+            daemon_sets: self.daemon_sets.items(),
+            jobs: self.jobs.items(),
+            cron_jobs: self.cron_jobs.items(),
+            services: self.services.items(),
+            endpoints: self.endpoints.items(),
+            ingresses: self.ingresses.items(),
+            pvcs: self.pvcs.items(),
+            pvs: self.pvs.items(),
+            events: self.events.items(),
+            hpas: self.hpas.items(),
+            config_maps: self.config_maps.items(),
+            secrets,
+            node_metrics: self.node_metrics.items(),
+            pod_metrics: self.pod_metrics.items(),
+            server_version: self.version.lock().ok().and_then(|v| v.clone()),
+        }
+    }
+
+    /// Reads a container's log straight from the API server (logs are not
+    /// cached).
+    #[tracing::instrument(skip(self), fields(context = %self.conn.context), err)]
+    pub async fn logs(
+        &self,
+        namespace: &str,
+        pod: &str,
+        container: Option<&str>,
+        previous: bool,
+        tail: Option<i64>,
+    ) -> Result<String, ContextError> {
+        let api: Api<Pod> = Api::namespaced(self.conn.client.clone(), namespace);
+        let params =
+            LogParams { container: container.map(str::to_string), previous, tail_lines: tail, ..Default::default() };
+        api.logs(pod, &params).await.map_err(|e| self.conn.explain(&e))
+    }
+}
