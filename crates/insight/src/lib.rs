@@ -1,0 +1,10 @@
+//! Kubeask's pure cluster logic: a typed [`snapshot::Snapshot`] of a cluster,
+//! and everything computed from it without I/O — kubectl-style summaries,
+//! names as people say them, read tools and analyzers.
+//!
+//! The cluster crate fills snapshots from live reflectors (or a fixture);
+//! this crate never talks to a network, so it is fast to test and bench.
+
+pub mod metrics;
+pub mod podstatus;
+pub mod snapshot;
