@@ -117,6 +117,7 @@ impl Txn<'_> {
         let rv = self.state.rv;
         let key = ObjKey::of(&obj);
         let existed = self.state.objects[resource].contains_key(&key);
+        set_type_meta(resource, &mut obj);
         if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.insert("resourceVersion".into(), Value::String(rv.to_string()));
             if !meta.contains_key("uid") {
@@ -167,6 +168,7 @@ impl Store {
         for (resource, obj) in objects {
             state.rv += 1;
             let mut obj = obj;
+            set_type_meta(resource, &mut obj);
             if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
                 meta.insert("resourceVersion".into(), Value::String(state.rv.to_string()));
                 meta.entry("uid").or_insert_with(|| Value::String(new_uid()));
@@ -193,6 +195,21 @@ impl Store {
         let mut guard = self.state.write().unwrap_or_else(|e| e.into_inner());
         let mut txn = Txn { state: &mut guard, tx: &self.tx };
         f(&mut txn)
+    }
+}
+
+/// Every stored object carries its `apiVersion` and `kind`, so responses
+/// can serialize stored objects as they are, without a copy.
+fn set_type_meta(resource: ResourceId, obj: &mut Value) {
+    if let Some(m) = obj.as_object_mut() {
+        let rt = &RESOURCES[resource];
+        if m.get("kind").and_then(Value::as_str) != Some(rt.kind) {
+            m.insert("kind".into(), Value::String(rt.kind.into()));
+        }
+        let av = rt.api_version();
+        if m.get("apiVersion").and_then(Value::as_str) != Some(av.as_str()) {
+            m.insert("apiVersion".into(), Value::String(av));
+        }
     }
 }
 
