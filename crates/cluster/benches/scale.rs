@@ -78,7 +78,7 @@ async fn main() {
     );
     println!("demo server resident memory: {:.0} MiB", rss_of(child.id()));
 
-    let contexts = Contexts::load(&[kubeconfig.clone()]).unwrap();
+    let contexts = Contexts::load(std::slice::from_ref(&kubeconfig)).unwrap();
     let conn = contexts.connect(None).await.unwrap();
     let before_cache = rss_mib();
     let t = Instant::now();
