@@ -1,0 +1,232 @@
+//! The `Assistant`: one engine behind every face (desktop, tray, CLI,
+//! HTTP). It owns a live cache per context and answers questions from it.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::future::BoxFuture;
+use kubeask_cluster::cache::{ClusterCache, KindState};
+use kubeask_cluster::contexts::{ContextError, Contexts};
+use serde::Serialize;
+use tokio::sync::Mutex;
+
+use crate::answer::{Answer, Mode};
+use crate::router::{self, Ctx, LogSource, Outcome};
+
+/// The longest question accepted, in characters.
+pub const MAX_QUESTION_CHARS: usize = 4000;
+
+/// How long the first question on a context waits for the cache.
+pub const FIRST_SYNC_WAIT: Duration = Duration::from_secs(20);
+
+/// Why a question could not be answered at all.
+#[derive(Debug, thiserror::Error)]
+pub enum AskError {
+    /// The question is empty.
+    #[error("the question is empty: ask something like \"how many pods are in the default namespace?\"")]
+    Empty,
+    /// The question is longer than [`MAX_QUESTION_CHARS`].
+    #[error("the question is {0} characters long; the limit is {MAX_QUESTION_CHARS}: ask a shorter question")]
+    TooLong(usize),
+    /// The context cannot be used or reached.
+    #[error(transparent)]
+    Context(#[from] ContextError),
+    /// The cache never synced.
+    #[error("the cluster of context {context:?} did not answer within {waited:?}: {detail}")]
+    NotSynced {
+        /// Context.
+        context: String,
+        /// How long we waited.
+        waited: Duration,
+        /// What the cache says.
+        detail: String,
+    },
+}
+
+impl AskError {
+    /// The machine-readable code shared by the CLI's `--json`, HTTP and UI.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AskError::Empty => "EMPTY_QUESTION",
+            AskError::TooLong(_) => "QUESTION_TOO_LONG",
+            AskError::Context(e) => match e {
+                ContextError::NoKubeconfig => "NO_KUBECONFIG",
+                ContextError::UnknownContext { .. } => "UNKNOWN_CONTEXT",
+                ContextError::Malformed { .. } | ContextError::Unreadable { .. } | ContextError::BadContext { .. } => {
+                    "BAD_KUBECONFIG"
+                }
+                ContextError::Unreachable { .. } => "CLUSTER_UNREACHABLE",
+                ContextError::Tls { .. } => "TLS_ERROR",
+                ContextError::Unauthorized { .. } => "UNAUTHORIZED",
+                ContextError::Forbidden { .. } => "FORBIDDEN",
+                ContextError::Api { .. } => "API_ERROR",
+            },
+            AskError::NotSynced { .. } => "CLUSTER_UNREACHABLE",
+        }
+    }
+
+    /// The `{code, message}` boundary form.
+    pub fn to_boundary(&self) -> BoundaryError {
+        BoundaryError { code: self.code().to_string(), message: self.to_string() }
+    }
+}
+
+/// An error as it crosses every boundary (CLI `--json`, HTTP, UI).
+#[derive(Debug, Clone, Serialize)]
+pub struct BoundaryError {
+    /// SCREAMING_SNAKE_CASE code.
+    pub code: String,
+    /// A message the user can act on.
+    pub message: String,
+}
+
+struct CacheLogs<'a>(&'a ClusterCache);
+
+impl LogSource for CacheLogs<'_> {
+    fn logs<'a>(
+        &'a self,
+        namespace: &'a str,
+        pod: &'a str,
+        container: Option<&'a str>,
+        previous: bool,
+        tail: Option<i64>,
+    ) -> BoxFuture<'a, Result<String, String>> {
+        Box::pin(async move { self.0.logs(namespace, pod, container, previous, tail).await.map_err(|e| e.to_string()) })
+    }
+}
+
+/// The assistant. Cheap to clone; clones share caches.
+#[derive(Clone)]
+pub struct Assistant {
+    kubeconfigs: Arc<Vec<PathBuf>>,
+    caches: Arc<Mutex<HashMap<String, Arc<ClusterCache>>>>,
+}
+
+impl std::fmt::Debug for Assistant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Assistant").field("kubeconfigs", &self.kubeconfigs).finish()
+    }
+}
+
+impl Assistant {
+    /// An assistant over the given kubeconfig files.
+    pub fn new(kubeconfigs: Vec<PathBuf>) -> Self {
+        Self { kubeconfigs: Arc::new(kubeconfigs), caches: Arc::default() }
+    }
+
+    /// An assistant over `$KUBECONFIG` and `~/.kube/config`.
+    pub fn from_env() -> Self {
+        Self::new(kubeask_cluster::contexts::kubeconfig_paths())
+    }
+
+    /// The contexts it can use.
+    pub fn contexts(&self) -> Result<Contexts, ContextError> {
+        Contexts::load(&self.kubeconfigs)
+    }
+
+    /// The live cache of a context (the current one when `None`), started
+    /// on first use and waited for until it has synced.
+    pub async fn cache(&self, context: Option<&str>) -> Result<Arc<ClusterCache>, AskError> {
+        let contexts = self.contexts()?;
+        let name = match context.or(contexts.current()) {
+            Some(n) => n.to_string(),
+            None => {
+                return Err(ContextError::UnknownContext {
+                    name: "(current-context is not set)".into(),
+                    known: contexts.list().into_iter().map(|c| c.name).collect(),
+                }
+                .into())
+            }
+        };
+        let mut caches = self.caches.lock().await;
+        if let Some(c) = caches.get(&name) {
+            return Ok(c.clone());
+        }
+        let conn = contexts.connect(Some(&name)).await?;
+        let cache = Arc::new(ClusterCache::start(conn.clone()).await);
+        let status = cache.wait_ready(FIRST_SYNC_WAIT).await;
+        if status.state != KindState::Ready {
+            // Say why in the user's terms: reachability, TLS, credentials.
+            conn.check().await?;
+            let pending: Vec<String> = status
+                .kinds
+                .iter()
+                .filter(|k| k.state == KindState::Syncing)
+                .map(|k| format!("{} ({})", k.kind, k.error.clone().unwrap_or_else(|| "syncing".into())))
+                .collect();
+            if status.kinds.iter().filter(|k| k.state != KindState::Unavailable).all(|k| k.last_sync.is_none()) {
+                return Err(AskError::NotSynced { context: name, waited: FIRST_SYNC_WAIT, detail: pending.join(", ") });
+            }
+        }
+        caches.insert(name, cache.clone());
+        Ok(cache)
+    }
+
+    /// Answers one question against a context.
+    #[tracing::instrument(skip(self), fields(context = context.unwrap_or("(current)")), err)]
+    pub async fn ask(&self, context: Option<&str>, question: &str) -> Result<Answer, AskError> {
+        let started = Instant::now();
+        let question = question.trim();
+        if question.is_empty() {
+            return Err(AskError::Empty);
+        }
+        let chars = question.chars().count();
+        if chars > MAX_QUESTION_CHARS {
+            return Err(AskError::TooLong(chars));
+        }
+        let cache = self.cache(context).await?;
+        let status = cache.status();
+        let warning = (status.state == KindState::Stale).then(|| {
+            let since = status
+                .kinds
+                .iter()
+                .filter_map(|k| k.last_sync)
+                .min()
+                .map(|t| t.strftime("%H:%M:%S UTC").to_string())
+                .unwrap_or_default();
+            format!("the cluster is not reachable right now; this answer uses data last synced at {since}")
+        });
+        let snap = cache.snapshot();
+        let logs = CacheLogs(&cache);
+        let ctx = Ctx::new(&snap, &logs);
+        let outcome = router::route(&ctx, question).await;
+        let context_name = cache.connection().context.clone();
+        let mut answer = Answer {
+            question: question.to_string(),
+            short: String::new(),
+            explanation: String::new(),
+            evidence: Vec::new(),
+            kubectl: Vec::new(),
+            mode: Mode::Direct,
+            context: context_name,
+            elapsed_ms: 0.0,
+            warning,
+        };
+        match outcome {
+            Outcome::Answered(r) => {
+                tracing::debug!(route = r.route, "direct answer");
+                answer.short = r.short;
+                answer.explanation = r.explanation;
+                answer.evidence = r.evidence;
+                answer.kubectl = r.kubectl;
+            }
+            Outcome::NotFound { message } | Outcome::Ambiguous { message } => {
+                answer.short = message.clone();
+                answer.explanation = message;
+            }
+            Outcome::NotUnderstood { suggestions } => {
+                answer.mode = Mode::Unanswered;
+                answer.short = "I can't answer that without a model".into();
+                answer.explanation = format!(
+                    "Direct mode did not understand the question, and no model is loaded (`kubeask models` to get one). Questions I can answer right now:\n{}",
+                    suggestions.iter().map(|s| format!("- {s}")).collect::<Vec<_>>().join("\n")
+                );
+            }
+        }
+        answer.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        tracing::info!(question, answer = %answer.short, mode = ?answer.mode, ms = answer.elapsed_ms, "answered");
+        Ok(answer)
+    }
+}

@@ -1,0 +1,14 @@
+//! Kubeask's assistant: a question in, a short exact answer out, with its
+//! evidence and the kubectl commands that show the same.
+//!
+//! Direct mode (the [`router`]) parses a question against the live cache's
+//! vocabulary and answers from cluster data in milliseconds, no model
+//! needed. Facts always come from code; see DESIGN.md, "Principles".
+
+pub mod answer;
+pub mod assistant;
+pub mod facts;
+pub mod router;
+
+pub use answer::{Answer, AnswerEvent, Evidence, Mode};
+pub use assistant::{AskError, Assistant};

@@ -1,0 +1,2035 @@
+//! What direct mode understands, and how each answer is computed.
+//!
+//! Each intent reads the snapshot and returns the exact short answer (the
+//! convention: workload names without hash suffixes, lists
+//! comma-separated), the objects read and the kubectl commands that show
+//! the same. Intent detection is keyword based over the question's words;
+//! object names come from the cluster (see `parse`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1::{Container, Pod};
+use kubeask_insight::podstatus;
+
+use super::parse::{Refs, Words};
+use super::vocab::{Kind, NameEntry};
+use super::{Ctx, Outcome, Routed};
+use crate::answer::Evidence;
+use crate::facts::{self, cpu_millis, env_value, mem_bytes, node_ready, restarts};
+
+type R = Result<Routed, Outcome>;
+
+fn routed(route: &'static str, short: impl Into<String>, explanation: impl Into<String>) -> Routed {
+    Routed { route, short: short.into(), explanation: explanation.into(), ..Default::default() }
+}
+
+fn ns_flag(ns: &str) -> String {
+    if ns.is_empty() {
+        String::new()
+    } else {
+        format!(" -n {ns}")
+    }
+}
+
+fn pod_ev(p: &Pod) -> Evidence {
+    Evidence::new("Pod", p.metadata.namespace.as_deref(), p.metadata.name.as_deref().unwrap_or(""))
+}
+
+fn name(p: &Pod) -> &str {
+    p.metadata.name.as_deref().unwrap_or("")
+}
+
+fn ns(p: &Pod) -> &str {
+    p.metadata.namespace.as_deref().unwrap_or("")
+}
+
+fn join<I: IntoIterator<Item = String>>(it: I) -> String {
+    it.into_iter().collect::<Vec<_>>().join(", ")
+}
+
+fn distinct<I: IntoIterator<Item = String>>(it: I) -> Vec<String> {
+    let mut seen = Vec::new();
+    for x in it {
+        if !seen.contains(&x) {
+            seen.push(x);
+        }
+    }
+    seen
+}
+
+/// Answers a parsed question.
+pub async fn answer(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Outcome {
+    match dispatch(ctx, w, r).await {
+        Ok(routed) => Outcome::Answered(routed),
+        Err(outcome) => outcome,
+    }
+}
+
+async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+    // A name that matches nothing in the cluster: say so, suggest the closest.
+    if r.targets.is_empty() {
+        if let Some(unknown) = &r.unknown {
+            return Err(not_found(ctx, unknown, r.kind));
+        }
+    }
+    let about_nodes = r.kind == Some(Kind::Node);
+    let usage_word = w.any(&["memory", "cpu", "ram"]);
+    if usage_word
+        && (w.any(&["most", "highest", "top", "heaviest", "biggest", "least", "lowest", "hungriest"])
+            || w.phrase("the most"))
+    {
+        return top(ctx, w, r);
+    }
+    if about_nodes && (w.any(&["notready", "unready", "down", "unhealthy", "unreachable"]) || w.phrase("not ready")) {
+        return not_ready_nodes(ctx);
+    }
+    if w.phrase("how many") || w.any(&["count", "number"]) {
+        if w.prefix(&["restart"]) || w.phrase("how many times") {
+            return restarts_of(ctx, r);
+        }
+        if w.prefix(&["container"]) {
+            return container_count(ctx, r);
+        }
+        if w.prefix(&["endpoint"]) {
+            return endpoint_count(ctx, r);
+        }
+        if w.prefix(&["replica"]) {
+            return replicas(ctx, w, r);
+        }
+        if !r.targets.is_empty() && w.any(&["ready", "available", "running"]) && r.kind != Some(Kind::Namespace) {
+            return ready_pods(ctx, w, r);
+        }
+        return count(ctx, w, r);
+    }
+    let why = w.any(&[
+        "why",
+        "crashing",
+        "crash",
+        "crashes",
+        "crashloop",
+        "crashloopbackoff",
+        "broken",
+        "wrong",
+        "stuck",
+        "failing",
+    ]) || w.phrase("won't start")
+        || w.phrase("wont start")
+        || w.phrase("not starting")
+        || w.phrase("keep restarting")
+        || w.phrase("keeps restarting")
+        || w.phrase("what happened");
+    let logs_q = w.any(&["log", "logs", "logging", "logged", "logline"])
+        || (w.any(&["error", "errors", "exception"]) && !w.has("why"));
+    if logs_q && !r.targets.is_empty() {
+        return log_error(ctx, r).await;
+    }
+    if why && (!r.targets.is_empty() || r.unknown.is_some()) {
+        return why_of(ctx, r).await;
+    }
+    let non_node_target = r.targets.iter().any(|e| e.kind != Kind::Node);
+    if (w.any(&["which", "what", "where"])
+        && w.has("node")
+        && (non_node_target || (!about_nodes && r.unknown.is_some())))
+        || (w.phrase("running on") || w.phrase("scheduled on") || w.phrase("where is")) && !r.targets.is_empty()
+    {
+        return node_of(ctx, r);
+    }
+    if w.prefix(&["image"]) {
+        return image(ctx, r);
+    }
+    if w.prefix(&["targetport"])
+        || w.phrase("target port")
+        || w.prefix(&["nodeport"])
+        || w.phrase("node port")
+        || w.prefix(&["port"])
+    {
+        return port(ctx, w, r);
+    }
+    if w.prefix(&["restart"]) {
+        return restarts_of(ctx, r);
+    }
+    if let Some(var) = env_var_word(ctx, w, r) {
+        return env(ctx, r, &var);
+    }
+    if w.any(&["env", "environment", "variables", "variable"]) {
+        return env_list(ctx, r);
+    }
+    if w.prefix(&["replica"]) || (r.kind == Some(Kind::Hpa) && w.any(&["max", "maximum", "min", "minimum"])) {
+        if r.kind == Some(Kind::Hpa) || w.any(&["max", "maximum", "min", "minimum"]) {
+            return hpa_bounds(ctx, w, r);
+        }
+        return replicas(ctx, w, r);
+    }
+    if w.has("version") || w.has("versions") {
+        return version(ctx, w);
+    }
+    if w.any(&["limit", "limits", "request", "requests", "requested"]) {
+        return resources(ctx, w, r);
+    }
+    if r.kind == Some(Kind::CronJob) || w.any(&["schedule", "cron"]) || w.phrase("when does") || w.phrase("how often") {
+        if w.phrase("last") {
+            return last_schedule(ctx, r);
+        }
+        if w.any(&["suspended", "suspend", "paused"]) {
+            return status(ctx, w, r);
+        }
+        if !w.any(&["status", "state"]) {
+            return schedule(ctx, r);
+        }
+    }
+    if w.any(&["host", "hosts", "hostname", "domain", "url"]) && !about_nodes {
+        return ingress_host(ctx, r);
+    }
+    if w.prefix(&["label"]) {
+        return labels(ctx, w, r);
+    }
+    if w.any(&["owns", "owner", "owned", "manages", "controls", "controller"])
+        || w.phrase("managed by")
+        || w.phrase("controlled by")
+    {
+        return owner(ctx, r);
+    }
+    if w.phrase("which namespace") || w.phrase("what namespace") {
+        return namespace_of(ctx, r);
+    }
+    if w.any(&["events", "event", "warnings", "warning"]) {
+        return events(ctx, r);
+    }
+    if w.any(&["storage", "capacity", "size", "big"]) && matches!(r.kind, Some(Kind::Pvc) | Some(Kind::Pv)) {
+        return capacity(ctx, r);
+    }
+    if w.any(&["ip", "address", "clusterip"]) {
+        return ip(ctx, r);
+    }
+    if w.any(&["age", "old", "created"]) {
+        return age(ctx, r);
+    }
+    let listing = w.any(&["which", "list", "show", "what"]) && r.kind.is_some() && r.kind != Some(Kind::Container);
+    if listing
+        && (r.targets.is_empty()
+            || w.any(&["belong", "belongs", "belonging", "behind", "backing"])
+            || w.phrase("part of"))
+    {
+        return list(ctx, w, r);
+    }
+    if w.any(&[
+        "status",
+        "state",
+        "phase",
+        "succeed",
+        "succeeded",
+        "health",
+        "healthy",
+        "doing",
+        "running",
+        "ready",
+        "up",
+        "complete",
+        "completed",
+        "finished",
+        "suspended",
+    ]) {
+        return status(ctx, w, r);
+    }
+    if let Some(key) = config_key(ctx, w, r) {
+        return config_value(ctx, r, &key);
+    }
+    if !r.targets.is_empty() {
+        return status(ctx, w, r);
+    }
+    if let Some(unknown) = &r.unknown {
+        return Err(not_found(ctx, unknown, r.kind));
+    }
+    Err(Outcome::NotUnderstood { suggestions: suggestions(ctx) })
+}
+
+/// A few questions direct mode answers, with this cluster's names.
+pub fn suggestions(ctx: &Ctx<'_>) -> Vec<String> {
+    let ns = ctx.snap.pods.first().and_then(|p| p.metadata.namespace.clone()).unwrap_or_else(|| "default".into());
+    let pod = ctx.snap.pods.first().map(|p| ctx.owners.base_name(p)).unwrap_or_else(|| "my-app".into());
+    vec![
+        format!("how many pods are in the {ns} namespace?"),
+        format!("what's the status of the {pod} pod?"),
+        format!("why is {pod} failing?"),
+        format!("what image is {pod} running?"),
+        format!("show the logs of {pod}"),
+        "which pods are not running?".into(),
+        "which node is NotReady?".into(),
+        "which pod is using the most memory?".into(),
+    ]
+}
+
+fn not_found(ctx: &Ctx<'_>, word: &str, kind: Option<Kind>) -> Outcome {
+    let what = kind.map(|k| k.name().to_lowercase()).unwrap_or_else(|| "object".into());
+    let similar = ctx.names.similar(word, 3);
+    let hint = if similar.is_empty() { String::new() } else { format!("; did you mean {}?", similar.join(" or ")) };
+    Outcome::NotFound { message: format!("no {what} called {word} in any namespace{hint}") }
+}
+
+/// Candidates of the wanted kinds, filtered by the namespace named.
+fn pick(ctx: &Ctx<'_>, r: &Refs, kinds: &[Kind]) -> Result<Vec<NameEntry>, Outcome> {
+    let Some(word) = &r.target_word else {
+        return Err(match &r.unknown {
+            Some(u) => not_found(ctx, u, r.kind),
+            None => Outcome::NotUnderstood { suggestions: suggestions(ctx) },
+        });
+    };
+    let in_ns = |e: &NameEntry| r.namespace.as_deref().is_none_or(|n| e.namespace == n || e.namespace.is_empty());
+    let mut out: Vec<NameEntry> = r.targets.iter().filter(|e| kinds.contains(&e.kind) && in_ns(e)).cloned().collect();
+    if out.is_empty() {
+        let ns_hint =
+            r.namespace.as_ref().map(|n| format!(" in namespace {n}")).unwrap_or_else(|| " in any namespace".into());
+        let kind = kinds.first().map(|k| k.name().to_lowercase()).unwrap_or_default();
+        let elsewhere: Vec<String> =
+            r.targets.iter().map(|e| format!("{} {}/{}", e.kind.name(), e.namespace, e.name)).collect();
+        let hint =
+            if elsewhere.is_empty() { String::new() } else { format!(" (found: {})", distinct(elsewhere).join(", ")) };
+        return Err(Outcome::NotFound { message: format!("no {kind} called {word}{ns_hint}{hint}") });
+    }
+    let namespaces: BTreeSet<&str> = out.iter().map(|e| e.namespace.as_str()).collect();
+    if namespaces.len() > 1 {
+        let cands = distinct(
+            out.iter().map(|e| format!("{}/{}", e.namespace, if e.via_base { word.clone() } else { e.name.clone() })),
+        );
+        return Err(Outcome::Ambiguous {
+            message: format!(
+                "{word} is ambiguous: it matches {}; name the namespace (e.g. \"… in {}\")",
+                cands.join(", "),
+                namespaces.iter().next().unwrap_or(&"")
+            ),
+        });
+    }
+    // Prefer the most specific kind present, in the order asked.
+    for k in kinds {
+        if out.iter().any(|e| e.kind == *k) {
+            out.retain(|e| e.kind == *k);
+            break;
+        }
+    }
+    Ok(out)
+}
+
+const WORKLOADS: &[Kind] =
+    &[Kind::Deployment, Kind::StatefulSet, Kind::DaemonSet, Kind::CronJob, Kind::Job, Kind::ReplicaSet];
+
+fn pod_kinds(r: &Refs) -> Vec<Kind> {
+    let mut kinds = match r.kind {
+        Some(k) if WORKLOADS.contains(&k) || k == Kind::Service => vec![k],
+        _ => vec![],
+    };
+    kinds.extend([
+        Kind::Pod,
+        Kind::Deployment,
+        Kind::StatefulSet,
+        Kind::DaemonSet,
+        Kind::CronJob,
+        Kind::Job,
+        Kind::ReplicaSet,
+        Kind::Service,
+    ]);
+    distinct_kinds(kinds)
+}
+
+fn distinct_kinds(kinds: Vec<Kind>) -> Vec<Kind> {
+    let mut out = Vec::new();
+    for k in kinds {
+        if !out.contains(&k) {
+            out.push(k);
+        }
+    }
+    out
+}
+
+/// The pods behind the chosen targets.
+fn pods_for<'a>(ctx: &'a Ctx<'_>, targets: &[NameEntry]) -> Vec<&'a Arc<Pod>> {
+    let mut out: Vec<&Arc<Pod>> = Vec::new();
+    for e in targets {
+        for p in ctx.snap.pods.iter() {
+            let hit = match e.kind {
+                Kind::Pod => ns(p) == e.namespace && name(p) == e.name,
+                Kind::Service => service_selects(ctx, &e.namespace, &e.name, p),
+                k => ctx.owners.belongs(p, k.name(), &e.namespace, &e.name),
+            };
+            if hit && !out.iter().any(|x| Arc::ptr_eq(x, p)) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort_by(|a, b| name(a).cmp(name(b)));
+    out
+}
+
+fn service_selects(ctx: &Ctx<'_>, namespace: &str, svc: &str, p: &Pod) -> bool {
+    let Some(s) = ctx
+        .snap
+        .services
+        .iter()
+        .find(|s| s.metadata.name.as_deref() == Some(svc) && s.metadata.namespace.as_deref() == Some(namespace))
+    else {
+        return false;
+    };
+    let Some(sel) = s.spec.as_ref().and_then(|s| s.selector.as_ref()).filter(|s| !s.is_empty()) else { return false };
+    ns(p) == namespace && sel.iter().all(|(k, v)| p.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v))
+}
+
+fn target_pods<'a>(ctx: &'a Ctx<'_>, r: &Refs) -> Result<(Vec<NameEntry>, Vec<&'a Arc<Pod>>), Outcome> {
+    let entries = pick(ctx, r, &pod_kinds(r))?;
+    let pods = pods_for(ctx, &entries);
+    Ok((entries, pods))
+}
+
+fn shown_target(r: &Refs, entries: &[NameEntry]) -> String {
+    r.target_word.clone().unwrap_or_else(|| entries.first().map(|e| e.name.clone()).unwrap_or_default())
+}
+
+fn get_cmd(entries: &[NameEntry], word: &str) -> String {
+    let e = &entries[0];
+    match e.kind {
+        Kind::Pod if e.via_base => format!("kubectl get pods{} | grep {word}", ns_flag(&e.namespace)),
+        k => format!("kubectl get {} {}{}", k.kubectl(), e.name, ns_flag(&e.namespace)),
+    }
+}
+
+fn count(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+    let kind = r.kind.unwrap_or(Kind::Pod);
+    let nsq = r.namespace.as_deref();
+    let nsn = |o: Option<&str>| nsq.is_none_or(|n| o == Some(n));
+    let scope = nsq.map(|n| format!(" in namespace {n}")).unwrap_or_else(|| {
+        if kind.namespaced() {
+            " across all namespaces".into()
+        } else {
+            String::new()
+        }
+    });
+    let all_flag =
+        nsq.map(|n| format!(" -n {n}")).unwrap_or_else(|| if kind.namespaced() { " -A".into() } else { String::new() });
+    let (n, what, cmd) = match kind {
+        Kind::Pod | Kind::Container => {
+            let filter = pod_filter(ctx, w);
+            let pods: Vec<&Arc<Pod>> =
+                ctx.snap.pods.iter().filter(|p| nsn(p.metadata.namespace.as_deref()) && filter.keep(ctx, p)).collect();
+            if kind == Kind::Container {
+                let c: usize = pods.iter().map(|p| p.spec.as_ref().map_or(0, |s| s.containers.len())).sum();
+                (
+                    c,
+                    "containers".to_string(),
+                    format!("kubectl get pods{all_flag} -o jsonpath='{{..containers[*].name}}'"),
+                )
+            } else {
+                (
+                    pods.len(),
+                    format!("{}pods", filter.label()),
+                    format!("kubectl get pods{all_flag}{}", filter.kubectl()),
+                )
+            }
+        }
+        Kind::Node => {
+            let want_ready = w.has("ready") && !w.phrase("not ready");
+            let nodes = ctx.snap.nodes.iter().filter(|n| !want_ready || node_ready(n)).count();
+            (nodes, if want_ready { "ready nodes".into() } else { "nodes".into() }, "kubectl get nodes".into())
+        }
+        k => {
+            macro_rules! cnt {
+                ($list:expr) => {
+                    $list.iter().filter(|o| nsn(o.metadata.namespace.as_deref())).count()
+                };
+            }
+            let n = match k {
+                Kind::Deployment => cnt!(ctx.snap.deployments),
+                Kind::StatefulSet => cnt!(ctx.snap.stateful_sets),
+                Kind::DaemonSet => cnt!(ctx.snap.daemon_sets),
+                Kind::ReplicaSet => cnt!(ctx.snap.replica_sets),
+                Kind::Job => cnt!(ctx.snap.jobs),
+                Kind::CronJob => cnt!(ctx.snap.cron_jobs),
+                Kind::Service => cnt!(ctx.snap.services),
+                Kind::Endpoints => cnt!(ctx.snap.endpoints),
+                Kind::Ingress => cnt!(ctx.snap.ingresses),
+                Kind::Pvc => cnt!(ctx.snap.pvcs),
+                Kind::Pv => ctx.snap.pvs.len(),
+                Kind::Event => cnt!(ctx.snap.events),
+                Kind::Hpa => cnt!(ctx.snap.hpas),
+                Kind::ConfigMap => cnt!(ctx.snap.config_maps),
+                Kind::Secret => cnt!(ctx.snap.secrets),
+                Kind::Namespace => ctx.snap.namespaces.len(),
+                _ => 0,
+            };
+            (n, k.kubectl().to_string(), format!("kubectl get {}{all_flag}", k.kubectl()))
+        }
+    };
+    let mut out = routed("count", n.to_string(), format!("There are **{n}** {what}{scope}."));
+    out.kubectl.push(cmd);
+    Ok(out)
+}
+
+/// A filter on pods from words like "running", "pending", "not running",
+/// "failing", "ready", "on node X".
+struct PodFilter {
+    status: Option<&'static str>,
+    not_running: bool,
+    ready: Option<bool>,
+    node: Option<String>,
+}
+
+fn pod_filter(ctx: &Ctx<'_>, w: &Words) -> PodFilter {
+    let negated = w.phrase("not running")
+        || w.phrase("aren't running")
+        || w.phrase("arent running")
+        || w.phrase("isn't running")
+        || w.any(&["failing", "broken", "unhealthy", "crashing", "failed"]);
+    let status = if negated {
+        None
+    } else if w.has("running") {
+        Some("Running")
+    } else if w.has("pending") {
+        Some("Pending")
+    } else if w.any(&["completed", "succeeded", "complete"]) {
+        Some("Completed")
+    } else if w.has("crashloopbackoff") {
+        Some("CrashLoopBackOff")
+    } else {
+        None
+    };
+    let ready = if w.phrase("not ready") || w.has("unready") {
+        Some(false)
+    } else if w.has("ready") {
+        Some(true)
+    } else {
+        None
+    };
+    let node = ctx.snap.nodes.iter().filter_map(|n| n.metadata.name.clone()).find(|n| w.has(&n.to_lowercase()));
+    PodFilter { status, not_running: negated, ready, node }
+}
+
+impl PodFilter {
+    fn keep(&self, _ctx: &Ctx<'_>, p: &Pod) -> bool {
+        let st = podstatus::display_status(p);
+        self.status.is_none_or(|s| st == s)
+            && (!self.not_running || (st != "Running" && st != "Completed"))
+            && self.ready.is_none_or(|r| podstatus::is_ready(p) == r)
+            && self.node.as_deref().is_none_or(|n| p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(n))
+    }
+    fn label(&self) -> String {
+        let mut s = String::new();
+        if let Some(st) = self.status {
+            s.push_str(&format!("{st} "));
+        }
+        if self.not_running {
+            s.push_str("not-running ");
+        }
+        if let Some(r) = self.ready {
+            s.push_str(if r { "ready " } else { "not-ready " });
+        }
+        s
+    }
+    fn kubectl(&self) -> String {
+        let mut s = String::new();
+        if let Some(n) = &self.node {
+            s.push_str(&format!(" --field-selector spec.nodeName={n}"));
+        }
+        if let Some(st) = self.status {
+            if st == "Running" || st == "Pending" {
+                s.push_str(&format!(" --field-selector status.phase={st}"));
+            } else {
+                s.push_str(&format!(" | grep {st}"));
+            }
+        }
+        if self.not_running {
+            s.push_str(" | grep -v -E 'Running|Completed'");
+        }
+        s
+    }
+}
+
+fn list(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+    let kind = r.kind.unwrap_or(Kind::Pod);
+    let nsq = r.namespace.as_deref();
+    let nsn = |o: Option<&str>| nsq.is_none_or(|n| o == Some(n));
+    let flag =
+        nsq.map(|n| format!(" -n {n}")).unwrap_or_else(|| if kind.namespaced() { " -A".into() } else { String::new() });
+    match kind {
+        Kind::Pod => {
+            let filter = pod_filter(ctx, w);
+            if !r.targets.is_empty() {
+                // "which pods belong to the mongodb statefulset"
+                let (entries, pods) = target_pods(ctx, r)?;
+                let names: Vec<String> =
+                    pods.iter().filter(|p| filter.keep(ctx, p)).map(|p| name(p).to_string()).collect();
+                let mut out = routed(
+                    "list",
+                    join(names.clone()),
+                    format!("Pods of {} {}: {}", entries[0].kind.name(), shown_target(r, &entries), names.join(", ")),
+                );
+                out.evidence = pods.iter().map(|p| pod_ev(p)).collect();
+                out.kubectl.push(format!(
+                    "kubectl get pods{} -o wide | grep {}",
+                    ns_flag(&entries[0].namespace),
+                    shown_target(r, &entries)
+                ));
+                return Ok(out);
+            }
+            let pods: Vec<&Arc<Pod>> =
+                ctx.snap.pods.iter().filter(|p| nsn(p.metadata.namespace.as_deref()) && filter.keep(ctx, p)).collect();
+            // Workload names, as people say them, once each.
+            let mut shown: Vec<String> = distinct(pods.iter().map(|p| ctx.owners.base_name(p)));
+            shown.sort();
+            let details = pods
+                .iter()
+                .map(|p| format!("- `{}/{}`: {}", ns(p), name(p), podstatus::display_status(p)))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let short = if shown.is_empty() { "none".to_string() } else { join(shown) };
+            let mut out = routed("list", short, format!("{} {}pods:\n{details}", pods.len(), filter.label()));
+            out.evidence = pods.iter().map(|p| pod_ev(p)).collect();
+            out.kubectl.push(format!("kubectl get pods{flag}{}", filter.kubectl()));
+            Ok(out)
+        }
+        Kind::Node => {
+            let want_not_ready = w.phrase("not ready") || w.any(&["notready", "unready"]);
+            let nodes: Vec<String> = ctx
+                .snap
+                .nodes
+                .iter()
+                .filter(|n| !want_not_ready || !node_ready(n))
+                .filter_map(|n| n.metadata.name.clone())
+                .collect();
+            let mut out = routed("list", join(nodes.clone()), format!("{} nodes", nodes.len()));
+            out.evidence = nodes.iter().map(|n| Evidence::new("Node", None, n)).collect();
+            out.kubectl.push("kubectl get nodes".into());
+            Ok(out)
+        }
+        k => {
+            macro_rules! names {
+                ($list:expr) => {
+                    $list
+                        .iter()
+                        .filter(|o| nsn(o.metadata.namespace.as_deref()))
+                        .filter_map(|o| o.metadata.name.clone())
+                        .collect::<Vec<_>>()
+                };
+            }
+            let names: Vec<String> = match k {
+                Kind::Deployment => names!(ctx.snap.deployments),
+                Kind::StatefulSet => names!(ctx.snap.stateful_sets),
+                Kind::DaemonSet => names!(ctx.snap.daemon_sets),
+                Kind::ReplicaSet => names!(ctx.snap.replica_sets),
+                Kind::Job => {
+                    let failed = w.any(&["failed", "failing"]);
+                    ctx.snap
+                        .jobs
+                        .iter()
+                        .filter(|j| nsn(j.metadata.namespace.as_deref()))
+                        .filter(|j| !failed || job_status(j) == "Failed")
+                        .filter_map(|o| o.metadata.name.clone())
+                        .collect()
+                }
+                Kind::CronJob => names!(ctx.snap.cron_jobs),
+                Kind::Service => names!(ctx.snap.services),
+                Kind::Ingress => names!(ctx.snap.ingresses),
+                Kind::Pvc => {
+                    let pending = w.has("pending");
+                    ctx.snap
+                        .pvcs
+                        .iter()
+                        .filter(|p| nsn(p.metadata.namespace.as_deref()))
+                        .filter(|p| !pending || p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Pending"))
+                        .filter_map(|o| o.metadata.name.clone())
+                        .collect()
+                }
+                Kind::Pv => ctx.snap.pvs.iter().filter_map(|o| o.metadata.name.clone()).collect(),
+                Kind::Hpa => names!(ctx.snap.hpas),
+                Kind::ConfigMap => names!(ctx.snap.config_maps),
+                Kind::Secret => names!(ctx.snap.secrets),
+                Kind::Namespace => ctx.snap.namespaces.iter().filter_map(|o| o.metadata.name.clone()).collect(),
+                _ => Vec::new(),
+            };
+            let names = distinct(names);
+            let mut out = routed(
+                "list",
+                if names.is_empty() { "none".into() } else { join(names.clone()) },
+                format!("{} {}", names.len(), k.kubectl()),
+            );
+            out.kubectl.push(format!("kubectl get {}{flag}", k.kubectl()));
+            Ok(out)
+        }
+    }
+}
+
+fn status(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+    let mut kinds = Vec::new();
+    if let Some(k) = r.kind {
+        kinds.push(k);
+    }
+    kinds.extend([
+        Kind::Pod,
+        Kind::Job,
+        Kind::CronJob,
+        Kind::Pvc,
+        Kind::Node,
+        Kind::Deployment,
+        Kind::StatefulSet,
+        Kind::DaemonSet,
+        Kind::Pv,
+        Kind::Hpa,
+        Kind::Service,
+        Kind::Ingress,
+        Kind::ReplicaSet,
+    ]);
+    let entries = pick(ctx, r, &distinct_kinds(kinds))?;
+    let e = entries[0].clone();
+    let word = shown_target(r, &entries);
+    let mut out = match e.kind {
+        Kind::Pod | Kind::Deployment | Kind::StatefulSet | Kind::DaemonSet | Kind::ReplicaSet
+            if e.kind == Kind::Pod
+                || w.has("pod")
+                || w.has("pods")
+                || r.kind.is_none()
+                || r.kind == Some(Kind::Pod) =>
+        {
+            let pods = pods_for(ctx, &entries);
+            if pods.is_empty() {
+                return Err(Outcome::NotFound { message: format!("{word} has no pods") });
+            }
+            let statuses: Vec<(String, String)> =
+                pods.iter().map(|p| (name(p).to_string(), podstatus::display_status(p))).collect();
+            let uniq = distinct(statuses.iter().map(|(_, s)| s.clone()));
+            let short = if uniq.len() == 1 {
+                uniq[0].clone()
+            } else {
+                // The pod most worth reporting first: the one not Running.
+                let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+                for (_, s) in &statuses {
+                    *counts.entry(s.clone()).or_default() += 1;
+                }
+                let mut v: Vec<(String, usize)> = counts.into_iter().collect();
+                v.sort_by_key(|(s, _)| (s == "Running" || s == "Completed", s.clone()));
+                join(v.into_iter().map(|(s, n)| format!("{s} ({n} of {})", statuses.len())))
+            };
+            let details = statuses.iter().map(|(n, s)| format!("- `{n}`: {s}")).collect::<Vec<_>>().join("\n");
+            let mut o = routed("status", short, format!("Status of {word}:\n{details}"));
+            o.evidence = pods.iter().map(|p| pod_ev(p)).collect();
+            o.kubectl.push(format!("kubectl get pods{} | grep {word}", ns_flag(ns(pods[0]))));
+            o
+        }
+        Kind::Deployment | Kind::StatefulSet | Kind::DaemonSet | Kind::ReplicaSet => {
+            let (ready, desired) = workload_ready(ctx, &e);
+            routed(
+                "status",
+                format!("{ready}/{desired} ready"),
+                format!("{} {word}: {ready} of {desired} replicas ready.", e.kind.name()),
+            )
+        }
+        Kind::Job => {
+            let j = ctx
+                .snap
+                .jobs
+                .iter()
+                .find(|j| {
+                    j.metadata.name.as_deref() == Some(&e.name) && j.metadata.namespace.as_deref() == Some(&e.namespace)
+                })
+                .expect("picked");
+            let st = job_status(j);
+            let reason = j
+                .status
+                .as_ref()
+                .and_then(|s| s.conditions.as_ref())
+                .and_then(|cs| cs.iter().find(|c| c.status == "True" && (c.type_ == "Failed" || c.type_ == "Complete")))
+                .and_then(|c| c.reason.clone());
+            let detail = reason.map(|r| format!(" ({r})")).unwrap_or_default();
+            routed(
+                "status",
+                st.clone(),
+                format!(
+                    "Job {word}: **{st}**{detail}; succeeded {}, failed {}.",
+                    j.status.as_ref().and_then(|s| s.succeeded).unwrap_or(0),
+                    j.status.as_ref().and_then(|s| s.failed).unwrap_or(0)
+                ),
+            )
+        }
+        Kind::CronJob => {
+            let c = ctx
+                .snap
+                .cron_jobs
+                .iter()
+                .find(|c| {
+                    c.metadata.name.as_deref() == Some(&e.name) && c.metadata.namespace.as_deref() == Some(&e.namespace)
+                })
+                .expect("picked");
+            let suspended = c.spec.as_ref().and_then(|s| s.suspend).unwrap_or(false);
+            let short = if w.any(&["suspended", "suspend", "paused"]) {
+                if suspended { "yes" } else { "no" }.to_string()
+            } else if suspended {
+                "Suspended".into()
+            } else {
+                "Active".into()
+            };
+            routed(
+                "status",
+                short,
+                format!("CronJob {word} is {}.", if suspended { "suspended" } else { "active (not suspended)" }),
+            )
+        }
+        Kind::Pvc => {
+            let p = ctx
+                .snap
+                .pvcs
+                .iter()
+                .find(|c| {
+                    c.metadata.name.as_deref() == Some(&e.name) && c.metadata.namespace.as_deref() == Some(&e.namespace)
+                })
+                .expect("picked");
+            let phase = p.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_else(|| "Unknown".into());
+            routed("status", phase.clone(), format!("PersistentVolumeClaim {word} is **{phase}**."))
+        }
+        Kind::Pv => {
+            let p = ctx.snap.pvs.iter().find(|c| c.metadata.name.as_deref() == Some(&e.name)).expect("picked");
+            let phase = p.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_else(|| "Unknown".into());
+            routed("status", phase.clone(), format!("PersistentVolume {word} is **{phase}**."))
+        }
+        Kind::Node => {
+            let n = ctx.snap.nodes.iter().find(|n| n.metadata.name.as_deref() == Some(&e.name)).expect("picked");
+            let mut st = if node_ready(n) { "Ready".to_string() } else { "NotReady".to_string() };
+            if n.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false) {
+                st.push_str(",SchedulingDisabled");
+            }
+            routed("status", st.clone(), format!("Node {word} is **{st}**."))
+        }
+        Kind::Hpa => {
+            let h = ctx
+                .snap
+                .hpas
+                .iter()
+                .find(|c| {
+                    c.metadata.name.as_deref() == Some(&e.name) && c.metadata.namespace.as_deref() == Some(&e.namespace)
+                })
+                .expect("picked");
+            let cur = h.status.as_ref().and_then(|s| s.current_replicas).unwrap_or(0);
+            let max = h.spec.as_ref().map_or(0, |s| s.max_replicas);
+            routed("status", format!("{cur}/{max} replicas"), format!("HPA {word}: {cur} current replicas, max {max}."))
+        }
+        Kind::Service => {
+            let n = endpoint_addresses(ctx, &e.namespace, &e.name);
+            routed("status", format!("{n} endpoints"), format!("Service {word} has {n} ready endpoints."))
+        }
+        _ => return Err(Outcome::NotUnderstood { suggestions: suggestions(ctx) }),
+    };
+    if out.evidence.is_empty() {
+        out.evidence.push(Evidence::new(e.kind.name(), Some(&e.namespace), &e.name));
+    }
+    if out.kubectl.is_empty() {
+        out.kubectl.push(get_cmd(&entries, &word));
+    }
+    Ok(out)
+}
+
+fn job_status(j: &k8s_openapi::api::batch::v1::Job) -> String {
+    let conds = j.status.as_ref().and_then(|s| s.conditions.as_ref());
+    let has = |t: &str| conds.is_some_and(|cs| cs.iter().any(|c| c.type_ == t && c.status == "True"));
+    if has("Failed") {
+        "Failed".into()
+    } else if has("Complete") {
+        "Complete".into()
+    } else if has("Suspended") {
+        "Suspended".into()
+    } else {
+        "Running".into()
+    }
+}
+
+fn workload_ready(ctx: &Ctx<'_>, e: &NameEntry) -> (i32, i32) {
+    let m = |n: &Option<String>, s: &Option<String>| {
+        n.as_deref() == Some(e.name.as_str()) && s.as_deref() == Some(e.namespace.as_str())
+    };
+    match e.kind {
+        Kind::Deployment => ctx
+            .snap
+            .deployments
+            .iter()
+            .find(|d| m(&d.metadata.name, &d.metadata.namespace))
+            .map(|d| {
+                (
+                    d.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0),
+                    d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
+                )
+            })
+            .unwrap_or((0, 0)),
+        Kind::StatefulSet => ctx
+            .snap
+            .stateful_sets
+            .iter()
+            .find(|d| m(&d.metadata.name, &d.metadata.namespace))
+            .map(|d| {
+                (
+                    d.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0),
+                    d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
+                )
+            })
+            .unwrap_or((0, 0)),
+        Kind::ReplicaSet => ctx
+            .snap
+            .replica_sets
+            .iter()
+            .find(|d| m(&d.metadata.name, &d.metadata.namespace))
+            .map(|d| {
+                (
+                    d.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0),
+                    d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
+                )
+            })
+            .unwrap_or((0, 0)),
+        Kind::DaemonSet => ctx
+            .snap
+            .daemon_sets
+            .iter()
+            .find(|d| m(&d.metadata.name, &d.metadata.namespace))
+            .map(|d| d.status.as_ref().map_or((0, 0), |s| (s.number_ready, s.desired_number_scheduled)))
+            .unwrap_or((0, 0)),
+        _ => (0, 0),
+    }
+}
+
+fn replicas(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+    let mut kinds = vec![];
+    if let Some(k) = r.kind.filter(|k| WORKLOADS.contains(k)) {
+        kinds.push(k);
+    }
+    kinds.extend([Kind::Deployment, Kind::StatefulSet, Kind::DaemonSet, Kind::ReplicaSet]);
+    let entries = pick(ctx, r, &distinct_kinds(kinds))?;
+    let e = &entries[0];
+    let (ready, desired) = workload_ready(ctx, e);
+    let wants_ready = w.any(&["ready", "available", "running", "up"]);
+    let short = if wants_ready { ready.to_string() } else { desired.to_string() };
+    let mut out =
+        routed("replicas", short, format!("{} {}: {ready} of {desired} replicas ready.", e.kind.name(), e.name));
+    out.evidence.push(Evidence::new(e.kind.name(), Some(&e.namespace), &e.name));
+    out.kubectl.push(format!("kubectl get {} {}{}", e.kind.kubectl(), e.name, ns_flag(&e.namespace)));
+    Ok(out)
+}
+
+fn ready_pods(ctx: &Ctx<'_>, _w: &Words, r: &Refs) -> R {
+    let (entries, pods) = target_pods(ctx, r)?;
+    let ready = pods.iter().filter(|p| podstatus::is_ready(p)).count();
+    let word = shown_target(r, &entries);
+    let mut out = routed("readiness", ready.to_string(), format!("{ready} of {} {word} pods are ready.", pods.len()));
+    out.evidence = pods.iter().map(|p| pod_ev(p)).collect();
+    out.kubectl.push(format!("kubectl get pods{} | grep {word}", ns_flag(&entries[0].namespace)));
+    Ok(out)
+}
+
+fn container_count(ctx: &Ctx<'_>, r: &Refs) -> R {
+    if r.targets.is_empty() {
+        return count(ctx, &Words::new("containers"), &Refs { kind: Some(Kind::Container), ..r.clone() });
+    }
+    let (entries, pods) = target_pods(ctx, r)?;
+    let Some(p) = pods.first() else {
+        return Err(Outcome::NotFound { message: format!("{} has no pods", shown_target(r, &entries)) });
+    };
+    let containers: Vec<String> =
+        p.spec.as_ref().map(|s| s.containers.iter().map(|c| c.name.clone()).collect()).unwrap_or_default();
+    let mut out = routed(
+        "count",
+        containers.len().to_string(),
+        format!("Pod `{}` has {} containers: {}.", name(p), containers.len(), containers.join(", ")),
+    );
+    out.evidence.push(pod_ev(p));
+    out.kubectl.push(format!(
+        "kubectl get pod {}{} -o jsonpath='{{.spec.containers[*].name}}'",
+        name(p),
+        ns_flag(ns(p))
+    ));
+    Ok(out)
+}
+
+fn endpoint_addresses(ctx: &Ctx<'_>, namespace: &str, svc: &str) -> usize {
+    ctx.snap
+        .endpoints
+        .iter()
+        .find(|e| e.metadata.name.as_deref() == Some(svc) && e.metadata.namespace.as_deref() == Some(namespace))
+        .map(|e| e.subsets.iter().flatten().map(|s| s.addresses.as_ref().map_or(0, Vec::len)).sum())
+        .unwrap_or(0)
+}
+
+fn endpoint_count(ctx: &Ctx<'_>, r: &Refs) -> R {
+    let entries = pick(ctx, r, &[Kind::Service])?;
+    let e = &entries[0];
+    let n = endpoint_addresses(ctx, &e.namespace, &e.name);
+    let mut out = routed(
+        "service",
+        n.to_string(),
+        format!("Service {}/{} has {n} ready endpoint addresses.", e.namespace, e.name),
+    );
+    out.evidence.push(Evidence::new("Endpoints", Some(&e.namespace), &e.name));
+    out.kubectl.push(format!("kubectl get endpoints {}{}", e.name, ns_flag(&e.namespace)));
+    Ok(out)
+}
+
+fn restarts_of(ctx: &Ctx<'_>, r: &Refs) -> R {
+    let (entries, pods) = target_pods(ctx, r)?;
+    let total: i32 = pods.iter().map(|p| restarts(p)).sum();
+    let word = shown_target(r, &entries);
+    let details = pods.iter().map(|p| format!("- `{}`: {}", name(p), restarts(p))).collect::<Vec<_>>().join("\n");
+    let mut out = routed("restarts", total.to_string(), format!("{word} restarted {total} times in total:\n{details}"));
+    out.evidence = pods.iter().map(|p| pod_ev(p)).collect();
+    out.kubectl.push(format!("kubectl get pods{} | grep {word}", ns_flag(&entries[0].namespace)));
+    Ok(out)
+}
+
+fn node_of(ctx: &Ctx<'_>, r: &Refs) -> R {
+    let (entries, pods) = target_pods(ctx, r)?;
+    let nodes = distinct(
+        pods.iter()
+            .map(|p| p.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap_or_else(|| "(not scheduled)".into())),
+    );
+    let word = shown_target(r, &entries);
+    let details = pods
+        .iter()
+        .map(|p| {
+            format!(
+                "- `{}` on {}",
+                name(p),
+                p.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap_or_else(|| "no node (unscheduled)".into())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut out = routed("node", join(nodes), format!("{word}:\n{details}"));
+    out.evidence = pods.iter().map(|p| pod_ev(p)).collect();
+    out.kubectl.push(format!("kubectl get pods{} -o wide | grep {word}", ns_flag(&entries[0].namespace)));
+    Ok(out)
+}
+
+fn containers_of<'a>(ctx: &'a Ctx<'_>, e: &NameEntry) -> Vec<&'a Container> {
+    let m = |n: &Option<String>, s: &Option<String>| {
+        n.as_deref() == Some(e.name.as_str()) && s.as_deref() == Some(e.namespace.as_str())
+    };
+    let tpl = match e.kind {
+        Kind::Deployment => ctx
+            .snap
+            .deployments
+            .iter()
+            .find(|d| m(&d.metadata.name, &d.metadata.namespace))
+            .and_then(|d| d.spec.as_ref())
+            .and_then(|s| s.template.spec.as_ref()),
+        Kind::StatefulSet => ctx
+            .snap
+            .stateful_sets
+            .iter()
+            .find(|d| m(&d.metadata.name, &d.metadata.namespace))
+            .and_then(|d| d.spec.as_ref())
+            .and_then(|s| s.template.spec.as_ref()),
+        Kind::DaemonSet => ctx
+            .snap
+            .daemon_sets
+            .iter()
+            .find(|d| m(&d.metadata.name, &d.metadata.namespace))
+            .and_then(|d| d.spec.as_ref())
+            .and_then(|s| s.template.spec.as_ref()),
+        Kind::CronJob => ctx
+            .snap
+            .cron_jobs
+            .iter()
+            .find(|d| m(&d.metadata.name, &d.metadata.namespace))
+            .and_then(|d| d.spec.as_ref())
+            .and_then(|s| s.job_template.spec.as_ref())
+            .and_then(|s| s.template.spec.as_ref()),
+        Kind::Job => ctx
+            .snap
+            .jobs
+            .iter()
+            .find(|d| m(&d.metadata.name, &d.metadata.namespace))
+            .and_then(|d| d.spec.as_ref())
+            .and_then(|s| s.template.spec.as_ref()),
+        _ => None,
+    };
+    match tpl {
+        Some(spec) => spec.containers.iter().collect(),
+        None => pods_for(ctx, std::slice::from_ref(e))
+            .into_iter()
+            .flat_map(|p| p.spec.iter().flat_map(|s| s.containers.iter()))
+            .collect(),
+    }
+}
+
+fn image(ctx: &Ctx<'_>, r: &Refs) -> R {
+    let entries = pick(ctx, r, &pod_kinds(r))?;
+    let e = &entries[0];
+    let containers = containers_of(ctx, e);
+    let images = distinct(containers.iter().filter_map(|c| c.image.clone()));
+    let word = shown_target(r, &entries);
+    let details = containers
+        .iter()
+        .map(|c| format!("- container `{}`: `{}`", c.name, c.image.clone().unwrap_or_default()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut out = routed("image", join(images), format!("{} {word}:\n{details}", e.kind.name()));
+    out.evidence.push(Evidence::new(e.kind.name(), Some(&e.namespace), &e.name));
+    let k = if e.kind == Kind::Pod { "pod".to_string() } else { e.kind.kubectl().to_string() };
+    out.kubectl.push(format!(
+        "kubectl get {k} {}{} -o jsonpath='{{..containers[*].image}}'",
+        e.name,
+        ns_flag(&e.namespace)
+    ));
+    Ok(out)
+}
+
+fn port(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+    let entries = pick(ctx, r, &[Kind::Service, Kind::Pod, Kind::Deployment, Kind::StatefulSet])?;
+    let e = &entries[0];
+    let word = shown_target(r, &entries);
+    if e.kind != Kind::Service {
+        let ports: Vec<String> = containers_of(ctx, e)
+            .iter()
+            .flat_map(|c| c.ports.iter().flatten())
+            .map(|p| p.container_port.to_string())
+            .collect();
+        let mut out = routed("service", join(distinct(ports)), format!("Container ports of {word}."));
+        out.evidence.push(Evidence::new(e.kind.name(), Some(&e.namespace), &e.name));
+        return Ok(out);
+    }
+    let svc = ctx
+        .snap
+        .services
+        .iter()
+        .find(|s| s.metadata.name.as_deref() == Some(&e.name) && s.metadata.namespace.as_deref() == Some(&e.namespace))
+        .expect("picked");
+    let ports = svc.spec.as_ref().and_then(|s| s.ports.clone()).unwrap_or_default();
+    let backing = pods_for(ctx, std::slice::from_ref(e));
+    let resolve = |tp: &k8s_openapi::apimachinery::pkg::util::intstr::IntOrString| -> String {
+        use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+        match tp {
+            IntOrString::Int(n) => n.to_string(),
+            IntOrString::String(named) => backing
+                .iter()
+                .flat_map(|p| p.spec.iter().flat_map(|s| s.containers.iter()))
+                .flat_map(|c| c.ports.iter().flatten())
+                .find(|p| p.name.as_deref() == Some(named.as_str()))
+                .map(|p| p.container_port.to_string())
+                .unwrap_or_else(|| named.clone()),
+        }
+    };
+    let target = w.prefix(&["targetport"]) || w.phrase("target port");
+    let node = w.prefix(&["nodeport"]) || w.phrase("node port");
+    let values: Vec<String> = ports
+        .iter()
+        .map(|p| {
+            if target {
+                p.target_port.as_ref().map(&resolve).unwrap_or_else(|| p.port.to_string())
+            } else if node {
+                p.node_port.map(|n| n.to_string()).unwrap_or_else(|| "none".into())
+            } else {
+                p.port.to_string()
+            }
+        })
+        .collect();
+    let details = ports
+        .iter()
+        .map(|p| {
+            format!(
+                "- {} port {} → targetPort {}{}",
+                p.name.clone().unwrap_or_default(),
+                p.port,
+                p.target_port
+                    .as_ref()
+                    .map(|t| match t {
+                        k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(n) => n.to_string(),
+                        k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(s) =>
+                            format!("{s} ({})", resolve(t)),
+                    })
+                    .unwrap_or_default(),
+                p.node_port.map(|n| format!(", nodePort {n}")).unwrap_or_default()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut out = routed("service", join(values), format!("Service {}/{}:\n{details}", e.namespace, e.name));
+    out.evidence.push(Evidence::new("Service", Some(&e.namespace), &e.name));
+    out.kubectl.push(format!("kubectl get service {}{} -o yaml", e.name, ns_flag(&e.namespace)));
+    Ok(out)
+}
+
+fn env_var_word(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Option<String> {
+    if r.targets.is_empty() {
+        return None;
+    }
+    let entries = pick(ctx, r, &pod_kinds(r)).ok()?;
+    let containers = containers_of(ctx, &entries[0]);
+    let vars: Vec<String> = containers.iter().flat_map(|c| c.env.iter().flatten().map(|e| e.name.clone())).collect();
+    w.original
+        .iter()
+        .find(|o| {
+            vars.iter().any(|v| v == *o)
+                || (o.len() > 2
+                    && o.chars().all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit())
+                    && o.contains('_'))
+        })
+        .cloned()
+}
+
+fn env(ctx: &Ctx<'_>, r: &Refs, var: &str) -> R {
+    let entries = pick(ctx, r, &pod_kinds(r))?;
+    let e = &entries[0];
+    let pods = pods_for(ctx, std::slice::from_ref(e));
+    let containers = containers_of(ctx, e);
+    let mut values = Vec::new();
+    for c in &containers {
+        if let Some(v) = env_value(ctx.snap, &e.namespace, c, var) {
+            values.push(v);
+        }
+    }
+    let values = distinct(values);
+    let word = shown_target(r, &entries);
+    if values.is_empty() {
+        let mut out = routed("env", "not set", format!("{var} is not set in any container of {word}."));
+        out.evidence.push(Evidence::new(e.kind.name(), Some(&e.namespace), &e.name));
+        return Ok(out);
+    }
+    let mut out = routed("env", join(values.clone()), format!("{word} runs with `{var}={}`.", values.join(", ")));
+    out.evidence.push(Evidence::new(e.kind.name(), Some(&e.namespace), &e.name));
+    if let Some(p) = pods.first() {
+        out.kubectl.push(format!("kubectl exec {}{} -- printenv {var}", name(p), ns_flag(ns(p))));
+    }
+    Ok(out)
+}
+
+fn env_list(ctx: &Ctx<'_>, r: &Refs) -> R {
+    let entries = pick(ctx, r, &pod_kinds(r))?;
+    let e = &entries[0];
+    let containers = containers_of(ctx, e);
+    let vars: Vec<String> = containers
+        .iter()
+        .flat_map(|c| {
+            c.env
+                .iter()
+                .flatten()
+                .map(|v| format!("{}={}", v.name, env_value(ctx.snap, &e.namespace, c, &v.name).unwrap_or_default()))
+        })
+        .collect();
+    let mut out = routed("env", join(distinct(vars.clone())), vars.join("\n"));
+    out.evidence.push(Evidence::new(e.kind.name(), Some(&e.namespace), &e.name));
+    Ok(out)
+}
+
+fn hpa_bounds(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+    let entries = pick(ctx, r, &[Kind::Hpa, Kind::Deployment, Kind::StatefulSet])?;
+    let e = &entries[0];
+    let hpa = ctx.snap.hpas.iter().find(|h| {
+        h.metadata.namespace.as_deref() == Some(&e.namespace)
+            && (if e.kind == Kind::Hpa {
+                h.metadata.name.as_deref() == Some(&e.name)
+            } else {
+                h.spec.as_ref().is_some_and(|s| s.scale_target_ref.name == e.name)
+            })
+    });
+    let Some(h) = hpa else {
+        return replicas(ctx, w, r);
+    };
+    let spec = h.spec.as_ref();
+    let (min, max) = (spec.and_then(|s| s.min_replicas).unwrap_or(1), spec.map_or(0, |s| s.max_replicas));
+    let short = if w.any(&["min", "minimum"]) { min } else { max };
+    let mut out = routed(
+        "hpa",
+        short.to_string(),
+        format!(
+            "HPA {}: min {min}, max {max}, current {}.",
+            h.metadata.name.clone().unwrap_or_default(),
+            h.status.as_ref().and_then(|s| s.current_replicas).unwrap_or(0)
+        ),
+    );
+    out.evidence.push(Evidence::new(
+        "HorizontalPodAutoscaler",
+        Some(&e.namespace),
+        h.metadata.name.as_deref().unwrap_or(""),
+    ));
+    out.kubectl.push(format!(
+        "kubectl get hpa {}{}",
+        h.metadata.name.clone().unwrap_or_default(),
+        ns_flag(&e.namespace)
+    ));
+    Ok(out)
+}
+
+fn version(ctx: &Ctx<'_>, w: &Words) -> R {
+    let kubelets = distinct(
+        ctx.snap.nodes.iter().filter_map(|n| n.status.as_ref()?.node_info.as_ref().map(|i| i.kubelet_version.clone())),
+    );
+    let server_q = w.any(&["server", "control", "api", "apiserver", "plane"])
+        || (w.has("kubernetes") && !w.any(&["kubelet", "nodes", "node"]));
+    let (short, cmd) = if server_q && ctx.snap.server_version.is_some() {
+        (ctx.snap.server_version.clone().unwrap_or_default(), "kubectl version")
+    } else {
+        (join(kubelets.clone()), "kubectl get nodes")
+    };
+    let mut out = routed(
+        "version",
+        short,
+        format!(
+            "Kubelet versions: {}; API server: {}.",
+            kubelets.join(", "),
+            ctx.snap.server_version.clone().unwrap_or_else(|| "unknown".into())
+        ),
+    );
+    out.kubectl.push(cmd.into());
+    Ok(out)
+}
+
+fn resources(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+    let entries = pick(ctx, r, &pod_kinds(r))?;
+    let e = &entries[0];
+    let containers = containers_of(ctx, e);
+    let res = if w.any(&["cpu", "cpus", "cores"]) { "cpu" } else { "memory" };
+    let limits = w.any(&["limit", "limits"]);
+    let values: Vec<String> = containers
+        .iter()
+        .filter_map(|c| {
+            let rr = c.resources.as_ref()?;
+            let map = if limits { rr.limits.as_ref() } else { rr.requests.as_ref() };
+            map.and_then(|m| m.get(res)).map(|q| q.0.clone())
+        })
+        .collect();
+    let word = shown_target(r, &entries);
+    let what = format!("{res} {}", if limits { "limit" } else { "request" });
+    let short = if values.is_empty() { "none".to_string() } else { join(distinct(values)) };
+    let mut out = routed("resources", short.clone(), format!("The {what} of {word} is {short}."));
+    out.evidence.push(Evidence::new(e.kind.name(), Some(&e.namespace), &e.name));
+    out.kubectl.push(format!(
+        "kubectl get {} {}{} -o jsonpath='{{..resources}}'",
+        if e.kind == Kind::Pod { "pod" } else { e.kind.kubectl() },
+        e.name,
+        ns_flag(&e.namespace)
+    ));
+    Ok(out)
+}
+
+fn cron<'a>(ctx: &'a Ctx<'_>, r: &Refs) -> Result<&'a Arc<k8s_openapi::api::batch::v1::CronJob>, Outcome> {
+    let entries = pick(ctx, r, &[Kind::CronJob])?;
+    let e = &entries[0];
+    Ok(ctx
+        .snap
+        .cron_jobs
+        .iter()
+        .find(|c| c.metadata.name.as_deref() == Some(&e.name) && c.metadata.namespace.as_deref() == Some(&e.namespace))
+        .expect("picked"))
+}
+
+fn schedule(ctx: &Ctx<'_>, r: &Refs) -> R {
+    let c = cron(ctx, r)?;
+    let s = c.spec.as_ref().map(|s| s.schedule.clone()).unwrap_or_default();
+    let tz = c.spec.as_ref().and_then(|s| s.time_zone.clone()).map(|t| format!(" ({t})")).unwrap_or_default();
+    let mut out = routed(
+        "cronjob",
+        s.clone(),
+        format!("CronJob {} runs on the schedule `{s}`{tz}.", c.metadata.name.clone().unwrap_or_default()),
+    );
+    out.evidence.push(Evidence::new(
+        "CronJob",
+        c.metadata.namespace.as_deref(),
+        c.metadata.name.as_deref().unwrap_or(""),
+    ));
+    out.kubectl.push(format!(
+        "kubectl get cronjob {}{}",
+        c.metadata.name.clone().unwrap_or_default(),
+        ns_flag(c.metadata.namespace.as_deref().unwrap_or(""))
+    ));
+    Ok(out)
+}
+
+fn last_schedule(ctx: &Ctx<'_>, r: &Refs) -> R {
+    let c = cron(ctx, r)?;
+    let last = c.status.as_ref().and_then(|s| s.last_schedule_time.as_ref()).map(|t| t.0);
+    let short = last.map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()).unwrap_or_else(|| "never".into());
+    let mut out = routed("cronjob", short.clone(), format!("Last scheduled: {short} ({} ago).", podstatus::age(last)));
+    out.evidence.push(Evidence::new(
+        "CronJob",
+        c.metadata.namespace.as_deref(),
+        c.metadata.name.as_deref().unwrap_or(""),
+    ));
+    Ok(out)
+}
+
+fn ingress_host(ctx: &Ctx<'_>, r: &Refs) -> R {
+    let entries = pick(ctx, r, &[Kind::Ingress])?;
+    let e = &entries[0];
+    let ing = ctx
+        .snap
+        .ingresses
+        .iter()
+        .find(|i| i.metadata.name.as_deref() == Some(&e.name) && i.metadata.namespace.as_deref() == Some(&e.namespace))
+        .expect("picked");
+    let hosts = distinct(ing.spec.iter().flat_map(|s| s.rules.iter().flatten()).filter_map(|r| r.host.clone()));
+    let mut out = routed(
+        "ingress",
+        if hosts.is_empty() { "*".into() } else { join(hosts.clone()) },
+        format!("Ingress {}/{} serves {}.", e.namespace, e.name, hosts.join(", ")),
+    );
+    out.evidence.push(Evidence::new("Ingress", Some(&e.namespace), &e.name));
+    out.kubectl.push(format!("kubectl get ingress {}{}", e.name, ns_flag(&e.namespace)));
+    Ok(out)
+}
+
+fn labels(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+    let entries = pick(
+        ctx,
+        r,
+        &pod_kinds(r).into_iter().chain([Kind::Node, Kind::Namespace, Kind::Pvc, Kind::Ingress]).collect::<Vec<_>>(),
+    )?;
+    let e = &entries[0];
+    let labels: BTreeMap<String, String> = match e.kind {
+        Kind::Pod => {
+            pods_for(ctx, std::slice::from_ref(e)).first().and_then(|p| p.metadata.labels.clone()).unwrap_or_default()
+        }
+        Kind::Deployment => ctx
+            .snap
+            .deployments
+            .iter()
+            .find(|d| {
+                d.metadata.name.as_deref() == Some(&e.name) && d.metadata.namespace.as_deref() == Some(&e.namespace)
+            })
+            .and_then(|d| d.metadata.labels.clone())
+            .unwrap_or_default(),
+        Kind::StatefulSet => ctx
+            .snap
+            .stateful_sets
+            .iter()
+            .find(|d| {
+                d.metadata.name.as_deref() == Some(&e.name) && d.metadata.namespace.as_deref() == Some(&e.namespace)
+            })
+            .and_then(|d| d.metadata.labels.clone())
+            .unwrap_or_default(),
+        Kind::Service => ctx
+            .snap
+            .services
+            .iter()
+            .find(|d| {
+                d.metadata.name.as_deref() == Some(&e.name) && d.metadata.namespace.as_deref() == Some(&e.namespace)
+            })
+            .and_then(|d| d.metadata.labels.clone())
+            .unwrap_or_default(),
+        Kind::Node => ctx
+            .snap
+            .nodes
+            .iter()
+            .find(|d| d.metadata.name.as_deref() == Some(&e.name))
+            .and_then(|d| d.metadata.labels.clone())
+            .unwrap_or_default(),
+        _ => pods_for(ctx, std::slice::from_ref(e)).first().and_then(|p| p.metadata.labels.clone()).unwrap_or_default(),
+    };
+    // "what is the app label of X" → the value of that one label.
+    let key =
+        labels.keys().find(|k| w.lower.iter().any(|x| x == *k || k.rsplit('/').next() == Some(x.as_str()))).cloned();
+    let short = match &key {
+        Some(k) => labels[k].clone(),
+        None => join(labels.iter().map(|(k, v)| format!("{k}={v}"))),
+    };
+    let mut out = routed(
+        "labels",
+        short,
+        format!(
+            "Labels of {} {}: {}",
+            e.kind.name(),
+            e.name,
+            labels.iter().map(|(k, v)| format!("`{k}={v}`")).collect::<Vec<_>>().join(", ")
+        ),
+    );
+    out.evidence.push(Evidence::new(e.kind.name(), Some(&e.namespace), &e.name));
+    out.kubectl.push(format!(
+        "kubectl get {} {}{} --show-labels",
+        if e.kind == Kind::Pod { "pod" } else { e.kind.kubectl() },
+        e.name,
+        ns_flag(&e.namespace)
+    ));
+    Ok(out)
+}
+
+fn owner(ctx: &Ctx<'_>, r: &Refs) -> R {
+    let (entries, pods) = target_pods(ctx, r)?;
+    let Some(p) = pods.first() else {
+        return Err(Outcome::NotFound { message: format!("{} has no pods", shown_target(r, &entries)) });
+    };
+    let w = ctx.owners.workload_of(p);
+    let short = w.as_ref().map(|w| w.name.clone()).unwrap_or_else(|| "none".into());
+    let chain = p
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .map(|o| format!("{} {}", o.kind, o.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut out = routed(
+        "owner",
+        short,
+        format!(
+            "Pod `{}` is owned by {}{}.",
+            name(p),
+            if chain.is_empty() { "nothing (a bare pod)".into() } else { chain },
+            w.map(|w| format!(", which belongs to {} {}", w.kind, w.name)).unwrap_or_default()
+        ),
+    );
+    out.evidence.push(pod_ev(p));
+    out.kubectl.push(format!(
+        "kubectl get pod {}{} -o jsonpath='{{.metadata.ownerReferences}}'",
+        name(p),
+        ns_flag(ns(p))
+    ));
+    Ok(out)
+}
+
+fn namespace_of(ctx: &Ctx<'_>, r: &Refs) -> R {
+    let word = r.target_word.clone().ok_or_else(|| Outcome::NotUnderstood { suggestions: suggestions(ctx) })?;
+    let spaces = distinct(
+        r.targets
+            .iter()
+            .filter(|e| r.kind.is_none_or(|k| k == e.kind || (k == Kind::Pod && e.via_base)))
+            .map(|e| e.namespace.clone())
+            .filter(|n| !n.is_empty()),
+    );
+    if spaces.is_empty() {
+        return Err(not_found(ctx, &word, r.kind));
+    }
+    let mut out = routed("namespace", join(spaces.clone()), format!("{word} is in namespace {}.", spaces.join(", ")));
+    out.kubectl.push(format!("kubectl get all -A | grep {word}"));
+    Ok(out)
+}
+
+fn events(ctx: &Ctx<'_>, r: &Refs) -> R {
+    let (entries, pods) = if r.targets.is_empty() { (vec![], vec![]) } else { target_pods(ctx, r)? };
+    let names: BTreeSet<String> =
+        pods.iter().map(|p| name(p).to_string()).chain(entries.iter().map(|e| e.name.clone())).collect();
+    let mut evs: Vec<_> = ctx
+        .snap
+        .events
+        .iter()
+        .filter(|e| r.namespace.as_deref().is_none_or(|n| e.metadata.namespace.as_deref() == Some(n)))
+        .filter(|e| names.is_empty() || e.involved_object.name.as_ref().is_some_and(|n| names.contains(n)))
+        .collect();
+    evs.sort_by_key(|e| e.last_timestamp.as_ref().map(|t| t.0).or(e.event_time.as_ref().map(|t| t.0)));
+    let warnings: Vec<_> = evs.iter().filter(|e| e.type_.as_deref() == Some("Warning")).collect();
+    let pick_ev = warnings.last().copied().or(evs.last());
+    let short = pick_ev
+        .map(|e| format!("{}: {}", e.reason.clone().unwrap_or_default(), e.message.clone().unwrap_or_default().trim()))
+        .unwrap_or_else(|| "no events".into());
+    let details = evs
+        .iter()
+        .rev()
+        .take(10)
+        .map(|e| {
+            format!(
+                "- {} {} {}: {}",
+                e.type_.clone().unwrap_or_default(),
+                e.reason.clone().unwrap_or_default(),
+                e.involved_object.name.clone().unwrap_or_default(),
+                e.message.clone().unwrap_or_default().trim()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut out = routed("events", truncate(&short, 200), details);
+    out.kubectl.push(match names.iter().next() {
+        Some(n) => format!(
+            "kubectl get events{} --field-selector involvedObject.name={n}",
+            ns_flag(entries.first().map(|e| e.namespace.as_str()).unwrap_or(""))
+        ),
+        None => format!("kubectl get events{}", r.namespace.as_deref().map(ns_flag).unwrap_or_else(|| " -A".into())),
+    });
+    Ok(out)
+}
+
+fn capacity(ctx: &Ctx<'_>, r: &Refs) -> R {
+    let entries = pick(ctx, r, &[Kind::Pvc, Kind::Pv])?;
+    let e = &entries[0];
+    let size = if e.kind == Kind::Pvc {
+        ctx.snap
+            .pvcs
+            .iter()
+            .find(|p| {
+                p.metadata.name.as_deref() == Some(&e.name) && p.metadata.namespace.as_deref() == Some(&e.namespace)
+            })
+            .and_then(|p| {
+                p.status
+                    .as_ref()
+                    .and_then(|s| s.capacity.as_ref())
+                    .and_then(|c| c.get("storage"))
+                    .or_else(|| p.spec.as_ref()?.resources.as_ref()?.requests.as_ref()?.get("storage"))
+                    .map(|q| q.0.clone())
+            })
+    } else {
+        ctx.snap
+            .pvs
+            .iter()
+            .find(|p| p.metadata.name.as_deref() == Some(&e.name))
+            .and_then(|p| p.spec.as_ref()?.capacity.as_ref()?.get("storage").map(|q| q.0.clone()))
+    }
+    .unwrap_or_else(|| "unknown".into());
+    let mut out = routed("pvc", size.clone(), format!("{} {} requests {size}.", e.kind.name(), e.name));
+    out.evidence.push(Evidence::new(e.kind.name(), Some(&e.namespace), &e.name));
+    Ok(out)
+}
+
+fn ip(ctx: &Ctx<'_>, r: &Refs) -> R {
+    let entries = pick(ctx, r, &[Kind::Pod, Kind::Service, Kind::Node, Kind::Deployment, Kind::StatefulSet])?;
+    let e = &entries[0];
+    let ips = match e.kind {
+        Kind::Service => ctx
+            .snap
+            .services
+            .iter()
+            .find(|s| {
+                s.metadata.name.as_deref() == Some(&e.name) && s.metadata.namespace.as_deref() == Some(&e.namespace)
+            })
+            .and_then(|s| s.spec.as_ref()?.cluster_ip.clone())
+            .into_iter()
+            .collect(),
+        Kind::Node => ctx
+            .snap
+            .nodes
+            .iter()
+            .find(|n| n.metadata.name.as_deref() == Some(&e.name))
+            .and_then(|n| {
+                n.status
+                    .as_ref()?
+                    .addresses
+                    .as_ref()?
+                    .iter()
+                    .find(|a| a.type_ == "InternalIP")
+                    .map(|a| a.address.clone())
+            })
+            .into_iter()
+            .collect(),
+        _ => pods_for(ctx, std::slice::from_ref(e))
+            .iter()
+            .filter_map(|p| p.status.as_ref()?.pod_ip.clone())
+            .collect::<Vec<_>>(),
+    };
+    let mut out = routed("ip", join(distinct(ips)), format!("Addresses of {} {}.", e.kind.name(), e.name));
+    out.evidence.push(Evidence::new(e.kind.name(), Some(&e.namespace), &e.name));
+    Ok(out)
+}
+
+fn age(ctx: &Ctx<'_>, r: &Refs) -> R {
+    let kinds: Vec<Kind> =
+        r.kind.into_iter().chain(pod_kinds(r)).chain([Kind::Node, Kind::Namespace, Kind::Pvc, Kind::Ingress]).collect();
+    let entries = pick(ctx, r, &distinct_kinds(kinds))?;
+    let e = &entries[0];
+    let created = match e.kind {
+        Kind::Pod => pods_for(ctx, std::slice::from_ref(e)).first().and_then(|p| p.metadata.creation_timestamp.clone()),
+        Kind::Node => ctx
+            .snap
+            .nodes
+            .iter()
+            .find(|n| n.metadata.name.as_deref() == Some(&e.name))
+            .and_then(|n| n.metadata.creation_timestamp.clone()),
+        Kind::Deployment => ctx
+            .snap
+            .deployments
+            .iter()
+            .find(|d| {
+                d.metadata.name.as_deref() == Some(&e.name) && d.metadata.namespace.as_deref() == Some(&e.namespace)
+            })
+            .and_then(|d| d.metadata.creation_timestamp.clone()),
+        _ => pods_for(ctx, std::slice::from_ref(e)).first().and_then(|p| p.metadata.creation_timestamp.clone()),
+    };
+    let age = podstatus::human_duration(
+        ctx.snap.now().duration_since(created.as_ref().map(|t| t.0).unwrap_or_else(|| ctx.snap.now())),
+    );
+    let mut out = routed("age", age.clone(), format!("{} {} was created {age} ago.", e.kind.name(), e.name));
+    out.evidence.push(Evidence::new(e.kind.name(), Some(&e.namespace), &e.name));
+    Ok(out)
+}
+
+fn top(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+    let mem = !w.any(&["cpu", "cpus", "cores"]);
+    let least = w.any(&["least", "lowest"]);
+    if r.kind == Some(Kind::Node) {
+        let mut v: Vec<(f64, String)> = ctx
+            .snap
+            .node_metrics
+            .iter()
+            .map(|m| {
+                let q = m.usage.get(if mem { "memory" } else { "cpu" }).map(|q| q.0.clone()).unwrap_or_default();
+                (if mem { mem_bytes(&q) } else { cpu_millis(&q) }, m.metadata.name.clone().unwrap_or_default())
+            })
+            .collect();
+        if v.is_empty() {
+            return Err(Outcome::NotFound { message: "no node metrics: is metrics-server installed?".into() });
+        }
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let (val, name) = if least { v[0].clone() } else { v[v.len() - 1].clone() };
+        let shown = if mem { facts::show_mem(val) } else { format!("{val:.0}m") };
+        let mut out = routed("metrics", name.clone(), format!("Node {name} uses {shown}."));
+        out.kubectl.push(format!("kubectl top nodes --sort-by={}", if mem { "memory" } else { "cpu" }));
+        return Ok(out);
+    }
+    let mut v: Vec<(f64, String, String)> = ctx
+        .snap
+        .pod_metrics
+        .iter()
+        .filter(|m| r.namespace.as_deref().is_none_or(|n| m.metadata.namespace.as_deref() == Some(n)))
+        .map(|m| {
+            let total: f64 = m
+                .containers
+                .iter()
+                .map(|c| {
+                    let q = c.usage.get(if mem { "memory" } else { "cpu" }).map(|q| q.0.clone()).unwrap_or_default();
+                    if mem {
+                        mem_bytes(&q)
+                    } else {
+                        cpu_millis(&q)
+                    }
+                })
+                .sum();
+            (total, m.metadata.namespace.clone().unwrap_or_default(), m.metadata.name.clone().unwrap_or_default())
+        })
+        .collect();
+    if v.is_empty() {
+        return Err(Outcome::NotFound { message: "no pod metrics: is metrics-server installed?".into() });
+    }
+    v.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (val, pns, pname) = if least { v[0].clone() } else { v[v.len() - 1].clone() };
+    let pod = ctx.snap.pods.iter().find(|p| name(p) == pname && ns(p) == pns);
+    let shown_name = pod.map(|p| ctx.owners.base_name(p)).unwrap_or_else(|| pname.clone());
+    let shown = if mem { facts::show_mem(val) } else { format!("{val:.0}m") };
+    let mut out = routed(
+        "metrics",
+        shown_name,
+        format!("Pod `{pns}/{pname}` uses {shown} of {}.", if mem { "memory" } else { "CPU" }),
+    );
+    out.evidence.push(Evidence::new("Pod", Some(&pns), &pname));
+    out.kubectl.push(format!(
+        "kubectl top pods {} --sort-by={}",
+        r.namespace.as_deref().map(|n| format!("-n {n}")).unwrap_or_else(|| "-A".into()),
+        if mem { "memory" } else { "cpu" }
+    ));
+    Ok(out)
+}
+
+fn not_ready_nodes(ctx: &Ctx<'_>) -> R {
+    let nodes: Vec<String> =
+        ctx.snap.nodes.iter().filter(|n| !node_ready(n)).filter_map(|n| n.metadata.name.clone()).collect();
+    let short = if nodes.is_empty() { "none".to_string() } else { join(nodes.clone()) };
+    let mut out = routed("node", short, format!("{} of {} nodes are not Ready.", nodes.len(), ctx.snap.nodes.len()));
+    out.evidence = nodes.iter().map(|n| Evidence::new("Node", None, n)).collect();
+    out.kubectl.push("kubectl get nodes".into());
+    Ok(out)
+}
+
+fn config_key(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Option<String> {
+    let e = r.targets.iter().find(|e| e.kind == Kind::ConfigMap)?;
+    let cm = ctx.snap.config_maps.iter().find(|c| {
+        c.metadata.name.as_deref() == Some(&e.name) && c.metadata.namespace.as_deref() == Some(&e.namespace)
+    })?;
+    let data = cm.data.as_ref()?;
+    w.original
+        .iter()
+        .find(|o| data.contains_key(o.as_str()))
+        .cloned()
+        .or_else(|| data.keys().find(|k| w.has(&k.to_lowercase())).cloned())
+}
+
+fn config_value(ctx: &Ctx<'_>, r: &Refs, key: &str) -> R {
+    let entries = pick(ctx, r, &[Kind::ConfigMap])?;
+    let e = &entries[0];
+    let cm = ctx
+        .snap
+        .config_maps
+        .iter()
+        .find(|c| c.metadata.name.as_deref() == Some(&e.name) && c.metadata.namespace.as_deref() == Some(&e.namespace))
+        .expect("picked");
+    let v = cm.data.as_ref().and_then(|d| d.get(key).cloned()).unwrap_or_default();
+    let mut out = routed("config", v.clone(), format!("ConfigMap {}/{}: `{key}={v}`.", e.namespace, e.name));
+    out.evidence.push(Evidence::new("ConfigMap", Some(&e.namespace), &e.name));
+    out.kubectl.push(format!("kubectl get configmap {}{} -o yaml", e.name, ns_flag(&e.namespace)));
+    Ok(out)
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let cut: String = s.chars().take(max - 1).collect();
+    format!("{cut}…")
+}
+
+/// Strips a log line's timestamp, level and logger prefix.
+fn clean_line(line: &str) -> String {
+    let mut s = line.trim();
+    let spans = kubeask_cluster::timeshift::find_timestamps(s);
+    if let Some((0, end)) = spans.first() {
+        s = s[*end..].trim_start();
+    } else if s.len() > 23 && s.as_bytes()[4] == b'-' && s.as_bytes()[10] == b' ' && s.as_bytes()[13] == b':' {
+        // `2026-11-20 11:06:18,977 ERROR logger: message`
+        let rest = &s[19..];
+        s = rest.trim_start_matches(|c: char| c == ',' || c == '.' || c.is_ascii_digit()).trim_start();
+    }
+    for level in ["FATAL", "ERROR", "WARNING", "WARN", "INFO", "DEBUG", "CRITICAL"] {
+        if let Some(rest) = s.strip_prefix(level) {
+            s = rest.trim_start();
+            // `logger.name: message`
+            if let Some((head, tail)) = s.split_once(": ") {
+                if !head.contains(' ') {
+                    s = tail;
+                }
+            }
+            break;
+        }
+    }
+    s.to_string()
+}
+
+async fn fetch_error(ctx: &Ctx<'_>, p: &Pod, prefer_previous: bool) -> Option<(String, String)> {
+    let containers: Vec<String> =
+        p.spec.as_ref().map(|s| s.containers.iter().map(|c| c.name.clone()).collect()).unwrap_or_default();
+    let order: &[bool] = if prefer_previous { &[true, false] } else { &[false, true] };
+    for previous in order {
+        for c in &containers {
+            if let Ok(text) = ctx.logs.logs(ns(p), name(p), Some(c), *previous, Some(200)).await {
+                if let Some(line) = facts::error_line(&text) {
+                    return Some((clean_line(&line), c.clone()));
+                }
+            }
+        }
+    }
+    None
+}
+
+async fn log_error(ctx: &Ctx<'_>, r: &Refs) -> R {
+    let (entries, pods) = target_pods(ctx, r)?;
+    let word = shown_target(r, &entries);
+    if pods.is_empty() {
+        return Err(Outcome::NotFound { message: format!("{word} has no pods, so there are no logs to read") });
+    }
+    // Pods with problems first: their logs are the ones asked about.
+    let mut ordered = pods.clone();
+    ordered.sort_by_key(|p| (podstatus::display_status(p) == "Running" && restarts(p) == 0, name(p).to_string()));
+    for p in &ordered {
+        if let Some((line, container)) = fetch_error(ctx, p, false).await {
+            let mut out = routed(
+                "logs",
+                truncate(&line, 200),
+                format!("The last error in the log of `{}` (container `{container}`):\n\n```\n{line}\n```", name(p)),
+            );
+            out.evidence.push(pod_ev(p));
+            out.kubectl.push(format!("kubectl logs {}{} -c {container} --tail=50", name(p), ns_flag(ns(p))));
+            return Ok(out);
+        }
+    }
+    let p = ordered[0];
+    let tail = ctx.logs.logs(ns(p), name(p), None, false, Some(5)).await.unwrap_or_default();
+    let last = tail.lines().last().map(clean_line).unwrap_or_else(|| "no log lines".into());
+    let mut out = routed(
+        "logs",
+        truncate(&format!("no errors; last line: {last}"), 200),
+        format!("No error lines in the logs of {word}. Last lines:\n```\n{tail}\n```"),
+    );
+    out.evidence.push(pod_ev(p));
+    out.kubectl.push(format!("kubectl logs {}{} --tail=20", name(p), ns_flag(ns(p))));
+    Ok(out)
+}
+
+async fn why_of(ctx: &Ctx<'_>, r: &Refs) -> R {
+    let kinds: Vec<Kind> = r
+        .kind
+        .into_iter()
+        .chain(pod_kinds(r))
+        .chain([Kind::Pvc, Kind::Node, Kind::Service, Kind::Ingress, Kind::Hpa])
+        .collect();
+    let entries = pick(ctx, r, &distinct_kinds(kinds))?;
+    let e = entries[0].clone();
+    let word = shown_target(r, &entries);
+    match e.kind {
+        Kind::Pvc => return pvc_why(ctx, &e),
+        Kind::Node => return node_why(ctx, &e),
+        Kind::Service => {
+            let n = endpoint_addresses(ctx, &e.namespace, &e.name);
+            let pods = pods_for(ctx, std::slice::from_ref(&e));
+            let short = if n == 0 && pods.is_empty() {
+                "its selector matches no pods".to_string()
+            } else if n == 0 {
+                "none of its pods are ready".into()
+            } else {
+                format!("{n} endpoints are ready")
+            };
+            let mut out = routed(
+                "why",
+                short,
+                format!("Service {}/{}: {n} ready endpoints, {} matching pods.", e.namespace, e.name, pods.len()),
+            );
+            out.evidence.push(Evidence::new("Service", Some(&e.namespace), &e.name));
+            out.kubectl.push(format!("kubectl get endpoints {}{}", e.name, ns_flag(&e.namespace)));
+            return Ok(out);
+        }
+        _ => {}
+    }
+    let pods = pods_for(ctx, &entries);
+    // The pod worth explaining: not running, else the one restarting most.
+    let bad = pods
+        .iter()
+        .copied()
+        .filter(|p| !matches!(podstatus::display_status(p).as_str(), "Running" | "Completed"))
+        .max_by_key(|p| (restarts(p), name(p).to_string()))
+        .or_else(|| pods.iter().copied().filter(|p| restarts(p) > 0).max_by_key(|p| restarts(p)));
+    let Some(p) = bad else {
+        if e.kind == Kind::Job || e.kind == Kind::CronJob {
+            return job_why(ctx, &e).await;
+        }
+        let mut out = routed(
+            "why",
+            "no problem found",
+            format!("All {} pods of {word} are running and none has restarted.", pods.len()),
+        );
+        out.evidence = pods.iter().map(|p| pod_ev(p)).collect();
+        return Ok(out);
+    };
+    let st = podstatus::display_status(p);
+    let status = p.status.clone().unwrap_or_default();
+    let cs = status.container_statuses.clone().unwrap_or_default();
+    let last_term =
+        cs.iter().filter_map(|c| c.last_state.as_ref()?.terminated.clone().map(|t| (c.name.clone(), t))).next();
+    let waiting = cs.iter().filter_map(|c| c.state.as_ref()?.waiting.clone().map(|wt| (c.name.clone(), wt))).next();
+    let events_for = |reason_filter: &[&str]| -> Option<String> {
+        let mut evs: Vec<_> = ctx
+            .snap
+            .events
+            .iter()
+            .filter(|ev| {
+                ev.involved_object.name.as_deref() == Some(name(p)) && ev.metadata.namespace.as_deref() == Some(ns(p))
+            })
+            .filter(|ev| reason_filter.is_empty() || ev.reason.as_deref().is_some_and(|r| reason_filter.contains(&r)))
+            .collect();
+        evs.sort_by_key(|ev| ev.last_timestamp.as_ref().map(|t| t.0));
+        evs.last().and_then(|ev| ev.message.clone())
+    };
+    let mut out = Routed { route: "why", ..Default::default() };
+    out.evidence.push(pod_ev(p));
+    out.kubectl.push(format!("kubectl describe pod {}{}", name(p), ns_flag(ns(p))));
+    let oom = last_term.as_ref().is_some_and(|(_, t)| t.reason.as_deref() == Some("OOMKilled"));
+    if st == "Pending" || st.starts_with("Pending") {
+        let msg = events_for(&["FailedScheduling"]).unwrap_or_else(|| {
+            status
+                .conditions
+                .iter()
+                .flatten()
+                .find(|c| c.type_ == "PodScheduled")
+                .and_then(|c| c.message.clone())
+                .unwrap_or_else(|| "the pod is not scheduled yet".into())
+        });
+        let msg = msg.split(" preemption:").next().unwrap_or(&msg).trim().to_string();
+        out.short = truncate(&msg, 200);
+        out.explanation = format!("Pod `{}` is Pending: the scheduler says: {msg}", name(p));
+        out.kubectl.push(format!(
+            "kubectl get events{} --field-selector involvedObject.name={}",
+            ns_flag(ns(p)),
+            name(p)
+        ));
+        return Ok(out);
+    }
+    if let Some((c, wt)) = &waiting {
+        let reason = wt.reason.clone().unwrap_or_default();
+        if reason == "ImagePullBackOff" || reason == "ErrImagePull" || reason == "InvalidImageName" {
+            let image = p
+                .spec
+                .as_ref()
+                .and_then(|s| s.containers.iter().find(|x| &x.name == c))
+                .and_then(|x| x.image.clone())
+                .unwrap_or_default();
+            let detail = events_for(&["Failed"])
+                .map(|m| {
+                    if m.contains("not found") {
+                        "not found".to_string()
+                    } else {
+                        m.split(": ").last().unwrap_or(&m).to_string()
+                    }
+                })
+                .unwrap_or_else(|| "cannot be pulled".into());
+            out.short = truncate(&format!("{reason}: {image} {detail}"), 200);
+            out.explanation = format!(
+                "Container `{c}` of `{}` cannot pull its image `{image}` ({reason}). Registry says: {}",
+                name(p),
+                events_for(&["Failed"]).unwrap_or_default()
+            );
+            return Ok(out);
+        }
+        if reason == "CreateContainerConfigError" || reason == "CreateContainerError" {
+            let msg = wt.message.clone().unwrap_or_default();
+            out.short = truncate(&format!("{reason}: {msg}"), 200);
+            out.explanation = format!("Container `{c}` cannot be created: {msg}");
+            return Ok(out);
+        }
+    }
+    if oom {
+        let (c, t) = last_term.clone().expect("checked oom");
+        let limit = p
+            .spec
+            .as_ref()
+            .and_then(|s| s.containers.iter().find(|x| x.name == c))
+            .and_then(|x| x.resources.as_ref()?.limits.as_ref()?.get("memory").map(|q| q.0.clone()))
+            .unwrap_or_else(|| "none".into());
+        out.short = "OOMKilled".into();
+        out.explanation = format!("Container `{c}` of `{}` was OOMKilled (exit code {}): it exceeded its memory limit of {limit}. It has restarted {} times.", name(p), t.exit_code, restarts(p));
+        out.kubectl.push(format!("kubectl top pod {}{}", name(p), ns_flag(ns(p))));
+        return Ok(out);
+    }
+    if let Some((line, c)) = fetch_error(ctx, p, true).await {
+        out.short = truncate(&line, 200);
+        let exit = last_term.as_ref().map(|(_, t)| format!(" (exit code {})", t.exit_code)).unwrap_or_default();
+        out.explanation = format!("`{}` is {st}{exit}. Its container `{c}` logged:\n\n```\n{line}\n```", name(p));
+        out.kubectl.push(format!("kubectl logs {}{} -c {c} --previous", name(p), ns_flag(ns(p))));
+        return Ok(out);
+    }
+    let reason = last_term
+        .as_ref()
+        .map(|(_, t)| format!("{} (exit code {})", t.reason.clone().unwrap_or_else(|| "Error".into()), t.exit_code))
+        .unwrap_or(st.clone());
+    out.short = truncate(&format!("{st}: {reason}"), 200);
+    out.explanation = format!("`{}` is {st}; last termination: {reason}.", name(p));
+    Ok(out)
+}
+
+async fn job_why(ctx: &Ctx<'_>, e: &NameEntry) -> R {
+    let pods = pods_for(ctx, std::slice::from_ref(e));
+    for p in pods.iter().rev() {
+        if let Some((line, _)) = fetch_error(ctx, p, false).await {
+            let mut out = routed(
+                "why",
+                truncate(&line, 200),
+                format!("{} {} failed; its pod `{}` logged: {line}", e.kind.name(), e.name, name(p)),
+            );
+            out.evidence.push(pod_ev(p));
+            return Ok(out);
+        }
+    }
+    Ok(routed("why", "no problem found", format!("{} {} has no failing pods.", e.kind.name(), e.name)))
+}
+
+fn pvc_why(ctx: &Ctx<'_>, e: &NameEntry) -> R {
+    let msg = ctx
+        .snap
+        .events
+        .iter()
+        .filter(|ev| {
+            ev.involved_object.name.as_deref() == Some(&e.name)
+                && ev.metadata.namespace.as_deref() == Some(&e.namespace)
+        })
+        .max_by_key(|ev| ev.last_timestamp.as_ref().map(|t| t.0))
+        .and_then(|ev| ev.message.clone())
+        .unwrap_or_else(|| "no events explain it".into());
+    let mut out =
+        routed("why", truncate(&msg, 200), format!("PersistentVolumeClaim {}/{}: {msg}", e.namespace, e.name));
+    out.evidence.push(Evidence::new("PersistentVolumeClaim", Some(&e.namespace), &e.name));
+    Ok(out)
+}
+
+fn node_why(ctx: &Ctx<'_>, e: &NameEntry) -> R {
+    let n = ctx.snap.nodes.iter().find(|n| n.metadata.name.as_deref() == Some(&e.name)).expect("picked");
+    let ready = n
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|cs| cs.iter().find(|c| c.type_ == "Ready").cloned());
+    let msg = ready
+        .map(|c| format!("{}: {}", c.reason.unwrap_or_default(), c.message.unwrap_or_default()))
+        .unwrap_or_else(|| "no Ready condition".into());
+    let mut out = routed("why", truncate(&msg, 200), format!("Node {}: {msg}", e.name));
+    out.evidence.push(Evidence::new("Node", None, &e.name));
+    out.kubectl.push(format!("kubectl describe node {}", e.name));
+    Ok(out)
+}

@@ -1,0 +1,93 @@
+//! Direct mode: parse a question against the cluster's own vocabulary and
+//! answer it from the snapshot, with no model. See `intents` for what it
+//! understands.
+
+pub mod intents;
+pub mod parse;
+pub mod vocab;
+
+use futures::future::BoxFuture;
+use kubeask_insight::snapshot::Snapshot;
+
+use crate::answer::Evidence;
+use crate::facts::Owners;
+pub use parse::{Refs, Words};
+use vocab::Names;
+
+/// Where log text comes from (the API server in the app, a map in tests).
+pub trait LogSource: Send + Sync {
+    /// A container's log; `previous` for the last terminated instance.
+    fn logs<'a>(
+        &'a self,
+        namespace: &'a str,
+        pod: &'a str,
+        container: Option<&'a str>,
+        previous: bool,
+        tail: Option<i64>,
+    ) -> BoxFuture<'a, Result<String, String>>;
+}
+
+/// A direct answer.
+#[derive(Debug, Clone, Default)]
+pub struct Routed {
+    /// Which intent answered, e.g. `count`.
+    pub route: &'static str,
+    /// The exact short answer.
+    pub short: String,
+    /// Markdown details.
+    pub explanation: String,
+    /// Objects read.
+    pub evidence: Vec<Evidence>,
+    /// kubectl equivalents.
+    pub kubectl: Vec<String>,
+}
+
+/// What the router made of a question.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Answered from cluster data.
+    Answered(Routed),
+    /// The question names an object that does not exist.
+    NotFound {
+        /// The message for the user ("no pod called X…; did you mean Y?").
+        message: String,
+    },
+    /// Two or more objects match; the user must choose.
+    Ambiguous {
+        /// The message naming the candidates.
+        message: String,
+    },
+    /// The router cannot parse it.
+    NotUnderstood {
+        /// Questions direct mode can answer, close to this one.
+        suggestions: Vec<String>,
+    },
+}
+
+/// Everything the intents read: the snapshot and its indexes.
+pub struct Ctx<'a> {
+    /// The cluster.
+    pub snap: &'a Snapshot,
+    /// Owner indexes.
+    pub owners: Owners,
+    /// Name indexes.
+    pub names: Names,
+    /// Logs.
+    pub logs: &'a dyn LogSource,
+}
+
+impl<'a> Ctx<'a> {
+    /// Builds the indexes for one snapshot.
+    pub fn new(snap: &'a Snapshot, logs: &'a dyn LogSource) -> Self {
+        let owners = Owners::new(snap);
+        let names = Names::new(snap, &owners);
+        Self { snap, owners, names, logs }
+    }
+}
+
+/// Answers a question in direct mode.
+pub async fn route(ctx: &Ctx<'_>, question: &str) -> Outcome {
+    let words = Words::new(question);
+    let refs = parse::refs(&words, &ctx.names);
+    intents::answer(ctx, &words, &refs).await
+}

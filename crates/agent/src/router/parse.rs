@@ -1,0 +1,203 @@
+//! Turning a question into words, a kind, a namespace and target objects.
+
+use super::vocab::{is_stopword, kind_word, Kind, NameEntry, Names};
+
+/// A question split into words.
+#[derive(Debug, Clone)]
+pub struct Words {
+    /// Lower-cased words, punctuation trimmed.
+    pub lower: Vec<String>,
+    /// The same words with their original case (env var names).
+    pub original: Vec<String>,
+    /// The whole question, lower-cased, single-spaced.
+    pub text: String,
+}
+
+impl Words {
+    /// Splits a question.
+    pub fn new(question: &str) -> Self {
+        let cleaned = question.replace(['\u{2019}', '`'], "'");
+        let mut lower = Vec::new();
+        let mut original = Vec::new();
+        for raw in cleaned.split(|c: char| {
+            c.is_whitespace() || c == ',' || c == '?' || c == '!' || c == ';' || c == '(' || c == ')' || c == '"'
+        }) {
+            let mut w = raw.trim_matches(|c: char| "'.:*[]{}<>".contains(c)).to_string();
+            if let Some(stripped) = w.strip_suffix("'s") {
+                w = stripped.to_string();
+            }
+            if w.is_empty() {
+                continue;
+            }
+            lower.push(w.to_lowercase());
+            original.push(w);
+        }
+        let text = lower.join(" ");
+        Self { lower, original, text }
+    }
+
+    /// Whether a word occurs.
+    pub fn has(&self, w: &str) -> bool {
+        self.lower.iter().any(|x| x == w)
+    }
+
+    /// Whether any of the words occurs.
+    pub fn any(&self, ws: &[&str]) -> bool {
+        ws.iter().any(|w| self.has(w))
+    }
+
+    /// Whether a word starting with one of the prefixes occurs.
+    pub fn prefix(&self, ps: &[&str]) -> bool {
+        self.lower.iter().any(|x| ps.iter().any(|p| x.starts_with(p)))
+    }
+
+    /// Whether the text contains a phrase.
+    pub fn phrase(&self, p: &str) -> bool {
+        self.text.contains(p)
+    }
+}
+
+/// What a question refers to.
+#[derive(Debug, Clone, Default)]
+pub struct Refs {
+    /// The kind named, if any.
+    pub kind: Option<Kind>,
+    /// The namespace named, if any.
+    pub namespace: Option<String>,
+    /// Objects matched by name (possibly several kinds and namespaces).
+    pub targets: Vec<NameEntry>,
+    /// The word that matched them (after typo correction).
+    pub target_word: Option<String>,
+    /// A word that looked like a name but matched nothing.
+    pub unknown: Option<String>,
+}
+
+fn follows_namespace_word(words: &Words, i: usize) -> bool {
+    let next = words.lower.get(i + 1).map(String::as_str);
+    let prev = i.checked_sub(1).and_then(|j| words.lower.get(j)).map(String::as_str);
+    matches!(next, Some("namespace" | "ns" | "namespaces")) || matches!(prev, Some("namespace" | "ns" | "-n"))
+}
+
+/// Finds kind, namespace and targets.
+// NB: index loops: each position is looked up in several parallel arrays.
+#[allow(clippy::needless_range_loop)]
+pub fn refs(words: &Words, names: &Names) -> Refs {
+    let mut r = Refs::default();
+    let n = words.lower.len();
+    let mut used = vec![false; n];
+    // Kinds: a two-word kind ("cron job", "config map") first, then single words.
+    for i in 0..n {
+        if i + 1 < n {
+            if let Some(k) = kind_word(&format!("{}-{}", words.lower[i], words.lower[i + 1])) {
+                r.kind.get_or_insert(k);
+                used[i] = true;
+                used[i + 1] = true;
+                continue;
+            }
+        }
+        if used[i] {
+            continue;
+        }
+        if let Some(k) = kind_word(&words.lower[i]) {
+            // NB: "namespace" is a kind only when nothing else is named:
+            // "pods in the shop namespace" is about pods.
+            if k == Kind::Namespace || k == Kind::Container {
+                if r.kind.is_none() {
+                    r.kind = Some(k);
+                }
+            } else if matches!(r.kind, None | Some(Kind::Namespace) | Some(Kind::Container)) {
+                r.kind = Some(k);
+            }
+            used[i] = true;
+        }
+    }
+    // Namespaces.
+    for i in 0..n {
+        let w = &words.lower[i];
+        if !names.namespaces.iter().any(|ns| ns == w) {
+            continue;
+        }
+        let prev = i.checked_sub(1).map(|j| words.lower[j].as_str());
+        let next_is_kind = words.lower.get(i + 1).and_then(|x| kind_word(x)).is_some_and(|k| k != Kind::Namespace);
+        let strong = follows_namespace_word(words, i);
+        let after_in = matches!(prev, Some("in" | "from" | "within" | "inside" | "across")) && !next_is_kind;
+        let is_object = names
+            .lookup(w)
+            .is_some_and(|es| es.iter().any(|e| r.kind.is_none_or(|k| k == e.kind || (k == Kind::Pod && e.via_base))));
+        if strong || after_in || !is_object {
+            r.namespace = Some(w.clone());
+            used[i] = true;
+            if r.kind == Some(Kind::Namespace) && strong {
+                r.kind = None;
+                // "the shop namespace" names a namespace, not the kind asked about,
+                // unless no other kind word is present.
+                if words.lower.iter().any(|x| x == "namespace" || x == "namespaces")
+                    && !words.lower.iter().any(|x| kind_word(x).is_some_and(|k| k != Kind::Namespace))
+                {
+                    r.kind = None;
+                }
+            }
+        }
+    }
+    if r.kind == Some(Kind::Namespace) && r.namespace.is_some() && !words.any(&["namespaces"]) {
+        r.kind = None;
+    }
+    // Targets: longest n-gram first (joined with '-', so "payments api" finds payments-api).
+    'outer: for len in (1..=3).rev() {
+        for i in 0..n.saturating_sub(len - 1) {
+            if used[i..i + len].iter().any(|u| *u) {
+                continue;
+            }
+            let joined = words.lower[i..i + len].join("-");
+            if len == 1 && is_stopword(&joined) {
+                continue;
+            }
+            if let Some(es) = names.lookup(&joined) {
+                r.targets = es.clone();
+                r.target_word = Some(joined);
+                used[i..i + len].iter_mut().for_each(|u| *u = true);
+                break 'outer;
+            }
+        }
+    }
+    if r.targets.is_empty() {
+        // Typos: the first name-like word within a small edit distance.
+        for i in 0..n {
+            let w = &words.lower[i];
+            if used[i] || is_stopword(w) || w.len() < 4 || w.chars().all(|c| c.is_ascii_digit()) {
+                continue;
+            }
+            if let Some(fixed) = names.fuzzy(w) {
+                r.targets = names.lookup(fixed).cloned().unwrap_or_default();
+                r.target_word = Some(fixed.to_string());
+                break;
+            }
+            if looks_like_name(&words.original[i]) && r.unknown.is_none() {
+                r.unknown = Some(w.clone());
+            }
+        }
+    }
+    r
+}
+
+/// A word that is probably an object name: has a dash or digit, or is not
+/// an English-looking word we know.
+fn looks_like_name(w: &str) -> bool {
+    let l = w.to_lowercase();
+    !is_stopword(&l)
+        && kind_word(&l).is_none()
+        && l.len() >= 3
+        && (l.contains('-') || l.chars().any(|c| c.is_ascii_digit()))
+        && !w.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_drop_punctuation_and_possessives() {
+        let w = Words::new("What's the status of the checkout pod's container? (payments-api)");
+        assert!(w.has("checkout") && w.has("payments-api") && w.has("pod") && w.has("what"));
+    }
+}

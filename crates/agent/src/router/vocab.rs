@@ -1,0 +1,565 @@
+//! The words a question is parsed against: kinds and their synonyms,
+//! intent words, and the cluster's own names (namespaces, objects, the
+//! names people use for pods), with typo-tolerant lookup.
+
+use std::collections::HashMap;
+
+use kubeask_insight::snapshot::Snapshot;
+
+use crate::facts::Owners;
+
+/// A kind a question can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// Pod.
+    Pod,
+    /// Node.
+    Node,
+    /// Deployment.
+    Deployment,
+    /// StatefulSet.
+    StatefulSet,
+    /// DaemonSet.
+    DaemonSet,
+    /// ReplicaSet.
+    ReplicaSet,
+    /// Job.
+    Job,
+    /// CronJob.
+    CronJob,
+    /// Service.
+    Service,
+    /// Endpoints.
+    Endpoints,
+    /// Ingress.
+    Ingress,
+    /// PersistentVolumeClaim.
+    Pvc,
+    /// PersistentVolume.
+    Pv,
+    /// Event.
+    Event,
+    /// HorizontalPodAutoscaler.
+    Hpa,
+    /// ConfigMap.
+    ConfigMap,
+    /// Secret.
+    Secret,
+    /// Namespace.
+    Namespace,
+    /// Container (a part of a pod, not an object).
+    Container,
+}
+
+impl Kind {
+    /// The Kubernetes kind name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Pod => "Pod",
+            Kind::Node => "Node",
+            Kind::Deployment => "Deployment",
+            Kind::StatefulSet => "StatefulSet",
+            Kind::DaemonSet => "DaemonSet",
+            Kind::ReplicaSet => "ReplicaSet",
+            Kind::Job => "Job",
+            Kind::CronJob => "CronJob",
+            Kind::Service => "Service",
+            Kind::Endpoints => "Endpoints",
+            Kind::Ingress => "Ingress",
+            Kind::Pvc => "PersistentVolumeClaim",
+            Kind::Pv => "PersistentVolume",
+            Kind::Event => "Event",
+            Kind::Hpa => "HorizontalPodAutoscaler",
+            Kind::ConfigMap => "ConfigMap",
+            Kind::Secret => "Secret",
+            Kind::Namespace => "Namespace",
+            Kind::Container => "Container",
+        }
+    }
+
+    /// The kubectl resource name.
+    pub fn kubectl(self) -> &'static str {
+        match self {
+            Kind::Pod | Kind::Container => "pods",
+            Kind::Node => "nodes",
+            Kind::Deployment => "deployments",
+            Kind::StatefulSet => "statefulsets",
+            Kind::DaemonSet => "daemonsets",
+            Kind::ReplicaSet => "replicasets",
+            Kind::Job => "jobs",
+            Kind::CronJob => "cronjobs",
+            Kind::Service => "services",
+            Kind::Endpoints => "endpoints",
+            Kind::Ingress => "ingresses",
+            Kind::Pvc => "pvc",
+            Kind::Pv => "pv",
+            Kind::Event => "events",
+            Kind::Hpa => "hpa",
+            Kind::ConfigMap => "configmaps",
+            Kind::Secret => "secrets",
+            Kind::Namespace => "namespaces",
+        }
+    }
+
+    /// Whether objects of this kind live in a namespace.
+    pub fn namespaced(self) -> bool {
+        !matches!(self, Kind::Node | Kind::Pv | Kind::Namespace)
+    }
+}
+
+/// Maps a word (or a joined bigram) to a kind.
+pub fn kind_word(w: &str) -> Option<Kind> {
+    Some(match w {
+        "pod" | "pods" | "po" => Kind::Pod,
+        "node" | "nodes" | "machines" | "workers" | "worker" => Kind::Node,
+        "deployment" | "deployments" | "deploy" | "deploys" => Kind::Deployment,
+        "statefulset" | "statefulsets" | "sts" | "stateful-set" | "statefulsets." => Kind::StatefulSet,
+        "daemonset" | "daemonsets" | "ds" | "daemon-set" => Kind::DaemonSet,
+        "replicaset" | "replicasets" | "rs" | "replica-set" => Kind::ReplicaSet,
+        "job" | "jobs" => Kind::Job,
+        "cronjob" | "cronjobs" | "cron-job" | "cron-jobs" | "cj" | "cron" => Kind::CronJob,
+        "service" | "services" | "svc" | "svcs" => Kind::Service,
+        "endpoints" | "endpoint" | "ep" | "endpointslice" | "endpointslices" => Kind::Endpoints,
+        "ingress" | "ingresses" | "ing" => Kind::Ingress,
+        "pvc" | "pvcs" | "persistentvolumeclaim" | "persistentvolumeclaims" | "claim" | "claims" | "volume-claim" => {
+            Kind::Pvc
+        }
+        "pv" | "pvs" | "persistentvolume" | "persistentvolumes" | "persistent-volume" | "persistent-volumes" => {
+            Kind::Pv
+        }
+        "event" | "events" | "ev" => Kind::Event,
+        "hpa" | "hpas" | "autoscaler" | "autoscalers" | "horizontalpodautoscaler" | "horizontalpodautoscalers" => {
+            Kind::Hpa
+        }
+        "configmap" | "configmaps" | "cm" | "config-map" | "config-maps" => Kind::ConfigMap,
+        "secret" | "secrets" => Kind::Secret,
+        "namespace" | "namespaces" | "ns" => Kind::Namespace,
+        "container" | "containers" => Kind::Container,
+        _ => return None,
+    })
+}
+
+/// Words that never name an object.
+pub fn is_stopword(w: &str) -> bool {
+    const STOP: &[&str] = &[
+        "a",
+        "an",
+        "the",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "am",
+        "r",
+        "do",
+        "does",
+        "did",
+        "done",
+        "what",
+        "whats",
+        "what's",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "why",
+        "how",
+        "when",
+        "where",
+        "many",
+        "much",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "by",
+        "with",
+        "about",
+        "into",
+        "onto",
+        "and",
+        "or",
+        "not",
+        "no",
+        "my",
+        "our",
+        "your",
+        "their",
+        "its",
+        "it",
+        "it's",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "here",
+        "me",
+        "i",
+        "we",
+        "you",
+        "they",
+        "he",
+        "she",
+        "them",
+        "us",
+        "can",
+        "could",
+        "should",
+        "would",
+        "will",
+        "shall",
+        "have",
+        "has",
+        "had",
+        "get",
+        "gets",
+        "got",
+        "show",
+        "tell",
+        "give",
+        "list",
+        "find",
+        "please",
+        "currently",
+        "now",
+        "right",
+        "today",
+        "any",
+        "all",
+        "each",
+        "every",
+        "some",
+        "there's",
+        "keep",
+        "keeps",
+        "kept",
+        "running",
+        "run",
+        "runs",
+        "status",
+        "state",
+        "phase",
+        "ready",
+        "up",
+        "down",
+        "cluster",
+        "k8s",
+        "kubernetes",
+        "version",
+        "versions",
+        "image",
+        "images",
+        "port",
+        "ports",
+        "targetport",
+        "target",
+        "restart",
+        "restarts",
+        "restarted",
+        "restarting",
+        "times",
+        "time",
+        "logs",
+        "log",
+        "logging",
+        "error",
+        "errors",
+        "crashing",
+        "crash",
+        "crashes",
+        "failing",
+        "failed",
+        "fail",
+        "fails",
+        "failure",
+        "start",
+        "started",
+        "starting",
+        "won't",
+        "wont",
+        "stuck",
+        "pending",
+        "new",
+        "old",
+        "memory",
+        "cpu",
+        "limit",
+        "limits",
+        "request",
+        "requests",
+        "using",
+        "use",
+        "uses",
+        "most",
+        "least",
+        "highest",
+        "lowest",
+        "top",
+        "replica",
+        "replicas",
+        "max",
+        "maximum",
+        "min",
+        "minimum",
+        "configured",
+        "set",
+        "schedule",
+        "scheduled",
+        "succeed",
+        "succeeded",
+        "success",
+        "belong",
+        "belongs",
+        "owned",
+        "owns",
+        "owner",
+        "label",
+        "labels",
+        "env",
+        "environment",
+        "variable",
+        "var",
+        "value",
+        "host",
+        "hosts",
+        "hostname",
+        "ip",
+        "address",
+        "node",
+        "nodes",
+        "age",
+        "old",
+        "created",
+        "kubelet",
+        "endpoints",
+        "say",
+        "says",
+        "saying",
+        "wrong",
+        "broken",
+        "problem",
+        "problems",
+        "issue",
+        "issues",
+        "healthy",
+        "unhealthy",
+        "notready",
+        "ok",
+        "okay",
+        "live",
+        "there",
+        "right",
+        "so",
+        "if",
+        "than",
+        "then",
+        "again",
+        "also",
+        "only",
+        "just",
+        "else",
+        "other",
+        "others",
+        "same",
+        "type",
+        "kind",
+        "name",
+        "names",
+        "named",
+        "called",
+        "s",
+        "t",
+        "n",
+        "storage",
+        "size",
+        "capacity",
+        "class",
+        "mode",
+        "access",
+        "key",
+        "keys",
+        "data",
+        "usage",
+        "consuming",
+        "eating",
+        "happening",
+        "going",
+        "on",
+        "back",
+        "off",
+        "backoff",
+        "reason",
+        "message",
+        "last",
+        "recent",
+        "latest",
+        "first",
+        "container",
+        "containers",
+        "events",
+        "event",
+        "warning",
+        "warnings",
+        "per",
+        "total",
+        "number",
+        "count",
+        "counts",
+        "amount",
+        "belonging",
+        "part",
+        "inside",
+        "under",
+        "across",
+        "everything",
+        "anything",
+        "something",
+        "work",
+        "working",
+        "works",
+        "serve",
+        "serves",
+        "serving",
+        "exposed",
+        "expose",
+        "exposes",
+    ];
+    STOP.contains(&w)
+}
+
+/// One name known in the cluster.
+#[derive(Debug, Clone)]
+pub struct NameEntry {
+    /// The kind of the object.
+    pub kind: Kind,
+    /// Namespace ("" when cluster-scoped).
+    pub namespace: String,
+    /// The object's full name.
+    pub name: String,
+    /// Whether the match is through the pod's base (workload) name.
+    pub via_base: bool,
+}
+
+/// The cluster's names, indexed for lookup.
+#[derive(Debug, Default)]
+pub struct Names {
+    /// Lower-cased name → entries.
+    pub exact: HashMap<String, Vec<NameEntry>>,
+    /// Namespace names.
+    pub namespaces: Vec<String>,
+    /// Distinct non-pod names, for typo matching.
+    fuzzy_pool: Vec<String>,
+}
+
+impl Names {
+    /// Indexes every object name in the snapshot.
+    pub fn new(snap: &Snapshot, owners: &Owners) -> Self {
+        let mut n = Names::default();
+        let mut add = |kind: Kind, ns: Option<&str>, name: Option<&str>, via_base: bool, key: Option<&str>| {
+            let Some(name) = name else { return };
+            let key = key.unwrap_or(name).to_lowercase();
+            n.exact.entry(key).or_default().push(NameEntry {
+                kind,
+                namespace: ns.unwrap_or("").to_string(),
+                name: name.to_string(),
+                via_base,
+            });
+        };
+        macro_rules! index {
+            ($list:expr, $kind:expr) => {
+                for o in &$list {
+                    add($kind, o.metadata.namespace.as_deref(), o.metadata.name.as_deref(), false, None);
+                }
+            };
+        }
+        index!(snap.nodes, Kind::Node);
+        index!(snap.deployments, Kind::Deployment);
+        index!(snap.stateful_sets, Kind::StatefulSet);
+        index!(snap.daemon_sets, Kind::DaemonSet);
+        index!(snap.replica_sets, Kind::ReplicaSet);
+        index!(snap.jobs, Kind::Job);
+        index!(snap.cron_jobs, Kind::CronJob);
+        index!(snap.services, Kind::Service);
+        index!(snap.ingresses, Kind::Ingress);
+        index!(snap.pvcs, Kind::Pvc);
+        index!(snap.pvs, Kind::Pv);
+        index!(snap.hpas, Kind::Hpa);
+        index!(snap.config_maps, Kind::ConfigMap);
+        index!(snap.secrets, Kind::Secret);
+        for p in &snap.pods {
+            let name = p.metadata.name.as_deref();
+            add(Kind::Pod, p.metadata.namespace.as_deref(), name, false, None);
+            let base = owners.base_name(p);
+            if Some(base.as_str()) != name {
+                add(Kind::Pod, p.metadata.namespace.as_deref(), name, true, Some(&base));
+            }
+        }
+        let mut pool: Vec<String> = n
+            .exact
+            .iter()
+            .filter(|(_, es)| es.iter().any(|e| e.kind != Kind::Pod || e.via_base || !looks_generated(&e.name)))
+            .map(|(k, _)| k.clone())
+            .collect();
+        pool.sort();
+        n.fuzzy_pool = pool;
+        n.namespaces = snap.namespaces.iter().filter_map(|ns| ns.metadata.name.clone()).collect();
+        for p in &snap.pods {
+            if let Some(ns) = &p.metadata.namespace {
+                if !n.namespaces.contains(ns) {
+                    n.namespaces.push(ns.clone());
+                }
+            }
+        }
+        n
+    }
+
+    /// Entries whose name is exactly `word`.
+    pub fn lookup(&self, word: &str) -> Option<&Vec<NameEntry>> {
+        self.exact.get(word)
+    }
+
+    /// The closest known name to `word` within a small edit distance.
+    pub fn fuzzy(&self, word: &str) -> Option<&str> {
+        if word.len() < 4 {
+            return None;
+        }
+        let max = if word.len() >= 8 { 2 } else { 1 };
+        let mut best: Option<(usize, &str)> = None;
+        for cand in &self.fuzzy_pool {
+            if cand.len().abs_diff(word.len()) > max {
+                continue;
+            }
+            let d = strsim::damerau_levenshtein(word, cand);
+            if d <= max && best.is_none_or(|(bd, _)| d < bd) {
+                best = Some((d, cand));
+            }
+        }
+        best.map(|(_, c)| c)
+    }
+
+    /// Known names that start with or contain `word` (for "did you mean").
+    pub fn similar(&self, word: &str, limit: usize) -> Vec<String> {
+        let mut out: Vec<(usize, &String)> = self
+            .fuzzy_pool
+            .iter()
+            .filter(|c| c.contains(word) || word.contains(c.as_str()) || strsim::jaro_winkler(word, c) > 0.85)
+            .map(|c| (strsim::levenshtein(word, c), c))
+            .collect();
+        out.sort();
+        out.into_iter().take(limit).map(|(_, c)| c.clone()).collect()
+    }
+}
+
+/// Whether a name looks machine-generated (`x-7d9f8b6c5d-abcde`).
+fn looks_generated(name: &str) -> bool {
+    let parts: Vec<&str> = name.rsplit('-').take(2).collect();
+    parts.first().is_some_and(|p| p.len() == 5)
+        && parts.get(1).is_some_and(|p| p.len() >= 8 && p.chars().any(|c| c.is_ascii_digit()))
+}

@@ -1,0 +1,12 @@
+//! Integration tests of the assistant against the demo server over HTTPS
+//! with the real kube client.
+
+#[path = "agent/grading.rs"]
+mod grading;
+#[path = "agent/support.rs"]
+mod support;
+
+#[path = "agent/bad_input.rs"]
+mod bad_input;
+#[path = "agent/sample_questions.rs"]
+mod sample_questions;
