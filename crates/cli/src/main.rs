@@ -1,8 +1,12 @@
 //! `kubeask`: the command-line face of Kubeask. This file only wires
 //! arguments to library calls; the logic lives in the crates.
 
+mod access;
+mod ask_cmd;
 mod contexts_cmd;
 mod demo_cmd;
+mod logging;
+mod serve_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -20,21 +24,28 @@ enum Command {
     Demo(demo_cmd::DemoArgs),
     /// List kubeconfig contexts, the current one marked, with a reachability check.
     Contexts(contexts_cmd::ContextsArgs),
+    /// Ask a question about a cluster.
+    Ask(ask_cmd::AskArgs),
+    /// Serve the HTTP API (POST /query, POST /v1/ask, GET /healthz).
+    Serve(serve_cmd::ServeArgs),
 }
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KUBEASK_LOG")
-                .unwrap_or_else(|_| "warn,kube_client=off".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    let extra_log = match &cli.command {
+        Command::Serve(a) => a.log_file.clone(),
+        _ => None,
+    };
+    let file_logs = matches!(cli.command, Command::Serve(_) | Command::Ask(_));
+    if let Err(e) = logging::init(file_logs, extra_log.as_deref()) {
+        eprintln!("warning: logging to a file is off: {e:#}");
+    }
     let result = match cli.command {
         Command::Demo(args) => demo_cmd::run(args).await,
         Command::Contexts(args) => contexts_cmd::run(args).await,
+        Command::Ask(args) => ask_cmd::run(args).await,
+        Command::Serve(args) => serve_cmd::run(args).await,
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,44 @@
+//! Which kubeconfigs the CLI uses: the user's, or — when there is none —
+//! the built-in demo cluster, started in this process.
+
+use std::path::PathBuf;
+
+use kubeask_cluster::contexts::{kubeconfig_paths, ContextError, Contexts};
+use kubeask_cluster::demo::{DemoOptions, DemoServer};
+use kubeask_cluster::fixture::Fixture;
+
+/// Kubeconfig files to use, and the demo server if one was started for them.
+pub struct Access {
+    /// Files for the assistant.
+    pub kubeconfigs: Vec<PathBuf>,
+    /// Keeps the demo running while the command runs.
+    pub demo: Option<DemoServer>,
+}
+
+/// The user's kubeconfigs, or the built-in demo when there are none.
+pub async fn resolve() -> anyhow::Result<Access> {
+    let paths = kubeconfig_paths();
+    match Contexts::load(&paths) {
+        Ok(_) => Ok(Access { kubeconfigs: paths, demo: None }),
+        Err(ContextError::NoKubeconfig) => {
+            let dir = kubeask_cluster::demo::default_kubeconfig_path();
+            let mut opts = DemoOptions::new(Fixture::builtin());
+            opts.kubeconfig_path = Some(dir.with_file_name("kubeconfig-cli"));
+            let server = DemoServer::start(opts).await?;
+            eprintln!(
+                "No kubeconfig found ($KUBECONFIG unset, no ~/.kube/config): using the built-in demo cluster (context kubeask-demo)."
+            );
+            Ok(Access { kubeconfigs: vec![server.kubeconfig_path().to_path_buf()], demo: Some(server) })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+impl Access {
+    /// Stops the demo server, if any.
+    pub async fn close(self) {
+        if let Some(d) = self.demo {
+            d.stop().await;
+        }
+    }
+}

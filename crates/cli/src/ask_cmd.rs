@@ -1,0 +1,102 @@
+//! `kubeask ask "…"`: one question, the short answer first, then details.
+
+use std::process::ExitCode;
+
+use kubeask_agent::{Answer, Assistant};
+
+use crate::access;
+
+/// Arguments of `kubeask ask`.
+#[derive(clap::Args, Debug)]
+pub struct AskArgs {
+    /// The question, in plain language.
+    #[arg(required = true)]
+    question: Vec<String>,
+    /// The context to ask (default: the current context).
+    #[arg(long, conflicts_with = "all_contexts")]
+    context: Option<String>,
+    /// Ask every context in parallel and answer per context.
+    #[arg(long)]
+    all_contexts: bool,
+    /// Print the whole answer as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn print_answer(a: &Answer, json: bool) {
+    if json {
+        println!("{}", serde_json::to_string_pretty(a).unwrap_or_default());
+        return;
+    }
+    println!("{}", a.short);
+    if let Some(w) = &a.warning {
+        eprintln!("warning: {w}");
+    }
+    if !a.explanation.is_empty() && a.explanation != a.short {
+        println!("\n{}", a.explanation);
+    }
+    if !a.evidence.is_empty() {
+        let objs: Vec<String> = a
+            .evidence
+            .iter()
+            .take(10)
+            .map(|e| {
+                if e.namespace.is_empty() {
+                    format!("{}/{}", e.kind, e.name)
+                } else {
+                    format!("{}/{}/{}", e.kind, e.namespace, e.name)
+                }
+            })
+            .collect();
+        let more = a.evidence.len().saturating_sub(10);
+        println!(
+            "\nEvidence: {}{}",
+            objs.join(", "),
+            if more > 0 { format!(" (+{more} more)") } else { String::new() }
+        );
+    }
+    for k in &a.kubectl {
+        println!("$ {k}");
+    }
+}
+
+/// Runs `kubeask ask`.
+pub async fn run(args: AskArgs) -> anyhow::Result<ExitCode> {
+    let question = args.question.join(" ");
+    let access = access::resolve().await?;
+    let assistant = Assistant::new(access.kubeconfigs.clone());
+    let mut code = ExitCode::SUCCESS;
+    if args.all_contexts {
+        let names: Vec<String> = assistant.contexts()?.list().into_iter().map(|c| c.name).collect();
+        let answers = futures::future::join_all(names.iter().map(|n| assistant.ask(Some(n), &question))).await;
+        let mut out = Vec::new();
+        for (name, a) in names.iter().zip(answers) {
+            match a {
+                Ok(a) if args.json => out.push(serde_json::json!({"context": name, "answer": a})),
+                Ok(a) => println!("[{name}] {}", a.short),
+                Err(e) if args.json => out.push(serde_json::json!({"context": name, "error": e.to_boundary()})),
+                Err(e) => {
+                    println!("[{name}] error: {e}");
+                    code = ExitCode::FAILURE;
+                }
+            }
+        }
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+    } else {
+        match assistant.ask(args.context.as_deref(), &question).await {
+            Ok(a) => print_answer(&a, args.json),
+            Err(e) => {
+                if args.json {
+                    println!("{}", serde_json::to_string_pretty(&serde_json::json!({"error": e.to_boundary()}))?);
+                } else {
+                    eprintln!("error: {e}");
+                }
+                code = ExitCode::FAILURE;
+            }
+        }
+    }
+    access.close().await;
+    Ok(code)
+}

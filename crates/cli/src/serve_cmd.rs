@@ -1,0 +1,170 @@
+//! `kubeask serve`: the HTTP API on loopback.
+//!
+//! - `POST /query {"query"}` → `{"query","answer"}` (answer = the short answer)
+//! - `POST /v1/ask {"question","context"?}` → the full `Answer`, or
+//!   server-sent events with `Accept: text/event-stream`
+//! - `GET /healthz`
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::sse::{Event, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use kubeask_agent::assistant::BoundaryError;
+use kubeask_agent::{AnswerEvent, AskError, Assistant};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::access;
+
+/// Arguments of `kubeask serve`.
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Address to bind (loopback by default: the API has no authentication).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// Port.
+    #[arg(long, default_value_t = 8000)]
+    pub port: u16,
+    /// Context to answer about (default: the current context).
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Also log queries and answers to this file (e.g. agent.log).
+    #[arg(long)]
+    pub log_file: Option<std::path::PathBuf>,
+}
+
+#[derive(Clone)]
+struct AppState {
+    assistant: Assistant,
+    context: Option<String>,
+}
+
+fn status_for(e: &AskError) -> StatusCode {
+    match e.code() {
+        "EMPTY_QUESTION" | "QUESTION_TOO_LONG" => StatusCode::BAD_REQUEST,
+        "UNKNOWN_CONTEXT" => StatusCode::NOT_FOUND,
+        "CLUSTER_UNREACHABLE" | "TLS_ERROR" => StatusCode::SERVICE_UNAVAILABLE,
+        "UNAUTHORIZED" | "FORBIDDEN" => StatusCode::BAD_GATEWAY,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+fn bad_request(message: impl Into<String>) -> Response {
+    let err = BoundaryError { code: "BAD_REQUEST".into(), message: message.into() };
+    (StatusCode::BAD_REQUEST, Json(json!({"error": err}))).into_response()
+}
+
+#[derive(Deserialize)]
+struct QueryBody {
+    query: String,
+}
+
+async fn query(State(s): State<AppState>, body: Bytes) -> Response {
+    let Ok(QueryBody { query }) = serde_json::from_slice::<QueryBody>(&body) else {
+        return bad_request("expected a JSON body {\"query\": \"…\"}");
+    };
+    tracing::info!(target: "kubeask::query", %query, "query");
+    match s.assistant.ask(s.context.as_deref(), &query).await {
+        Ok(a) => {
+            tracing::info!(target: "kubeask::query", %query, answer = %a.short, ms = a.elapsed_ms, "answer");
+            Json(json!({"query": query, "answer": a.short})).into_response()
+        }
+        Err(e) => {
+            tracing::warn!(target: "kubeask::query", %query, error = %e, "failed");
+            (status_for(&e), Json(json!({"query": query, "answer": e.to_string(), "error": e.to_boundary()})))
+                .into_response()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct AskBody {
+    question: String,
+    #[serde(default)]
+    context: Option<String>,
+}
+
+async fn ask(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Ok(AskBody { question, context }) = serde_json::from_slice::<AskBody>(&body) else {
+        return bad_request("expected a JSON body {\"question\": \"…\", \"context\": optional}");
+    };
+    let context = context.or(s.context.clone());
+    let sse =
+        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/event-stream"));
+    let result = s.assistant.ask(context.as_deref(), &question).await;
+    tracing::info!(target: "kubeask::query", %question, answer = ?result.as_ref().map(|a| a.short.clone()).map_err(|e| e.to_string()), "ask");
+    if sse {
+        let events: Vec<AnswerEvent> = match result {
+            Ok(a) => vec![
+                AnswerEvent::Routing { route: format!("{:?}", a.mode).to_lowercase() },
+                AnswerEvent::Final { answer: Box::new(a) },
+            ],
+            Err(e) => vec![AnswerEvent::Error { code: e.code().into(), message: e.to_string() }],
+        };
+        let stream = futures::stream::iter(events.into_iter().map(|ev| {
+            Ok::<_, Infallible>(
+                Event::default().event(event_name(&ev)).data(serde_json::to_string(&ev).unwrap_or_default()),
+            )
+        }));
+        return Sse::new(stream).into_response();
+    }
+    match result {
+        Ok(a) => Json(a).into_response(),
+        Err(e) => (status_for(&e), Json(json!({"error": e.to_boundary()}))).into_response(),
+    }
+}
+
+fn event_name(ev: &AnswerEvent) -> &'static str {
+    match ev {
+        AnswerEvent::Routing { .. } => "routing",
+        AnswerEvent::ToolCall { .. } => "tool_call",
+        AnswerEvent::ToolResult { .. } => "tool_result",
+        AnswerEvent::Token { .. } => "token",
+        AnswerEvent::Final { .. } => "final",
+        AnswerEvent::Error { .. } => "error",
+    }
+}
+
+async fn healthz(State(s): State<AppState>) -> Response {
+    let contexts: Vec<String> =
+        s.assistant.contexts().map(|c| c.list().into_iter().map(|c| c.name).collect()).unwrap_or_default();
+    Json(json!({"status": "ok", "contexts": contexts})).into_response()
+}
+
+/// The HTTP API's router.
+pub fn router(assistant: Assistant, context: Option<String>) -> Router {
+    Router::new()
+        .route("/query", post(query))
+        .route("/v1/ask", post(ask))
+        .route("/healthz", get(healthz))
+        .with_state(AppState { assistant, context })
+}
+
+/// Runs `kubeask serve` until Ctrl-C.
+pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let access = access::resolve().await?;
+    let assistant = Assistant::new(access.kubeconfigs.clone());
+    // Warm the cache so the first query is as fast as the rest; a cluster
+    // that is down is reported now, and again per query.
+    if let Err(e) = assistant.cache(args.context.as_deref()).await {
+        eprintln!("warning: {e}");
+    }
+    let addr = SocketAddr::new(args.bind, args.port);
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+    eprintln!("Kubeask API listening on http://{addr} (POST /query, POST /v1/ask, GET /healthz)");
+    axum::serve(listener, router(assistant, args.context))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    access.close().await;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,161 @@
+//! End-to-end tests of the `kubeask` binary: `ask` and `serve` against the
+//! demo server, graded like the benchmark.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use kubeask_cluster::demo::{DemoOptions, DemoServer};
+use kubeask_cluster::fixture::Fixture;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+struct Question {
+    id: String,
+    family: String,
+    query: String,
+    answer: String,
+    #[serde(default)]
+    accept: Vec<String>,
+}
+
+fn questions() -> Vec<Question> {
+    serde_yaml::from_str(include_str!("../../cluster/fixtures/acme-shop/questions.yaml")).unwrap()
+}
+
+fn norm(s: &str) -> String {
+    let t = s.trim().trim_matches(|c| c == '"' || c == '\'');
+    let t = t.strip_suffix('.').unwrap_or(t);
+    t.to_lowercase().split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn grade(q: &Question, given: &str) -> bool {
+    let cands: Vec<&String> = std::iter::once(&q.answer).chain(q.accept.iter()).collect();
+    let g = norm(given);
+    match q.family.as_str() {
+        "list" => {
+            let set =
+                |s: &str| s.split(',').map(norm).filter(|x| !x.is_empty()).collect::<std::collections::BTreeSet<_>>();
+            cands.iter().any(|c| set(c) == set(given))
+        }
+        "why" | "logs" | "events" => given.chars().count() <= 200 && cands.iter().any(|c| g.contains(&norm(c))),
+        _ => cands.iter().any(|c| norm(c) == g),
+    }
+}
+
+async fn demo(dir: &tempfile::TempDir) -> DemoServer {
+    let mut opts = DemoOptions::new(Fixture::builtin());
+    opts.kubeconfig_path = Some(dir.path().join("kubeconfig"));
+    DemoServer::start(opts).await.unwrap()
+}
+
+fn kubeask(dir: &tempfile::TempDir, kubeconfig: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_kubeask"));
+    c.env("KUBECONFIG", kubeconfig).env("HOME", dir.path()).env("XDG_DATA_HOME", dir.path().join("data"));
+    c
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubeask_ask_answers_every_sample_question() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(&dir).await;
+    let kc = server.kubeconfig_path().to_path_buf();
+    let mut failures = Vec::new();
+    for q in questions() {
+        let out = tokio::task::spawn_blocking({
+            let mut cmd = kubeask(&dir, &kc);
+            cmd.args(["ask", "--json", &q.query]);
+            move || cmd.output().unwrap()
+        })
+        .await
+        .unwrap();
+        assert!(out.status.success(), "{}: {}", q.id, String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let short = v["short"].as_str().unwrap_or_default();
+        if !grade(&q, short) {
+            failures.push(format!("{}: {:?} -> {short:?}", q.id, q.query));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    server.stop().await;
+}
+
+fn post(port: u16, path: &str, body: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(s, "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let code = resp.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = resp.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (code, body)
+}
+
+struct Killed(Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn post_query_answers_every_sample_question_and_logs_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(&dir).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let log = dir.path().join("agent.log");
+    let child = kubeask(&dir, server.kubeconfig_path())
+        .args(["serve", "--port", &port.to_string(), "--log-file", log.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _guard = Killed(child);
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed() < Duration::from_secs(60), "serve did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let health = tokio::task::spawn_blocking(move || {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        write!(s, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        let mut r = String::new();
+        s.read_to_string(&mut r).unwrap();
+        r
+    })
+    .await
+    .unwrap();
+    assert!(health.contains("\"status\":\"ok\""), "{health}");
+    let mut failures = Vec::new();
+    for q in questions() {
+        let body = serde_json::json!({"query": q.query}).to_string();
+        let (code, resp) = tokio::task::spawn_blocking(move || post(port, "/query", &body)).await.unwrap();
+        assert_eq!(code, 200, "{resp}");
+        let v: serde_json::Value = serde_json::from_str(&resp).unwrap();
+        assert_eq!(v["query"], q.query.as_str());
+        if !grade(&q, v["answer"].as_str().unwrap_or_default()) {
+            failures.push(format!("{}: {:?} -> {}", q.id, q.query, v["answer"]));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let (code, resp) = tokio::task::spawn_blocking(move || post(port, "/query", "{not json")).await.unwrap();
+    assert_eq!(code, 400, "{resp}");
+    let (code, resp) = tokio::task::spawn_blocking(move || post(port, "/query", "{\"query\": \"\"}")).await.unwrap();
+    assert_eq!(code, 400);
+    assert!(resp.contains("EMPTY_QUESTION"));
+    let (code, resp) =
+        tokio::task::spawn_blocking(move || post(port, "/v1/ask", "{\"question\": \"which node is mongodb-0 on\"}"))
+            .await
+            .unwrap();
+    assert_eq!(code, 200);
+    let v: serde_json::Value = serde_json::from_str(&resp).unwrap();
+    assert!(v["evidence"].as_array().is_some_and(|e| !e.is_empty()) && v["mode"] == "direct", "{v}");
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        logged.contains("how many pods are in the shop namespace") && logged.contains("answer"),
+        "agent.log lacks the queries:\n{logged}"
+    );
+    server.stop().await;
+}
