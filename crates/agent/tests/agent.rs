@@ -8,5 +8,7 @@ mod support;
 
 #[path = "agent/bad_input.rs"]
 mod bad_input;
+#[path = "agent/paraphrases.rs"]
+mod paraphrases;
 #[path = "agent/sample_questions.rs"]
 mod sample_questions;

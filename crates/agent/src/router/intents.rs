@@ -84,10 +84,34 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     if about_nodes && (w.any(&["notready", "unready", "down", "unhealthy", "unreachable"]) || w.phrase("not ready")) {
         return not_ready_nodes(ctx);
     }
+    if about_nodes && w.any(&["ready", "healthy"]) && w.any(&["all", "every", "any"]) && r.targets.is_empty() {
+        let bad: Vec<String> =
+            ctx.snap.nodes.iter().filter(|n| !node_ready(n)).filter_map(|n| n.metadata.name.clone()).collect();
+        let short = if bad.is_empty() { "yes".to_string() } else { format!("no: {} not Ready", join(bad.clone())) };
+        let mut out = routed(
+            "node",
+            short,
+            format!("{} of {} nodes are Ready.", ctx.snap.nodes.len() - bad.len(), ctx.snap.nodes.len()),
+        );
+        out.kubectl.push("kubectl get nodes".into());
+        return Ok(out);
+    }
+    let node_target = !r.targets.is_empty() && r.targets.iter().all(|e| e.kind == Kind::Node);
+    if node_target
+        && w.any(&["cpu", "cpus", "cores", "memory", "ram"])
+        && (w.phrase("how many") || w.phrase("how much") || w.any(&["capacity", "allocatable"]))
+        && !w.any(&["using", "uses", "usage", "used"])
+    {
+        return node_capacity(ctx, w, r);
+    }
     if w.phrase("how many") || w.any(&["count", "number"]) {
         if w.prefix(&["restart"]) || w.phrase("how many times") {
+            if r.targets.is_empty() {
+                return restarts_in(ctx, r);
+            }
             return restarts_of(ctx, r);
         }
+
         if w.prefix(&["container"]) {
             return container_count(ctx, r);
         }
@@ -97,8 +121,12 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
         if w.prefix(&["replica"]) {
             return replicas(ctx, w, r);
         }
-        if !r.targets.is_empty() && w.any(&["ready", "available", "running"]) && r.kind != Some(Kind::Namespace) {
+        let pod_like_target = r.targets.iter().any(|e| e.kind != Kind::Node && e.kind != Kind::Namespace);
+        if pod_like_target && w.any(&["ready", "available"]) {
             return ready_pods(ctx, w, r);
+        }
+        if pod_like_target && matches!(r.kind, Some(Kind::Pod) | None) && !w.has("namespace") {
+            return pods_of_target_count(ctx, w, r);
         }
         return count(ctx, w, r);
     }
@@ -136,6 +164,9 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
         return node_of(ctx, r);
     }
     if w.prefix(&["image"]) {
+        if r.targets.is_empty() {
+            return images_in(ctx, r);
+        }
         return image(ctx, r);
     }
     if w.prefix(&["targetport"])
@@ -145,6 +176,12 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
         || w.prefix(&["port"])
     {
         return port(ctx, w, r);
+    }
+    if w.prefix(&["restart"]) && r.targets.is_empty() && w.any(&["which", "what", "list", "show"]) {
+        return restarted_pods(ctx, r);
+    }
+    if let Some(routed) = pod_field(ctx, w, r)? {
+        return Ok(routed);
     }
     if w.prefix(&["restart"]) {
         return restarts_of(ctx, r);
@@ -164,8 +201,19 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     if w.has("version") || w.has("versions") {
         return version(ctx, w);
     }
+    let storage_target = r.kind.is_some_and(|k| matches!(k, Kind::Pvc | Kind::Pv))
+        || (!r.targets.is_empty() && r.targets.iter().all(|e| matches!(e.kind, Kind::Pvc | Kind::Pv)));
+    if storage_target && w.any(&["storage", "capacity", "size", "big", "much", "request", "requests", "space"]) {
+        return capacity(ctx, r);
+    }
     if w.any(&["limit", "limits", "request", "requests", "requested"]) {
         return resources(ctx, w, r);
+    }
+    let cron_target = r.targets.iter().any(|e| e.kind == Kind::CronJob);
+    if cron_target
+        && (w.phrase("last run") || w.phrase("last ran") || w.phrase("when did") || w.phrase("last schedule"))
+    {
+        return last_schedule(ctx, r);
     }
     if r.kind == Some(Kind::CronJob) || w.any(&["schedule", "cron"]) || w.phrase("when does") || w.phrase("how often") {
         if w.phrase("last") {
@@ -177,6 +225,19 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
         if !w.any(&["status", "state"]) {
             return schedule(ctx, r);
         }
+    }
+    let ingress_target = r.kind == Some(Kind::Ingress) || r.targets.iter().any(|e| e.kind == Kind::Ingress);
+    if ingress_target
+        && (w.any(&[
+            "backend", "backends", "route", "routes", "point", "points", "forward", "forwards", "send", "sends",
+        ]) || w.phrase("go to"))
+    {
+        return ingress_backends(ctx, r);
+    }
+    let service_target =
+        r.kind == Some(Kind::Service) || (r.kind.is_none() && r.targets.iter().any(|e| e.kind == Kind::Service));
+    if service_target && w.has("type") {
+        return service_type(ctx, r);
     }
     if w.any(&["host", "hosts", "hostname", "domain", "url"]) && !about_nodes {
         return ingress_host(ctx, r);
@@ -208,6 +269,7 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     let listing = w.any(&["which", "list", "show", "what"]) && r.kind.is_some() && r.kind != Some(Kind::Container);
     if listing
         && (r.targets.is_empty()
+            || (r.kind == Some(Kind::Pod) && r.targets.iter().all(|e| e.kind == Kind::Node))
             || w.any(&["belong", "belongs", "belonging", "behind", "backing"])
             || w.phrase("part of"))
     {
@@ -300,7 +362,11 @@ fn pick(ctx: &Ctx<'_>, r: &Refs, kinds: &[Kind]) -> Result<Vec<NameEntry>, Outco
             ),
         });
     }
-    // Prefer the most specific kind present, in the order asked.
+    // Prefer the kind the question names, then the order the intent asks.
+    if let Some(k) = r.kind.filter(|k| out.iter().any(|e| e.kind == *k)) {
+        out.retain(|e| e.kind == k);
+        return Ok(out);
+    }
     for k in kinds {
         if out.iter().any(|e| e.kind == *k) {
             out.retain(|e| e.kind == *k);
@@ -550,7 +616,7 @@ fn list(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     match kind {
         Kind::Pod => {
             let filter = pod_filter(ctx, w);
-            if !r.targets.is_empty() {
+            if !r.targets.is_empty() && !r.targets.iter().all(|e| e.kind == Kind::Node) {
                 // "which pods belong to the mongodb statefulset"
                 let (entries, pods) = target_pods(ctx, r)?;
                 let names: Vec<String> =
@@ -586,9 +652,9 @@ fn list(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
         }
         Kind::Node => {
             let want_not_ready = w.phrase("not ready") || w.any(&["notready", "unready"]);
-            let nodes: Vec<String> = ctx
-                .snap
-                .nodes
+            let mut node_list: Vec<&Arc<k8s_openapi::api::core::v1::Node>> = ctx.snap.nodes.iter().collect();
+            node_list.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+            let nodes: Vec<String> = node_list
                 .iter()
                 .filter(|n| !want_not_ready || !node_ready(n))
                 .filter_map(|n| n.metadata.name.clone())
@@ -643,7 +709,8 @@ fn list(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
                 Kind::Namespace => ctx.snap.namespaces.iter().filter_map(|o| o.metadata.name.clone()).collect(),
                 _ => Vec::new(),
             };
-            let names = distinct(names);
+            let mut names = distinct(names);
+            names.sort();
             let mut out = routed(
                 "list",
                 if names.is_empty() { "none".into() } else { join(names.clone()) },
@@ -1506,7 +1573,11 @@ fn events(ctx: &Ctx<'_>, r: &Refs) -> R {
     let warnings: Vec<_> = evs.iter().filter(|e| e.type_.as_deref() == Some("Warning")).collect();
     let pick_ev = warnings.last().copied().or(evs.last());
     let short = pick_ev
-        .map(|e| format!("{}: {}", e.reason.clone().unwrap_or_default(), e.message.clone().unwrap_or_default().trim()))
+        .map(|e| {
+            let msg = e.message.clone().unwrap_or_default();
+            let msg = msg.split(" preemption:").next().unwrap_or(&msg).trim().to_string();
+            format!("{}: {msg}", e.reason.clone().unwrap_or_default())
+        })
         .unwrap_or_else(|| "no events".into());
     let details = evs
         .iter()
@@ -1931,12 +2002,33 @@ async fn why_of(ctx: &Ctx<'_>, r: &Refs) -> R {
                 .and_then(|s| s.containers.iter().find(|x| &x.name == c))
                 .and_then(|x| x.image.clone())
                 .unwrap_or_default();
-            let detail = events_for(&["Failed"])
+            let pull_msg = ctx
+                .snap
+                .events
+                .iter()
+                .filter(|ev| {
+                    ev.involved_object.name.as_deref() == Some(name(p))
+                        && ev.metadata.namespace.as_deref() == Some(ns(p))
+                })
+                .filter_map(|ev| ev.message.clone())
+                .fold(None::<String>, |best, m| {
+                    let failed = m.to_lowercase().contains("failed to pull");
+                    match best {
+                        Some(b) if b.to_lowercase().contains("failed to pull") || !failed => Some(b),
+                        _ if failed || m.contains("pull") => Some(m),
+                        b => b,
+                    }
+                });
+            let detail = pull_msg
+                .as_ref()
                 .map(|m| {
-                    if m.contains("not found") {
+                    let lower = m.to_lowercase();
+                    if lower.contains("not found") || lower.contains("manifest unknown") {
                         "not found".to_string()
+                    } else if lower.contains("unauthorized") || lower.contains("denied") {
+                        "access denied by the registry".to_string()
                     } else {
-                        m.split(": ").last().unwrap_or(&m).to_string()
+                        m.rsplit(": ").next().unwrap_or(m).to_string()
                     }
                 })
                 .unwrap_or_else(|| "cannot be pulled".into());
@@ -1944,7 +2036,7 @@ async fn why_of(ctx: &Ctx<'_>, r: &Refs) -> R {
             out.explanation = format!(
                 "Container `{c}` of `{}` cannot pull its image `{image}` ({reason}). Registry says: {}",
                 name(p),
-                events_for(&["Failed"]).unwrap_or_default()
+                pull_msg.unwrap_or_default()
             );
             return Ok(out);
         }
@@ -2032,4 +2124,214 @@ fn node_why(ctx: &Ctx<'_>, e: &NameEntry) -> R {
     out.evidence.push(Evidence::new("Node", None, &e.name));
     out.kubectl.push(format!("kubectl describe node {}", e.name));
     Ok(out)
+}
+
+fn pods_of_target_count(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+    let (entries, pods) = target_pods(ctx, r)?;
+    let filter = pod_filter(ctx, w);
+    let n = pods.iter().filter(|p| filter.keep(ctx, p)).count();
+    let word = shown_target(r, &entries);
+    let mut out = routed("count", n.to_string(), format!("{word} has {n} {}pods.", filter.label()));
+    out.evidence = pods.iter().map(|p| pod_ev(p)).collect();
+    out.kubectl.push(format!("kubectl get pods{} | grep {word}", ns_flag(&entries[0].namespace)));
+    Ok(out)
+}
+
+fn images_in(ctx: &Ctx<'_>, r: &Refs) -> R {
+    let mut images: Vec<String> = ctx
+        .snap
+        .pods
+        .iter()
+        .filter(|p| r.namespace.as_deref().is_none_or(|n| ns(p) == n))
+        .flat_map(|p| p.spec.iter().flat_map(|s| s.containers.iter().filter_map(|c| c.image.clone())))
+        .collect();
+    images.sort();
+    images.dedup();
+    let scope = r.namespace.as_deref().map(|n| format!(" in namespace {n}")).unwrap_or_default();
+    let mut out = routed("image", join(images.clone()), format!("{} distinct images{scope}.", images.len()));
+    let flag = r.namespace.as_deref().map(|n| format!(" -n {n}")).unwrap_or_else(|| " -A".into());
+    out.kubectl.push(format!("kubectl get pods{flag} -o jsonpath='{{..image}}'"));
+    Ok(out)
+}
+
+fn restarts_in(ctx: &Ctx<'_>, r: &Refs) -> R {
+    let pods: Vec<&Arc<Pod>> = facts::pods_in(ctx.snap, r.namespace.as_deref()).collect();
+    let total: i32 = pods.iter().map(|p| restarts(p)).sum();
+    let scope = r.namespace.as_deref().map(|n| format!(" in namespace {n}")).unwrap_or_default();
+    let mut out = routed("restarts", total.to_string(), format!("{total} container restarts in total{scope}."));
+    out.kubectl
+        .push(format!("kubectl get pods{}", r.namespace.as_deref().map(ns_flag).unwrap_or_else(|| " -A".into())));
+    Ok(out)
+}
+
+fn restarted_pods(ctx: &Ctx<'_>, r: &Refs) -> R {
+    let pods: Vec<&Arc<Pod>> = facts::pods_in(ctx.snap, r.namespace.as_deref()).filter(|p| restarts(p) > 0).collect();
+    let mut names = distinct(pods.iter().map(|p| ctx.owners.base_name(p)));
+    names.sort();
+    let details = pods
+        .iter()
+        .map(|p| format!("- `{}/{}`: {} restarts", ns(p), name(p), restarts(p)))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut out = routed("list", if names.is_empty() { "none".into() } else { join(names) }, details);
+    out.evidence = pods.iter().map(|p| pod_ev(p)).collect();
+    out.kubectl.push(format!(
+        "kubectl get pods{} --sort-by='.status.containerStatuses[0].restartCount'",
+        r.namespace.as_deref().map(ns_flag).unwrap_or_else(|| " -A".into())
+    ));
+    Ok(out)
+}
+
+fn node_capacity(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+    let entries = pick(ctx, r, &[Kind::Node])?;
+    let e = &entries[0];
+    let n = ctx.snap.nodes.iter().find(|n| n.metadata.name.as_deref() == Some(&e.name)).expect("picked");
+    let res = if w.any(&["cpu", "cpus", "cores"]) {
+        "cpu"
+    } else if w.any(&["memory", "ram"]) {
+        "memory"
+    } else {
+        "pods"
+    };
+    let alloc = w.any(&["allocatable", "available", "schedulable"]);
+    let st = n.status.as_ref();
+    let map = if alloc { st.and_then(|s| s.allocatable.as_ref()) } else { st.and_then(|s| s.capacity.as_ref()) };
+    let v = map.and_then(|m| m.get(res)).map(|q| q.0.clone()).unwrap_or_else(|| "unknown".into());
+    let mut out = routed(
+        "node",
+        v.clone(),
+        format!("Node {} {} {res}: {v}.", e.name, if alloc { "allocatable" } else { "capacity" }),
+    );
+    out.evidence.push(Evidence::new("Node", None, &e.name));
+    out.kubectl.push(format!("kubectl describe node {}", e.name));
+    Ok(out)
+}
+
+fn ingress_backends(ctx: &Ctx<'_>, r: &Refs) -> R {
+    let entries = pick(ctx, r, &[Kind::Ingress])?;
+    let e = &entries[0];
+    let ing = ctx
+        .snap
+        .ingresses
+        .iter()
+        .find(|i| i.metadata.name.as_deref() == Some(&e.name) && i.metadata.namespace.as_deref() == Some(&e.namespace))
+        .expect("picked");
+    let spec = ing.spec.clone().unwrap_or_default();
+    let mut backends: Vec<String> = spec
+        .rules
+        .iter()
+        .flatten()
+        .flat_map(|rule| rule.http.iter().flat_map(|h| h.paths.iter()))
+        .filter_map(|p| p.backend.service.as_ref().map(|s| s.name.clone()))
+        .collect();
+    if let Some(s) = spec.default_backend.as_ref().and_then(|b| b.service.as_ref()) {
+        backends.push(s.name.clone());
+    }
+    let backends = distinct(backends);
+    let mut out = routed(
+        "ingress",
+        join(backends.clone()),
+        format!("Ingress {}/{} routes to {}.", e.namespace, e.name, backends.join(", ")),
+    );
+    out.evidence.push(Evidence::new("Ingress", Some(&e.namespace), &e.name));
+    out.kubectl.push(format!("kubectl describe ingress {}{}", e.name, ns_flag(&e.namespace)));
+    Ok(out)
+}
+
+fn service_type(ctx: &Ctx<'_>, r: &Refs) -> R {
+    let entries = pick(ctx, r, &[Kind::Service])?;
+    let e = &entries[0];
+    let svc = ctx
+        .snap
+        .services
+        .iter()
+        .find(|s| s.metadata.name.as_deref() == Some(&e.name) && s.metadata.namespace.as_deref() == Some(&e.namespace))
+        .expect("picked");
+    let ty = svc.spec.as_ref().and_then(|s| s.type_.clone()).unwrap_or_else(|| "ClusterIP".into());
+    let mut out = routed("service", ty.clone(), format!("Service {}/{} is of type {ty}.", e.namespace, e.name));
+    out.evidence.push(Evidence::new("Service", Some(&e.namespace), &e.name));
+    out.kubectl.push(format!("kubectl get service {}{}", e.name, ns_flag(&e.namespace)));
+    Ok(out)
+}
+
+/// Plain pod fields people ask about: QoS class, service account,
+/// container names, ConfigMaps and Secrets used, restart policy.
+fn pod_field(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Result<Option<Routed>, Outcome> {
+    let field = if w.has("qos") || w.phrase("quality of service") {
+        "qos"
+    } else if w.phrase("service account") || w.has("serviceaccount") {
+        "sa"
+    } else if w.prefix(&["container"]) && w.any(&["which", "what", "list", "names", "name"]) && !w.phrase("how many") {
+        "containers"
+    } else if (w.prefix(&["configmap"]) || w.phrase("config map"))
+        && w.any(&["use", "uses", "using", "mount", "mounts", "reference", "references"])
+    {
+        "configmaps"
+    } else if w.prefix(&["secret"]) && w.any(&["use", "uses", "using", "mount", "mounts", "reference", "references"]) {
+        "secrets"
+    } else {
+        return Ok(None);
+    };
+    if r.targets.iter().all(|e| {
+        !matches!(
+            e.kind,
+            Kind::Pod
+                | Kind::Deployment
+                | Kind::StatefulSet
+                | Kind::DaemonSet
+                | Kind::Job
+                | Kind::CronJob
+                | Kind::ReplicaSet
+        )
+    }) {
+        return Ok(None);
+    }
+    let (entries, pods) = target_pods(ctx, r)?;
+    let Some(p) = pods.first() else {
+        return Err(Outcome::NotFound { message: format!("{} has no pods", shown_target(r, &entries)) });
+    };
+    let spec = p.spec.clone().unwrap_or_default();
+    let values: Vec<String> = match field {
+        "qos" => p.status.as_ref().and_then(|s| s.qos_class.clone()).into_iter().collect(),
+        "sa" => vec![spec.service_account_name.clone().unwrap_or_else(|| "default".into())],
+        "containers" => spec.containers.iter().map(|c| c.name.clone()).collect(),
+        "configmaps" | "secrets" => {
+            let cm = field == "configmaps";
+            let mut v = Vec::new();
+            for c in spec.containers.iter().chain(spec.init_containers.iter().flatten()) {
+                for e in c.env.iter().flatten() {
+                    if let Some(from) = &e.value_from {
+                        if cm {
+                            v.extend(from.config_map_key_ref.as_ref().map(|r| r.name.clone()))
+                        } else {
+                            v.extend(from.secret_key_ref.as_ref().map(|r| r.name.clone()))
+                        }
+                    }
+                }
+                for ef in c.env_from.iter().flatten() {
+                    if cm {
+                        v.extend(ef.config_map_ref.as_ref().map(|r| r.name.clone()))
+                    } else {
+                        v.extend(ef.secret_ref.as_ref().map(|r| r.name.clone()))
+                    }
+                }
+            }
+            for vol in spec.volumes.iter().flatten() {
+                if cm {
+                    v.extend(vol.config_map.as_ref().map(|c| c.name.clone()));
+                } else {
+                    v.extend(vol.secret.as_ref().and_then(|s| s.secret_name.clone()));
+                }
+            }
+            // NB: kube-root-ca.crt is mounted into every pod; nobody means it.
+            v.retain(|n| n != "kube-root-ca.crt");
+            distinct(v)
+        }
+        _ => Vec::new(),
+    };
+    let short = if values.is_empty() { "none".to_string() } else { join(values.clone()) };
+    let mut out = routed("pod", short.clone(), format!("Pod `{}`: {short}.", name(p)));
+    out.evidence.push(pod_ev(p));
+    out.kubectl.push(format!("kubectl get pod {}{} -o yaml", name(p), ns_flag(ns(p))));
+    Ok(Some(out))
 }
