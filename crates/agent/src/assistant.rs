@@ -12,6 +12,9 @@ use kubeask_cluster::contexts::{ContextError, Contexts};
 use serde::Serialize;
 use tokio::sync::Mutex;
 
+use kubeask_insight::analyze::{analyze, logs_wanted, Finding};
+use kubeask_insight::snapshot::LogTexts;
+
 use crate::answer::{Answer, Mode};
 use crate::router::{self, Ctx, LogSource, Outcome};
 
@@ -228,5 +231,32 @@ impl Assistant {
         answer.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
         tracing::info!(question, answer = %answer.short, mode = ?answer.mode, ms = answer.elapsed_ms, "answered");
         Ok(answer)
+    }
+
+    /// Runs every analyzer on a context (optionally one namespace), after
+    /// fetching the logs the analyzers want (previous logs of crashing
+    /// containers, logs of failed Job pods). Worst findings first.
+    #[tracing::instrument(skip(self), err)]
+    pub async fn diagnose(&self, context: Option<&str>, namespace: Option<&str>) -> Result<Vec<Finding>, AskError> {
+        use futures::StreamExt;
+        let cache = self.cache(context).await?;
+        let snap = cache.snapshot();
+        let wanted: Vec<_> =
+            logs_wanted(&snap).into_iter().filter(|(ns, ..)| namespace.is_none_or(|n| n == ns)).collect();
+        let cache_ref = &cache;
+        let logs: LogTexts = futures::stream::iter(wanted)
+            .map(|(ns, pod, container, previous)| async move {
+                let text = cache_ref.logs(&ns, &pod, Some(&container), previous, Some(100)).await.ok();
+                text.map(|t| ((ns, pod, container, previous), t))
+            })
+            .buffer_unordered(8)
+            .filter_map(|x| async move { x })
+            .collect()
+            .await;
+        let mut findings = analyze(&snap, &logs);
+        if let Some(ns) = namespace {
+            findings.retain(|f| f.object.namespace == ns || f.workload.namespace == ns);
+        }
+        Ok(findings)
     }
 }

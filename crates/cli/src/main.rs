@@ -5,6 +5,7 @@ mod access;
 mod ask_cmd;
 mod contexts_cmd;
 mod demo_cmd;
+mod diagnose_cmd;
 mod logging;
 mod serve_cmd;
 
@@ -28,6 +29,8 @@ enum Command {
     Ask(ask_cmd::AskArgs),
     /// Serve the HTTP API (POST /query, POST /v1/ask, GET /healthz).
     Serve(serve_cmd::ServeArgs),
+    /// Find what is broken: every analyzer's findings, worst first.
+    Diagnose(diagnose_cmd::DiagnoseArgs),
 }
 
 #[tokio::main]
@@ -46,6 +49,7 @@ async fn main() -> std::process::ExitCode {
         Command::Contexts(args) => contexts_cmd::run(args).await,
         Command::Ask(args) => ask_cmd::run(args).await,
         Command::Serve(args) => serve_cmd::run(args).await,
+        Command::Diagnose(args) => diagnose_cmd::run(args).await,
     };
     match result {
         Ok(code) => code,

@@ -159,3 +159,46 @@ async fn post_query_answers_every_sample_question_and_logs_them() {
     );
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubeask_diagnose_json_lists_the_planted_problems_worst_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(&dir).await;
+    let kc = server.kubeconfig_path().to_path_buf();
+    let out = tokio::task::spawn_blocking({
+        let mut cmd = kubeask(&dir, &kc);
+        cmd.args(["diagnose", "--json"]);
+        move || cmd.output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let findings: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let titles: Vec<String> = findings.iter().map(|f| format!("{} {}", f["object"]["name"], f["title"])).collect();
+    for want in [
+        "CrashLoopBackOff",
+        "ImagePullBackOff",
+        "OOMKilled",
+        "Insufficient cpu",
+        "NotReady",
+        "BackoffLimitExceeded",
+        "suspended",
+        "PVC Pending",
+        "no pods match",
+        "maximum",
+    ] {
+        assert!(titles.iter().any(|t| t.contains(want)), "no finding mentions {want}: {titles:#?}");
+    }
+    assert_eq!(findings[0]["severity"], "critical");
+    assert!(findings.iter().all(|f| f["kubectl"].as_array().is_some_and(|k| !k.is_empty())));
+    let only_data = tokio::task::spawn_blocking({
+        let mut cmd = kubeask(&dir, &kc);
+        cmd.args(["diagnose", "--json", "-n", "data"]);
+        move || cmd.output().unwrap()
+    })
+    .await
+    .unwrap();
+    let data: Vec<serde_json::Value> = serde_json::from_slice(&only_data.stdout).unwrap();
+    assert!(!data.is_empty() && data.iter().all(|f| f["object"]["namespace"] == "data"));
+    server.stop().await;
+}

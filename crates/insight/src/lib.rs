@@ -5,6 +5,9 @@
 //! The cluster crate fills snapshots from live reflectors (or a fixture);
 //! this crate never talks to a network, so it is fast to test and bench.
 
+pub mod analyze;
 pub mod metrics;
+pub mod owners;
 pub mod podstatus;
 pub mod snapshot;
+pub mod text;

@@ -16,6 +16,8 @@ use super::parse::{Refs, Words};
 use super::vocab::{Kind, NameEntry};
 use super::{Ctx, Outcome, Routed};
 use crate::answer::Evidence;
+use kubeask_insight::text::clean_line;
+
 use crate::facts::{self, cpu_millis, env_value, mem_bytes, node_ready, restarts};
 
 type R = Result<Routed, Outcome>;
@@ -1818,32 +1820,6 @@ fn truncate(s: &str, max: usize) -> String {
     }
     let cut: String = s.chars().take(max - 1).collect();
     format!("{cut}…")
-}
-
-/// Strips a log line's timestamp, level and logger prefix.
-fn clean_line(line: &str) -> String {
-    let mut s = line.trim();
-    let spans = kubeask_cluster::timeshift::find_timestamps(s);
-    if let Some((0, end)) = spans.first() {
-        s = s[*end..].trim_start();
-    } else if s.len() > 23 && s.as_bytes()[4] == b'-' && s.as_bytes()[10] == b' ' && s.as_bytes()[13] == b':' {
-        // `2026-11-20 11:06:18,977 ERROR logger: message`
-        let rest = &s[19..];
-        s = rest.trim_start_matches(|c: char| c == ',' || c == '.' || c.is_ascii_digit()).trim_start();
-    }
-    for level in ["FATAL", "ERROR", "WARNING", "WARN", "INFO", "DEBUG", "CRITICAL"] {
-        if let Some(rest) = s.strip_prefix(level) {
-            s = rest.trim_start();
-            // `logger.name: message`
-            if let Some((head, tail)) = s.split_once(": ") {
-                if !head.contains(' ') {
-                    s = tail;
-                }
-            }
-            break;
-        }
-    }
-    s.to_string()
 }
 
 async fn fetch_error(ctx: &Ctx<'_>, p: &Pod, prefer_previous: bool) -> Option<(String, String)> {

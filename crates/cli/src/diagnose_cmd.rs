@@ -1,0 +1,63 @@
+//! `kubeask diagnose`: every analyzer's findings, worst first.
+
+use std::process::ExitCode;
+
+use kubeask_agent::Assistant;
+
+use crate::access;
+
+/// Arguments of `kubeask diagnose`.
+#[derive(clap::Args, Debug)]
+pub struct DiagnoseArgs {
+    /// The context (default: the current context).
+    #[arg(long)]
+    context: Option<String>,
+    /// Only this namespace.
+    #[arg(short = 'n', long)]
+    namespace: Option<String>,
+    /// Print the findings as a JSON array.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `kubeask diagnose`.
+pub async fn run(args: DiagnoseArgs) -> anyhow::Result<ExitCode> {
+    let access = access::resolve().await?;
+    let assistant = Assistant::new(access.kubeconfigs.clone());
+    let result = assistant.diagnose(args.context.as_deref(), args.namespace.as_deref()).await;
+    let code = match result {
+        Ok(findings) if args.json => {
+            println!("{}", serde_json::to_string_pretty(&findings)?);
+            ExitCode::SUCCESS
+        }
+        Ok(findings) if findings.is_empty() => {
+            println!("No problems found.");
+            ExitCode::SUCCESS
+        }
+        Ok(findings) => {
+            let obj_w = findings.iter().map(|f| f.object.to_string().len()).max().unwrap_or(6).min(60);
+            println!("{:9} {:obj_w$}  PROBLEM", "SEVERITY", "OBJECT");
+            for f in &findings {
+                let sev = format!("{:?}", f.severity).to_uppercase();
+                println!("{sev:9} {:obj_w$}  {}", f.object.to_string(), f.title);
+                println!("{:9} {:obj_w$}  cause: {}", "", "", f.likely_cause);
+                println!("{:9} {:obj_w$}  fix:   {}", "", "", f.suggested_fix);
+            }
+            println!(
+                "\n{} findings. `kubeask diagnose --json` gives the evidence and kubectl commands.",
+                findings.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&serde_json::json!({"error": e.to_boundary()}))?);
+            } else {
+                eprintln!("error: {e}");
+            }
+            ExitCode::FAILURE
+        }
+    };
+    access.close().await;
+    Ok(code)
+}

@@ -1,0 +1,117 @@
+//! Names as people say them: the workload a pod belongs to
+//! (`mongodb-56c598c8fc-x7k2p` → Deployment `mongodb`), through owner
+//! references, and pod restart totals.
+
+use std::collections::HashMap;
+
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use crate::snapshot::Snapshot;
+
+/// A workload reference: kind, namespace, name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ObjRef {
+    /// Kind, e.g. `Deployment`.
+    pub kind: &'static str,
+    /// Namespace (empty for cluster-scoped).
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+}
+
+fn controller(meta: &ObjectMeta) -> Option<(&str, &str)> {
+    meta.owner_references
+        .iter()
+        .flatten()
+        .find(|r| r.controller.unwrap_or(false))
+        .or_else(|| meta.owner_references.iter().flatten().next())
+        .map(|r| (r.kind.as_str(), r.name.as_str()))
+}
+
+/// Indexes over a snapshot that name resolution needs, built once.
+#[derive(Debug, Default)]
+pub struct Owners {
+    /// ReplicaSet (ns, name) → Deployment name.
+    rs_to_deploy: HashMap<(String, String), String>,
+    /// Job (ns, name) → CronJob name.
+    job_to_cron: HashMap<(String, String), String>,
+}
+
+impl Owners {
+    /// Builds the owner indexes.
+    pub fn new(snap: &Snapshot) -> Self {
+        let mut o = Owners::default();
+        for rs in &snap.replica_sets {
+            if let Some(("Deployment", d)) = controller(&rs.metadata) {
+                o.rs_to_deploy.insert(key(&rs.metadata), d.to_string());
+            }
+        }
+        for j in &snap.jobs {
+            if let Some(("CronJob", c)) = controller(&j.metadata) {
+                o.job_to_cron.insert(key(&j.metadata), c.to_string());
+            }
+        }
+        o
+    }
+
+    /// The workload a pod belongs to: Deployment, StatefulSet, DaemonSet,
+    /// CronJob, Job or a bare ReplicaSet; `None` for a bare pod.
+    pub fn workload_of(&self, pod: &Pod) -> Option<ObjRef> {
+        let ns = pod.metadata.namespace.clone().unwrap_or_default();
+        let (kind, name) = controller(&pod.metadata)?;
+        let r = |kind: &'static str, name: &str| Some(ObjRef { kind, namespace: ns.clone(), name: name.to_string() });
+        match kind {
+            "ReplicaSet" => match self.rs_to_deploy.get(&(ns.clone(), name.to_string())) {
+                Some(d) => r("Deployment", d),
+                None => r("ReplicaSet", name),
+            },
+            "Job" => match self.job_to_cron.get(&(ns.clone(), name.to_string())) {
+                Some(c) => r("CronJob", c),
+                None => r("Job", name),
+            },
+            "StatefulSet" => r("StatefulSet", name),
+            "DaemonSet" => r("DaemonSet", name),
+            _ => None,
+        }
+    }
+
+    /// The Job directly owning a pod, if any.
+    pub fn job_of(pod: &Pod) -> Option<String> {
+        match controller(&pod.metadata) {
+            Some(("Job", j)) => Some(j.to_string()),
+            _ => None,
+        }
+    }
+
+    /// A pod's name as people say it: its Deployment, DaemonSet, Job or
+    /// CronJob name; StatefulSet pods and bare pods keep their own name.
+    pub fn base_name(&self, pod: &Pod) -> String {
+        match self.workload_of(pod) {
+            Some(w) if w.kind != "StatefulSet" => w.name,
+            _ => pod.metadata.name.clone().unwrap_or_default(),
+        }
+    }
+
+    /// Whether `pod` belongs to the workload `kind/name` in `ns` (directly or
+    /// through a ReplicaSet or Job).
+    pub fn belongs(&self, pod: &Pod, kind: &str, ns: &str, name: &str) -> bool {
+        if pod.metadata.namespace.as_deref() != Some(ns) {
+            return false;
+        }
+        let direct = controller(&pod.metadata);
+        if direct.is_some_and(|(k, n)| k == kind && n == name) {
+            return true;
+        }
+        self.workload_of(pod).is_some_and(|w| w.kind == kind && w.name == name)
+    }
+}
+
+fn key(meta: &ObjectMeta) -> (String, String) {
+    (meta.namespace.clone().unwrap_or_default(), meta.name.clone().unwrap_or_default())
+}
+
+/// Total restarts of a pod's containers.
+pub fn restarts(pod: &Pod) -> i32 {
+    pod.status.iter().flat_map(|s| s.container_statuses.iter().flatten()).map(|c| c.restart_count).sum()
+}

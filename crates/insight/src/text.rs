@@ -1,0 +1,183 @@
+//! Text from the cluster: resource quantities (`250m`, `512Mi`) and the
+//! line of a log that says what went wrong.
+
+/// CPU quantity in millicores (`250m`, `2`, `160034196n`).
+pub fn cpu_millis(q: &str) -> f64 {
+    let q = q.trim();
+    let num = |s: &str| s.parse::<f64>().unwrap_or(0.0);
+    if let Some(n) = q.strip_suffix('n') {
+        num(n) / 1e6
+    } else if let Some(u) = q.strip_suffix('u') {
+        num(u) / 1e3
+    } else if let Some(m) = q.strip_suffix('m') {
+        num(m)
+    } else {
+        num(q) * 1000.0
+    }
+}
+
+/// Memory quantity in bytes (`512Mi`, `862890Ki`, `1G`).
+pub fn mem_bytes(q: &str) -> f64 {
+    let q = q.trim();
+    for (suffix, mult) in [
+        ("Ki", 1024f64),
+        ("Mi", 1024f64.powi(2)),
+        ("Gi", 1024f64.powi(3)),
+        ("Ti", 1024f64.powi(4)),
+        ("k", 1e3),
+        ("M", 1e6),
+        ("G", 1e9),
+        ("T", 1e12),
+    ] {
+        if let Some(n) = q.strip_suffix(suffix) {
+            return n.parse::<f64>().unwrap_or(0.0) * mult;
+        }
+    }
+    q.parse().unwrap_or(0.0)
+}
+
+/// Bytes as kubectl top shows them (`1288Mi`).
+pub fn show_mem(bytes: f64) -> String {
+    format!("{:.0}Mi", bytes / (1024.0 * 1024.0))
+}
+
+/// The message of a log line: the `msg`/`message` field of a JSON line,
+/// else the line itself.
+pub fn log_message(line: &str) -> String {
+    let trimmed = line.trim();
+    if trimmed.starts_with('{') {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(trimmed) {
+            for k in ["msg", "message", "error", "err"] {
+                if let Some(m) = v.get(k).and_then(|m| m.as_str()) {
+                    let err = v.get("error").or_else(|| v.get("err")).and_then(|e| e.as_str());
+                    return match err {
+                        Some(e) if k != "error" && k != "err" && !m.contains(e) => format!("{m}: {e}"),
+                        _ => m.to_string(),
+                    };
+                }
+            }
+        }
+    }
+    clean_line(trimmed)
+}
+
+fn severity(line: &str) -> u8 {
+    let l = line.to_ascii_lowercase();
+    let has = |w: &str| l.contains(w);
+    if has("\"level\": \"fatal\"")
+        || has("\"level\":\"fatal\"")
+        || has("level=fatal")
+        || has("panic:")
+        || has(" fatal")
+        || l.starts_with('f') && l.get(1..5).is_some_and(|s| s.chars().all(|c| c.is_ascii_digit()))
+    {
+        4
+    } else if has("\"level\": \"error\"")
+        || has("\"level\":\"error\"")
+        || has("level=error")
+        || has("traceback")
+        || has("exception")
+        || has(" error")
+        || has("error:")
+        || has("[error]")
+        || l.starts_with("error")
+        || l.starts_with('e') && l.get(1..5).is_some_and(|s| s.chars().all(|c| c.is_ascii_digit()))
+    {
+        3
+    } else if has("warn") {
+        1
+    } else {
+        0
+    }
+}
+
+/// The line of a log that best says what went wrong: the last fatal line,
+/// else the last error line (preferring a Python exception's last line).
+pub fn error_line(text: &str) -> Option<String> {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let best = lines.iter().map(|l| severity(l)).max().unwrap_or(0);
+    if best < 3 {
+        return None;
+    }
+    // NB: a Python traceback ends with `module.Error: message`, which says
+    // more than the `Traceback` line; take the last line at top severity,
+    // but if the very last line is an exception line, prefer it.
+    let last = lines.iter().rev().find(|l| severity(l) == best)?;
+    if let Some(exc) = lines.last().filter(|l| l.contains("Error: ") || l.contains("Exception: ")) {
+        if severity(last) < 4 {
+            return Some(log_message(exc));
+        }
+    }
+    Some(log_message(last))
+}
+
+/// Strips a log line's timestamp, level and logger prefix.
+pub fn clean_line(line: &str) -> String {
+    let mut s = line.trim();
+    let spans = rfc3339_at_start(s);
+    if let Some((0, end)) = spans.first() {
+        s = s[*end..].trim_start();
+    } else if s.len() > 23 && s.as_bytes()[4] == b'-' && s.as_bytes()[10] == b' ' && s.as_bytes()[13] == b':' {
+        // `2026-11-20 11:06:18,977 ERROR logger: message`
+        let rest = &s[19..];
+        s = rest.trim_start_matches(|c: char| c == ',' || c == '.' || c.is_ascii_digit()).trim_start();
+    }
+    for level in ["FATAL", "ERROR", "WARNING", "WARN", "INFO", "DEBUG", "CRITICAL"] {
+        if let Some(rest) = s.strip_prefix(level) {
+            s = rest.trim_start();
+            // `logger.name: message`
+            if let Some((head, tail)) = s.split_once(": ") {
+                if !head.contains(' ') {
+                    s = tail;
+                }
+            }
+            break;
+        }
+    }
+    s.to_string()
+}
+
+/// The end of an RFC 3339 timestamp at the start of `s`, if there is one.
+fn rfc3339_at_start(s: &str) -> Vec<(usize, usize)> {
+    let b = s.as_bytes();
+    let shape = b"dddd-dd-ddTdd:dd:dd";
+    if b.len() < shape.len() || !shape.iter().zip(b).all(|(p, c)| if *p == b'd' { c.is_ascii_digit() } else { p == c })
+    {
+        return Vec::new();
+    }
+    let mut j = shape.len();
+    if b.get(j) == Some(&b'.') {
+        j += 1;
+        while b.get(j).is_some_and(|c| c.is_ascii_digit()) {
+            j += 1;
+        }
+    }
+    match b.get(j) {
+        Some(b'Z') => vec![(0, j + 1)],
+        Some(b'+') | Some(b'-') if b.len() >= j + 6 => vec![(0, j + 6)],
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities_parse_like_kubernetes() {
+        assert_eq!(cpu_millis("250m"), 250.0);
+        assert_eq!(cpu_millis("2"), 2000.0);
+        assert!((cpu_millis("160034196n") - 160.034196).abs() < 1e-6);
+        assert_eq!(mem_bytes("512Mi"), 512.0 * 1024.0 * 1024.0);
+        assert_eq!(mem_bytes("1G"), 1e9);
+    }
+
+    #[test]
+    fn the_error_line_is_the_fatal_message_of_a_json_log() {
+        let log = "{\"level\": \"info\", \"msg\": \"starting\"}\n{\"level\": \"fatal\", \"msg\": \"invalid configuration: X is not set\"}\n";
+        assert_eq!(error_line(log).unwrap(), "invalid configuration: X is not set");
+        let py = "INFO start\nTraceback (most recent call last):\n  File \"x.py\", line 1\npymongo.errors.ServerSelectionTimeoutError: db:27017: [Errno -2] Name or service not known\n";
+        assert!(error_line(py).unwrap().contains("Name or service not known"));
+        assert_eq!(error_line("all good\nstill fine\n"), None);
+    }
+}
