@@ -11,3 +11,4 @@ pub mod owners;
 pub mod podstatus;
 pub mod snapshot;
 pub mod text;
+pub mod tools;

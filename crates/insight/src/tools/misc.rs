@@ -1,0 +1,396 @@
+//! `events`, `top`, `owners`, `pods_of`, `summary`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::find::suggestions;
+use super::{ToolError, ToolOutput};
+use crate::analyze::Object;
+use crate::owners::{restarts, Owners};
+use crate::podstatus;
+use crate::snapshot::Snapshot;
+use crate::text::{cpu_millis, mem_bytes};
+
+/// Arguments of `events`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct EventsArgs {
+    /// An object name (a pod's workload name includes its pods).
+    #[serde(default)]
+    pub object: Option<String>,
+    /// Only this namespace.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// Warnings only.
+    #[serde(default)]
+    pub warnings_only: Option<bool>,
+    /// Only events seen in the last N minutes.
+    #[serde(default)]
+    pub since_minutes: Option<i64>,
+}
+
+/// Events, newest first.
+pub fn events(snap: &Snapshot, a: &EventsArgs) -> Result<ToolOutput, ToolError> {
+    let owners = Owners::new(snap);
+    let names: Vec<String> = match &a.object {
+        Some(o) => {
+            let mut n: Vec<String> = snap
+                .pods
+                .iter()
+                .filter(|p| owners.base_name(p) == *o)
+                .filter_map(|p| p.metadata.name.clone())
+                .collect();
+            n.push(o.clone());
+            n
+        }
+        None => Vec::new(),
+    };
+    let cutoff = a.since_minutes.map(|m| snap.now() - jiff::SignedDuration::from_mins(m));
+    let mut evs: Vec<_> = snap
+        .events
+        .iter()
+        .filter(|e| a.namespace.as_deref().is_none_or(|n| e.metadata.namespace.as_deref() == Some(n)))
+        .filter(|e| names.is_empty() || e.involved_object.name.as_ref().is_some_and(|n| names.contains(n)))
+        .filter(|e| !a.warnings_only.unwrap_or(false) || e.type_.as_deref() == Some("Warning"))
+        .filter(|e| {
+            cutoff.is_none_or(|c| {
+                e.last_timestamp.as_ref().map(|t| t.0).or(e.event_time.as_ref().map(|t| t.0)).is_some_and(|t| t >= c)
+            })
+        })
+        .collect();
+    if evs.is_empty()
+        && a.object.is_some()
+        && names.len() == 1
+        && suggestions(snap, &names[0], None).first() != Some(&names[0])
+    {
+        let exists = snap.events.iter().any(|e| e.involved_object.name.as_deref() == Some(&names[0]));
+        if !exists && !crate::tools::find::matches(snap, &names[0], None).iter().any(|m| m.score >= 95) {
+            return Err(ToolError::NotFound {
+                kind: "object".into(),
+                name: names[0].clone(),
+                namespace: a.namespace.clone(),
+                suggestions: suggestions(snap, &names[0], None),
+            });
+        }
+    }
+    evs.sort_by_key(|e| {
+        std::cmp::Reverse(e.last_timestamp.as_ref().map(|t| t.0).or(e.event_time.as_ref().map(|t| t.0)))
+    });
+    let rows: Vec<serde_json::Value> = evs.iter().take(50).map(|e| json!({
+        "namespace": e.metadata.namespace, "type": e.type_, "reason": e.reason, "object": format!("{}/{}", e.involved_object.kind.clone().unwrap_or_default(), e.involved_object.name.clone().unwrap_or_default()),
+        "message": e.message.clone().unwrap_or_default().trim(), "count": e.count})).collect();
+    let text = if rows.is_empty() {
+        "no events".to_string()
+    } else {
+        evs.iter()
+            .take(30)
+            .map(|e| {
+                format!(
+                    "{} {} {}: {}",
+                    e.type_.clone().unwrap_or_default(),
+                    e.reason.clone().unwrap_or_default(),
+                    e.involved_object.name.clone().unwrap_or_default(),
+                    e.message.clone().unwrap_or_default().trim()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let mut cmd = "kubectl get events".to_string();
+    cmd.push_str(&a.namespace.as_ref().map(|n| format!(" -n {n}")).unwrap_or_else(|| " -A".into()));
+    if let Some(o) = &a.object {
+        cmd.push_str(&format!(" --field-selector involvedObject.name={o}"));
+    }
+    if a.warnings_only.unwrap_or(false) {
+        cmd.push_str(" --field-selector type=Warning");
+    }
+    Ok(ToolOutput { tool: "events", text, data: json!(rows), objects: Vec::new(), kubectl: cmd })
+}
+
+/// Arguments of `top`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct TopArgs {
+    /// `pods` or `nodes`.
+    pub what: String,
+    /// Pods only: this namespace.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// `cpu` or `memory` (default memory).
+    #[serde(default)]
+    pub sort_by: Option<String>,
+}
+
+/// Usage from metrics.k8s.io, highest first.
+pub fn top(snap: &Snapshot, a: &TopArgs) -> Result<ToolOutput, ToolError> {
+    let by_cpu = a.sort_by.as_deref() == Some("cpu");
+    let mut rows: Vec<(String, String, f64, f64)> = match a.what.as_str() {
+        "nodes" | "node" => snap
+            .node_metrics
+            .iter()
+            .map(|m| {
+                (
+                    String::new(),
+                    m.metadata.name.clone().unwrap_or_default(),
+                    m.usage.get("cpu").map_or(0.0, |q| cpu_millis(&q.0)),
+                    m.usage.get("memory").map_or(0.0, |q| mem_bytes(&q.0)),
+                )
+            })
+            .collect(),
+        "pods" | "pod" => snap
+            .pod_metrics
+            .iter()
+            .filter(|m| a.namespace.as_deref().is_none_or(|n| m.metadata.namespace.as_deref() == Some(n)))
+            .map(|m| {
+                (
+                    m.metadata.namespace.clone().unwrap_or_default(),
+                    m.metadata.name.clone().unwrap_or_default(),
+                    m.containers.iter().map(|c| c.usage.get("cpu").map_or(0.0, |q| cpu_millis(&q.0))).sum(),
+                    m.containers.iter().map(|c| c.usage.get("memory").map_or(0.0, |q| mem_bytes(&q.0))).sum(),
+                )
+            })
+            .collect(),
+        other => {
+            return Err(ToolError::BadArgument { arg: "what".into(), message: format!("{other:?}: use pods or nodes") })
+        }
+    };
+    if rows.is_empty() {
+        return Err(ToolError::BadArgument {
+            arg: "what".into(),
+            message: "no metrics: is metrics-server installed?".into(),
+        });
+    }
+    rows.sort_by(|x, y| if by_cpu { y.2.total_cmp(&x.2) } else { y.3.total_cmp(&x.3) });
+    let text = rows
+        .iter()
+        .take(20)
+        .map(|(ns, n, c, m)| {
+            format!(
+                "{}{n} cpu {c:.0}m memory {:.0}Mi",
+                if ns.is_empty() { String::new() } else { format!("{ns}/") },
+                m / 1048576.0
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let kind = if a.what.starts_with("node") { "Node" } else { "Pod" };
+    let data = json!(rows
+        .iter()
+        .map(|(ns, n, c, m)| json!({"namespace": ns, "name": n, "cpu_millicores": c, "memory_bytes": m}))
+        .collect::<Vec<_>>());
+    let cmd = format!(
+        "kubectl top {}{} --sort-by={}",
+        if kind == "Node" { "nodes" } else { "pods" },
+        if kind == "Pod" {
+            a.namespace.as_ref().map(|n| format!(" -n {n}")).unwrap_or_else(|| " -A".into())
+        } else {
+            String::new()
+        },
+        if by_cpu { "cpu" } else { "memory" }
+    );
+    Ok(ToolOutput {
+        tool: "top",
+        text,
+        data,
+        objects: rows
+            .iter()
+            .take(20)
+            .map(|(ns, n, ..)| Object { kind: kind.into(), namespace: ns.clone(), name: n.clone() })
+            .collect(),
+        kubectl: cmd,
+    })
+}
+
+/// Arguments of `owners`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct OwnersArgs {
+    /// The pod.
+    pub pod: String,
+    /// Its namespace, when needed.
+    #[serde(default)]
+    pub namespace: Option<String>,
+}
+
+/// A pod's owner chain.
+pub fn owners(snap: &Snapshot, a: &OwnersArgs) -> Result<ToolOutput, ToolError> {
+    let o = Owners::new(snap);
+    let p = snap
+        .pods
+        .iter()
+        .filter(|p| a.namespace.as_deref().is_none_or(|n| p.metadata.namespace.as_deref() == Some(n)))
+        .find(|p| p.metadata.name.as_deref() == Some(&a.pod) || o.base_name(p) == a.pod)
+        .ok_or_else(|| ToolError::NotFound {
+            kind: "pod".into(),
+            name: a.pod.clone(),
+            namespace: a.namespace.clone(),
+            suggestions: suggestions(snap, &a.pod, Some("pod")),
+        })?;
+    let mut chain: Vec<String> =
+        p.metadata.owner_references.iter().flatten().map(|r| format!("{} {}", r.kind, r.name)).collect();
+    let w = o.workload_of(p);
+    if let Some(w) = &w {
+        let top = format!("{} {}", w.kind, w.name);
+        if !chain.contains(&top) {
+            chain.push(top);
+        }
+    }
+    let name = p.metadata.name.clone().unwrap_or_default();
+    let ns = p.metadata.namespace.clone().unwrap_or_default();
+    let text = if chain.is_empty() {
+        format!("pod {ns}/{name} has no owner (a bare pod)")
+    } else {
+        format!("pod {ns}/{name} ← {}", chain.join(" ← "))
+    };
+    Ok(ToolOutput {
+        tool: "owners",
+        text,
+        data: json!({"pod": name, "chain": chain, "workload": w.map(|w| json!({"kind": w.kind, "name": w.name}))}),
+        objects: vec![Object { kind: "Pod".into(), namespace: ns.clone(), name: name.clone() }],
+        kubectl: format!("kubectl get pod {name} -n {ns} -o jsonpath='{{.metadata.ownerReferences}}'"),
+    })
+}
+
+/// Arguments of `pods_of`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct PodsOfArgs {
+    /// A Deployment, StatefulSet, DaemonSet, Job, CronJob or Service name.
+    pub workload: String,
+    /// Namespace, when needed.
+    #[serde(default)]
+    pub namespace: Option<String>,
+}
+
+/// The pods of a workload or service.
+pub fn pods_of(snap: &Snapshot, a: &PodsOfArgs) -> Result<ToolOutput, ToolError> {
+    let o = Owners::new(snap);
+    let in_ns = |ns: Option<&str>| a.namespace.as_deref().is_none_or(|n| ns == Some(n));
+    let mut pods: Vec<_> = snap
+        .pods
+        .iter()
+        .filter(|p| in_ns(p.metadata.namespace.as_deref()) && o.workload_of(p).is_some_and(|w| w.name == a.workload))
+        .collect();
+    if pods.is_empty() {
+        if let Some(svc) = snap
+            .services
+            .iter()
+            .find(|s| s.metadata.name.as_deref() == Some(&a.workload) && in_ns(s.metadata.namespace.as_deref()))
+        {
+            if let Some(sel) = svc.spec.as_ref().and_then(|s| s.selector.as_ref()).filter(|s| !s.is_empty()) {
+                pods = snap
+                    .pods
+                    .iter()
+                    .filter(|p| {
+                        p.metadata.namespace == svc.metadata.namespace
+                            && sel.iter().all(|(k, v)| p.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v))
+                    })
+                    .collect();
+            }
+        }
+    }
+    let exists = snap.deployments.iter().any(|d| d.metadata.name.as_deref() == Some(&a.workload))
+        || snap.stateful_sets.iter().any(|d| d.metadata.name.as_deref() == Some(&a.workload))
+        || snap.daemon_sets.iter().any(|d| d.metadata.name.as_deref() == Some(&a.workload))
+        || snap.jobs.iter().any(|d| d.metadata.name.as_deref() == Some(&a.workload))
+        || snap.cron_jobs.iter().any(|d| d.metadata.name.as_deref() == Some(&a.workload))
+        || snap.services.iter().any(|d| d.metadata.name.as_deref() == Some(&a.workload));
+    if pods.is_empty() && !exists {
+        return Err(ToolError::NotFound {
+            kind: "workload".into(),
+            name: a.workload.clone(),
+            namespace: a.namespace.clone(),
+            suggestions: suggestions(snap, &a.workload, None),
+        });
+    }
+    pods.sort_by(|x, y| x.metadata.name.cmp(&y.metadata.name));
+    let text = if pods.is_empty() {
+        format!("{} has no pods", a.workload)
+    } else {
+        pods.iter()
+            .map(|p| {
+                format!(
+                    "{}/{} {} restarts {}",
+                    p.metadata.namespace.clone().unwrap_or_default(),
+                    p.metadata.name.clone().unwrap_or_default(),
+                    podstatus::display_status(p),
+                    restarts(p)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    Ok(ToolOutput { tool: "pods_of", text,
+        data: json!(pods.iter().map(|p| json!({"namespace": p.metadata.namespace, "name": p.metadata.name, "status": podstatus::display_status(p)})).collect::<Vec<_>>()),
+        objects: pods.iter().map(|p| Object { kind: "Pod".into(), namespace: p.metadata.namespace.clone().unwrap_or_default(), name: p.metadata.name.clone().unwrap_or_default() }).collect(),
+        kubectl: format!("kubectl get pods{} | grep {}", a.namespace.as_ref().map(|n| format!(" -n {n}")).unwrap_or_else(|| " -A".into()), a.workload) })
+}
+
+/// Arguments of `summary`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SummaryArgs {
+    /// Only this namespace.
+    #[serde(default)]
+    pub namespace: Option<String>,
+}
+
+/// Counts and versions of the cluster.
+pub fn summary(snap: &Snapshot, a: &SummaryArgs) -> ToolOutput {
+    let in_ns = |ns: Option<&str>| a.namespace.as_deref().is_none_or(|n| ns == Some(n));
+    let pods: Vec<_> = snap.pods.iter().filter(|p| in_ns(p.metadata.namespace.as_deref())).collect();
+    let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
+    let mut by_ns: BTreeMap<String, usize> = BTreeMap::new();
+    let mut by_node: BTreeMap<String, usize> = BTreeMap::new();
+    for p in &pods {
+        *by_status.entry(podstatus::display_status(p)).or_default() += 1;
+        *by_ns.entry(p.metadata.namespace.clone().unwrap_or_default()).or_default() += 1;
+        *by_node
+            .entry(p.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap_or_else(|| "<unscheduled>".into()))
+            .or_default() += 1;
+    }
+    let count = |n: usize| n;
+    macro_rules! c {
+        ($list:expr) => {
+            count($list.iter().filter(|o| in_ns(o.metadata.namespace.as_deref())).count())
+        };
+    }
+    let kinds = json!({
+        "pods": pods.len(), "deployments": c!(snap.deployments), "statefulsets": c!(snap.stateful_sets), "daemonsets": c!(snap.daemon_sets),
+        "jobs": c!(snap.jobs), "cronjobs": c!(snap.cron_jobs), "services": c!(snap.services), "ingresses": c!(snap.ingresses),
+        "pvcs": c!(snap.pvcs), "configmaps": c!(snap.config_maps), "secrets": c!(snap.secrets), "nodes": snap.nodes.len(), "namespaces": snap.namespaces.len(),
+    });
+    let ready_nodes = snap
+        .nodes
+        .iter()
+        .filter(|n| {
+            n.status
+                .as_ref()
+                .and_then(|s| s.conditions.as_ref())
+                .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+        })
+        .count();
+    let mut versions: Vec<String> = snap
+        .nodes
+        .iter()
+        .filter_map(|n| n.status.as_ref()?.node_info.as_ref().map(|i| i.kubelet_version.clone()))
+        .collect();
+    versions.sort();
+    versions.dedup();
+    let warnings = snap
+        .events
+        .iter()
+        .filter(|e| in_ns(e.metadata.namespace.as_deref()) && e.type_.as_deref() == Some("Warning"))
+        .count();
+    let fmt = |m: &BTreeMap<String, usize>| m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ");
+    let text = format!(
+        "server {}; kubelets {}\nnodes {} ({ready_nodes} ready)\npods {} by status: {}\npods by namespace: {}\npods by node: {}\nobjects: {}\nwarning events: {warnings}",
+        snap.server_version.clone().unwrap_or_else(|| "unknown".into()), versions.join(", "), snap.nodes.len(), pods.len(), fmt(&by_status), fmt(&by_ns), fmt(&by_node),
+        kinds.as_object().map(|m| m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")).unwrap_or_default(),
+    );
+    ToolOutput {
+        tool: "summary",
+        text,
+        data: json!({"kinds": kinds, "pods_by_status": by_status, "pods_by_namespace": by_ns, "pods_by_node": by_node,
+        "ready_nodes": ready_nodes, "kubelet_versions": versions, "server_version": snap.server_version, "warning_events": warnings}),
+        objects: Vec::new(),
+        kubectl: "kubectl get all -A".into(),
+    }
+}
