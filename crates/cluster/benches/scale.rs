@@ -95,6 +95,7 @@ async fn main() {
     let t = Instant::now();
     let snap = cache.snapshot();
     println!("cache snapshot: {} pods, {} events in {:.2?}", snap.pods.len(), snap.events.len(), t.elapsed());
+    read_tools(&snap);
     drop(snap);
     drop(cache);
 
@@ -132,4 +133,62 @@ async fn main() {
     println!("demo server resident memory after the lists: {:.0} MiB", rss_of(child.id()));
     let _ = child.kill();
     let _ = child.wait();
+}
+
+fn timed(label: &str, runs: usize, mut f: impl FnMut()) {
+    let mut v: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .collect();
+    v.sort();
+    let p = |q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize];
+    println!("  {label:42} p50 {:>9.3?}  p99 {:>9.3?}", p(0.5), p(0.99));
+}
+
+/// Read tools and analyzers on the cached snapshot.
+fn read_tools(snap: &kubeask_cluster::insight::snapshot::Snapshot) {
+    use kubeask_cluster::insight::analyze::analyze;
+    use kubeask_cluster::insight::snapshot::LogTexts;
+    use kubeask_cluster::insight::tools::{self, ToolCall};
+    println!("read tools on the cache ({} pods):", snap.pods.len());
+    let run = |c: &ToolCall| {
+        std::hint::black_box(tools::run(snap, c).ok());
+    };
+    let list_ns = ToolCall::List(tools::list::ListArgs {
+        kind: "pod".into(),
+        namespace: Some("team-07".into()),
+        ..Default::default()
+    });
+    timed("list pods -n team-07", 200, || run(&list_ns));
+    let list_bad = ToolCall::List(tools::list::ListArgs {
+        kind: "pod".into(),
+        status: Some("not-running".into()),
+        ..Default::default()
+    });
+    timed("list pods, status not-running, all ns", 50, || run(&list_bad));
+    let list_sel = ToolCall::List(tools::list::ListArgs {
+        kind: "pod".into(),
+        selector: Some("app=svc-0042".into()),
+        ..Default::default()
+    });
+    timed("list pods -l app=svc-0042", 200, || run(&list_sel));
+    let find_exact = ToolCall::Find(tools::find::FindArgs { term: "svc-0042".into(), kind: None });
+    timed("find svc-0042", 50, || run(&find_exact));
+    let find_typo = ToolCall::Find(tools::find::FindArgs { term: "svc-00x42".into(), kind: None });
+    timed("find svc-00x42 (typo)", 50, || run(&find_typo));
+    let summary = ToolCall::Summary(Default::default());
+    timed("summary", 50, || run(&summary));
+    let describe = ToolCall::Describe(tools::describe::DescribeArgs {
+        kind: "deployment".into(),
+        name: "svc-0042".into(),
+        namespace: None,
+    });
+    timed("describe deployment svc-0042", 200, || run(&describe));
+    let logs = LogTexts::new();
+    timed("full analyzer pass", 20, || {
+        std::hint::black_box(analyze(snap, &logs));
+    });
 }

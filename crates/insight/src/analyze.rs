@@ -87,18 +87,32 @@ fn nsf(ns: &str) -> String {
     }
 }
 
-fn pod_events<'a>(snap: &'a Snapshot, pod: &Pod, reasons: &[&str]) -> Vec<&'a str> {
-    let mut evs: Vec<_> = snap
-        .events
-        .iter()
-        .filter(|e| {
-            e.involved_object.name == pod.metadata.name
-                && e.metadata.namespace == pod.metadata.namespace
-                && (reasons.is_empty() || e.reason.as_deref().is_some_and(|r| reasons.contains(&r)))
+/// Events per involved object, built once per pass.
+type EventIndex<'a> = std::collections::HashMap<(&'a str, &'a str), Vec<&'a k8s_openapi::api::core::v1::Event>>;
+
+fn index_events(snap: &Snapshot) -> EventIndex<'_> {
+    let mut idx: EventIndex<'_> = std::collections::HashMap::new();
+    for e in &snap.events {
+        let key = (e.metadata.namespace.as_deref().unwrap_or(""), e.involved_object.name.as_deref().unwrap_or(""));
+        idx.entry(key).or_default().push(e);
+    }
+    for v in idx.values_mut() {
+        v.sort_by_key(|e| std::cmp::Reverse(e.last_timestamp.as_ref().map(|t| t.0)));
+    }
+    idx
+}
+
+/// Messages of a pod's events with one of `reasons` (any when empty), newest first.
+fn pod_events<'a>(idx: &EventIndex<'a>, pod: &Pod, reasons: &[&str]) -> Vec<&'a str> {
+    let key = (pod.metadata.namespace.as_deref().unwrap_or(""), pod.metadata.name.as_deref().unwrap_or(""));
+    idx.get(&key)
+        .map(|evs| {
+            evs.iter()
+                .filter(|e| reasons.is_empty() || e.reason.as_deref().is_some_and(|r| reasons.contains(&r)))
+                .filter_map(|e| e.message.as_deref())
+                .collect()
         })
-        .collect();
-    evs.sort_by_key(|e| e.last_timestamp.as_ref().map(|t| t.0));
-    evs.iter().rev().filter_map(|e| e.message.as_deref()).collect()
+        .unwrap_or_default()
 }
 
 /// Which logs the analyzers want: the previous instance of every container
@@ -165,6 +179,7 @@ fn workload_obj(owners: &Owners, p: &Pod) -> Object {
 }
 
 fn pods(snap: &Snapshot, logs: &LogTexts, owners: &Owners, out: &mut Vec<Finding>) {
+    let events = index_events(snap);
     for p in &snap.pods {
         let ns = p.metadata.namespace.clone().unwrap_or_default();
         let name = p.metadata.name.clone().unwrap_or_default();
@@ -193,7 +208,7 @@ fn pods(snap: &Snapshot, logs: &LogTexts, owners: &Owners, out: &mut Vec<Finding
         if p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Pending")
             && p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_none()
         {
-            let msg = pod_events(snap, p, &["FailedScheduling"]).first().map(|m| m.to_string()).or_else(|| {
+            let msg = pod_events(&events, p, &["FailedScheduling"]).first().map(|m| m.to_string()).or_else(|| {
                 p.status
                     .as_ref()?
                     .conditions
@@ -237,8 +252,10 @@ fn pods(snap: &Snapshot, logs: &LogTexts, owners: &Owners, out: &mut Vec<Finding
                         .and_then(|s| s.containers.iter().find(|x| x.name == c.name))
                         .and_then(|x| x.image.clone())
                         .unwrap_or(image.clone());
-                    let pull =
-                        pod_events(snap, p, &["Failed"]).into_iter().find(|m| m.contains("pull")).map(str::to_string);
+                    let pull = pod_events(&events, p, &["Failed"])
+                        .into_iter()
+                        .find(|m| m.contains("pull"))
+                        .map(str::to_string);
                     let mut evidence = vec![format!("container {} waiting: {reason}", c.name)];
                     evidence.extend(pull.clone());
                     let lower = pull.clone().unwrap_or_default().to_lowercase();
@@ -369,7 +386,7 @@ fn pods(snap: &Snapshot, logs: &LogTexts, owners: &Owners, out: &mut Vec<Finding
             continue;
         }
         // Failing probes on a running pod.
-        let unhealthy = pod_events(snap, p, &["Unhealthy"]);
+        let unhealthy = pod_events(&events, p, &["Unhealthy"]);
         if let Some(m) = unhealthy.first() {
             let kind = if m.contains("Liveness") {
                 "liveness"
@@ -434,18 +451,24 @@ fn workloads(snap: &Snapshot, with_pod_findings: &BTreeSet<Object>, out: &mut Ve
 }
 
 fn services(snap: &Snapshot, owners: &Owners, with_pod_findings: &BTreeSet<Object>, out: &mut Vec<Finding>) {
+    // NB: index pods by namespace once; a selector is matched against its
+    // namespace's pods only (2,000 services × 10,000 pods took a second).
+    let mut by_ns: std::collections::HashMap<&str, Vec<&Pod>> = std::collections::HashMap::new();
+    for p in &snap.pods {
+        by_ns.entry(p.metadata.namespace.as_deref().unwrap_or("")).or_default().push(p);
+    }
     for s in &snap.services {
         let Some(sel) = s.spec.as_ref().and_then(|x| x.selector.as_ref()).filter(|x| !x.is_empty()) else { continue };
         let obj = Object::new("Service", s.metadata.namespace.as_deref(), s.metadata.name.as_deref());
-        let matching: Vec<&Pod> = snap
-            .pods
-            .iter()
-            .map(|p| p.as_ref())
-            .filter(|p| {
-                p.metadata.namespace == s.metadata.namespace
-                    && sel.iter().all(|(k, v)| p.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v))
+        let matching: Vec<&Pod> = by_ns
+            .get(s.metadata.namespace.as_deref().unwrap_or(""))
+            .map(|pods| {
+                pods.iter()
+                    .copied()
+                    .filter(|p| sel.iter().all(|(k, v)| p.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v)))
+                    .collect()
             })
-            .collect();
+            .unwrap_or_default();
         let ready = matching.iter().filter(|p| podstatus::is_ready(p)).count();
         // NB: pods that are not ready already have their own finding; the
         // service is the same problem seen from the network side.

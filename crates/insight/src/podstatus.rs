@@ -9,7 +9,9 @@ use k8s_openapi::api::core::v1::Pod;
 
 /// The STATUS column: the most telling container reason, else the phase.
 pub fn display_status(pod: &Pod) -> String {
-    let status = pod.status.clone().unwrap_or_default();
+    // NB: no clones: this runs for every pod in lists and summaries.
+    let default_status = k8s_openapi::api::core::v1::PodStatus::default();
+    let status = pod.status.as_ref().unwrap_or(&default_status);
     let mut reason = status.phase.clone().unwrap_or_else(|| "Unknown".into());
     if let Some(r) = status.reason.as_deref().filter(|r| !r.is_empty()) {
         reason = r.to_string();
@@ -17,7 +19,8 @@ pub fn display_status(pod: &Pod) -> String {
     let init_total = pod.spec.as_ref().map(|s| s.init_containers.as_ref().map_or(0, Vec::len)).unwrap_or(0);
     let mut initializing = false;
     for (i, c) in status.init_container_statuses.iter().flatten().enumerate() {
-        let st = c.state.clone().unwrap_or_default();
+        let default_state = k8s_openapi::api::core::v1::ContainerState::default();
+        let st = c.state.as_ref().unwrap_or(&default_state);
         if let Some(t) = &st.terminated {
             if t.exit_code == 0 {
                 continue;
@@ -40,7 +43,8 @@ pub fn display_status(pod: &Pod) -> String {
     if !initializing {
         let mut has_running = false;
         for c in status.container_statuses.iter().flatten().rev() {
-            let st = c.state.clone().unwrap_or_default();
+            let default_state = k8s_openapi::api::core::v1::ContainerState::default();
+            let st = c.state.as_ref().unwrap_or(&default_state);
             if let Some(w) = st.waiting.as_ref().and_then(|w| w.reason.clone()).filter(|r| !r.is_empty()) {
                 reason = w;
             } else if let Some(t) = &st.terminated {

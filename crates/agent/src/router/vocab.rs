@@ -536,7 +536,7 @@ impl Names {
             if cand.len().abs_diff(word.len()) > max {
                 continue;
             }
-            let d = strsim::damerau_levenshtein(word, cand);
+            let d = strsim::osa_distance(word, cand);
             if d <= max && best.is_none_or(|(bd, _)| d < bd) {
                 best = Some((d, cand));
             }

@@ -42,7 +42,7 @@ fn score(term: &str, name: &str) -> Option<(u32, &'static str)> {
         return Some((65 - (name.len() - term.len()).min(20) as u32, "contains"));
     }
     if term.len() >= 4 && name.len().abs_diff(term.len()) <= 2 {
-        let d = strsim::damerau_levenshtein(term, name);
+        let d = strsim::osa_distance(term, name);
         let max = if term.len() >= 8 { 2 } else { 1 };
         if d <= max {
             return Some((60 - 10 * d as u32, "typo"));
@@ -95,6 +95,9 @@ pub fn matches(snap: &Snapshot, term: &str, kind: Option<&str>) -> Vec<Match> {
     scan!(snap.nodes, "node");
     scan!(snap.namespaces, "namespace");
     if want("pod") {
+        // NB: pods share their workload's name; score each base name once.
+        let mut base_scores: std::collections::HashMap<String, Option<(u32, &'static str)>> =
+            std::collections::HashMap::new();
         for p in &snap.pods {
             let name = p.metadata.name.clone().unwrap_or_default();
             let obj = || Object {
@@ -106,10 +109,11 @@ pub fn matches(snap: &Snapshot, term: &str, kind: Option<&str>) -> Vec<Match> {
             // NB: a pod is found by its workload's name ("checkout" finds
             // checkout-5b777f5b94-g82t6), scored just below the workload.
             let by_name = if name.to_lowercase() == term { Some((100, "exact")) } else { None };
+            let scored = *base_scores.entry(base.clone()).or_insert_with(|| score(&term, &base));
             let by_base = if base != name.to_lowercase() {
-                score(&term, &base).map(|(s, w)| (s.saturating_sub(5), if w == "exact" { "workload" } else { w }))
+                scored.map(|(s, w)| (s.saturating_sub(5), if w == "exact" { "workload" } else { w }))
             } else {
-                score(&term, &base)
+                scored
             };
             if let Some((s, why)) = by_name.or(by_base) {
                 out.push(Match { object: obj(), score: s, why });
