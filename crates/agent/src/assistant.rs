@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use futures::future::BoxFuture;
 use kubeask_cluster::cache::{ClusterCache, KindState};
 use kubeask_cluster::contexts::{ContextError, Contexts};
+use kubeask_cluster::stored::StoredContexts;
 use serde::Serialize;
 use tokio::sync::Mutex;
 
@@ -104,6 +105,7 @@ impl LogSource for CacheLogs<'_> {
 #[derive(Clone)]
 pub struct Assistant {
     kubeconfigs: Arc<Vec<PathBuf>>,
+    stored: Option<StoredContexts>,
     caches: Arc<Mutex<HashMap<String, Arc<ClusterCache>>>>,
 }
 
@@ -116,17 +118,31 @@ impl std::fmt::Debug for Assistant {
 impl Assistant {
     /// An assistant over the given kubeconfig files.
     pub fn new(kubeconfigs: Vec<PathBuf>) -> Self {
-        Self { kubeconfigs: Arc::new(kubeconfigs), caches: Arc::default() }
+        Self { kubeconfigs: Arc::new(kubeconfigs), stored: None, caches: Arc::default() }
     }
 
-    /// An assistant over `$KUBECONFIG` and `~/.kube/config`.
+    /// Also uses contexts imported into the app (secrets from the keychain).
+    pub fn with_stored(mut self, stored: StoredContexts) -> Self {
+        self.stored = Some(stored);
+        self
+    }
+
+    /// An assistant over `$KUBECONFIG`, `~/.kube/config` and the contexts
+    /// imported into the app.
     pub fn from_env() -> Self {
-        Self::new(kubeask_cluster::contexts::kubeconfig_paths())
+        Self::new(kubeask_cluster::contexts::kubeconfig_paths()).with_stored(StoredContexts::open_default())
     }
 
     /// The contexts it can use.
     pub fn contexts(&self) -> Result<Contexts, ContextError> {
-        Contexts::load(&self.kubeconfigs)
+        let extra = match &self.stored {
+            Some(s) => s.load().map_err(|e| ContextError::Unreadable {
+                file: StoredContexts::default_dir(),
+                message: e.to_string(),
+            })?,
+            None => Vec::new(),
+        };
+        Contexts::load_with(&self.kubeconfigs, extra)
     }
 
     /// The live cache of a context (the current one when `None`), started

@@ -6,11 +6,14 @@ use std::path::PathBuf;
 use kubeask_cluster::contexts::{kubeconfig_paths, ContextError, Contexts};
 use kubeask_cluster::demo::{DemoOptions, DemoServer};
 use kubeask_cluster::fixture::Fixture;
+use kubeask_cluster::stored::StoredContexts;
 
 /// Kubeconfig files to use, and the demo server if one was started for them.
 pub struct Access {
     /// Files for the assistant.
     pub kubeconfigs: Vec<PathBuf>,
+    /// Contexts imported into the app.
+    pub stored: Option<StoredContexts>,
     /// Keeps the demo running while the command runs.
     pub demo: Option<DemoServer>,
 }
@@ -18,8 +21,16 @@ pub struct Access {
 /// The user's kubeconfigs, or the built-in demo when there are none.
 pub async fn resolve() -> anyhow::Result<Access> {
     let paths = kubeconfig_paths();
-    match Contexts::load(&paths) {
-        Ok(_) => Ok(Access { kubeconfigs: paths, demo: None }),
+    let stored = StoredContexts::open_default();
+    let extra = match stored.load() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("warning: imported contexts are unavailable: {e}");
+            Vec::new()
+        }
+    };
+    match Contexts::load_with(&paths, extra) {
+        Ok(_) => Ok(Access { kubeconfigs: paths, stored: Some(stored), demo: None }),
         Err(ContextError::NoKubeconfig) => {
             let dir = kubeask_cluster::demo::default_kubeconfig_path();
             let mut opts = DemoOptions::new(Fixture::builtin());
@@ -28,13 +39,22 @@ pub async fn resolve() -> anyhow::Result<Access> {
             eprintln!(
                 "No kubeconfig found ($KUBECONFIG unset, no ~/.kube/config): using the built-in demo cluster (context kubeask-demo)."
             );
-            Ok(Access { kubeconfigs: vec![server.kubeconfig_path().to_path_buf()], demo: Some(server) })
+            Ok(Access { kubeconfigs: vec![server.kubeconfig_path().to_path_buf()], stored: None, demo: Some(server) })
         }
         Err(e) => Err(e.into()),
     }
 }
 
 impl Access {
+    /// The assistant over these contexts.
+    pub fn assistant(&self) -> kubeask_agent::Assistant {
+        let a = kubeask_agent::Assistant::new(self.kubeconfigs.clone());
+        match &self.stored {
+            Some(s) => a.with_stored(s.clone()),
+            None => a,
+        }
+    }
+
     /// Stops the demo server, if any.
     pub async fn close(self) {
         if let Some(d) = self.demo {

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use kubeask_agent::{Answer, Assistant};
+use kubeask_agent::Answer;
 
 use crate::access;
 
@@ -64,7 +64,7 @@ fn print_answer(a: &Answer, json: bool) {
 pub async fn run(args: AskArgs) -> anyhow::Result<ExitCode> {
     let question = args.question.join(" ");
     let access = access::resolve().await?;
-    let assistant = Assistant::new(access.kubeconfigs.clone());
+    let assistant = access.assistant();
     let mut code = ExitCode::SUCCESS;
     if args.all_contexts {
         let names: Vec<String> = assistant.contexts()?.list().into_iter().map(|c| c.name).collect();

@@ -4,10 +4,13 @@
 use std::process::ExitCode;
 
 use kubeask_cluster::contexts::{ContextError, Contexts};
+use kubeask_cluster::stored::StoredContexts;
 
 /// Arguments of `kubeask contexts`.
 #[derive(clap::Args, Debug)]
 pub struct ContextsArgs {
+    #[command(subcommand)]
+    action: Option<Action>,
     /// Skip the reachability check.
     #[arg(long)]
     no_check: bool,
@@ -16,9 +19,48 @@ pub struct ContextsArgs {
     json: bool,
 }
 
-/// Lists contexts.
+/// `kubeask contexts import|rm`.
+#[derive(clap::Subcommand, Debug)]
+enum Action {
+    /// Import a kubeconfig into Kubeask (its secrets go to the OS keychain).
+    Import {
+        /// The kubeconfig file; `-` reads it from standard input.
+        file: std::path::PathBuf,
+    },
+    /// Remove an imported context and its secrets.
+    Rm {
+        /// The context name.
+        name: String,
+    },
+}
+
+/// Lists, imports or removes contexts.
 pub async fn run(args: ContextsArgs) -> anyhow::Result<ExitCode> {
-    let contexts = match Contexts::discover() {
+    let stored = StoredContexts::open_default();
+    match &args.action {
+        Some(Action::Import { file }) => {
+            let names = if file.as_os_str() == "-" {
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
+                stored.import_text(&text)?
+            } else {
+                stored.import_file(file)?
+            };
+            println!("Imported {} (secrets moved to the OS keychain).", names.join(", "));
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(Action::Rm { name }) => {
+            stored.remove(name)?;
+            println!("Removed {name} and its secrets.");
+            return Ok(ExitCode::SUCCESS);
+        }
+        None => {}
+    }
+    let extra = stored.load().unwrap_or_else(|e| {
+        eprintln!("warning: imported contexts are unavailable: {e}");
+        Vec::new()
+    });
+    let contexts = match Contexts::load_with(&kubeask_cluster::contexts::kubeconfig_paths(), extra) {
         Ok(c) => c,
         Err(ContextError::NoKubeconfig) => {
             eprintln!("No kubeconfig found ($KUBECONFIG is unset and ~/.kube/config does not exist).");

@@ -2,8 +2,6 @@
 
 use std::process::ExitCode;
 
-use kubeask_agent::Assistant;
-
 use crate::access;
 
 /// Arguments of `kubeask diagnose`.
@@ -23,7 +21,7 @@ pub struct DiagnoseArgs {
 /// Runs `kubeask diagnose`.
 pub async fn run(args: DiagnoseArgs) -> anyhow::Result<ExitCode> {
     let access = access::resolve().await?;
-    let assistant = Assistant::new(access.kubeconfigs.clone());
+    let assistant = access.assistant();
     let result = assistant.diagnose(args.context.as_deref(), args.namespace.as_deref()).await;
     let code = match result {
         Ok(findings) if args.json => {

@@ -150,7 +150,7 @@ pub fn router(assistant: Assistant, context: Option<String>) -> Router {
 /// Runs `kubeask serve` until Ctrl-C.
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let access = access::resolve().await?;
-    let assistant = Assistant::new(access.kubeconfigs.clone());
+    let assistant = access.assistant();
     // Warm the cache so the first query is as fast as the rest; a cluster
     // that is down is reported now, and again per query.
     if let Err(e) = assistant.cache(args.context.as_deref()).await {

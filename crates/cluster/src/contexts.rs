@@ -213,10 +213,20 @@ impl Contexts {
 
     /// Loads the given files (missing ones are skipped).
     pub fn load(paths: &[PathBuf]) -> Result<Self> {
+        Self::load_with(paths, Vec::new())
+    }
+
+    /// Loads the given files, then kubeconfigs already in memory (stored
+    /// contexts with their secrets restored), in that precedence.
+    pub fn load_with(paths: &[PathBuf], extra: Vec<(PathBuf, Kubeconfig)>) -> Result<Self> {
         let mut merged: Option<Kubeconfig> = None;
         let mut sources = Vec::new();
+        let mut all: Vec<(PathBuf, Kubeconfig)> = Vec::new();
         for path in paths.iter().filter(|p| p.is_file()) {
-            let k = read_kubeconfig(path)?;
+            all.push((path.clone(), read_kubeconfig(path)?));
+        }
+        all.extend(extra);
+        for (path, k) in all {
             for c in &k.contexts {
                 if !sources.iter().any(|(n, _)| n == &c.name) {
                     sources.push((c.name.clone(), path.clone()));

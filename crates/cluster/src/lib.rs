@@ -7,6 +7,7 @@ pub mod cache;
 pub mod contexts;
 pub mod demo;
 pub mod fixture;
+pub mod stored;
 pub mod synthetic;
 pub mod timeshift;
 

@@ -14,3 +14,5 @@ mod contexts;
 mod kube_client;
 #[path = "cluster/kubectl.rs"]
 mod kubectl;
+#[path = "cluster/stored.rs"]
+mod stored;

@@ -1,0 +1,84 @@
+//! Contexts imported into the app: secrets go to the keychain, never into
+//! the stored file or the logs, and come back to reach the cluster.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use kubeask_cluster::contexts::Contexts;
+use kubeask_cluster::stored::{KeyringStore, MemoryStore, SecretStore, StoredContexts, StoredError};
+
+use crate::support::*;
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn an_imported_context_keeps_its_token_only_in_the_keychain_and_still_connects() {
+    let demo = start().await;
+    let token = demo.server.identity().token.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = MemoryStore::default();
+    let stored = StoredContexts::new(dir.path().to_path_buf(), Arc::new(secrets.clone()));
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber =
+        tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(move || writer.clone()).finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let text = demo.server.kubeconfig().replace("kubeask-demo", "imported");
+    let names = stored.import_text(&text).unwrap();
+    assert_eq!(names, vec!["imported"]);
+    assert_eq!(secrets.len(), 1);
+    for f in stored.files() {
+        let written = std::fs::read_to_string(&f).unwrap();
+        assert!(!written.contains(&token), "the token was written to {}", f.display());
+        assert!(written.contains("kubeask-keyring:"));
+    }
+    let contexts = Contexts::load_with(&[], stored.load().unwrap()).unwrap();
+    let conn = contexts.connect(Some("imported")).await.unwrap();
+    assert!(conn.check().await.unwrap().starts_with('v'));
+    let logged = String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string();
+    assert!(logged.contains("imported kubeconfig"), "the import was not traced: {logged}");
+    assert!(!logged.contains(&token), "the token reached the logs");
+
+    assert!(matches!(stored.import_text(&text), Err(StoredError::Exists(n)) if n == "imported"));
+    stored.remove("imported").unwrap();
+    assert!(stored.files().is_empty());
+    assert!(secrets.is_empty(), "removing a context leaves its secrets behind");
+    assert!(matches!(stored.remove("imported"), Err(StoredError::Unknown(_))));
+}
+
+#[test]
+fn a_broken_kubeconfig_is_refused_before_anything_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = MemoryStore::default();
+    let stored = StoredContexts::new(dir.path().to_path_buf(), Arc::new(secrets.clone()));
+    let err = stored.import_text("apiVersion: v1\nusers:\n- name: u\n  user: [broken\n").unwrap_err();
+    assert!(matches!(err, StoredError::Invalid { line: Some(_), .. }), "{err}");
+    assert!(matches!(
+        stored.import_text("apiVersion: v1\nkind: Config\ncontexts: []\n"),
+        Err(StoredError::Invalid { .. })
+    ));
+    assert!(stored.files().is_empty() && secrets.is_empty());
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_kernel_keyring_stores_reads_and_deletes_a_secret() {
+    let store = KeyringStore::kernel();
+    let key = format!("test/{}", std::process::id());
+    store.set(&key, "s3cret").unwrap();
+    assert_eq!(store.get(&key).unwrap().as_deref(), Some("s3cret"));
+    store.delete(&key).unwrap();
+    assert_eq!(store.get(&key).unwrap(), None);
+}
