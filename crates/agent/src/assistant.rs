@@ -17,7 +17,7 @@ use kubeask_insight::analyze::{analyze, logs_wanted, Finding};
 use kubeask_insight::snapshot::LogTexts;
 
 use crate::answer::{Answer, Mode};
-use crate::router::{self, Ctx, LogSource, Outcome};
+use crate::router::{self, Ctx, LogSource, Outcome, Prepared};
 
 /// The longest question accepted, in characters.
 pub const MAX_QUESTION_CHARS: usize = 4000;
@@ -107,6 +107,7 @@ pub struct Assistant {
     kubeconfigs: Arc<Vec<PathBuf>>,
     stored: Option<StoredContexts>,
     caches: Arc<Mutex<HashMap<String, Arc<ClusterCache>>>>,
+    prepared: Arc<std::sync::Mutex<HashMap<String, (u64, Arc<Prepared>)>>>,
 }
 
 impl std::fmt::Debug for Assistant {
@@ -118,7 +119,7 @@ impl std::fmt::Debug for Assistant {
 impl Assistant {
     /// An assistant over the given kubeconfig files.
     pub fn new(kubeconfigs: Vec<PathBuf>) -> Self {
-        Self { kubeconfigs: Arc::new(kubeconfigs), stored: None, caches: Arc::default() }
+        Self { kubeconfigs: Arc::new(kubeconfigs), stored: None, caches: Arc::default(), prepared: Arc::default() }
     }
 
     /// Also uses contexts imported into the app (secrets from the keychain).
@@ -183,6 +184,22 @@ impl Assistant {
         Ok(cache)
     }
 
+    /// The snapshot and router indexes of a cache, rebuilt only when the
+    /// cache changed since the last question.
+    fn prepared(&self, cache: &ClusterCache) -> Arc<Prepared> {
+        let generation = cache.generation();
+        let key = cache.connection().context.clone();
+        let mut map = self.prepared.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((g, p)) = map.get(&key) {
+            if *g == generation {
+                return p.clone();
+            }
+        }
+        let p = Arc::new(Prepared::new(cache.snapshot()));
+        map.insert(key, (generation, p.clone()));
+        p
+    }
+
     /// Answers one question against a context.
     #[tracing::instrument(skip(self), fields(context = context.unwrap_or("(current)")), err)]
     pub async fn ask(&self, context: Option<&str>, question: &str) -> Result<Answer, AskError> {
@@ -207,9 +224,9 @@ impl Assistant {
                 .unwrap_or_default();
             format!("the cluster is not reachable right now; this answer uses data last synced at {since}")
         });
-        let snap = cache.snapshot();
+        let prepared = self.prepared(&cache);
         let logs = CacheLogs(&cache);
-        let ctx = Ctx::new(&snap, &logs);
+        let ctx = Ctx::new(&prepared, &logs);
         let outcome = router::route(&ctx, question).await;
         let context_name = cache.connection().context.clone();
         let mut answer = Answer {

@@ -112,6 +112,14 @@ pub struct CacheStatus {
 
 type Statuses = Arc<Mutex<Vec<KindStatus>>>;
 
+/// Bumped on every change the watches see, so readers can reuse work done
+/// on an unchanged cache.
+type Generation = Arc<std::sync::atomic::AtomicU64>;
+
+fn bump(g: &Generation) {
+    g.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Where a kind's objects come from.
 enum Source<K: Resource<DynamicType = ()> + Clone + 'static> {
     /// A typed reflector (the version k8s-openapi knows).
@@ -149,6 +157,7 @@ impl<K: Resource<DynamicType = ()> + Clone + DeserializeOwned + 'static> Source<
 /// The live cache of one context. Dropping it stops its watches.
 pub struct ClusterCache {
     conn: Connection,
+    generation: Generation,
     statuses: Statuses,
     tasks: Vec<JoinHandle<()>>,
     version: Arc<Mutex<Option<String>>>,
@@ -243,7 +252,7 @@ fn watch_error_state(e: &watcher::Error) -> (KindState, String) {
 }
 
 /// Drives a watcher stream, keeping the kind's status current.
-fn drive<T, S>(stream: S, statuses: Statuses, index: usize) -> JoinHandle<()>
+fn drive<T, S>(stream: S, statuses: Statuses, index: usize, generation: Generation) -> JoinHandle<()>
 where
     S: futures::Stream<Item = Result<watcher::Event<T>, watcher::Error>> + Send + 'static,
     T: Send + 'static,
@@ -251,6 +260,10 @@ where
     tokio::spawn(async move {
         futures::pin_mut!(stream);
         while let Some(ev) = stream.next().await {
+            if matches!(ev, Ok(watcher::Event::InitDone) | Ok(watcher::Event::Apply(_)) | Ok(watcher::Event::Delete(_)))
+            {
+                bump(&generation);
+            }
             match ev {
                 Ok(watcher::Event::InitDone) => update(&statuses, index, |s| {
                     s.state = KindState::Ready;
@@ -318,6 +331,7 @@ async fn probe_recovery(client: kube::Client, statuses: Statuses) {
 struct Builder<'a> {
     conn: &'a Connection,
     statuses: Statuses,
+    generation: Generation,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -331,7 +345,7 @@ impl Builder<'_> {
         let (reader, writer) = reflector::store();
         let api: Api<K> = Api::all(self.conn.client.clone());
         let stream = watcher(api, watcher::Config::default()).backoff(QuickBackoff::new()).reflect(writer);
-        self.tasks.push(drive(stream, self.statuses.clone(), index));
+        self.tasks.push(drive(stream, self.statuses.clone(), index, self.generation.clone()));
         Source::Typed(reader)
     }
 
@@ -355,7 +369,7 @@ impl Builder<'_> {
                 let reader = writer.as_reader();
                 let api: Api<DynamicObject> = Api::all_with(self.conn.client.clone(), &ar);
                 let stream = watcher(api, watcher::Config::default()).backoff(QuickBackoff::new()).reflect(writer);
-                self.tasks.push(drive(stream, self.statuses.clone(), index));
+                self.tasks.push(drive(stream, self.statuses.clone(), index, self.generation.clone()));
                 Source::Dynamic(reader, K::api_version(&()).into_owned())
             }
             Served::Missing => {
@@ -389,11 +403,13 @@ impl Builder<'_> {
         let index = push_status(&self.statuses, static_kind::<K>(), &gv, KindState::Syncing, None);
         let items = Arc::new(Mutex::new(Vec::new()));
         let (out, statuses, api) = (items.clone(), self.statuses.clone(), Api::<K>::all(self.conn.client.clone()));
+        let generation = self.generation.clone();
         self.tasks.push(tokio::spawn(async move {
             loop {
                 match api.list(&ListParams::default()).await {
                     Ok(list) => {
                         *out.lock().unwrap_or_else(|e| e.into_inner()) = list.items.into_iter().map(Arc::new).collect();
+                        bump(&generation);
                         update(&statuses, index, |s| {
                             s.state = KindState::Ready;
                             s.last_sync = Some(Timestamp::now());
@@ -426,7 +442,9 @@ impl ClusterCache {
     /// use [`ClusterCache::wait_ready`] to wait for the first sync.
     pub async fn start(conn: Connection) -> Self {
         let statuses: Statuses = Arc::new(Mutex::new(Vec::new()));
-        let mut b = Builder { conn: &conn, statuses: statuses.clone(), tasks: Vec::new() };
+        let generation: Generation = Arc::default();
+        let mut b =
+            Builder { conn: &conn, statuses: statuses.clone(), generation: generation.clone(), tasks: Vec::new() };
         let namespaces = b.typed();
         let nodes = b.typed();
         let pods = b.typed();
@@ -450,7 +468,7 @@ impl ClusterCache {
             // NB: metadata only: secret values never enter the cache.
             let api: Api<kube::core::PartialObjectMeta<Secret>> = Api::all(conn.client.clone());
             let stream = watcher(api, watcher::Config::default()).backoff(QuickBackoff::new()).reflect(writer);
-            b.tasks.push(drive(stream, b.statuses.clone(), index));
+            b.tasks.push(drive(stream, b.statuses.clone(), index, b.generation.clone()));
             Some(reader)
         };
         let node_metrics = b.polled().await;
@@ -466,6 +484,7 @@ impl ClusterCache {
         let tasks = b.tasks;
         Self {
             conn,
+            generation,
             statuses,
             tasks,
             version,
@@ -490,6 +509,11 @@ impl ClusterCache {
             node_metrics,
             pod_metrics,
         }
+    }
+
+    /// A number that changes whenever the cached data changes.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The connection the cache reads through.

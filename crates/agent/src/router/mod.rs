@@ -64,30 +64,49 @@ pub enum Outcome {
     },
 }
 
-/// Everything the intents read: the snapshot and its indexes.
-pub struct Ctx<'a> {
+/// A snapshot with the indexes the router needs, built once per cache
+/// generation and shared by every question until the cluster changes.
+#[derive(Debug)]
+pub struct Prepared {
     /// The cluster.
-    pub snap: &'a Snapshot,
+    pub snap: Snapshot,
     /// Owner indexes.
     pub owners: Owners,
     /// Name indexes.
     pub names: Names,
+}
+
+impl Prepared {
+    /// Builds the indexes for one snapshot.
+    pub fn new(snap: Snapshot) -> Self {
+        let owners = Owners::new(&snap);
+        let names = Names::new(&snap, &owners);
+        Self { snap, owners, names }
+    }
+}
+
+/// Everything the intents read: the snapshot, its indexes and logs.
+pub struct Ctx<'a> {
+    /// The cluster.
+    pub snap: &'a Snapshot,
+    /// Owner indexes.
+    pub owners: &'a Owners,
+    /// Name indexes.
+    pub names: &'a Names,
     /// Logs.
     pub logs: &'a dyn LogSource,
 }
 
 impl<'a> Ctx<'a> {
-    /// Builds the indexes for one snapshot.
-    pub fn new(snap: &'a Snapshot, logs: &'a dyn LogSource) -> Self {
-        let owners = Owners::new(snap);
-        let names = Names::new(snap, &owners);
-        Self { snap, owners, names, logs }
+    /// A context over prepared indexes.
+    pub fn new(prepared: &'a Prepared, logs: &'a dyn LogSource) -> Self {
+        Self { snap: &prepared.snap, owners: &prepared.owners, names: &prepared.names, logs }
     }
 }
 
 /// Answers a question in direct mode.
 pub async fn route(ctx: &Ctx<'_>, question: &str) -> Outcome {
     let words = Words::new(question);
-    let refs = parse::refs(&words, &ctx.names);
+    let refs = parse::refs(&words, ctx.names);
     intents::answer(ctx, &words, &refs).await
 }
