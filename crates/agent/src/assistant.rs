@@ -101,13 +101,16 @@ impl LogSource for CacheLogs<'_> {
     }
 }
 
+/// Router indexes and the cache generation they were built at.
+type PreparedAt = (u64, Arc<Prepared>);
+
 /// The assistant. Cheap to clone; clones share caches.
 #[derive(Clone)]
 pub struct Assistant {
     kubeconfigs: Arc<Vec<PathBuf>>,
     stored: Option<StoredContexts>,
     caches: Arc<Mutex<HashMap<String, Arc<ClusterCache>>>>,
-    prepared: Arc<std::sync::Mutex<HashMap<String, (u64, Arc<Prepared>)>>>,
+    prepared: Arc<std::sync::Mutex<HashMap<String, PreparedAt>>>,
 }
 
 impl std::fmt::Debug for Assistant {
