@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// How an answer was produced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// The deterministic router, no model.
@@ -15,7 +15,7 @@ pub enum Mode {
 }
 
 /// One object an answer read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Evidence {
     /// Kind, e.g. `Pod`.
     pub kind: String,
@@ -33,7 +33,7 @@ impl Evidence {
 }
 
 /// A finished answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Answer {
     /// The question as asked.
     pub question: String,
@@ -52,8 +52,14 @@ pub struct Answer {
     pub context: String,
     /// Milliseconds spent answering.
     pub elapsed_ms: f64,
+    /// The object the question was about (follow-ups resolve against it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// The namespace the question named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
     /// Set when the cache is stale: the data may be out of date.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
 }
 

@@ -18,6 +18,7 @@ use kubeask_insight::snapshot::LogTexts;
 
 use crate::answer::{Answer, Mode};
 use crate::router::{self, Ctx, LogSource, Outcome, Prepared};
+use crate::sessions::{SessionAskError, Sessions};
 
 /// The longest question accepted, in characters.
 pub const MAX_QUESTION_CHARS: usize = 4000;
@@ -242,6 +243,8 @@ impl Assistant {
             context: context_name,
             elapsed_ms: 0.0,
             warning,
+            subject: None,
+            namespace: None,
         };
         match outcome {
             Outcome::Answered(r) => {
@@ -250,6 +253,8 @@ impl Assistant {
                 answer.explanation = r.explanation;
                 answer.evidence = r.evidence;
                 answer.kubectl = r.kubectl;
+                answer.subject = r.subject;
+                answer.namespace = r.namespace;
             }
             Outcome::NotFound { message } | Outcome::Ambiguous { message } => {
                 answer.short = message.clone();
@@ -294,5 +299,54 @@ impl Assistant {
             findings.retain(|f| f.object.namespace == ns || f.workload.namespace == ns);
         }
         Ok(findings)
+    }
+
+    /// Answers a question as part of a conversation: a follow-up that names
+    /// no object ("and its logs?") is about the previous answer's object;
+    /// one that names only a namespace ("what about staging?") repeats the
+    /// previous question there. The turn is saved in `sessions`.
+    pub async fn ask_in_session(
+        &self,
+        sessions: &Sessions,
+        session: &str,
+        context: Option<&str>,
+        question: &str,
+    ) -> Result<Answer, SessionAskError> {
+        let previous = sessions.last(session)?;
+        let resolved = match &previous {
+            Some(prev) => self.resolve_follow_up(context, question, prev).await.unwrap_or_else(|| question.to_string()),
+            None => question.to_string(),
+        };
+        let mut answer = self.ask(context, &resolved).await?;
+        if resolved != question {
+            answer.explanation = format!("(Follow-up, read as: \"{resolved}\")\n\n{}", answer.explanation);
+            answer.question = question.to_string();
+        }
+        sessions.append(session, &answer)?;
+        Ok(answer)
+    }
+
+    async fn resolve_follow_up(&self, context: Option<&str>, question: &str, prev: &Answer) -> Option<String> {
+        let cache = self.cache(context).await.ok()?;
+        let prepared = self.prepared(&cache);
+        let logs = CacheLogs(&cache);
+        let ctx = Ctx::new(&prepared, &logs);
+        let refs = router::refs_of(&ctx, question);
+        if !refs.targets.is_empty() || refs.unknown.is_some() {
+            return None;
+        }
+        let words = router::Words::new(question);
+        let only_namespace = refs.namespace.is_some()
+            && words.lower.len() <= 5
+            && (words.phrase("what about") || words.phrase("how about") || words.has("and") || words.lower.len() <= 2);
+        if only_namespace {
+            let ns = refs.namespace?;
+            return Some(match &prev.namespace {
+                Some(old) => prev.question.replace(old.as_str(), &ns),
+                None => format!("{} in the {ns} namespace", prev.question.trim_end_matches('?')),
+            });
+        }
+        let subject = prev.subject.clone()?;
+        Some(format!("{} {subject}", question.trim_end_matches('?')))
     }
 }

@@ -9,6 +9,7 @@ pub mod answer;
 pub mod assistant;
 pub mod facts;
 pub mod router;
+pub mod sessions;
 
 pub use answer::{Answer, AnswerEvent, Evidence, Mode};
 pub use assistant::{AskError, Assistant};

@@ -12,3 +12,5 @@ mod bad_input;
 mod paraphrases;
 #[path = "agent/sample_questions.rs"]
 mod sample_questions;
+#[path = "agent/sessions.rs"]
+mod sessions;

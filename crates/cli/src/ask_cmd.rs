@@ -21,6 +21,10 @@ pub struct AskArgs {
     /// Print the whole answer as JSON.
     #[arg(long)]
     json: bool,
+    /// Keep the question in this conversation: follow-ups like "and its
+    /// logs?" refer to the previous answer (`kubeask sessions` lists them).
+    #[arg(long, conflicts_with = "all_contexts")]
+    session: Option<String>,
 }
 
 fn print_answer(a: &Answer, json: bool) {
@@ -85,13 +89,27 @@ pub async fn run(args: AskArgs) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
     } else {
-        match assistant.ask(args.context.as_deref(), &question).await {
+        let result = match &args.session {
+            Some(id) => {
+                let sessions =
+                    kubeask_agent::sessions::Sessions::open(&kubeask_agent::sessions::Sessions::default_path())?;
+                assistant.ask_in_session(&sessions, id, args.context.as_deref(), &question).await.map_err(|e| match e {
+                    kubeask_agent::sessions::SessionAskError::Ask(a) => a.to_boundary(),
+                    other => kubeask_agent::assistant::BoundaryError {
+                        code: "SESSION_STORE".into(),
+                        message: other.to_string(),
+                    },
+                })
+            }
+            None => assistant.ask(args.context.as_deref(), &question).await.map_err(|e| e.to_boundary()),
+        };
+        match result {
             Ok(a) => print_answer(&a, args.json),
             Err(e) => {
                 if args.json {
-                    println!("{}", serde_json::to_string_pretty(&serde_json::json!({"error": e.to_boundary()}))?);
+                    println!("{}", serde_json::to_string_pretty(&serde_json::json!({"error": e}))?);
                 } else {
-                    eprintln!("error: {e}");
+                    eprintln!("error: {}", e.message);
                 }
                 code = ExitCode::FAILURE;
             }

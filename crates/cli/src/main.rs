@@ -8,6 +8,7 @@ mod demo_cmd;
 mod diagnose_cmd;
 mod logging;
 mod serve_cmd;
+mod sessions_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -31,6 +32,8 @@ enum Command {
     Serve(serve_cmd::ServeArgs),
     /// Find what is broken: every analyzer's findings, worst first.
     Diagnose(diagnose_cmd::DiagnoseArgs),
+    /// List, export (markdown) or remove conversations.
+    Sessions(sessions_cmd::SessionsArgs),
 }
 
 #[tokio::main]
@@ -50,6 +53,7 @@ async fn main() -> std::process::ExitCode {
         Command::Ask(args) => ask_cmd::run(args).await,
         Command::Serve(args) => serve_cmd::run(args).await,
         Command::Diagnose(args) => diagnose_cmd::run(args).await,
+        Command::Sessions(args) => sessions_cmd::run(args).await,
     };
     match result {
         Ok(code) => code,

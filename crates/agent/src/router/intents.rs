@@ -63,7 +63,11 @@ fn distinct<I: IntoIterator<Item = String>>(it: I) -> Vec<String> {
 /// Answers a parsed question.
 pub async fn answer(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Outcome {
     match dispatch(ctx, w, r).await {
-        Ok(routed) => Outcome::Answered(routed),
+        Ok(mut routed) => {
+            routed.subject = r.target_word.clone();
+            routed.namespace = r.namespace.clone();
+            Outcome::Answered(routed)
+        }
         Err(outcome) => outcome,
     }
 }

@@ -40,6 +40,10 @@ pub struct Routed {
     pub evidence: Vec<Evidence>,
     /// kubectl equivalents.
     pub kubectl: Vec<String>,
+    /// The object the question was about, as the user named it.
+    pub subject: Option<String>,
+    /// The namespace the question named.
+    pub namespace: Option<String>,
 }
 
 /// What the router made of a question.
@@ -102,6 +106,11 @@ impl<'a> Ctx<'a> {
     pub fn new(prepared: &'a Prepared, logs: &'a dyn LogSource) -> Self {
         Self { snap: &prepared.snap, owners: &prepared.owners, names: &prepared.names, logs }
     }
+}
+
+/// The kind, namespace and objects a question names.
+pub fn refs_of(ctx: &Ctx<'_>, question: &str) -> Refs {
+    parse::refs(&Words::new(question), ctx.names)
 }
 
 /// Answers a question in direct mode.
