@@ -248,6 +248,7 @@ impl Assistant {
         };
         match outcome {
             Outcome::Answered(r) => {
+                let r = *r;
                 tracing::debug!(route = r.route, "direct answer");
                 answer.short = r.short;
                 answer.explanation = r.explanation;

@@ -66,7 +66,7 @@ pub async fn answer(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Outcome {
         Ok(mut routed) => {
             routed.subject = r.target_word.clone();
             routed.namespace = r.namespace.clone();
-            Outcome::Answered(routed)
+            Outcome::Answered(Box::new(routed))
         }
         Err(outcome) => outcome,
     }

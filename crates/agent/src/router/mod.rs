@@ -50,7 +50,7 @@ pub struct Routed {
 #[derive(Debug, Clone)]
 pub enum Outcome {
     /// Answered from cluster data.
-    Answered(Routed),
+    Answered(Box<Routed>),
     /// The question names an object that does not exist.
     NotFound {
         /// The message for the user ("no pod called X…; did you mean Y?").
