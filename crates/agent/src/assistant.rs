@@ -205,7 +205,7 @@ impl Assistant {
     }
 
     /// Answers one question against a context.
-    #[tracing::instrument(skip(self), fields(context = context.unwrap_or("(current)")), err)]
+    #[tracing::instrument(skip(self), fields(context = context.unwrap_or("(current)")), err(level = "debug"))]
     pub async fn ask(&self, context: Option<&str>, question: &str) -> Result<Answer, AskError> {
         let started = Instant::now();
         let question = question.trim();
@@ -278,7 +278,7 @@ impl Assistant {
     /// Runs every analyzer on a context (optionally one namespace), after
     /// fetching the logs the analyzers want (previous logs of crashing
     /// containers, logs of failed Job pods). Worst findings first.
-    #[tracing::instrument(skip(self), err)]
+    #[tracing::instrument(skip(self), err(level = "debug"))]
     pub async fn diagnose(&self, context: Option<&str>, namespace: Option<&str>) -> Result<Vec<Finding>, AskError> {
         use futures::StreamExt;
         let cache = self.cache(context).await?;

@@ -7,6 +7,7 @@ mod contexts_cmd;
 mod demo_cmd;
 mod diagnose_cmd;
 mod logging;
+mod models_cmd;
 mod serve_cmd;
 mod sessions_cmd;
 
@@ -34,6 +35,8 @@ enum Command {
     Diagnose(diagnose_cmd::DiagnoseArgs),
     /// List, export (markdown) or remove conversations.
     Sessions(sessions_cmd::SessionsArgs),
+    /// Local GGUF models: list, import, rm, info.
+    Models(models_cmd::ModelsArgs),
 }
 
 #[tokio::main]
@@ -54,6 +57,7 @@ async fn main() -> std::process::ExitCode {
         Command::Serve(args) => serve_cmd::run(args).await,
         Command::Diagnose(args) => diagnose_cmd::run(args).await,
         Command::Sessions(args) => sessions_cmd::run(args).await,
+        Command::Models(args) => models_cmd::run(args).await,
     };
     match result {
         Ok(code) => code,

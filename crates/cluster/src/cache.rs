@@ -588,7 +588,7 @@ impl ClusterCache {
 
     /// Reads a container's log straight from the API server (logs are not
     /// cached).
-    #[tracing::instrument(skip(self), fields(context = %self.conn.context), err)]
+    #[tracing::instrument(skip(self), fields(context = %self.conn.context), err(level = "debug"))]
     pub async fn logs(
         &self,
         namespace: &str,
