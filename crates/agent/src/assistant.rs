@@ -17,6 +17,7 @@ use kubeask_insight::analyze::{analyze, logs_wanted, Finding};
 use kubeask_insight::snapshot::LogTexts;
 
 use crate::answer::{Answer, Mode};
+use crate::model_loop::{self, CancelFlag, ChatModel};
 use crate::router::{self, Ctx, LogSource, Outcome, Prepared};
 use crate::sessions::{SessionAskError, Sessions};
 
@@ -38,6 +39,12 @@ pub enum AskError {
     /// The context cannot be used or reached.
     #[error(transparent)]
     Context(#[from] ContextError),
+    /// The user stopped the question.
+    #[error("the question was cancelled")]
+    Cancelled,
+    /// The model failed.
+    #[error("the local model failed: {0}")]
+    Model(String),
     /// The cache never synced.
     #[error("the cluster of context {context:?} did not answer within {waited:?}: {detail}")]
     NotSynced {
@@ -69,6 +76,8 @@ impl AskError {
                 ContextError::Api { .. } => "API_ERROR",
             },
             AskError::NotSynced { .. } => "CLUSTER_UNREACHABLE",
+            AskError::Cancelled => "CANCELLED",
+            AskError::Model(_) => "MODEL_ERROR",
         }
     }
 
@@ -112,6 +121,7 @@ pub struct Assistant {
     stored: Option<StoredContexts>,
     caches: Arc<Mutex<HashMap<String, Arc<ClusterCache>>>>,
     prepared: Arc<std::sync::Mutex<HashMap<String, PreparedAt>>>,
+    model: Option<Arc<dyn ChatModel>>,
 }
 
 impl std::fmt::Debug for Assistant {
@@ -123,7 +133,19 @@ impl std::fmt::Debug for Assistant {
 impl Assistant {
     /// An assistant over the given kubeconfig files.
     pub fn new(kubeconfigs: Vec<PathBuf>) -> Self {
-        Self { kubeconfigs: Arc::new(kubeconfigs), stored: None, caches: Arc::default(), prepared: Arc::default() }
+        Self {
+            kubeconfigs: Arc::new(kubeconfigs),
+            stored: None,
+            caches: Arc::default(),
+            prepared: Arc::default(),
+            model: None,
+        }
+    }
+
+    /// Answers what direct mode cannot with this model calling read tools.
+    pub fn with_model(mut self, model: Arc<dyn ChatModel>) -> Self {
+        self.model = Some(model);
+        self
     }
 
     /// Also uses contexts imported into the app (secrets from the keychain).
@@ -207,6 +229,17 @@ impl Assistant {
     /// Answers one question against a context.
     #[tracing::instrument(skip(self), fields(context = context.unwrap_or("(current)")), err(level = "debug"))]
     pub async fn ask(&self, context: Option<&str>, question: &str) -> Result<Answer, AskError> {
+        self.ask_cancellable(context, question, &CancelFlag::default()).await
+    }
+
+    /// [`Assistant::ask`], stoppable through `cancel` (model mode checks it
+    /// every step and the engine every token).
+    pub async fn ask_cancellable(
+        &self,
+        context: Option<&str>,
+        question: &str,
+        cancel: &CancelFlag,
+    ) -> Result<Answer, AskError> {
         let started = Instant::now();
         let question = question.trim();
         if question.is_empty() {
@@ -260,6 +293,39 @@ impl Assistant {
             Outcome::NotFound { message } | Outcome::Ambiguous { message } => {
                 answer.short = message.clone();
                 answer.explanation = message;
+            }
+            Outcome::NotUnderstood { .. } if self.model.is_some() => {
+                let model = self.model.clone().expect("checked is_some");
+                let snap = &prepared.snap;
+                let schemas = kubeask_insight::tools::schemas();
+                let mut names: Vec<String> =
+                    prepared.names.exact.keys().filter(|n| !n.is_empty()).take(400).cloned().collect();
+                names.sort();
+                let grammar = model_loop::grammar(&schemas, &prepared.names.namespaces, &names);
+                let summary = kubeask_insight::tools::misc::summary(snap, &Default::default()).text;
+                let findings = kubeask_insight::analyze::analyze(snap, &Default::default())
+                    .iter()
+                    .take(10)
+                    .map(|f| format!("- {:?} {}: {}", f.severity, f.object, f.title))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                let system =
+                    model_loop::system_prompt(&schemas, &kubeask_insight::tools::budget(&summary, 2000), &findings);
+                match model_loop::run(model.as_ref(), snap, &logs, &system, &grammar, question, cancel).await {
+                    Ok(l) => {
+                        answer.mode = Mode::Model;
+                        answer.short = l.short;
+                        answer.explanation = l.explanation;
+                        answer.evidence = l
+                            .evidence
+                            .into_iter()
+                            .map(|o| crate::answer::Evidence { kind: o.kind, namespace: o.namespace, name: o.name })
+                            .collect();
+                        answer.kubectl = l.kubectl;
+                    }
+                    Err(model_loop::LoopError::Cancelled) => return Err(AskError::Cancelled),
+                    Err(model_loop::LoopError::Model(e)) => return Err(AskError::Model(e.to_string())),
+                }
             }
             Outcome::NotUnderstood { suggestions } => {
                 answer.mode = Mode::Unanswered;

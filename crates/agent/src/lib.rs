@@ -8,6 +8,7 @@
 pub mod answer;
 pub mod assistant;
 pub mod facts;
+pub mod model_loop;
 pub mod router;
 pub mod sessions;
 

@@ -8,6 +8,8 @@ mod support;
 
 #[path = "agent/bad_input.rs"]
 mod bad_input;
+#[path = "agent/model_loop.rs"]
+mod model_loop;
 #[path = "agent/paraphrases.rs"]
 mod paraphrases;
 #[path = "agent/sample_questions.rs"]

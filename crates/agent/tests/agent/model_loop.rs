@@ -1,0 +1,137 @@
+//! Model mode with a scripted model: every way the loop can go ends in a
+//! clear answer or error, never a hang.
+
+use std::sync::{Arc, Mutex};
+
+use futures::future::BoxFuture;
+use kubeask_agent::model_loop::{grammar, CancelFlag, ChatModel, Message, ModelError, MAX_STEPS};
+use kubeask_agent::{AskError, Assistant, Mode};
+
+use crate::support::start;
+
+/// Replies from a script; records the prompts it saw.
+#[derive(Default)]
+struct Scripted {
+    replies: Mutex<Vec<String>>,
+    seen: Mutex<Vec<Vec<Message>>>,
+    cancel_on_call: Option<usize>,
+    grammar_seen: Mutex<String>,
+}
+
+impl Scripted {
+    fn new(replies: &[&str]) -> Self {
+        Self { replies: Mutex::new(replies.iter().rev().map(|s| s.to_string()).collect()), ..Default::default() }
+    }
+}
+
+impl ChatModel for Scripted {
+    fn generate<'a>(
+        &'a self,
+        messages: &'a [Message],
+        grammar: &'a str,
+        cancel: &'a CancelFlag,
+    ) -> BoxFuture<'a, Result<String, ModelError>> {
+        Box::pin(async move {
+            self.seen.lock().unwrap().push(messages.to_vec());
+            *self.grammar_seen.lock().unwrap() = grammar.to_string();
+            if self.cancel_on_call == Some(self.seen.lock().unwrap().len()) {
+                cancel.cancel();
+            }
+            self.replies.lock().unwrap().pop().ok_or_else(|| ModelError("script exhausted".into()))
+        })
+    }
+}
+
+const UNPARSED: &str = "tell me a story about the cluster's feelings";
+
+async fn with_model(model: Arc<Scripted>) -> (crate::support::Demo, Assistant) {
+    let demo = start().await;
+    let assistant = demo.assistant.clone().with_model(model);
+    (demo, assistant)
+}
+
+#[tokio::test]
+async fn a_valid_tool_call_then_an_answer_gives_a_model_mode_answer_with_evidence() {
+    let model = Arc::new(Scripted::new(&[
+        r#"{"tool":"list","args":{"kind":"pod","namespace":"shop","status":"not-running"}}"#,
+        r#"{"answer":"checkout, recommendations, shipping","explanation":"Three pods are not running."}"#,
+    ]));
+    let (_demo, a) = with_model(model.clone()).await;
+    let ans = a.ask(None, UNPARSED).await.unwrap();
+    assert_eq!(ans.mode, Mode::Model);
+    assert_eq!(ans.short, "checkout, recommendations, shipping");
+    assert!(ans.evidence.iter().any(|e| e.name.starts_with("checkout-")));
+    assert!(ans.kubectl.iter().any(|k| k.contains("kubectl get pod -n shop")), "{:?}", ans.kubectl);
+    let seen = model.seen.lock().unwrap();
+    let tool_turn = &seen[1].last().unwrap().content;
+    assert!(tool_turn.starts_with("<tool_result>") && tool_turn.contains("shipping"), "{tool_turn}");
+    assert!(seen[0][0].content.contains("The cluster now"), "no cluster summary in the system prompt");
+    let g = model.grammar_seen.lock().unwrap();
+    assert!(g.contains("\\\"shop\\\"") && g.contains("\\\"list\\\""), "the grammar names no namespace or tool");
+}
+
+#[tokio::test]
+async fn malformed_output_twice_ends_with_a_clear_message() {
+    let (_d, a) = with_model(Arc::new(Scripted::new(&["I think the answer is 3", "{not json"]))).await;
+    let ans = a.ask(None, UNPARSED).await.unwrap();
+    assert!(ans.short.contains("could not be understood"), "{}", ans.short);
+}
+
+#[tokio::test]
+async fn an_unknown_tool_and_a_tool_error_are_fed_back_and_the_model_recovers() {
+    let model = Arc::new(Scripted::new(&[
+        r#"{"tool":"delete_everything","args":{}}"#,
+        r#"{"tool":"describe","args":{"kind":"pod","name":"no-such-pod"}}"#,
+        r#"{"answer":"unknown","explanation":"The pod does not exist."}"#,
+    ]));
+    let (_d, a) = with_model(model.clone()).await;
+    let ans = a.ask(None, UNPARSED).await.unwrap();
+    assert_eq!(ans.short, "unknown");
+    let seen = model.seen.lock().unwrap();
+    assert!(seen[1].last().unwrap().content.contains("error"), "unknown tool not reported");
+    assert!(
+        seen[2].last().unwrap().content.contains("no pod called no-such-pod"),
+        "{}",
+        seen[2].last().unwrap().content
+    );
+}
+
+#[tokio::test]
+async fn the_step_limit_and_repeated_calls_end_the_loop() {
+    let calls: Vec<String> = (0..MAX_STEPS).map(|i| format!(r#"{{"tool":"find","args":{{"term":"x{i}"}}}}"#)).collect();
+    let refs: Vec<&str> = calls.iter().map(String::as_str).collect();
+    let (_d, a) = with_model(Arc::new(Scripted::new(&refs))).await;
+    let ans = a.ask(None, UNPARSED).await.unwrap();
+    assert!(ans.explanation.contains(&format!("Stopped after {MAX_STEPS} steps")), "{}", ans.explanation);
+    let same = r#"{"tool":"summary","args":{}}"#;
+    let (_d2, a2) = with_model(Arc::new(Scripted::new(&[same, same, same]))).await;
+    let ans = a2.ask(None, UNPARSED).await.unwrap();
+    assert!(ans.explanation.contains("repeated"), "{}", ans.explanation);
+}
+
+#[tokio::test]
+async fn cancelling_mid_question_returns_cancelled() {
+    let model = Arc::new(Scripted { cancel_on_call: Some(1), ..Scripted::new(&[r#"{"tool":"summary","args":{}}"#]) });
+    let (_d, a) = with_model(model).await;
+    let err = a.ask(None, UNPARSED).await.unwrap_err();
+    assert!(matches!(err, AskError::Cancelled));
+    assert_eq!(err.code(), "CANCELLED");
+}
+
+#[tokio::test]
+async fn a_failing_model_is_an_error_not_a_hang() {
+    let (_d, a) = with_model(Arc::new(Scripted::new(&[]))).await;
+    let err = a.ask(None, UNPARSED).await.unwrap_err();
+    assert_eq!(err.code(), "MODEL_ERROR");
+}
+
+#[test]
+fn the_grammar_constrains_tool_names_kinds_and_namespaces_without_free_whitespace() {
+    let g = grammar(&kubeask_insight::tools::schemas(), &["shop".into(), "data".into()], &["checkout".into()]);
+    assert!(g.starts_with("root ::= answer | "));
+    for t in ["list", "describe", "logs", "events", "top", "owners", "pods_of", "summary", "find"] {
+        assert!(g.contains(&format!("\\\"tool\\\":\\\"{t}\\\"")), "tool {t} missing");
+    }
+    assert!(g.contains("\\\"deployment\\\"") && g.contains("\\\"checkout\\\""));
+    assert!(!g.contains("ws ::="), "free whitespace rule present");
+}
