@@ -8,41 +8,11 @@ use std::time::{Duration, Instant};
 
 use kubeask_cluster::demo::{DemoOptions, DemoServer};
 use kubeask_cluster::fixture::Fixture;
-use serde::Deserialize;
 
-#[derive(Debug, Clone, Deserialize)]
-struct Question {
-    id: String,
-    family: String,
-    query: String,
-    answer: String,
-    #[serde(default)]
-    accept: Vec<String>,
-}
+#[path = "../../agent/tests/agent/grading.rs"]
+mod grading;
 
-fn questions() -> Vec<Question> {
-    serde_yaml::from_str(include_str!("../../cluster/fixtures/acme-shop/questions.yaml")).unwrap()
-}
-
-fn norm(s: &str) -> String {
-    let t = s.trim().trim_matches(|c| c == '"' || c == '\'');
-    let t = t.strip_suffix('.').unwrap_or(t);
-    t.to_lowercase().split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn grade(q: &Question, given: &str) -> bool {
-    let cands: Vec<&String> = std::iter::once(&q.answer).chain(q.accept.iter()).collect();
-    let g = norm(given);
-    match q.family.as_str() {
-        "list" => {
-            let set =
-                |s: &str| s.split(',').map(norm).filter(|x| !x.is_empty()).collect::<std::collections::BTreeSet<_>>();
-            cands.iter().any(|c| set(c) == set(given))
-        }
-        "why" | "logs" | "events" => given.chars().count() <= 200 && cands.iter().any(|c| g.contains(&norm(c))),
-        _ => cands.iter().any(|c| norm(c) == g),
-    }
-}
+use grading::{grade, questions};
 
 async fn demo(dir: &tempfile::TempDir) -> DemoServer {
     let mut opts = DemoOptions::new(Fixture::builtin());

@@ -1159,12 +1159,7 @@ fn port(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
         out.evidence.push(Evidence::new(e.kind.name(), Some(&e.namespace), &e.name));
         return Ok(out);
     }
-    let svc = ctx
-        .snap
-        .services
-        .iter()
-        .find(|s| s.metadata.name.as_deref() == Some(&e.name) && s.metadata.namespace.as_deref() == Some(&e.namespace))
-        .expect("picked");
+    let svc = find_in(&ctx.snap.services, e).expect("picked");
     let ports = svc.spec.as_ref().and_then(|s| s.ports.clone()).unwrap_or_default();
     let backing = pods_for(ctx, std::slice::from_ref(e));
     let resolve = |tp: &k8s_openapi::apimachinery::pkg::util::intstr::IntOrString| -> String {
@@ -1376,12 +1371,7 @@ fn resources(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
 fn cron<'a>(ctx: &'a Ctx<'_>, r: &Refs) -> Result<&'a Arc<k8s_openapi::api::batch::v1::CronJob>, Outcome> {
     let entries = pick(ctx, r, &[Kind::CronJob])?;
     let e = &entries[0];
-    Ok(ctx
-        .snap
-        .cron_jobs
-        .iter()
-        .find(|c| c.metadata.name.as_deref() == Some(&e.name) && c.metadata.namespace.as_deref() == Some(&e.namespace))
-        .expect("picked"))
+    Ok(find_in(&ctx.snap.cron_jobs, e).expect("picked"))
 }
 
 fn schedule(ctx: &Ctx<'_>, r: &Refs) -> R {
@@ -1422,12 +1412,7 @@ fn last_schedule(ctx: &Ctx<'_>, r: &Refs) -> R {
 fn ingress_host(ctx: &Ctx<'_>, r: &Refs) -> R {
     let entries = pick(ctx, r, &[Kind::Ingress])?;
     let e = &entries[0];
-    let ing = ctx
-        .snap
-        .ingresses
-        .iter()
-        .find(|i| i.metadata.name.as_deref() == Some(&e.name) && i.metadata.namespace.as_deref() == Some(&e.namespace))
-        .expect("picked");
+    let ing = find_in(&ctx.snap.ingresses, e).expect("picked");
     let hosts = distinct(ing.spec.iter().flat_map(|s| s.rules.iter().flatten()).filter_map(|r| r.host.clone()));
     let mut out = routed(
         "ingress",
@@ -1805,12 +1790,7 @@ fn config_key(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Option<String> {
 fn config_value(ctx: &Ctx<'_>, r: &Refs, key: &str) -> R {
     let entries = pick(ctx, r, &[Kind::ConfigMap])?;
     let e = &entries[0];
-    let cm = ctx
-        .snap
-        .config_maps
-        .iter()
-        .find(|c| c.metadata.name.as_deref() == Some(&e.name) && c.metadata.namespace.as_deref() == Some(&e.namespace))
-        .expect("picked");
+    let cm = find_in(&ctx.snap.config_maps, e).expect("picked");
     let v = cm.data.as_ref().and_then(|d| d.get(key).cloned()).unwrap_or_default();
     let mut out = routed("config", v.clone(), format!("ConfigMap {}/{}: `{key}={v}`.", e.namespace, e.name));
     out.evidence.push(Evidence::new("ConfigMap", Some(&e.namespace), &e.name));
@@ -2190,12 +2170,7 @@ fn node_capacity(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
 fn ingress_backends(ctx: &Ctx<'_>, r: &Refs) -> R {
     let entries = pick(ctx, r, &[Kind::Ingress])?;
     let e = &entries[0];
-    let ing = ctx
-        .snap
-        .ingresses
-        .iter()
-        .find(|i| i.metadata.name.as_deref() == Some(&e.name) && i.metadata.namespace.as_deref() == Some(&e.namespace))
-        .expect("picked");
+    let ing = find_in(&ctx.snap.ingresses, e).expect("picked");
     let spec = ing.spec.clone().unwrap_or_default();
     let mut backends: Vec<String> = spec
         .rules
@@ -2221,12 +2196,7 @@ fn ingress_backends(ctx: &Ctx<'_>, r: &Refs) -> R {
 fn service_type(ctx: &Ctx<'_>, r: &Refs) -> R {
     let entries = pick(ctx, r, &[Kind::Service])?;
     let e = &entries[0];
-    let svc = ctx
-        .snap
-        .services
-        .iter()
-        .find(|s| s.metadata.name.as_deref() == Some(&e.name) && s.metadata.namespace.as_deref() == Some(&e.namespace))
-        .expect("picked");
+    let svc = find_in(&ctx.snap.services, e).expect("picked");
     let ty = svc.spec.as_ref().and_then(|s| s.type_.clone()).unwrap_or_else(|| "ClusterIP".into());
     let mut out = routed("service", ty.clone(), format!("Service {}/{} is of type {ty}.", e.namespace, e.name));
     out.evidence.push(Evidence::new("Service", Some(&e.namespace), &e.name));
@@ -2314,4 +2284,11 @@ fn pod_field(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Result<Option<Routed>, Outco
     out.evidence.push(pod_ev(p));
     out.kubectl.push(format!("kubectl get pod {}{} -o yaml", name(p), ns_flag(ns(p))));
     Ok(Some(out))
+}
+
+/// The object of a list named by a resolved entry (same name and namespace).
+fn find_in<'a, K: kube::Resource>(list: &'a [Arc<K>], e: &NameEntry) -> Option<&'a Arc<K>> {
+    list.iter().find(|o| {
+        o.meta().name.as_deref() == Some(e.name.as_str()) && o.meta().namespace.as_deref().unwrap_or("") == e.namespace
+    })
 }
