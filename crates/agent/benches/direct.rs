@@ -30,6 +30,12 @@ async fn run(label: &str, fixture: Fixture, questions: &[String], rounds: usize)
     let t = Instant::now();
     assistant.cache(None).await.unwrap();
     println!("[{label}] cache ready in {:.0?}", t.elapsed());
+    if std::env::var_os("KUBEASK_BENCH_SHOW").is_some() {
+        for q in questions {
+            let a = assistant.ask(None, q).await.unwrap();
+            println!("  {q:60} => {}", a.short);
+        }
+    }
     let mut all = Vec::new();
     let mut no_logs = Vec::new();
     for _ in 0..rounds {
