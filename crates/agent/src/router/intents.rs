@@ -79,6 +79,9 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
             return Err(not_found(ctx, unknown, r.kind));
         }
     }
+    if let Some(answer) = object_field(ctx, w, r)? {
+        return Ok(answer);
+    }
     let about_nodes = r.kind == Some(Kind::Node);
     let usage_word = w.any(&["memory", "cpu", "ram"]);
     if usage_word
@@ -147,7 +150,10 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
         "wrong",
         "stuck",
         "failing",
-    ]) || w.phrase("won't start")
+        "reason",
+        "unschedulable",
+    ]) || w.phrase("not scheduled")
+        || w.phrase("won't start")
         || w.phrase("wont start")
         || w.phrase("not starting")
         || w.phrase("keep restarting")
@@ -519,7 +525,22 @@ fn count(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
                 Kind::Ingress => cnt!(ctx.snap.ingresses),
                 Kind::Pvc => cnt!(ctx.snap.pvcs),
                 Kind::Pv => ctx.snap.pvs.len(),
-                Kind::Event => cnt!(ctx.snap.events),
+                Kind::Event => {
+                    let want = if w.any(&["warning", "warnings"]) {
+                        Some("Warning")
+                    } else if w.has("normal") {
+                        Some("Normal")
+                    } else {
+                        None
+                    };
+                    ctx.snap
+                        .events
+                        .iter()
+                        .filter(|e| {
+                            nsn(e.metadata.namespace.as_deref()) && want.is_none_or(|t| e.type_.as_deref() == Some(t))
+                        })
+                        .count()
+                }
                 Kind::Hpa => cnt!(ctx.snap.hpas),
                 Kind::ConfigMap => cnt!(ctx.snap.config_maps),
                 Kind::Secret => cnt!(ctx.snap.secrets),
@@ -1537,7 +1558,7 @@ fn namespace_of(ctx: &Ctx<'_>, r: &Refs) -> R {
     let spaces = distinct(
         r.targets
             .iter()
-            .filter(|e| r.kind.is_none_or(|k| k == e.kind || (k == Kind::Pod && e.via_base)))
+            .filter(|e| r.kind.is_none_or(|k| k == Kind::Namespace || k == e.kind || (k == Kind::Pod && e.via_base)))
             .map(|e| e.namespace.clone())
             .filter(|n| !n.is_empty()),
     );
@@ -2291,4 +2312,75 @@ fn find_in<'a, K: kube::Resource>(list: &'a [Arc<K>], e: &NameEntry) -> Option<&
     list.iter().find(|o| {
         o.meta().name.as_deref() == Some(e.name.as_str()) && o.meta().namespace.as_deref().unwrap_or("") == e.namespace
     })
+}
+
+/// Plain spec fields of PVCs, Jobs and ConfigMaps that people ask about:
+/// storage class, access modes, bound volume; backoff limit, completions,
+/// parallelism; ConfigMap keys.
+fn object_field(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Result<Option<Routed>, Outcome> {
+    let has_kind = |k: Kind| r.kind == Some(k) || (r.kind.is_none() && r.targets.iter().any(|e| e.kind == k));
+    let one = |k: Kind| -> Result<NameEntry, Outcome> { Ok(pick(ctx, r, &[k])?.remove(0)) };
+    if has_kind(Kind::Pvc) {
+        let field = if w.phrase("storage class") || w.has("storageclass") || w.has("class") {
+            "class"
+        } else if w.phrase("access mode") || w.prefix(&["accessmode"]) {
+            "modes"
+        } else if w.has("volume") && w.any(&["bound", "which", "what"]) && !w.has("claim") {
+            "volume"
+        } else {
+            return Ok(None);
+        };
+        let e = one(Kind::Pvc)?;
+        let Some(c) = find_in(&ctx.snap.pvcs, &e) else { return Ok(None) };
+        let spec = c.spec.clone().unwrap_or_default();
+        let v = match field {
+            "class" => spec.storage_class_name.unwrap_or_else(|| "(default)".into()),
+            "modes" => join(spec.access_modes.unwrap_or_default()),
+            _ => spec.volume_name.unwrap_or_else(|| "none (not bound)".into()),
+        };
+        let mut out = routed("pvc", v.clone(), format!("PersistentVolumeClaim {}/{}: {v}.", e.namespace, e.name));
+        out.evidence.push(Evidence::new("PersistentVolumeClaim", Some(&e.namespace), &e.name));
+        out.kubectl.push(format!("kubectl get pvc {}{} -o yaml", e.name, ns_flag(&e.namespace)));
+        return Ok(Some(out));
+    }
+    if has_kind(Kind::Job) {
+        let field = if w.phrase("backoff limit") || w.has("backofflimit") {
+            "backoff"
+        } else if w.prefix(&["completion"]) {
+            "completions"
+        } else if w.has("parallelism") {
+            "parallelism"
+        } else {
+            return Ok(None);
+        };
+        let e = one(Kind::Job)?;
+        let Some(j) = find_in(&ctx.snap.jobs, &e) else { return Ok(None) };
+        let spec = j.spec.clone().unwrap_or_default();
+        let v = match field {
+            "backoff" => spec.backoff_limit.unwrap_or(6),
+            "completions" => spec.completions.unwrap_or(1),
+            _ => spec.parallelism.unwrap_or(1),
+        };
+        let mut out = routed("job", v.to_string(), format!("Job {}/{}: {field} {v}.", e.namespace, e.name));
+        out.evidence.push(Evidence::new("Job", Some(&e.namespace), &e.name));
+        out.kubectl.push(format!("kubectl get job {}{} -o yaml", e.name, ns_flag(&e.namespace)));
+        return Ok(Some(out));
+    }
+    if has_kind(Kind::ConfigMap)
+        && w.any(&["keys", "key", "entries", "contain", "contains", "data"])
+        && config_key(ctx, w, r).is_none()
+    {
+        let e = one(Kind::ConfigMap)?;
+        let Some(c) = find_in(&ctx.snap.config_maps, &e) else { return Ok(None) };
+        let keys: Vec<String> = c.data.iter().flat_map(|d| d.keys().cloned()).collect();
+        let mut out = routed(
+            "config",
+            join(keys.clone()),
+            format!("ConfigMap {}/{} has {} keys.", e.namespace, e.name, keys.len()),
+        );
+        out.evidence.push(Evidence::new("ConfigMap", Some(&e.namespace), &e.name));
+        out.kubectl.push(format!("kubectl get configmap {}{} -o yaml", e.name, ns_flag(&e.namespace)));
+        return Ok(Some(out));
+    }
+    Ok(None)
 }

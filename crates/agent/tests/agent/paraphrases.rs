@@ -38,6 +38,15 @@ const CASES: &[(&str, &str)] = &[
     ("why is the reports-archive pvc pending", "storageclass.storage.k8s.io \"fast-ssd\" not found"),
     ("how many pods r running on shop-node-2", "17"),
     ("What is the memory limit of paymnts-api?", "512Mi"),
+    ("In which namespace does redis run?", "data"),
+    ("What keys does the shop-config configmap have?", "FEATURE_RECS_V2, LOG_LEVEL, SESSION_TTL"),
+    ("What storage class does the reports-archive pvc use?", "fast-ssd"),
+    ("What is the access mode of the data-mongodb-0 pvc?", "ReadWriteOnce"),
+    ("What is the backoff limit of the orders-backfill job?", "2"),
+    ("What is the LOG_LEVEL in the shop-config configmap?", "info"),
+    ("Which deployment owns the checkout pod?", "checkout"),
+    ("How many warning events are there in the shop namespace?", "5"),
+    ("How many events are there in the shop namespace?", "27"),
 ];
 
 #[tokio::test]
