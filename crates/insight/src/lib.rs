@@ -6,6 +6,7 @@
 //! this crate never talks to a network, so it is fast to test and bench.
 
 pub mod analyze;
+pub mod env;
 pub mod metrics;
 pub mod owners;
 pub mod podstatus;

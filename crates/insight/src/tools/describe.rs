@@ -248,33 +248,12 @@ fn describe_pod(snap: &Snapshot, p: &k8s_openapi::api::core::v1::Pod) -> String 
             }
         }
         for e in c.env.iter().flatten() {
-            let v = if let Some(v) = &e.value {
-                if secret_like(&e.name) {
-                    "<hidden>".to_string()
-                } else {
-                    v.clone()
-                }
-            } else if let Some(from) = &e.value_from {
-                if let Some(r) = &from.secret_key_ref {
-                    format!("<secret {}/{}>", r.name, r.key)
-                } else if let Some(r) = &from.config_map_key_ref {
-                    let val = snap
-                        .config_maps
-                        .iter()
-                        .find(|c| {
-                            c.metadata.name.as_deref() == Some(&r.name) && c.metadata.namespace.as_deref() == Some(&ns)
-                        })
-                        .and_then(|c| c.data.as_ref()?.get(&r.key).cloned());
-                    match val {
-                        Some(v) if !secret_like(&e.name) => format!("{v} (from ConfigMap {}/{})", r.name, r.key),
-                        Some(_) => "<hidden>".into(),
-                        None => format!("<missing: ConfigMap {} key {}>", r.name, r.key),
-                    }
-                } else {
-                    "<from a field>".into()
-                }
-            } else {
-                String::new()
+            // NB: one resolver for the router and the tools; literal values of
+            // secret-looking variables are hidden here too, before any prompt.
+            let v = match crate::env::env_value(snap, &ns, c, &e.name) {
+                Some(v) if secret_like(&e.name) && !v.starts_with('<') => "<hidden>".to_string(),
+                Some(v) => v,
+                None => String::new(),
             };
             out.push_str(&format!("  env {}={v}\n", e.name));
         }
