@@ -64,13 +64,15 @@ pub fn matches(snap: &Snapshot, term: &str, kind: Option<&str>) -> Vec<Match> {
         ($list:expr, $k:expr) => {
             if want($k) {
                 for o in &$list {
-                    let name = o.metadata.name.clone().unwrap_or_default();
-                    if let Some((score, why)) = score(&term, &name.to_lowercase()) {
+                    // NB: object names are lower-case DNS names already; no
+                    // copy is made unless the name matches.
+                    let name = o.metadata.name.as_deref().unwrap_or("");
+                    if let Some((score, why)) = score(&term, name) {
                         out.push(Match {
                             object: Object {
                                 kind: capitalize($k),
                                 namespace: o.metadata.namespace.clone().unwrap_or_default(),
-                                name,
+                                name: name.to_string(),
                             },
                             score,
                             why,
@@ -95,28 +97,38 @@ pub fn matches(snap: &Snapshot, term: &str, kind: Option<&str>) -> Vec<Match> {
     scan!(snap.nodes, "node");
     scan!(snap.namespaces, "namespace");
     if want("pod") {
-        // NB: pods share their workload's name; score each base name once.
-        let mut base_scores: std::collections::HashMap<String, Option<(u32, &'static str)>> =
+        // NB: pods share their workload's name: score each owner once, keyed
+        // by the controller reference, so 10,000 pods cost a lookup each.
+        let mut by_owner: std::collections::HashMap<(&str, &str), Option<(u32, &'static str)>> =
             std::collections::HashMap::new();
         for p in &snap.pods {
-            let name = p.metadata.name.clone().unwrap_or_default();
-            let obj = || Object {
-                kind: "Pod".into(),
-                namespace: p.metadata.namespace.clone().unwrap_or_default(),
-                name: name.clone(),
+            let name = p.metadata.name.as_deref().unwrap_or("");
+            let ns = p.metadata.namespace.as_deref().unwrap_or("");
+            let controller =
+                p.metadata.owner_references.as_ref().and_then(|o| o.iter().find(|r| r.controller.unwrap_or(false)));
+            let owner = controller.map(|r| r.name.as_str());
+            let stateful = controller.is_some_and(|r| r.kind == "StatefulSet");
+            let by_base = match owner {
+                Some(o) => *by_owner.entry((ns, o)).or_insert_with(|| {
+                    let base = owners.base_name(p);
+                    let scored = score(&term, &base);
+                    if base != name {
+                        scored.map(|(s, w)| (s.saturating_sub(5), if w == "exact" { "workload" } else { w }))
+                    } else {
+                        scored
+                    }
+                }),
+                None => score(&term, name),
             };
-            let base = owners.base_name(p).to_lowercase();
-            // NB: a pod is found by its workload's name ("checkout" finds
-            // checkout-5b777f5b94-g82t6), scored just below the workload.
-            let by_name = if name.to_lowercase() == term { Some((100, "exact")) } else { None };
-            let scored = *base_scores.entry(base.clone()).or_insert_with(|| score(&term, &base));
-            let by_base = if base != name.to_lowercase() {
-                scored.map(|(s, w)| (s.saturating_sub(5), if w == "exact" { "workload" } else { w }))
-            } else {
-                scored
-            };
+            // A StatefulSet pod keeps its own name: score it as itself.
+            let own = if stateful { score(&term, name) } else { None };
+            let by_name = if name == term { Some((100, "exact")) } else { own };
             if let Some((s, why)) = by_name.or(by_base) {
-                out.push(Match { object: obj(), score: s, why });
+                out.push(Match {
+                    object: Object { kind: "Pod".into(), namespace: ns.to_string(), name: name.to_string() },
+                    score: s,
+                    why,
+                });
             }
         }
     }
