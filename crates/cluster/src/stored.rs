@@ -85,19 +85,30 @@ mod kernel {
 
     pub fn get(key: &str) -> Result<Option<String>, SecretStoreError> {
         match ring()?.search(&desc(key)) {
-            Ok(k) => {
-                let bytes = k.read_to_vec().map_err(|e| SecretStoreError(format!("kernel keyring: {e:?}")))?;
-                Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
-            }
-            Err(KeyError::KeyDoesNotExist) => Ok(None),
+            Ok(k) => match k.read_to_vec() {
+                Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+                Err(KeyError::KeyRevoked | KeyError::KeyExpired) => Ok(None),
+                Err(e) => Err(SecretStoreError(format!("kernel keyring: {e:?}"))),
+            },
+            // NB: a key invalidated a moment ago can still be found and
+            // then reads as revoked: it is gone all the same.
+            Err(KeyError::KeyDoesNotExist | KeyError::KeyRevoked | KeyError::KeyExpired) => Ok(None),
             Err(e) => Err(SecretStoreError(format!("kernel keyring: {e:?}"))),
         }
     }
 
     pub fn delete(key: &str) -> Result<(), SecretStoreError> {
-        match ring()?.search(&desc(key)) {
-            Ok(k) => k.invalidate().map_err(|e| SecretStoreError(format!("kernel keyring: {e:?}"))),
-            Err(KeyError::KeyDoesNotExist) => Ok(()),
+        let ring = ring()?;
+        match ring.search(&desc(key)) {
+            // Unlink rather than invalidate: an invalidated key stays linked
+            // until the kernel's garbage collector runs, and meanwhile adding
+            // a key with the same description fails as revoked. Removing the
+            // only link destroys the key all the same.
+            Ok(k) => match ring.unlink_key(k) {
+                Ok(()) | Err(KeyError::KeyRevoked | KeyError::KeyExpired | KeyError::KeyDoesNotExist) => Ok(()),
+                Err(e) => Err(SecretStoreError(format!("kernel keyring: {e:?}"))),
+            },
+            Err(KeyError::KeyDoesNotExist | KeyError::KeyRevoked | KeyError::KeyExpired) => Ok(()),
             Err(e) => Err(SecretStoreError(format!("kernel keyring: {e:?}"))),
         }
     }

@@ -1,13 +1,16 @@
 //! The analyzers against the sample fixture: each planted problem is found
 //! with its evidence, and healthy objects get no finding.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use kubeask_insight::analyze::{analyze, logs_wanted, Finding, Severity};
 use kubeask_insight::snapshot::{LogTexts, Snapshot};
 
-fn fixture_dir() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../cluster/fixtures/acme-shop"))
+fn fixture_dir() -> PathBuf {
+    // NB: read at run time, not baked in with env!(): CI clones share one
+    // target dir, and cargo may reuse a test binary built in another clone.
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").expect("run through cargo test");
+    Path::new(&manifest).join("../cluster/fixtures/acme-shop")
 }
 
 fn sample() -> (Snapshot, LogTexts) {

@@ -931,55 +931,22 @@ fn job_status(j: &k8s_openapi::api::batch::v1::Job) -> String {
 }
 
 fn workload_ready(ctx: &Ctx<'_>, e: &NameEntry) -> (i32, i32) {
-    let m = |n: &Option<String>, s: &Option<String>| {
-        n.as_deref() == Some(e.name.as_str()) && s.as_deref() == Some(e.namespace.as_str())
-    };
-    match e.kind {
-        Kind::Deployment => ctx
-            .snap
-            .deployments
-            .iter()
-            .find(|d| m(&d.metadata.name, &d.metadata.namespace))
-            .map(|d| {
-                (
-                    d.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0),
-                    d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
-                )
-            })
-            .unwrap_or((0, 0)),
-        Kind::StatefulSet => ctx
-            .snap
-            .stateful_sets
-            .iter()
-            .find(|d| m(&d.metadata.name, &d.metadata.namespace))
-            .map(|d| {
-                (
-                    d.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0),
-                    d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
-                )
-            })
-            .unwrap_or((0, 0)),
-        Kind::ReplicaSet => ctx
-            .snap
-            .replica_sets
-            .iter()
-            .find(|d| m(&d.metadata.name, &d.metadata.namespace))
-            .map(|d| {
-                (
-                    d.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0),
-                    d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
-                )
-            })
-            .unwrap_or((0, 0)),
-        Kind::DaemonSet => ctx
-            .snap
-            .daemon_sets
-            .iter()
-            .find(|d| m(&d.metadata.name, &d.metadata.namespace))
-            .map(|d| d.status.as_ref().map_or((0, 0), |s| (s.number_ready, s.desired_number_scheduled)))
-            .unwrap_or((0, 0)),
-        _ => (0, 0),
+    fn pair(ready: Option<i32>, want: Option<i32>) -> (i32, i32) {
+        (ready.unwrap_or(0), want.unwrap_or(1))
     }
+    let snap = ctx.snap;
+    let found = match e.kind {
+        Kind::Deployment => find_in(&snap.deployments, e)
+            .map(|d| pair(d.status.as_ref().and_then(|s| s.ready_replicas), d.spec.as_ref().and_then(|s| s.replicas))),
+        Kind::StatefulSet => find_in(&snap.stateful_sets, e)
+            .map(|d| pair(d.status.as_ref().and_then(|s| s.ready_replicas), d.spec.as_ref().and_then(|s| s.replicas))),
+        Kind::ReplicaSet => find_in(&snap.replica_sets, e)
+            .map(|d| pair(d.status.as_ref().and_then(|s| s.ready_replicas), d.spec.as_ref().and_then(|s| s.replicas))),
+        Kind::DaemonSet => find_in(&snap.daemon_sets, e)
+            .map(|d| d.status.as_ref().map_or((0, 0), |s| (s.number_ready, s.desired_number_scheduled))),
+        _ => None,
+    };
+    found.unwrap_or((0, 0))
 }
 
 fn replicas(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {

@@ -76,9 +76,15 @@ fn a_broken_kubeconfig_is_refused_before_anything_is_stored() {
 #[test]
 fn the_kernel_keyring_stores_reads_and_deletes_a_secret() {
     let store = KeyringStore::kernel();
-    let key = format!("test/{}", std::process::id());
+    // Unique per run: a key deleted by an earlier run may linger revoked.
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let key = format!("test/{}-{nanos}", std::process::id());
     store.set(&key, "s3cret").unwrap();
     assert_eq!(store.get(&key).unwrap().as_deref(), Some("s3cret"));
     store.delete(&key).unwrap();
     assert_eq!(store.get(&key).unwrap(), None);
+    // Re-importing a context stores its secret again under the same key.
+    store.set(&key, "rotated").unwrap();
+    assert_eq!(store.get(&key).unwrap().as_deref(), Some("rotated"));
+    store.delete(&key).unwrap();
 }
