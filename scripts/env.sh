@@ -12,3 +12,7 @@ if [[ -z "${KUBECTL:-}" ]]; then
   if command -v kubectl >/dev/null; then export KUBECTL="$(command -v kubectl)";
   elif [[ -x "$cache/venv/bin/kubectl" ]]; then export KUBECTL="$cache/venv/bin/kubectl"; fi
 fi
+# The real-weight test model, assembled by setup.sh --test.
+if [[ -z "${KUBEASK_GEMMA_GGUF:-}" && -f "$cache/models/gemma-3-270m-q4_k_m.gguf" ]]; then
+  export KUBEASK_GEMMA_GGUF="$cache/models/gemma-3-270m-q4_k_m.gguf"
+fi

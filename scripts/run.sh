@@ -10,7 +10,10 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 scripts/setup.sh
 source scripts/env.sh
+scripts/stage-llama-libs.sh release
 cargo build --release --locked -p kubeask
+# The binary finds llama.cpp's libraries and CPU-variant modules next to it.
+scripts/stage-llama-libs.sh release
 bin="$CARGO_TARGET_DIR/release/kubeask"
 question="${1:-which pods are not running?}"
 echo "\$ kubeask ask \"$question\""

@@ -6,7 +6,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 scripts/setup.sh --test
 source scripts/env.sh
-[[ -x scripts/prepare-test-models.sh ]] && scripts/prepare-test-models.sh
+# llama-cpp-sys-2 leaves dangling library links that break the next build
+# of another configuration; replace them (see the script).
+scripts/stage-llama-libs.sh debug
 
 echo "== cargo fmt --check" >&2
 cargo fmt --all -- --check

@@ -16,7 +16,7 @@ use tokio::sync::Mutex;
 use kubeask_insight::analyze::{analyze, logs_wanted, Finding};
 use kubeask_insight::snapshot::LogTexts;
 
-use crate::answer::{Answer, Mode};
+use crate::answer::{Answer, AnswerEvent, Mode};
 use crate::model_loop::{self, CancelFlag, ChatModel};
 use crate::router::{self, Ctx, LogSource, Outcome, Prepared};
 use crate::sessions::{SessionAskError, Sessions};
@@ -240,6 +240,19 @@ impl Assistant {
         question: &str,
         cancel: &CancelFlag,
     ) -> Result<Answer, AskError> {
+        self.ask_streaming(context, question, cancel, &|_| {}).await
+    }
+
+    /// [`Assistant::ask_cancellable`], reporting as it goes: the route, and
+    /// in model mode each tool call, tool result and token. (The final
+    /// answer or error is the return value.)
+    pub async fn ask_streaming(
+        &self,
+        context: Option<&str>,
+        question: &str,
+        cancel: &CancelFlag,
+        events: &(dyn Fn(AnswerEvent) + Send + Sync),
+    ) -> Result<Answer, AskError> {
         let started = Instant::now();
         let question = question.trim();
         if question.is_empty() {
@@ -283,6 +296,7 @@ impl Assistant {
             Outcome::Answered(r) => {
                 let r = *r;
                 tracing::debug!(route = r.route, "direct answer");
+                events(AnswerEvent::Routing { route: format!("direct:{}", r.route) });
                 answer.short = r.short;
                 answer.explanation = r.explanation;
                 answer.evidence = r.evidence;
@@ -295,6 +309,7 @@ impl Assistant {
                 answer.explanation = message;
             }
             Outcome::NotUnderstood { .. } if self.model.is_some() => {
+                events(AnswerEvent::Routing { route: "model".into() });
                 let model = self.model.clone().expect("checked is_some");
                 let snap = &prepared.snap;
                 let schemas = kubeask_insight::tools::schemas();
@@ -311,7 +326,16 @@ impl Assistant {
                     .join("\n");
                 let system =
                     model_loop::system_prompt(&schemas, &kubeask_insight::tools::budget(&summary, 2000), &findings);
-                match model_loop::run(model.as_ref(), snap, &logs, &system, &grammar, question, cancel).await {
+                let sink = |ev: model_loop::LoopEvent| {
+                    events(match ev {
+                        model_loop::LoopEvent::Token(text) => AnswerEvent::Token { text },
+                        model_loop::LoopEvent::ToolCall { tool, args } => {
+                            AnswerEvent::ToolCall { tool, arguments: args }
+                        }
+                        model_loop::LoopEvent::ToolResult { tool, text } => AnswerEvent::ToolResult { tool, text },
+                    })
+                };
+                match model_loop::run(model.as_ref(), snap, &logs, &system, &grammar, question, cancel, &sink).await {
                     Ok(l) => {
                         answer.mode = Mode::Model;
                         answer.short = l.short;

@@ -8,6 +8,7 @@
 pub mod answer;
 pub mod assistant;
 pub mod facts;
+pub mod local_model;
 pub mod model_loop;
 pub mod router;
 pub mod sessions;

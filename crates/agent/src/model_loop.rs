@@ -41,14 +41,40 @@ pub struct ModelError(pub String);
 /// A chat model that can be constrained by a GBNF grammar.
 pub trait ChatModel: Send + Sync {
     /// Generates the assistant's next message for `messages`, obeying
-    /// `grammar`; stops early when `cancel` is set.
+    /// `grammar`, passing each piece of text to `on_token` as it comes;
+    /// stops early when `cancel` is set.
     fn generate<'a>(
         &'a self,
         messages: &'a [Message],
         grammar: &'a str,
         cancel: &'a CancelFlag,
+        on_token: &'a (dyn Fn(&str) + Send + Sync),
     ) -> BoxFuture<'a, Result<String, ModelError>>;
 }
+
+/// What the loop reports as it runs (for streaming UIs and `/v1/ask`).
+#[derive(Debug, Clone)]
+pub enum LoopEvent {
+    /// Text the model produced.
+    Token(String),
+    /// The model called a tool.
+    ToolCall {
+        /// Tool name.
+        tool: String,
+        /// Its arguments.
+        args: Value,
+    },
+    /// The tool returned (compact text).
+    ToolResult {
+        /// Tool name.
+        tool: String,
+        /// What it returned, shortened.
+        text: String,
+    },
+}
+
+/// Where loop events go.
+pub type EventSink<'a> = &'a (dyn Fn(LoopEvent) + Send + Sync);
 
 /// Set it to stop a running question at the next token or step.
 #[derive(Debug, Clone, Default)]
@@ -129,7 +155,9 @@ fn json_str_rule(values: &[String]) -> String {
 /// namespaces, object names), or a final answer.
 pub fn grammar(schemas: &[ToolSchema], namespaces: &[String], names: &[String]) -> String {
     let mut rules = vec![
-        r#"string ::= "\"" ( [^"\\\x00-\x1f] | "\\" ["\\/bnrt] )* "\"""#.to_string(),
+        // Bounded strings: a step always ends within its token budget, so
+        // the output always parses.
+        r#"string ::= "\"" ( [^"\\\x00-\x1f] | "\\" ["\\/bnrt] ){0,300} "\"""#.to_string(),
         r#"integer ::= "-"? [0-9]{1,9}"#.to_string(),
         r#"boolean ::= "true" | "false""#.to_string(),
         r#"answer ::= "{\"answer\":" string ( ",\"explanation\":" string )? "}""#.to_string(),
@@ -218,6 +246,7 @@ async fn run_call(snap: &Snapshot, logs_src: &dyn LogSource, call: &ToolCall) ->
 }
 
 /// Runs the tool loop for one question.
+#[allow(clippy::too_many_arguments)]
 #[tracing::instrument(skip_all, fields(question))]
 pub async fn run(
     model: &dyn ChatModel,
@@ -227,7 +256,9 @@ pub async fn run(
     grammar: &str,
     question: &str,
     cancel: &CancelFlag,
+    sink: EventSink<'_>,
 ) -> Result<LoopAnswer, LoopError> {
+    let on_token = |t: &str| sink(LoopEvent::Token(t.to_string()));
     let mut messages = vec![Message::new("system", system), Message::new("user", question)];
     let mut calls: Vec<ToolCall> = Vec::new();
     let mut evidence: Vec<Object> = Vec::new();
@@ -244,7 +275,11 @@ pub async fn run(
         if cancel.is_cancelled() {
             return Err(LoopError::Cancelled);
         }
-        let out = model.generate(&messages, grammar, cancel).await?;
+        let out = match model.generate(&messages, grammar, cancel, &on_token).await {
+            Ok(out) => out,
+            Err(_) if cancel.is_cancelled() => return Err(LoopError::Cancelled),
+            Err(e) => return Err(e.into()),
+        };
         if cancel.is_cancelled() {
             return Err(LoopError::Cancelled);
         }
@@ -261,7 +296,7 @@ pub async fn run(
             }
             Ok(Step::Call { tool, args }) => {
                 malformed = 0;
-                let call = match ToolCall::parse(&serde_json::json!({"tool": tool, "args": args})) {
+                let call = match ToolCall::parse(&serde_json::json!({"tool": tool, "args": args.clone()})) {
                     Ok(c) => c,
                     Err(e) => {
                         messages.push(Message::new(
@@ -286,6 +321,7 @@ pub async fn run(
                         "repeated_call",
                     ));
                 }
+                sink(LoopEvent::ToolCall { tool: call.name().to_string(), args: args.clone() });
                 let result = run_call(snap, logs_src, &call).await;
                 let text = match &result {
                     Ok(o) => {
@@ -297,7 +333,9 @@ pub async fn run(
                     }
                     Err(e) => format!("error: {e}"),
                 };
-                findings.push(format!("- {}: {}", call.name(), truncate(&text.replace('\n', "; "), 300)));
+                let compact = truncate(&text.replace('\n', "; "), 300);
+                sink(LoopEvent::ToolResult { tool: call.name().to_string(), text: compact.clone() });
+                findings.push(format!("- {}: {compact}", call.name()));
                 calls.push(call);
                 messages.push(Message::new("tool", format!("<tool_result>\n{text}\n</tool_result>")));
             }

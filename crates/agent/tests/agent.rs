@@ -12,6 +12,8 @@ mod bad_input;
 mod model_loop;
 #[path = "agent/paraphrases.rs"]
 mod paraphrases;
+#[path = "agent/real_model.rs"]
+mod real_model;
 #[path = "agent/sample_questions.rs"]
 mod sample_questions;
 #[path = "agent/sessions.rs"]

@@ -45,6 +45,41 @@ pub async fn resolve() -> anyhow::Result<Access> {
     }
 }
 
+/// Loads the model named by `spec` (a .gguf path, an installed file name,
+/// or a catalog id that is installed) for model mode.
+pub async fn load_model(spec: &str) -> anyhow::Result<std::sync::Arc<kubeask_agent::local_model::LocalModel>> {
+    use kubeask_llm::store::ModelStore;
+    let path = std::path::Path::new(spec);
+    let file = if path.is_file() {
+        path.to_path_buf()
+    } else {
+        let wanted = kubeask_llm::catalog::find(spec).map(|m| m.file).unwrap_or_else(|| spec.to_string());
+        ModelStore::new(ModelStore::default_dir())
+            .list(true)
+            .into_iter()
+            .find(|m| m.file == wanted && m.problem.is_none())
+            .map(|m| m.path)
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no model {spec}: give a .gguf path, or download it first (`kubeask models download {spec}`; `kubeask models list` shows what is installed)"
+                )
+            })?
+    };
+    let started = std::time::Instant::now();
+    let model = kubeask_agent::local_model::LocalModel::load(&file, 8192).await?;
+    let info = model.info();
+    eprintln!(
+        "Model {} ({}, {}) loaded in {:.1} s on {} ({})",
+        info.name,
+        info.architecture,
+        info.quantization.as_deref().unwrap_or("?"),
+        started.elapsed().as_secs_f64(),
+        info.backend,
+        info.cpu_variant.as_deref().unwrap_or(&info.device)
+    );
+    Ok(std::sync::Arc::new(model))
+}
+
 impl Access {
     /// The assistant over these contexts.
     pub fn assistant(&self) -> kubeask_agent::Assistant {

@@ -25,6 +25,10 @@ pub struct AskArgs {
     /// logs?" refer to the previous answer (`kubeask sessions` lists them).
     #[arg(long, conflicts_with = "all_contexts")]
     session: Option<String>,
+    /// A local model for what direct mode cannot answer: a .gguf path, an
+    /// installed file name or a catalog id.
+    #[arg(long, env = "KUBEASK_MODEL")]
+    model: Option<String>,
 }
 
 fn print_answer(a: &Answer, json: bool) {
@@ -68,7 +72,10 @@ fn print_answer(a: &Answer, json: bool) {
 pub async fn run(args: AskArgs) -> anyhow::Result<ExitCode> {
     let question = args.question.join(" ");
     let access = access::resolve().await?;
-    let assistant = access.assistant();
+    let mut assistant = access.assistant();
+    if let Some(spec) = &args.model {
+        assistant = assistant.with_model(access::load_model(spec).await?);
+    }
     let mut code = ExitCode::SUCCESS;
     if args.all_contexts {
         let names: Vec<String> = assistant.contexts()?.list().into_iter().map(|c| c.name).collect();

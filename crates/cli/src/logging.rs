@@ -24,9 +24,12 @@ fn open(path: &Path) -> anyhow::Result<std::fs::File> {
 /// Sets up the global subscriber.
 pub fn init(file_logs: bool, extra: Option<&Path>) -> anyhow::Result<()> {
     let stderr_filter =
-        EnvFilter::try_from_env("KUBEASK_LOG").unwrap_or_else(|_| "warn,kube_client=off,kube_runtime=off".into());
+        // llama.cpp's own warnings (model quirks, cache layouts) are for
+        // developers: `KUBEASK_LOG=llama-cpp-2=warn` shows them.
+        EnvFilter::try_from_env("KUBEASK_LOG")
+            .unwrap_or_else(|_| "warn,kube_client=off,kube_runtime=off,llama-cpp-2=error".into());
     let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(stderr_filter);
-    let file_filter = || EnvFilter::new("info,kube_client=off,kube_runtime=off,hyper=off,rustls=off");
+    let file_filter = || EnvFilter::new("info,kube_client=off,kube_runtime=off,hyper=off,rustls=off,llama-cpp-2=warn");
     let mut result = Ok(());
     let data_log = if file_logs {
         let path = dirs::data_dir().unwrap_or_else(std::env::temp_dir).join("kubeask").join("logs").join("kubeask.log");

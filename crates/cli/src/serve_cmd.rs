@@ -38,6 +38,10 @@ pub struct ServeArgs {
     /// Also log queries and answers to this file (e.g. agent.log).
     #[arg(long)]
     pub log_file: Option<std::path::PathBuf>,
+    /// A local model for what direct mode cannot answer: a .gguf path, an
+    /// installed file name or a catalog id.
+    #[arg(long, env = "KUBEASK_MODEL")]
+    pub model: Option<String>,
 }
 
 #[derive(Clone)]
@@ -98,23 +102,37 @@ async fn ask(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Resp
     let context = context.or(s.context.clone());
     let sse =
         headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/event-stream"));
-    let result = s.assistant.ask(context.as_deref(), &question).await;
-    tracing::info!(target: "kubeask::query", %question, answer = ?result.as_ref().map(|a| a.short.clone()).map_err(|e| e.to_string()), "ask");
     if sse {
-        let events: Vec<AnswerEvent> = match result {
-            Ok(a) => vec![
-                AnswerEvent::Routing { route: format!("{:?}", a.mode).to_lowercase() },
-                AnswerEvent::Final { answer: Box::new(a) },
-            ],
-            Err(e) => vec![AnswerEvent::Error { code: e.code().into(), message: e.to_string() }],
-        };
-        let stream = futures::stream::iter(events.into_iter().map(|ev| {
-            Ok::<_, Infallible>(
-                Event::default().event(event_name(&ev)).data(serde_json::to_string(&ev).unwrap_or_default()),
-            )
-        }));
+        // Events as they happen: the route, each tool call and result, the
+        // model's tokens, then the final answer or the error. A client that
+        // goes away cancels the question.
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<AnswerEvent>();
+        tokio::spawn(async move {
+            let cancel = kubeask_agent::model_loop::CancelFlag::default();
+            let sink_tx = tx.clone();
+            let sink_cancel = cancel.clone();
+            let sink = move |ev: AnswerEvent| {
+                if sink_tx.send(ev).is_err() {
+                    sink_cancel.cancel();
+                }
+            };
+            let result = s.assistant.ask_streaming(context.as_deref(), &question, &cancel, &sink).await;
+            tracing::info!(target: "kubeask::query", %question, answer = ?result.as_ref().map(|a| a.short.clone()).map_err(|e| e.to_string()), "ask");
+            let last = match result {
+                Ok(a) => AnswerEvent::Final { answer: Box::new(a) },
+                Err(e) => AnswerEvent::Error { code: e.code().into(), message: e.to_string() },
+            };
+            let _ = tx.send(last);
+        });
+        let stream = futures::stream::unfold(rx, |mut rx| async move {
+            let ev = rx.recv().await?;
+            let event = Event::default().event(event_name(&ev)).data(serde_json::to_string(&ev).unwrap_or_default());
+            Some((Ok::<_, Infallible>(event), rx))
+        });
         return Sse::new(stream).into_response();
     }
+    let result = s.assistant.ask(context.as_deref(), &question).await;
+    tracing::info!(target: "kubeask::query", %question, answer = ?result.as_ref().map(|a| a.short.clone()).map_err(|e| e.to_string()), "ask");
     match result {
         Ok(a) => Json(a).into_response(),
         Err(e) => (status_for(&e), Json(json!({"error": e.to_boundary()}))).into_response(),
@@ -150,7 +168,10 @@ pub fn router(assistant: Assistant, context: Option<String>) -> Router {
 /// Runs `kubeask serve` until Ctrl-C.
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let access = access::resolve().await?;
-    let assistant = access.assistant();
+    let mut assistant = access.assistant();
+    if let Some(spec) = &args.model {
+        assistant = assistant.with_model(access::load_model(spec).await?);
+    }
     // Warm the cache so the first query is as fast as the rest; a cluster
     // that is down is reported now, and again per query.
     if let Err(e) = assistant.cache(args.context.as_deref()).await {

@@ -167,6 +167,16 @@ impl GgufInfo {
         }
     }
 
+    /// An integer hyper-parameter of the architecture (`<arch>.<key>`),
+    /// e.g. `block_count`, `attention.head_count_kv`.
+    pub fn arch_u64(&self, key: &str) -> Option<u64> {
+        let arch = self.architecture()?;
+        match self.metadata.get(&format!("{arch}.{key}")) {
+            Some(Value::Int(n)) => u64::try_from(*n).ok(),
+            _ => None,
+        }
+    }
+
     /// Whether the file carries a chat template.
     pub fn has_chat_template(&self) -> bool {
         matches!(self.metadata.get("tokenizer.chat_template"), Some(Value::Str(_)))

@@ -1,9 +1,21 @@
 //! Kubeask's local models. This crate knows nothing of Kubernetes.
 //!
-//! Now: reading and validating GGUF files without loading weights
-//! ([`gguf`]), and the model store that imports them for air-gapped
-//! machines ([`store`]). The llama.cpp engine, catalog and downloads build
-//! on these.
+//! - [`catalog`]: the Qwen GGUF builds Kubeask offers.
+//! - [`hardware`]: memory, cores, CPU features and llama.cpp devices; the
+//!   recommended model, thread count and GPU offload.
+//! - [`gguf`], [`store`]: reading and validating GGUF headers without
+//!   loading weights; the models folder (import, list, remove).
+//! - [`download`]: downloads from Hugging Face (or a mirror) with progress,
+//!   resume, cancel, a free-disk check and checksum verification.
+//! - [`engine`]: llama.cpp in-process on its own thread: load, stream
+//!   tokens, cancel, grammar-constrained output, prefix reuse.
+//! - [`tiny`]: writes a tiny random-weight Qwen2 GGUF for fast tests.
 
+pub mod bench;
+pub mod catalog;
+pub mod download;
+pub mod engine;
 pub mod gguf;
+pub mod hardware;
 pub mod store;
+pub mod tiny;

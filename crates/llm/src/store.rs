@@ -232,6 +232,9 @@ impl ModelStore {
         if file.contains('/') || file.contains('\\') || !path.is_file() {
             return Err(StoreError::Unknown(file.into()));
         }
-        std::fs::remove_file(&path).map_err(|source| StoreError::Io { path, source })
+        std::fs::remove_file(&path).map_err(|source| StoreError::Io { path, source })?;
+        // The download record, if it came from the hub.
+        let _ = std::fs::remove_file(self.dir.join(format!("{file}.verified.json")));
+        Ok(())
     }
 }

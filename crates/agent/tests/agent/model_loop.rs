@@ -30,6 +30,7 @@ impl ChatModel for Scripted {
         messages: &'a [Message],
         grammar: &'a str,
         cancel: &'a CancelFlag,
+        _on_token: &'a (dyn Fn(&str) + Send + Sync),
     ) -> BoxFuture<'a, Result<String, ModelError>> {
         Box::pin(async move {
             self.seen.lock().unwrap().push(messages.to_vec());

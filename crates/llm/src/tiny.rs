@@ -1,0 +1,210 @@
+//! A tiny random-weight Qwen2 GGUF (~0.5 MB) that llama.cpp loads and runs
+//! in milliseconds: the real engine path (tokenizer, ChatML template,
+//! grammar, cache) without a real model. Its output is noise by design.
+
+use std::io::Write;
+use std::path::Path;
+
+/// A GGUF metadata value to write.
+enum Meta {
+    Str(String),
+    U32(u32),
+    F32(f32),
+    Bool(bool),
+    Strs(Vec<String>),
+    I32s(Vec<i32>),
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(&(s.len() as u64).to_le_bytes());
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn put_meta(out: &mut Vec<u8>, key: &str, v: &Meta) {
+    put_str(out, key);
+    match v {
+        Meta::Str(s) => {
+            out.extend_from_slice(&8u32.to_le_bytes());
+            put_str(out, s);
+        }
+        Meta::U32(n) => {
+            out.extend_from_slice(&4u32.to_le_bytes());
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+        Meta::F32(x) => {
+            out.extend_from_slice(&6u32.to_le_bytes());
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        Meta::Bool(b) => {
+            out.extend_from_slice(&7u32.to_le_bytes());
+            out.push(u8::from(*b));
+        }
+        Meta::Strs(items) => {
+            out.extend_from_slice(&9u32.to_le_bytes());
+            out.extend_from_slice(&8u32.to_le_bytes());
+            out.extend_from_slice(&(items.len() as u64).to_le_bytes());
+            for s in items {
+                put_str(out, s);
+            }
+        }
+        Meta::I32s(items) => {
+            out.extend_from_slice(&9u32.to_le_bytes());
+            out.extend_from_slice(&5u32.to_le_bytes());
+            out.extend_from_slice(&(items.len() as u64).to_le_bytes());
+            for n in items {
+                out.extend_from_slice(&n.to_le_bytes());
+            }
+        }
+    }
+}
+
+/// GPT-2's byte-to-character table: every byte has a printable stand-in.
+fn byte_chars() -> Vec<char> {
+    let mut printable: Vec<u32> = (u32::from('!')..=u32::from('~')).collect();
+    printable.extend(0xA1..=0xAC);
+    printable.extend(0xAE..=0xFF);
+    let mut table = vec!['\0'; 256];
+    let mut extra = 0;
+    for b in 0..256u32 {
+        let c = if printable.contains(&b) {
+            b
+        } else {
+            extra += 1;
+            255 + extra
+        };
+        table[b as usize] = char::from_u32(c).expect("valid char");
+    }
+    table
+}
+
+/// Tokens: the 256 byte tokens, some merges of common pairs, and ChatML's
+/// special tokens (320 in all, like the recipe in BUILD-NOTES).
+fn vocab() -> (Vec<String>, Vec<i32>, Vec<String>) {
+    let chars = byte_chars();
+    let mut tokens: Vec<String> = chars.iter().map(|c| c.to_string()).collect();
+    let space = chars[b' ' as usize];
+    let pairs = [
+        "th", "he", "in", "er", "an", "re", "on", "at", "en", "nd", "ti", "es", "or", "te", "of", "ed", "is", "it",
+        "al", "ar", "st", "to", "nt", "ng", "se", "ha", "as", "ou", "io", "le", "ve", "co", "me", "de", "hi", "ri",
+        "ro", "ic", "ne", "ea", "ra", "ce", "li", "ch", "ll", "be", "ma", "si", "om", "ur",
+    ];
+    let mut merges = Vec::new();
+    for p in pairs {
+        let (a, b) = p.split_at(1);
+        merges.push(format!("{a} {b}"));
+        tokens.push(p.to_string());
+    }
+    for c in ['t', 'a', 's', 'w', 'c', 'p', 'o'] {
+        merges.push(format!("{space} {c}"));
+        tokens.push(format!("{space}{c}"));
+    }
+    let mut types = vec![1; tokens.len()];
+    for special in ["<|endoftext|>", "<|im_start|>", "<|im_end|>"] {
+        tokens.push(special.to_string());
+        types.push(3);
+    }
+    (tokens, types, merges)
+}
+
+/// ChatML, as Qwen's templates render it.
+pub const CHATML_TEMPLATE: &str = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
+/// Writes the tiny model to `path`; `seed` picks the random weights.
+pub fn write_tiny_qwen2(path: &Path, seed: u64) -> std::io::Result<()> {
+    let (n_embd, n_head, n_head_kv, n_ff, n_layer) = (64u64, 4u64, 2u64, 128u64, 2u64);
+    let n_kv = n_embd / n_head * n_head_kv;
+    let (tokens, types, merges) = vocab();
+    let n_vocab = tokens.len() as u64;
+    let eos = (n_vocab - 1) as u32;
+    let bos = (n_vocab - 3) as u32;
+    let meta: Vec<(&str, Meta)> = vec![
+        ("general.architecture", Meta::Str("qwen2".into())),
+        ("general.name", Meta::Str("Kubeask tiny Qwen2 (random weights)".into())),
+        ("general.file_type", Meta::U32(0)),
+        ("qwen2.context_length", Meta::U32(4096)),
+        ("qwen2.embedding_length", Meta::U32(n_embd as u32)),
+        ("qwen2.block_count", Meta::U32(n_layer as u32)),
+        ("qwen2.feed_forward_length", Meta::U32(n_ff as u32)),
+        ("qwen2.attention.head_count", Meta::U32(n_head as u32)),
+        ("qwen2.attention.head_count_kv", Meta::U32(n_head_kv as u32)),
+        ("qwen2.rope.freq_base", Meta::F32(1_000_000.0)),
+        ("qwen2.attention.layer_norm_rms_epsilon", Meta::F32(1e-6)),
+        ("tokenizer.ggml.model", Meta::Str("gpt2".into())),
+        ("tokenizer.ggml.pre", Meta::Str("qwen2".into())),
+        ("tokenizer.ggml.tokens", Meta::Strs(tokens)),
+        ("tokenizer.ggml.token_type", Meta::I32s(types)),
+        ("tokenizer.ggml.merges", Meta::Strs(merges)),
+        ("tokenizer.ggml.eos_token_id", Meta::U32(eos)),
+        ("tokenizer.ggml.bos_token_id", Meta::U32(bos)),
+        ("tokenizer.ggml.padding_token_id", Meta::U32(bos)),
+        ("tokenizer.ggml.add_bos_token", Meta::Bool(false)),
+        ("tokenizer.chat_template", Meta::Str(CHATML_TEMPLATE.into())),
+    ];
+    let mut tensors: Vec<(String, Vec<u64>, bool)> = vec![
+        ("token_embd.weight".into(), vec![n_embd, n_vocab], false),
+        ("output_norm.weight".into(), vec![n_embd], true),
+        ("output.weight".into(), vec![n_embd, n_vocab], false),
+    ];
+    for l in 0..n_layer {
+        let t = |name: &str, dims: Vec<u64>, norm: bool| (format!("blk.{l}.{name}"), dims, norm);
+        tensors.extend([
+            t("attn_norm.weight", vec![n_embd], true),
+            t("attn_q.weight", vec![n_embd, n_embd], false),
+            t("attn_k.weight", vec![n_embd, n_kv], false),
+            t("attn_v.weight", vec![n_embd, n_kv], false),
+            t("attn_q.bias", vec![n_embd], false),
+            t("attn_k.bias", vec![n_kv], false),
+            t("attn_v.bias", vec![n_kv], false),
+            t("attn_output.weight", vec![n_embd, n_embd], false),
+            t("ffn_norm.weight", vec![n_embd], true),
+            t("ffn_gate.weight", vec![n_embd, n_ff], false),
+            t("ffn_up.weight", vec![n_embd, n_ff], false),
+            t("ffn_down.weight", vec![n_ff, n_embd], false),
+        ]);
+    }
+
+    let mut out = Vec::new();
+    out.extend_from_slice(b"GGUF");
+    out.extend_from_slice(&3u32.to_le_bytes());
+    out.extend_from_slice(&(tensors.len() as u64).to_le_bytes());
+    out.extend_from_slice(&(meta.len() as u64).to_le_bytes());
+    for (k, v) in &meta {
+        put_meta(&mut out, k, v);
+    }
+    let mut offset = 0u64;
+    for (name, dims, _) in &tensors {
+        put_str(&mut out, name);
+        out.extend_from_slice(&(dims.len() as u32).to_le_bytes());
+        for d in dims {
+            out.extend_from_slice(&d.to_le_bytes());
+        }
+        out.extend_from_slice(&0u32.to_le_bytes()); // F32
+        out.extend_from_slice(&offset.to_le_bytes());
+        offset += (dims.iter().product::<u64>() * 4).div_ceil(32) * 32;
+    }
+    while out.len() % 32 != 0 {
+        out.push(0);
+    }
+    // xorshift64*: reproducible weights without a rand dependency here.
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move || {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        let x = state.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        ((x >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.5
+    };
+    for (_, dims, norm) in &tensors {
+        let n = dims.iter().product::<u64>();
+        for _ in 0..n {
+            let v = if *norm { 1.0f32 } else { next() };
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        while out.len() % 32 != 0 {
+            out.push(0);
+        }
+    }
+    let mut f = std::fs::File::create(path)?;
+    f.write_all(&out)?;
+    f.sync_all()
+}
