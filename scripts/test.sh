@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up and runs every test: formatting, clippy, and the whole workspace's
-# test suite. This is what CI (.ci/run) runs.
+# Sets up and runs every test: the UI's unit tests, formatting, clippy, and
+# the whole workspace's test suite (including the desktop app end to end
+# under Xvfb through WebDriver). This is what CI (.ci/run) runs.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
@@ -9,6 +10,11 @@ source scripts/env.sh
 # llama-cpp-sys-2 leaves dangling library links that break the next build
 # of another configuration; replace them (see the script).
 scripts/stage-llama-libs.sh debug
+
+# The desktop app embeds the built UI (ui/dist), so it is built first;
+# its unit tests (Vitest, jsdom) run here too.
+echo "== ui: npm ci, build, test" >&2
+(cd ui && npm install --no-audit --no-fund --loglevel=error && npm run build --silent && npm test --silent)
 
 echo "== cargo fmt --check" >&2
 cargo fmt --all -- --check

@@ -5,6 +5,7 @@
 //! vocabulary and answers from cluster data in milliseconds, no model
 //! needed. Facts always come from code; see DESIGN.md, "Principles".
 
+pub mod access;
 pub mod answer;
 pub mod assistant;
 pub mod facts;

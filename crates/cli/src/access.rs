@@ -1,72 +1,23 @@
-//! Which kubeconfigs the CLI uses: the user's, or — when there is none —
-//! the built-in demo cluster, started in this process.
+//! The CLI's view of [`kubeask_agent::access`]: the same contexts and demo
+//! fallback, with what the user should know said on stderr.
 
-use std::path::PathBuf;
+pub use kubeask_agent::access::Access;
 
-use kubeask_cluster::contexts::{kubeconfig_paths, ContextError, Contexts};
-use kubeask_cluster::demo::{DemoOptions, DemoServer};
-use kubeask_cluster::fixture::Fixture;
-use kubeask_cluster::stored::StoredContexts;
-
-/// Kubeconfig files to use, and the demo server if one was started for them.
-pub struct Access {
-    /// Files for the assistant.
-    pub kubeconfigs: Vec<PathBuf>,
-    /// Contexts imported into the app.
-    pub stored: Option<StoredContexts>,
-    /// Keeps the demo running while the command runs.
-    pub demo: Option<DemoServer>,
-}
-
-/// The user's kubeconfigs, or the built-in demo when there are none.
+/// The user's kubeconfigs, or the built-in demo (said on stderr).
 pub async fn resolve() -> anyhow::Result<Access> {
-    let paths = kubeconfig_paths();
-    let stored = StoredContexts::open_default();
-    let extra = match stored.load() {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("warning: imported contexts are unavailable: {e}");
-            Vec::new()
-        }
-    };
-    match Contexts::load_with(&paths, extra) {
-        Ok(_) => Ok(Access { kubeconfigs: paths, stored: Some(stored), demo: None }),
-        Err(ContextError::NoKubeconfig) => {
-            let dir = kubeask_cluster::demo::default_kubeconfig_path();
-            let mut opts = DemoOptions::new(Fixture::builtin());
-            opts.kubeconfig_path = Some(dir.with_file_name("kubeconfig-cli"));
-            let server = DemoServer::start(opts).await?;
-            eprintln!(
-                "No kubeconfig found ($KUBECONFIG unset, no ~/.kube/config): using the built-in demo cluster (context kubeask-demo)."
-            );
-            Ok(Access { kubeconfigs: vec![server.kubeconfig_path().to_path_buf()], stored: None, demo: Some(server) })
-        }
-        Err(e) => Err(e.into()),
+    let access = kubeask_agent::access::resolve().await?;
+    if access.demo.is_some() {
+        eprintln!(
+            "No kubeconfig found ($KUBECONFIG unset, no ~/.kube/config): using the built-in demo cluster (context kubeask-demo)."
+        );
     }
+    Ok(access)
 }
 
-/// Loads the model named by `spec` (a .gguf path, an installed file name,
-/// or a catalog id that is installed) for model mode.
+/// Loads a model for model mode, saying what was loaded where.
 pub async fn load_model(spec: &str) -> anyhow::Result<std::sync::Arc<kubeask_agent::local_model::LocalModel>> {
-    use kubeask_llm::store::ModelStore;
-    let path = std::path::Path::new(spec);
-    let file = if path.is_file() {
-        path.to_path_buf()
-    } else {
-        let wanted = kubeask_llm::catalog::find(spec).map(|m| m.file).unwrap_or_else(|| spec.to_string());
-        ModelStore::new(ModelStore::default_dir())
-            .list(true)
-            .into_iter()
-            .find(|m| m.file == wanted && m.problem.is_none())
-            .map(|m| m.path)
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "no model {spec}: give a .gguf path, or download it first (`kubeask models download {spec}`; `kubeask models list` shows what is installed)"
-                )
-            })?
-    };
     let started = std::time::Instant::now();
-    let model = kubeask_agent::local_model::LocalModel::load(&file, 8192).await?;
+    let model = kubeask_agent::access::load_model(spec).await?;
     let info = model.info();
     eprintln!(
         "Model {} ({}, {}) loaded in {:.1} s on {} ({})",
@@ -77,23 +28,5 @@ pub async fn load_model(spec: &str) -> anyhow::Result<std::sync::Arc<kubeask_age
         info.backend,
         info.cpu_variant.as_deref().unwrap_or(&info.device)
     );
-    Ok(std::sync::Arc::new(model))
-}
-
-impl Access {
-    /// The assistant over these contexts.
-    pub fn assistant(&self) -> kubeask_agent::Assistant {
-        let a = kubeask_agent::Assistant::new(self.kubeconfigs.clone());
-        match &self.stored {
-            Some(s) => a.with_stored(s.clone()),
-            None => a,
-        }
-    }
-
-    /// Stops the demo server, if any.
-    pub async fn close(self) {
-        if let Some(d) = self.demo {
-            d.stop().await;
-        }
-    }
+    Ok(model)
 }

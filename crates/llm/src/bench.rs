@@ -134,10 +134,10 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport, EngineError> {
 
     // Follow-up with a cached prefix, against the same question cold.
     let words = "The cluster runs web, api, db and cache services across three nodes. ";
-    let mut system = String::new();
-    while system.len() < opts.prefix_tokens * 3 {
-        system.push_str(words);
-    }
+    // Grow the system prompt to the wanted size by the model's own count.
+    let rt = tokio::runtime::Builder::new_current_thread().build().map_err(|e| EngineError::Backend(e.to_string()))?;
+    let per = rt.block_on(engine.count_tokens(words))?.max(1);
+    let system = words.repeat(opts.prefix_tokens.div_ceil(per));
     let ask = |q: &str| {
         GenerateRequest::chat(vec![ChatMessage::new("system", &system), ChatMessage::new("user", q)]).with_max_tokens(1)
     };

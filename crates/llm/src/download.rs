@@ -208,7 +208,7 @@ pub async fn download(
     models_dir: &Path,
     req: &DownloadRequest,
     cancel: &AtomicBool,
-    mut on_event: impl FnMut(DownloadEvent),
+    mut on_event: impl FnMut(DownloadEvent) + Send,
 ) -> Result<Installed, DownloadError> {
     let api = api()?;
     let repo = api.repo(Repo::with_revision(req.repo.clone(), hf_hub::RepoType::Model, req.revision.clone()));
@@ -368,7 +368,7 @@ async fn fetch_range(
     hasher: &mut Sha256,
     cancel: &AtomicBool,
     part: &Path,
-    progress: &mut dyn FnMut(u64),
+    progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<u64, Fetch> {
     let resp = api
         .client()

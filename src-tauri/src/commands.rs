@@ -1,0 +1,408 @@
+//! The commands the UI invokes (docs/desktop-api.md): thin wrappers over
+//! the assistant, the contexts, the model store and the engine. Long work
+//! runs on tokio tasks or the engine's thread, so the window never waits.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1::{Node, Pod};
+use kubeask_agent::model_loop::CancelFlag;
+use kubeask_agent::{Answer, AnswerEvent};
+use kubeask_insight::podstatus;
+use kubeask_llm::download::{self, DownloadEvent, DownloadRequest};
+use kubeask_llm::hardware::{self, Hardware};
+use kubeask_llm::store::{LocalModel as StoredModel, ModelStore};
+use serde::Serialize;
+use serde_json::{json, Value};
+use tauri::{AppHandle, Emitter, Manager, State};
+
+use crate::state::{AppState, CmdError, Settings};
+
+type Res<T> = Result<T, CmdError>;
+
+/// Answers a question, streaming `kubeask://answer` events meanwhile.
+#[tauri::command]
+pub async fn ask(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    request_id: String,
+    question: String,
+    context: Option<String>,
+) -> Res<Answer> {
+    let assistant = state.assistant().await?;
+    let context = match context {
+        Some(c) => Some(c),
+        None => state.context.lock().await.clone(),
+    };
+    let cancel = CancelFlag::default();
+    state.asks.lock().await.insert(request_id.clone(), cancel.clone());
+    let emitter = app.clone();
+    let id = request_id.clone();
+    let sink = move |event: AnswerEvent| {
+        let _ = emitter.emit("kubeask://answer", json!({ "requestId": id, "event": event }));
+    };
+    let result = assistant.ask_streaming(context.as_deref(), &question, &cancel, &sink).await;
+    state.asks.lock().await.remove(&request_id);
+    let last = match &result {
+        Ok(a) => AnswerEvent::Final { answer: Box::new(a.clone()) },
+        Err(e) => AnswerEvent::Error { code: e.code().into(), message: e.to_string() },
+    };
+    let _ = app.emit("kubeask://answer", json!({ "requestId": request_id, "event": last }));
+    Ok(result?)
+}
+
+/// Stops a running question.
+#[tauri::command]
+pub async fn cancel_ask(state: State<'_, AppState>, request_id: String) -> Res<()> {
+    if let Some(c) = state.asks.lock().await.get(&request_id) {
+        c.cancel();
+    }
+    Ok(())
+}
+
+/// A context as the UI lists it.
+#[derive(Serialize)]
+pub struct ContextView {
+    name: String,
+    current: bool,
+    server: String,
+    reachable: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+async fn contexts_view(state: &AppState) -> Res<Vec<ContextView>> {
+    let cluster = state.cluster().await?;
+    let contexts = cluster.base.contexts().map_err(|e| CmdError::new("CONTEXTS", e))?;
+    let chosen = state.context.lock().await.clone();
+    let list = contexts.list();
+    let checks = futures_checks(&contexts, &list).await;
+    Ok(list
+        .into_iter()
+        .zip(checks)
+        .map(|(c, check)| ContextView {
+            current: chosen.as_deref().map_or(c.current, |n| n == c.name),
+            server: c.server.unwrap_or_default(),
+            reachable: Some(check.is_ok()),
+            error: check.err(),
+            name: c.name,
+        })
+        .collect())
+}
+
+async fn futures_checks(
+    contexts: &kubeask_cluster::contexts::Contexts,
+    list: &[kubeask_cluster::contexts::ContextInfo],
+) -> Vec<Result<(), String>> {
+    let mut out = Vec::new();
+    for c in list {
+        let r = match tokio::time::timeout(std::time::Duration::from_secs(3), contexts.connect(Some(&c.name))).await {
+            Err(_) => Err("no answer within 3 s".to_string()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Ok(Ok(conn)) => conn.check().await.map(|_| ()).map_err(|e| e.to_string()),
+        };
+        out.push(r);
+    }
+    out
+}
+
+/// The contexts, the current one marked, each checked for reachability.
+#[tauri::command]
+pub async fn list_contexts(state: State<'_, AppState>) -> Res<Vec<ContextView>> {
+    contexts_view(&state).await
+}
+
+/// Makes `name` the context questions go to.
+#[tauri::command]
+pub async fn switch_context(app: AppHandle, state: State<'_, AppState>, name: String) -> Res<Vec<ContextView>> {
+    let cluster = state.cluster().await?;
+    let contexts = cluster.base.contexts().map_err(|e| CmdError::new("CONTEXTS", e))?;
+    if !contexts.list().iter().any(|c| c.name == name) {
+        return Err(CmdError::new("UNKNOWN_CONTEXT", format!("there is no context called {name}")));
+    }
+    *state.context.lock().await = Some(name.clone());
+    let mut settings = state.settings.lock().await;
+    settings.context = Some(name);
+    settings.save()?;
+    drop(settings);
+    let view = contexts_view(&state).await?;
+    let _ = app.emit("kubeask://context", &view);
+    crate::tray::refresh(&app);
+    Ok(view)
+}
+
+fn node_row(n: &Node) -> Value {
+    let status = n.status.as_ref();
+    let ready = status
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|c| c.iter().find(|c| c.type_ == "Ready"))
+        .map(|c| if c.status == "True" { "Ready" } else { "NotReady" })
+        .unwrap_or("Unknown");
+    let unschedulable = n.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false);
+    let roles: Vec<String> = n
+        .metadata
+        .labels
+        .iter()
+        .flatten()
+        .filter_map(|(k, _)| k.strip_prefix("node-role.kubernetes.io/").map(str::to_string))
+        .collect();
+    let cap = |k: &str| {
+        status.and_then(|s| s.capacity.as_ref()).and_then(|c| c.get(k)).map(|q| q.0.clone()).unwrap_or_default()
+    };
+    json!({
+        "name": n.metadata.name.clone().unwrap_or_default(),
+        "status": if unschedulable { format!("{ready},SchedulingDisabled") } else { ready.to_string() },
+        "roles": if roles.is_empty() { "<none>".to_string() } else { roles.join(",") },
+        "version": status.and_then(|s| s.node_info.as_ref()).map(|i| i.kubelet_version.clone()).unwrap_or_default(),
+        "cpu": cap("cpu"),
+        "memory": cap("memory"),
+        "age": podstatus::age(n.metadata.creation_timestamp.as_ref().map(|t| t.0)),
+    })
+}
+
+fn pod_row(p: &Pod) -> Value {
+    let (ready, total) = podstatus::ready_containers(p);
+    json!({
+        "namespace": p.metadata.namespace.clone().unwrap_or_default(),
+        "name": p.metadata.name.clone().unwrap_or_default(),
+        "ready": format!("{ready}/{total}"),
+        "status": podstatus::display_status(p),
+        "restarts": podstatus::restarts(p).0,
+        "node": p.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap_or_default(),
+        "age": podstatus::age(p.metadata.creation_timestamp.as_ref().map(|t| t.0)),
+    })
+}
+
+/// Health, findings worst first, nodes and pods of a context.
+#[tauri::command]
+pub async fn cluster_view(state: State<'_, AppState>, context: Option<String>) -> Res<Value> {
+    let assistant = state.assistant().await?;
+    let context = match context {
+        Some(c) => Some(c),
+        None => state.context.lock().await.clone(),
+    };
+    let cache = assistant.cache(context.as_deref()).await?;
+    let findings = assistant.diagnose(context.as_deref(), None).await?;
+    let snap = cache.snapshot();
+    let critical = findings.iter().filter(|f| f.severity == kubeask_insight::analyze::Severity::Critical).count();
+    let summary = format!(
+        "{} nodes, {} pods in {} namespaces; {} problems ({} critical)",
+        snap.nodes.len(),
+        snap.pods.len(),
+        snap.namespaces.len(),
+        findings.len(),
+        critical
+    );
+    Ok(json!({
+        "context": cache.connection().context,
+        "healthy": critical == 0,
+        "summary": summary,
+        "findings": findings.iter().map(|f| json!({
+            "severity": f.severity,
+            "kind": f.object.kind,
+            "namespace": f.object.namespace,
+            "name": f.object.name,
+            "title": f.title,
+            "evidence": f.evidence,
+            "fix": f.suggested_fix,
+        })).collect::<Vec<_>>(),
+        "nodes": snap.nodes.iter().map(|n| node_row(n)).collect::<Vec<_>>(),
+        "pods": snap.pods.iter().map(|p| pod_row(p)).collect::<Vec<_>>(),
+    }))
+}
+
+/// This machine, for the Models panel.
+#[tauri::command]
+pub async fn hardware() -> Res<Hardware> {
+    tokio::task::spawn_blocking(Hardware::detect).await.map_err(|e| CmdError::new("ERROR", e))
+}
+
+fn store() -> ModelStore {
+    ModelStore::new(ModelStore::default_dir())
+}
+
+/// The catalog, the recommended model first, with fit and install state.
+#[tauri::command]
+pub async fn catalog() -> Res<Vec<Value>> {
+    let hw = tokio::task::spawn_blocking(Hardware::detect).await.map_err(|e| CmdError::new("ERROR", e))?;
+    let all = kubeask_llm::catalog::builtin();
+    let rec = hardware::recommend(&hw, &all).map(|r| r.model.id);
+    let installed: Vec<String> = store().list(true).into_iter().map(|m| m.file).collect();
+    let mut out: Vec<Value> = all
+        .iter()
+        .map(|m| {
+            let mut v = serde_json::to_value(m).unwrap_or_default();
+            v["fits"] = json!(hardware::check_fit(&m.name, m.ram_bytes, &hw).is_ok());
+            v["installed"] = json!(installed.contains(&m.file));
+            v["recommended"] = json!(rec.as_deref() == Some(m.id.as_str()));
+            v
+        })
+        .collect();
+    out.sort_by_key(|v| !v["recommended"].as_bool().unwrap_or(false));
+    Ok(out)
+}
+
+/// The recommended catalog id.
+#[tauri::command]
+pub async fn recommended() -> Res<Option<String>> {
+    let hw = tokio::task::spawn_blocking(Hardware::detect).await.map_err(|e| CmdError::new("ERROR", e))?;
+    Ok(hardware::recommend(&hw, &kubeask_llm::catalog::builtin()).map(|r| r.model.id))
+}
+
+/// Installed models and GGUFs in the Hugging Face cache.
+#[tauri::command]
+pub async fn installed_models() -> Res<Vec<StoredModel>> {
+    Ok(store().list(true))
+}
+
+/// Downloads a catalog model, with `kubeask://download` progress.
+#[tauri::command]
+pub async fn download_model(app: AppHandle, state: State<'_, AppState>, id: String) -> Res<()> {
+    let m = kubeask_llm::catalog::find(&id)
+        .ok_or_else(|| CmdError::new("UNKNOWN_MODEL", format!("{id} is not in the catalog")))?;
+    let cancel = Arc::new(AtomicBool::new(false));
+    state.downloads.lock().await.insert(id.clone(), cancel.clone());
+    let mut req = DownloadRequest::new(m.repo, m.file);
+    req.sha256 = m.sha256;
+    let dir = ModelStore::default_dir();
+    let _ = std::fs::create_dir_all(&dir);
+    let emit = |state: &str, extra: Value| {
+        let mut v =
+            json!({ "id": id, "state": state, "downloaded": 0, "total": 0, "bytes_per_sec": 0.0, "eta_secs": null });
+        if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+            o.extend(e.clone());
+        }
+        let _ = app.emit("kubeask://download", v);
+    };
+    let result = download::download(&dir, &req, &cancel, |ev| match ev {
+        DownloadEvent::Progress(p) => emit("running", serde_json::to_value(p).unwrap_or_default()),
+        DownloadEvent::Verifying => emit("verifying", json!({})),
+        DownloadEvent::Started { total, resumed_from } => {
+            emit("running", json!({ "total": total, "downloaded": resumed_from }))
+        }
+        DownloadEvent::Retrying { reason, .. } => emit("running", json!({ "message": reason })),
+    })
+    .await;
+    state.downloads.lock().await.remove(&id);
+    match result {
+        Ok(done) => {
+            emit("done", json!({ "downloaded": done.size, "total": done.size }));
+            Ok(())
+        }
+        Err(download::DownloadError::Cancelled) => {
+            emit("cancelled", json!({}));
+            Ok(())
+        }
+        Err(e) => {
+            emit("error", json!({ "message": e.to_string() }));
+            Err(CmdError::new("DOWNLOAD", e))
+        }
+    }
+}
+
+/// Cancels a download (the part is kept for a resume).
+#[tauri::command]
+pub async fn cancel_download(state: State<'_, AppState>, id: String) -> Res<()> {
+    if let Some(c) = state.downloads.lock().await.get(&id) {
+        c.store(true, Ordering::SeqCst);
+    }
+    Ok(())
+}
+
+/// Imports a local .gguf (validated, copied atomically).
+#[tauri::command]
+pub async fn import_model(path: String) -> Res<StoredModel> {
+    tokio::task::spawn_blocking(move || store().import(std::path::Path::new(&path)).map(|(m, _)| m))
+        .await
+        .map_err(|e| CmdError::new("ERROR", e))?
+        .map_err(|e| CmdError::new("IMPORT", e))
+}
+
+async fn status_value(state: &AppState) -> Value {
+    match state.model.lock().await.as_ref() {
+        None => json!({ "loaded": null, "last_tps": null, "busy": false }),
+        Some(m) => {
+            let st = m.engine().status();
+            json!({
+                "loaded": m.info(),
+                "last_tps": st.last_run.map(|r| r.gen_tps),
+                "busy": st.busy,
+            })
+        }
+    }
+}
+
+/// Loads a model (replacing the loaded one); refused before loading when it cannot fit.
+#[tauri::command]
+pub async fn load_model(app: AppHandle, state: State<'_, AppState>, path: String) -> Res<Value> {
+    let model = kubeask_agent::access::load_model(&path).await?;
+    *state.model.lock().await = Some(model);
+    let mut settings = state.settings.lock().await;
+    settings.model = Some(path);
+    let _ = settings.save();
+    drop(settings);
+    let v = status_value(&state).await;
+    let _ = app.emit("kubeask://model", &v);
+    Ok(v)
+}
+
+/// Unloads the model (direct mode keeps answering).
+#[tauri::command]
+pub async fn unload_model(app: AppHandle, state: State<'_, AppState>) -> Res<Value> {
+    if let Some(m) = state.model.lock().await.take() {
+        let _ = m.engine().unload().await;
+    }
+    let v = status_value(&state).await;
+    let _ = app.emit("kubeask://model", &v);
+    Ok(v)
+}
+
+/// The engine's state.
+#[tauri::command]
+pub async fn model_status(state: State<'_, AppState>) -> Res<Value> {
+    Ok(status_value(&state).await)
+}
+
+/// The settings.
+#[tauri::command]
+pub async fn get_settings(state: State<'_, AppState>) -> Res<Settings> {
+    Ok(state.settings.lock().await.clone())
+}
+
+/// Saves the settings.
+#[tauri::command]
+pub async fn set_settings(state: State<'_, AppState>, settings: Settings) -> Res<Settings> {
+    let mut s = state.settings.lock().await;
+    let keep = (s.data_dir.clone(), s.log_dir.clone(), s.context.clone(), s.model.clone());
+    *s = settings;
+    (s.data_dir, s.log_dir, s.context, s.model) = keep;
+    s.save()?;
+    Ok(s.clone())
+}
+
+/// Imports a kubeconfig into the app (secrets to the keychain).
+#[tauri::command]
+pub async fn import_kubeconfig(state: State<'_, AppState>, path: String) -> Res<Vec<ContextView>> {
+    let stored = kubeask_cluster::stored::StoredContexts::open_default();
+    tokio::task::spawn_blocking(move || stored.import_file(std::path::Path::new(&path)))
+        .await
+        .map_err(|e| CmdError::new("ERROR", e))?
+        .map_err(|e| CmdError::new("IMPORT", e))?;
+    contexts_view(&state).await
+}
+
+/// Shows the main window (from the quick window), optionally asking there.
+#[tauri::command]
+pub async fn open_main(app: AppHandle, question: Option<String>) -> Res<()> {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.show();
+        let _ = w.set_focus();
+        if let Some(q) = question {
+            let _ = app.emit_to("main", "kubeask://open-question", q);
+        }
+    }
+    if let Some(q) = app.get_webview_window("quick") {
+        let _ = q.hide();
+    }
+    Ok(())
+}

@@ -1,0 +1,170 @@
+//! What the app holds: the assistant over the user's contexts (or the demo
+//! cluster), the current context, the loaded model, running questions and
+//! downloads, and the settings file.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use kubeask_agent::access::Access;
+use kubeask_agent::local_model::LocalModel;
+use kubeask_agent::model_loop::CancelFlag;
+use kubeask_agent::Assistant;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Mutex, OnceCell};
+
+/// A command's failure, as the UI receives it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CmdError {
+    /// Stable code.
+    pub code: String,
+    /// What the user can do about it.
+    pub message: String,
+}
+
+impl CmdError {
+    /// An error with a code.
+    pub fn new(code: &str, message: impl std::fmt::Display) -> Self {
+        Self { code: code.into(), message: message.to_string() }
+    }
+}
+
+impl From<kubeask_agent::AskError> for CmdError {
+    fn from(e: kubeask_agent::AskError) -> Self {
+        Self::new(e.code(), e)
+    }
+}
+
+impl From<anyhow::Error> for CmdError {
+    fn from(e: anyhow::Error) -> Self {
+        Self::new("ERROR", format!("{e:#}"))
+    }
+}
+
+/// Settings the user changes, persisted as JSON in the data dir.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Settings {
+    /// `dark`, `light` or `system`.
+    pub theme: String,
+    /// No actions, only questions.
+    pub read_only: bool,
+    /// The global shortcut for the quick window.
+    pub shortcut: String,
+    /// Where data lives (shown, not set).
+    pub data_dir: String,
+    /// Where logs go (shown, not set).
+    pub log_dir: String,
+    /// The context last chosen.
+    pub context: Option<String>,
+    /// The model last loaded.
+    pub model: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let data = data_dir();
+        Self {
+            theme: "system".into(),
+            read_only: true,
+            shortcut: default_shortcut().into(),
+            data_dir: data.display().to_string(),
+            log_dir: data.join("logs").display().to_string(),
+            context: None,
+            model: None,
+        }
+    }
+}
+
+/// The platform's shortcut for the quick window.
+pub fn default_shortcut() -> &'static str {
+    if cfg!(target_os = "macos") {
+        "Cmd+Shift+K"
+    } else {
+        "Ctrl+Shift+K"
+    }
+}
+
+/// Kubeask's data dir (shared with the CLI).
+pub fn data_dir() -> PathBuf {
+    dirs::data_dir().unwrap_or_else(std::env::temp_dir).join("kubeask")
+}
+
+fn settings_path() -> PathBuf {
+    data_dir().join("desktop-settings.json")
+}
+
+impl Settings {
+    /// Reads the settings file (defaults when absent or unreadable).
+    pub fn load() -> Self {
+        let mut s: Settings =
+            std::fs::read(settings_path()).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+        let d = Settings::default();
+        s.data_dir = d.data_dir;
+        s.log_dir = d.log_dir;
+        s
+    }
+
+    /// Writes the settings file atomically.
+    pub fn save(&self) -> Result<(), CmdError> {
+        let path = settings_path();
+        let io = |e: std::io::Error| CmdError::new("IO", format!("cannot save settings to {}: {e}", path.display()));
+        std::fs::create_dir_all(path.parent().expect("has a parent")).map_err(io)?;
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(self).expect("plain struct")).map_err(io)?;
+        std::fs::rename(&tmp, &path).map_err(io)
+    }
+}
+
+/// The contexts, resolved once (starting the demo cluster when there is no kubeconfig).
+pub struct Cluster {
+    /// The assistant without a model.
+    pub base: Assistant,
+    /// Keeps the demo server alive for the app's lifetime.
+    #[allow(dead_code)]
+    pub access: Access,
+}
+
+/// Everything the commands share.
+#[derive(Default)]
+pub struct AppState {
+    /// Set up on first use (the window paints before the cluster answers).
+    pub cluster: OnceCell<Result<Cluster, CmdError>>,
+    /// The context questions go to (None: the kubeconfig's current one).
+    pub context: Mutex<Option<String>>,
+    /// The loaded model.
+    pub model: Mutex<Option<Arc<LocalModel>>>,
+    /// Questions running, by request id.
+    pub asks: Mutex<HashMap<String, CancelFlag>>,
+    /// Downloads running, by catalog id.
+    pub downloads: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    /// The settings.
+    pub settings: Mutex<Settings>,
+}
+
+impl AppState {
+    /// The contexts and the base assistant.
+    pub async fn cluster(&self) -> Result<&Cluster, CmdError> {
+        self.cluster
+            .get_or_init(|| async {
+                let access = kubeask_agent::access::resolve().await.map_err(CmdError::from)?;
+                if access.demo.is_some() {
+                    tracing::info!("no kubeconfig: using the built-in demo cluster");
+                }
+                Ok(Cluster { base: access.assistant(), access })
+            })
+            .await
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// The assistant, with the model when one is loaded.
+    pub async fn assistant(&self) -> Result<Assistant, CmdError> {
+        let base = self.cluster().await?.base.clone();
+        Ok(match self.model.lock().await.clone() {
+            Some(m) => base.with_model(m),
+            None => base,
+        })
+    }
+}

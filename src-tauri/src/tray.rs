@@ -1,0 +1,104 @@
+//! The tray icon: Quick query, Contexts (current marked; pick to switch),
+//! Open Kubeask, Quit; and the quick-query window it and the global
+//! shortcut toggle.
+
+use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
+use tauri::tray::TrayIconBuilder;
+use tauri::{AppHandle, Emitter, Manager, Wry};
+
+use crate::state::AppState;
+
+const TRAY_ID: &str = "kubeask";
+
+/// Shows the quick window centred and focused, or hides it.
+pub fn toggle_quick(app: &AppHandle) {
+    if let Some(w) = app.get_webview_window("quick") {
+        if w.is_visible().unwrap_or(false) {
+            let _ = w.hide();
+        } else {
+            let _ = w.center();
+            let _ = w.show();
+            let _ = w.set_focus();
+        }
+    }
+}
+
+fn show_main(app: &AppHandle) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.show();
+        let _ = w.unminimize();
+        let _ = w.set_focus();
+    }
+}
+
+async fn menu(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
+    let state = app.state::<AppState>();
+    let chosen = state.context.lock().await.clone();
+    let contexts = match state.cluster().await {
+        Ok(c) => c.base.contexts().map(|c| c.list()).unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
+    let items: Vec<CheckMenuItem<Wry>> = contexts
+        .iter()
+        .map(|c| {
+            let current = chosen.as_deref().map_or(c.current, |n| n == c.name);
+            CheckMenuItem::with_id(app, format!("ctx:{}", c.name), &c.name, true, current, None::<&str>)
+        })
+        .collect::<tauri::Result<_>>()?;
+    let refs: Vec<&dyn tauri::menu::IsMenuItem<Wry>> = items.iter().map(|i| i as _).collect();
+    let contexts_menu = Submenu::with_id_and_items(app, "contexts", "Contexts", true, &refs)?;
+    Menu::with_items(
+        app,
+        &[
+            &MenuItem::with_id(app, "quick", "Quick query", true, None::<&str>)?,
+            &contexts_menu,
+            &MenuItem::with_id(app, "open", "Open Kubeask", true, None::<&str>)?,
+            &PredefinedMenuItem::separator(app)?,
+            &MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?,
+        ],
+    )
+}
+
+/// Rebuilds the tray menu (after a context switch).
+pub fn refresh(app: &AppHandle) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        if let (Some(tray), Ok(m)) = (app.tray_by_id(TRAY_ID), menu(&app).await) {
+            let _ = tray.set_menu(Some(m));
+        }
+    });
+}
+
+/// Creates the tray icon.
+pub fn install(app: &AppHandle) -> tauri::Result<()> {
+    let mut builder = TrayIconBuilder::with_id(TRAY_ID).tooltip("Kubeask").on_menu_event(|app, event| {
+        let id = event.id.as_ref();
+        match id {
+            "quick" => toggle_quick(app),
+            "open" => show_main(app),
+            "quit" => app.exit(0),
+            _ => {
+                if let Some(name) = id.strip_prefix("ctx:") {
+                    let app = app.clone();
+                    let name = name.to_string();
+                    tauri::async_runtime::spawn(async move {
+                        let state = app.state::<AppState>();
+                        *state.context.lock().await = Some(name.clone());
+                        let mut settings = state.settings.lock().await;
+                        settings.context = Some(name.clone());
+                        let _ = settings.save();
+                        drop(settings);
+                        let _ = app.emit("kubeask://context-switched", name);
+                        refresh(&app);
+                    });
+                }
+            }
+        }
+    });
+    if let Some(icon) = app.default_window_icon() {
+        builder = builder.icon(icon.clone());
+    }
+    builder.build(app)?;
+    refresh(app);
+    Ok(())
+}

@@ -1,0 +1,44 @@
+// The IPC contract (docs/desktop-api.md): typed wrappers so a failed command
+// always rejects with {code, message} the UI can show.
+import { invoke } from '@tauri-apps/api/core';
+
+export type Mode = 'direct' | 'model' | 'unanswered';
+export interface Evidence { kind: string; namespace: string; name: string }
+export interface Answer {
+  question: string; short: string; explanation: string; evidence: Evidence[]; kubectl: string[];
+  mode: Mode; context: string; elapsed_ms: number; warning?: string;
+}
+export type AnswerEvent =
+  | { type: 'routing'; route: string }
+  | { type: 'tool_call'; tool: string; arguments: unknown }
+  | { type: 'tool_result'; tool: string; text: string }
+  | { type: 'token'; text: string }
+  | { type: 'final'; answer: Answer }
+  | { type: 'error'; code: string; message: string };
+export interface ContextInfo { name: string; current: boolean; server: string; reachable: boolean | null; error?: string }
+export type Severity = 'critical' | 'warning' | 'info';
+export interface Finding { severity: Severity; kind: string; namespace: string; name: string; title: string; evidence: string[]; fix: string }
+export interface NodeRow { name: string; status: string; roles: string; version: string; cpu: string; memory: string; age: string }
+export interface PodRow { namespace: string; name: string; ready: string; status: string; restarts: number; node: string; age: string }
+export interface ClusterView { context: string; healthy: boolean; summary: string; findings: Finding[]; nodes: NodeRow[]; pods: PodRow[] }
+export interface Device { name: string; description: string; backend: string; kind: string; memory_total: number; memory_free: number }
+export interface Hardware { ram_total: number; ram_available: number; cores_physical: number; cores_logical: number; cpu: string; cpu_variant: string | null; backends: string[]; devices: Device[] }
+export interface CatalogEntry { id: string; name: string; quant: string; size_bytes: number; ram_bytes: number; license: string; notes?: string; fits: boolean; installed: boolean; recommended?: boolean }
+export interface LocalModel { file: string; path: string; size_bytes: number; architecture?: string; quantization?: string; origin: string; problem?: string }
+export interface ModelStatus { loaded: null | { name: string; path: string; architecture: string; backend: string; device: string; cpu_variant: string | null; gpu_layers: number; n_ctx: number }; last_tps: number | null; busy: boolean }
+export interface DownloadProgress { id: string; downloaded: number; total: number; bytes_per_sec: number; eta_secs: number | null; state: 'running' | 'verifying' | 'done' | 'cancelled' | 'error'; message?: string }
+export interface Settings { theme: 'dark' | 'light' | 'system'; readOnly: boolean; shortcut: string; dataDir: string; logDir: string }
+export interface CmdError { code: string; message: string }
+
+export function asError(e: unknown): CmdError {
+  if (e && typeof e === 'object' && 'message' in e) return { code: String((e as CmdError).code ?? 'ERROR'), message: String((e as CmdError).message) };
+  return { code: 'ERROR', message: String(e) };
+}
+
+export async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw asError(e);
+  }
+}

@@ -1,0 +1,41 @@
+// The main window: four panels, keyboard-first (Enter asks, Esc stops,
+// Ctrl/Cmd+K focuses the question).
+import { listen } from '@tauri-apps/api/event';
+import { AskPanel } from './ask';
+import { ClusterPanel } from './cluster';
+import { ModelsPanel } from './models';
+import { SettingsPanel } from './settings';
+
+const ask = new AskPanel();
+const cluster = new ClusterPanel();
+const models = new ModelsPanel();
+const settings = new SettingsPanel();
+const loaded = new Set<string>();
+
+function show(panel: string): void {
+  for (const b of document.querySelectorAll<HTMLButtonElement>('#nav button')) b.classList.toggle('active', b.dataset.panel === panel);
+  for (const s of document.querySelectorAll<HTMLElement>('.panel')) s.classList.toggle('active', s.id === `panel-${panel}`);
+  if (!loaded.has(panel)) {
+    loaded.add(panel);
+    if (panel === 'cluster') void cluster.load();
+    if (panel === 'models') void models.load();
+  }
+}
+
+for (const b of document.querySelectorAll<HTMLButtonElement>('#nav button')) b.addEventListener('click', () => show(b.dataset.panel!));
+document.addEventListener('keydown', (e) => {
+  if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k') {
+    e.preventDefault();
+    show('ask');
+    document.getElementById('question')?.focus();
+  } else if (e.key === 'Escape') {
+    void ask.stop();
+  }
+});
+
+void (async () => {
+  await Promise.all([ask.init(), cluster.init(), models.init(), settings.init()]);
+  await listen<string>('kubeask://open-question', (e) => { show('ask'); void ask.ask(e.payload); });
+  await listen<string>('kubeask://context-switched', () => { loaded.delete('cluster'); });
+  document.getElementById('question')?.focus();
+})();

@@ -1,0 +1,30 @@
+// The tray's quick-query window: Enter asks the current context, the short
+// answer shows with a link to the full answer; Esc hides.
+import { call, type Answer } from './ipc';
+
+const input = document.getElementById('question') as HTMLInputElement;
+const short = document.querySelector<HTMLElement>('.short-answer')!;
+const open = document.getElementById('open-main') as HTMLAnchorElement;
+let last = '';
+
+async function hide(): Promise<void> {
+  try {
+    const { getCurrentWindow } = await import('@tauri-apps/api/window');
+    await getCurrentWindow().hide();
+  } catch { /* not in Tauri */ }
+}
+
+document.getElementById('quick-form')!.addEventListener('submit', (e) => {
+  e.preventDefault();
+  const question = input.value.trim();
+  if (!question) return;
+  last = question;
+  short.textContent = '…';
+  open.hidden = true;
+  call<Answer>('ask', { requestId: `q${Date.now()}`, question }).then(
+    (a) => { short.textContent = a.short; open.hidden = false; },
+    (err) => { short.textContent = (err as { message: string }).message; },
+  );
+});
+open.addEventListener('click', (e) => { e.preventDefault(); void call('open_main', { question: last }); });
+document.addEventListener('keydown', (e) => { if (e.key === 'Escape') void hide(); });

@@ -1,0 +1,116 @@
+// Rendering answers. A model's markdown is untrusted: it goes through
+// marked, then DOMPurify, so no script, handler or javascript: URL survives.
+import DOMPurify from 'dompurify';
+import { marked } from 'marked';
+import type { Answer, AnswerEvent } from './ipc';
+
+export function safeMarkdown(md: string): string {
+  const html = marked.parse(md, { async: false, gfm: true, breaks: true }) as string;
+  return DOMPurify.sanitize(html, {
+    USE_PROFILES: { html: true },
+    FORBID_TAGS: ['style', 'form', 'input', 'button', 'iframe', 'object', 'embed'],
+    FORBID_ATTR: ['style'],
+  });
+}
+
+export function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+/** One question and its answer, as the chat shows it. */
+export interface Turn {
+  requestId: string;
+  question: string;
+  streamed: string;
+  steps: string[];
+  answer?: Answer;
+  error?: string;
+}
+
+/** Applies a streamed event to its turn; returns whether it was for this turn. */
+export function applyEvent(turn: Turn, requestId: string, ev: AnswerEvent): boolean {
+  if (requestId !== turn.requestId) return false;
+  switch (ev.type) {
+    case 'token': turn.streamed += ev.text; break;
+    case 'tool_call': turn.steps.push(`→ ${ev.tool} ${JSON.stringify(ev.arguments)}`); break;
+    case 'tool_result': turn.steps.push(`← ${ev.tool}: ${ev.text}`); break;
+    case 'routing': turn.steps.push(`route: ${ev.route}`); break;
+    case 'final': turn.answer = ev.answer; break;
+    case 'error': turn.error = ev.message; break;
+  }
+  return true;
+}
+
+function copyButton(text: string): HTMLButtonElement {
+  const b = el('button', 'copy', 'Copy');
+  b.type = 'button';
+  b.addEventListener('click', () => {
+    void navigator.clipboard?.writeText(text).then(() => { b.textContent = 'Copied'; });
+  });
+  return b;
+}
+
+export function renderTurn(turn: Turn): HTMLElement {
+  const root = el('article', 'turn');
+  root.dataset.requestId = turn.requestId;
+  root.append(el('div', 'question', turn.question));
+  const body = el('div', 'answer');
+  if (turn.error) {
+    body.append(el('div', 'error', turn.error));
+  } else if (!turn.answer) {
+    body.append(el('div', 'short-answer pending', '…'));
+    if (turn.streamed) body.append(el('pre', 'stream', turn.streamed));
+  } else {
+    const a = turn.answer;
+    body.append(el('div', 'short-answer', a.short));
+    if (a.warning) body.append(el('div', 'warning', a.warning));
+    const meta = el('div', 'meta muted', `${a.mode} · ${a.context} · ${a.elapsed_ms.toFixed(1)} ms`);
+    body.append(meta);
+    if (a.explanation && a.explanation !== a.short) {
+      const ex = el('div', 'explanation');
+      ex.innerHTML = safeMarkdown(a.explanation);
+      body.append(ex);
+    }
+    if (a.evidence.length) {
+      const d = el('details', 'evidence');
+      d.append(el('summary', undefined, `Evidence (${a.evidence.length})`));
+      const ul = el('ul');
+      for (const e of a.evidence) ul.append(el('li', undefined, `${e.kind} ${e.namespace ? e.namespace + '/' : ''}${e.name}`));
+      d.append(ul);
+      body.append(d);
+    }
+    if (a.kubectl.length) {
+      const d = el('details', 'kubectl');
+      d.append(el('summary', undefined, 'kubectl'));
+      for (const k of a.kubectl) {
+        const row = el('div', 'cmd');
+        row.append(el('code', undefined, k), copyButton(k));
+        d.append(row);
+      }
+      body.append(d);
+    }
+  }
+  if (turn.steps.length) {
+    const d = el('details', 'steps');
+    d.append(el('summary', undefined, `Steps (${turn.steps.length})`));
+    for (const s of turn.steps) d.append(el('div', 'step muted', s));
+    body.append(d);
+  }
+  root.append(body);
+  return root;
+}
+
+export function turnMarkdown(turns: Turn[]): string {
+  const out = ['# Kubeask conversation', ''];
+  for (const t of turns) {
+    out.push(`## ${t.question}`, '');
+    if (t.answer) {
+      out.push(`**${t.answer.short}**`, '', t.answer.explanation, '');
+      if (t.answer.kubectl.length) out.push('```sh', ...t.answer.kubectl, '```', '');
+    } else if (t.error) out.push(`Error: ${t.error}`, '');
+  }
+  return out.join('\n');
+}
