@@ -72,17 +72,12 @@ writeFileSync(kcB, readFileSync(kcB, 'utf8').replaceAll('kubeask-demo', 'staging
 const display = `:${90 + Math.floor(Math.random() * 800)}`;
 run('Xvfb', [display, '-screen', '0', '1280x800x24', '-nolisten', 'tcp']);
 await sleep(500);
-const port = await freePort();
-const native = await freePort();
-const appEnv = {
+const baseEnv = {
   DISPLAY: display, HOME: home, XDG_DATA_HOME: join(home, 'data'), XDG_CONFIG_HOME: join(home, 'config'),
-  KUBECONFIG: `${kcA}:${kcB}`, NO_AT_BRIDGE: '1', WEBKIT_DISABLE_COMPOSITING_MODE: '1',
+  NO_AT_BRIDGE: '1', WEBKIT_DISABLE_COMPOSITING_MODE: '1',
 };
-run(process.env.TAURI_DRIVER || join(process.env.HOME, '.cargo', 'bin', 'tauri-driver'),
-  ['--port', String(port), '--native-port', String(native)], appEnv);
-await waitPort(port, 15000);
-
-const base = `http://127.0.0.1:${port}`;
+let base = '';
+let sid = '';
 async function wd(method, path, body) {
   if (process.env.KUBEASK_E2E_VERBOSE) console.log(new Date().toISOString(), method, path.replace(/\/session\/[^/]+/, ''), JSON.stringify(body ?? '').slice(0, 80));
   const r = await fetch(base + path, { method, headers: { 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined, signal: AbortSignal.timeout(30000) });
@@ -90,9 +85,24 @@ async function wd(method, path, body) {
   if (j.value && j.value.error) throw new Error(`${path}: ${j.value.error}: ${j.value.message}`);
   return j.value;
 }
-const started = Date.now();
-const session = await wd('POST', '/session', { capabilities: { alwaysMatch: { browserName: 'wry', 'tauri:options': { application: app } } } });
-const sid = session.sessionId;
+async function startDriver(env) {
+  const port = await freePort();
+  const native = await freePort();
+  const driver = run(process.env.TAURI_DRIVER || join(process.env.HOME, '.cargo', 'bin', 'tauri-driver'),
+    ['--port', String(port), '--native-port', String(native)], env);
+  await waitPort(port, 15000);
+  base = `http://127.0.0.1:${port}`;
+  return driver;
+}
+async function openApp() {
+  const session = await wd('POST', '/session', { capabilities: { alwaysMatch: { browserName: 'wry', 'tauri:options': { application: app } } } });
+  sid = session.sessionId;
+}
+async function closeApp(driver) {
+  await Promise.race([wd('DELETE', S('')).catch(() => {}), sleep(3000)]);
+  try { driver.kill('SIGTERM'); } catch {}
+  await sleep(500);
+}
 const S = (p) => `/session/${sid}${p}`;
 const ELEM = 'element-6066-11e4-a52e-4f735466cecc';
 // WebKitWebDriver may answer with the legacy key: take whichever is there.
@@ -136,7 +146,35 @@ function treeRssMiB(rootPid) {
   return sum / 1024;
 }
 
+async function askShort(question) {
+  const q = await find('#question');
+  await wd('POST', S(`/element/${q}/value`), { text: `${question}\uE007` });
+  return until(async () => {
+    const els = await wd('POST', S('/elements'), { using: 'css selector', value: '.short-answer' });
+    if (!els.length) return null;
+    const t = (await text(idOf(els[els.length - 1]))).trim();
+    return t && t !== '…' ? t : null;
+  }, 60000, 'a short answer');
+}
+
 try {
+  // No kubeconfig at all: the app offers (and uses) its demo cluster and
+  // answers in direct mode with no model.
+  mkdirSync(join(home, 'empty'), { recursive: true });
+  let driver = await startDriver({ ...baseEnv, HOME: join(home, 'empty'), XDG_DATA_HOME: join(home, 'empty', 'data'), KUBECONFIG: '' });
+  await openApp();
+  const banner = await find('#demo-banner');
+  const shown = await until(async () => (await wd('GET', S(`/element/${banner}/displayed`))) === true, 30000, 'the demo banner').catch(() => false);
+  check(shown === true, 'with no kubeconfig the app shows the demo offer');
+  const demoShort = await askShort('How many pods are in the shop namespace?');
+  check(demoShort === '17', `with no kubeconfig and no model it answers in direct mode: ${JSON.stringify(demoShort)} (expected "17")`);
+  await shot('demo');
+  await closeApp(driver);
+
+  // Two clusters: ask, switch context, models.
+  driver = await startDriver({ ...baseEnv, KUBECONFIG: `${kcA}:${kcB}` });
+  const started = Date.now();
+  await openApp();
   const q = await find('#question');
   const painted = Date.now() - started;
   console.log(`cold start to a painted window with the question box: ${painted} ms`);
@@ -151,6 +189,8 @@ try {
     return t && t !== '…' ? t : null;
   }, 60000, 'a short answer');
   check(short === '3', `sample question answered: short answer ${JSON.stringify(short)} (expected "3")`);
+  const bannerNow = await wd('GET', S(`/element/${await find('#demo-banner')}/displayed`));
+  check(bannerNow === false, 'with a kubeconfig there is no demo offer');
   await shot('ask');
 
   // Cluster panel: switch to the second context.

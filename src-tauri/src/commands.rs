@@ -69,12 +69,15 @@ pub struct ContextView {
     reachable: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// The built-in demo cluster, used because there is no kubeconfig.
+    demo: bool,
 }
 
 async fn contexts_view(state: &AppState) -> Res<Vec<ContextView>> {
     let cluster = state.cluster().await?;
     let contexts = cluster.base.contexts().map_err(|e| CmdError::new("CONTEXTS", e))?;
     let chosen = state.context.lock().await.clone();
+    let demo = cluster.access.demo.is_some();
     let list = contexts.list();
     let checks = futures_checks(&contexts, &list).await;
     Ok(list
@@ -85,6 +88,7 @@ async fn contexts_view(state: &AppState) -> Res<Vec<ContextView>> {
             server: c.server.unwrap_or_default(),
             reachable: Some(check.is_ok()),
             error: check.err(),
+            demo,
             name: c.name,
         })
         .collect())

@@ -121,8 +121,7 @@ impl Settings {
 pub struct Cluster {
     /// The assistant without a model.
     pub base: Assistant,
-    /// Keeps the demo server alive for the app's lifetime.
-    #[allow(dead_code)]
+    /// The contexts' source; keeps the demo server alive for the app's lifetime.
     pub access: Access,
 }
 

@@ -15,7 +15,7 @@ export type AnswerEvent =
   | { type: 'token'; text: string }
   | { type: 'final'; answer: Answer }
   | { type: 'error'; code: string; message: string };
-export interface ContextInfo { name: string; current: boolean; server: string; reachable: boolean | null; error?: string }
+export interface ContextInfo { name: string; current: boolean; server: string; reachable: boolean | null; error?: string; demo?: boolean }
 export type Severity = 'critical' | 'warning' | 'info';
 export interface Finding { severity: Severity; kind: string; namespace: string; name: string; title: string; evidence: string[]; fix: string }
 export interface NodeRow { name: string; status: string; roles: string; version: string; cpu: string; memory: string; age: string }

@@ -1,6 +1,7 @@
 // The main window: four panels, keyboard-first (Enter asks, Esc stops,
 // Ctrl/Cmd+K focuses the question).
 import { listen } from '@tauri-apps/api/event';
+import { call, type ContextInfo } from './ipc';
 import { AskPanel } from './ask';
 import { ClusterPanel } from './cluster';
 import { ModelsPanel } from './models';
@@ -33,8 +34,20 @@ document.addEventListener('keydown', (e) => {
   }
 });
 
+/** The demo offer: shown while the app runs on its built-in demo cluster. */
+export function showDemoBanner(contexts: ContextInfo[]): void {
+  const banner = document.getElementById('demo-banner');
+  if (banner) banner.hidden = !contexts.some((c) => c.demo);
+}
+
 void (async () => {
   await Promise.all([ask.init(), cluster.init(), models.init(), settings.init()]);
+  call<ContextInfo[]>('list_contexts').then((c) => {
+    showDemoBanner(c);
+    const cur = c.find((x) => x.current);
+    const badge = document.getElementById('context-badge');
+    if (badge && cur) badge.textContent = cur.name;
+  }, () => undefined);
   await listen<string>('kubeask://open-question', (e) => { show('ask'); void ask.ask(e.payload); });
   await listen<string>('kubeask://context-switched', () => { loaded.delete('cluster'); });
   document.getElementById('question')?.focus();
