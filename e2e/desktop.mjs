@@ -3,9 +3,10 @@
 // WebKitWebDriver), against two demo clusters served by `kubeask demo`.
 // Asks a sample question and checks the short answer, switches context,
 // opens the Models panel and checks the hardware summary, and saves a
-// screenshot of each screen. Also measures cold start to first painted
-// window and idle memory of the process tree. No npm packages: WebDriver
-// is HTTP + JSON.
+// screenshot of each screen. Also measures (prints) cold start to first
+// painted window, memory of the process tree idle and with the Gemma 270M
+// model loaded from the Models panel, and frame gaps while a model-mode
+// answer streams. No npm packages: WebDriver is HTTP + JSON.
 //
 //   node e2e/desktop.mjs   (src-tauri/tests/desktop.rs runs it under cargo test)
 import { spawn, execFileSync } from 'node:child_process';
@@ -222,6 +223,45 @@ try {
   const pid = Number(execFileSync('pgrep', ['-n', '-f', app]).toString().trim());
   await sleep(1500);
   console.log(`idle memory, whole process tree, no model: ${treeRssMiB(pid).toFixed(0)} MiB`);
+
+  // With the real Gemma 3 270M (the test setup assembles it): import it
+  // through the Models panel, load it, measure memory, then measure frame
+  // times while a model-mode answer streams. Figures only.
+  const gemma = process.env.KUBEASK_GEMMA_GGUF;
+  if (gemma) {
+    const input = await find('#import-path');
+    await wd('POST', S(`/element/${input}/value`), { text: gemma });
+    await click(await find('#import-model'));
+    const load = await until(async () => {
+      const b = await wd('POST', S('/elements'), { using: 'xpath', value: "//table[@id='installed']//tr[td[contains(., 'gemma')]]//button" });
+      return b.length ? idOf(b[0]) : null;
+    }, 60000, 'the imported model');
+    await click(load);
+    const status = await until(async () => { const t = await text(await find('#model-status', 5000)); return /gemma/i.test(t) ? t : null; }, 60000, 'the loaded model');
+    check(/Gemma/i.test(status), `model loaded from the Models panel (${status.replace(/\s+/g, ' ').slice(0, 70)}…)`);
+    await sleep(1000);
+    console.log(`memory, whole process tree, Gemma 270M loaded: ${treeRssMiB(pid).toFixed(0)} MiB`);
+    await shot('models-loaded').catch((e) => console.log(`models-loaded screenshot unavailable: ${e.message}`));
+    // Frame gaps measured in the page while the answer streams.
+    await click(await findText('Ask'));
+    await wd('POST', S('/execute/sync'), { script: `window.__frames = { n: 0, max: 0, long: 0, last: performance.now(), on: true };
+      const tick = (t) => { const f = window.__frames; const d = t - f.last; f.last = t; f.n++; if (d > f.max) f.max = d; if (d > 50) f.long++; if (f.on) requestAnimationFrame(tick); };
+      requestAnimationFrame(tick); return true;`, args: [] });
+    const before = (await wd('POST', S('/elements'), { using: 'css selector', value: '.short-answer' })).length;
+    const q2 = await find('#question');
+    await wd('POST', S(`/element/${q2}/value`), { text: "tell me a story about the cluster's feelings\uE007" });
+    const modelShort = await until(async () => {
+      const els = await wd('POST', S('/elements'), { using: 'css selector', value: '.short-answer' });
+      if (els.length <= before) return null;
+      const t = (await text(idOf(els[els.length - 1]))).trim();
+      return t && t !== '…' ? t : null;
+    }, 120000, 'the model-mode answer');
+    const f = await wd('POST', S('/execute/sync'), { script: 'window.__frames.on = false; return window.__frames;', args: [] });
+    console.log(`while a model-mode answer streamed: ${f.n} frames, longest gap ${f.max.toFixed(1)} ms, ${f.long} gaps over 50 ms (answer: ${JSON.stringify(modelShort.slice(0, 60))})`);
+    await shot('ask-model').catch((e) => console.log(`ask-model screenshot unavailable: ${e.message}`));
+  } else {
+    console.log('KUBEASK_GEMMA_GGUF is not set: no loaded-model figures');
+  }
 
   // NB: WebKitWebDriver's screenshot sometimes never returns after this
   // click (seen here); the settings screenshot is best effort.
