@@ -27,10 +27,11 @@ apt_pkgs=(build-essential pkg-config cmake clang libclang-dev libssl-dev git
           libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev
           librsvg2-dev libayatana-appindicator3-dev libxdo-dev)
 if ! command -v npm >/dev/null; then apt_pkgs+=(nodejs npm); fi
-# Tests drive the real app under Xvfb through WebDriver, and the UI in
-# headless Chromium.
+# Tests drive the real app under Xvfb through WebDriver; xdotool presses
+# the global shortcut and e2e/tray_host.py (python3-gi) plays the desktop
+# shell's tray on a private session bus.
 if [[ "${1:-}" == "--test" ]]; then
-  apt_pkgs+=(xvfb xauth webkit2gtk-driver dbus dbus-x11 at-spi2-core x11-utils chromium procps)
+  apt_pkgs+=(xvfb xauth webkit2gtk-driver dbus dbus-x11 at-spi2-core x11-utils xdotool python3-gi chromium procps)
 fi
 missing=()
 for p in "${apt_pkgs[@]}"; do

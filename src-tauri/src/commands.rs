@@ -119,6 +119,13 @@ pub async fn list_contexts(state: State<'_, AppState>) -> Res<Vec<ContextView>> 
 /// Makes `name` the context questions go to.
 #[tauri::command]
 pub async fn switch_context(app: AppHandle, state: State<'_, AppState>, name: String) -> Res<Vec<ContextView>> {
+    switch_to(&app, &state, name).await
+}
+
+/// Switches the context (from the Cluster panel or the tray): remembered in
+/// the settings, `kubeask://context` to every window, the tray's checkmark
+/// moved.
+pub async fn switch_to(app: &AppHandle, state: &AppState, name: String) -> Res<Vec<ContextView>> {
     let cluster = state.cluster().await?;
     let contexts = cluster.base.contexts().map_err(|e| CmdError::new("CONTEXTS", e))?;
     if !contexts.list().iter().any(|c| c.name == name) {
@@ -129,9 +136,9 @@ pub async fn switch_context(app: AppHandle, state: State<'_, AppState>, name: St
     settings.context = Some(name);
     settings.save()?;
     drop(settings);
-    let view = contexts_view(&state).await?;
+    let view = contexts_view(state).await?;
     let _ = app.emit("kubeask://context", &view);
-    crate::tray::refresh(&app);
+    crate::tray::refresh(app);
     Ok(view)
 }
 
@@ -180,13 +187,17 @@ fn pod_row(p: &Pod) -> Value {
 /// Health, findings worst first, nodes and pods of a context.
 #[tauri::command]
 pub async fn cluster_view(state: State<'_, AppState>, context: Option<String>) -> Res<Value> {
-    let assistant = state.assistant().await?;
     let context = match context {
         Some(c) => Some(c),
         None => state.context.lock().await.clone(),
     };
-    let cache = assistant.cache(context.as_deref()).await?;
-    let findings = assistant.diagnose(context.as_deref(), None).await?;
+    build_cluster_view(&state, context.as_deref()).await
+}
+
+async fn build_cluster_view(state: &AppState, context: Option<&str>) -> Res<Value> {
+    let assistant = state.assistant().await?;
+    let cache = assistant.cache(context).await?;
+    let findings = assistant.diagnose(context, None).await?;
     let snap = cache.snapshot();
     let critical = findings.iter().filter(|f| f.severity == kubeask_insight::analyze::Severity::Critical).count();
     let summary = format!(
@@ -213,6 +224,44 @@ pub async fn cluster_view(state: State<'_, AppState>, context: Option<String>) -
         "nodes": snap.nodes.iter().map(|n| node_row(n)).collect::<Vec<_>>(),
         "pods": snap.pods.iter().map(|p| pod_row(p)).collect::<Vec<_>>(),
     }))
+}
+
+/// Pushes `kubeask://cluster` when the current context's cache changes
+/// (its watches saw an event) or the context is switched: checked every
+/// 2 s, and only while the main window is visible, because a view runs the
+/// analyzers (and reads crashing containers' logs).
+pub async fn watch_cluster(app: AppHandle) {
+    let mut last: Option<(Option<String>, u64)> = None;
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let visible = app.get_webview_window("main").and_then(|w| w.is_visible().ok()).unwrap_or(false);
+        if !visible {
+            continue;
+        }
+        let state = app.state::<AppState>();
+        let Ok(assistant) = state.assistant().await else { continue };
+        let context = state.context.lock().await.clone();
+        let Ok(cache) = assistant.cache(context.as_deref()).await else { continue };
+        let now = (context.clone(), cache.generation());
+        if last.as_ref() == Some(&now) {
+            continue;
+        }
+        // The first look only records where the cache stands: the panel
+        // loads its own view when it opens.
+        let first = last.is_none();
+        last = Some(now);
+        if first {
+            continue;
+        }
+        match build_cluster_view(&state, context.as_deref()).await {
+            Ok(view) => {
+                let _ = app.emit("kubeask://cluster", view);
+            }
+            Err(e) => tracing::debug!("no cluster view to push: {}", e.message),
+        }
+    }
 }
 
 /// This machine, for the Models panel.

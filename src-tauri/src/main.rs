@@ -54,6 +54,7 @@ fn main() {
             if let Err(e) = app.global_shortcut().register(shortcut.as_str()) {
                 tracing::warn!("the global shortcut {shortcut} is unavailable: {e}");
             }
+            tauri::async_runtime::spawn(commands::watch_cluster(handle.clone()));
             // Resolve contexts (or start the demo) and warm the current
             // context's cache while the window paints.
             tauri::async_runtime::spawn(async move {

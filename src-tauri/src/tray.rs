@@ -4,7 +4,7 @@
 
 use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Emitter, Manager, Wry};
+use tauri::{AppHandle, Manager, Wry};
 
 use crate::state::AppState;
 
@@ -83,13 +83,9 @@ pub fn install(app: &AppHandle) -> tauri::Result<()> {
                     let name = name.to_string();
                     tauri::async_runtime::spawn(async move {
                         let state = app.state::<AppState>();
-                        *state.context.lock().await = Some(name.clone());
-                        let mut settings = state.settings.lock().await;
-                        settings.context = Some(name.clone());
-                        let _ = settings.save();
-                        drop(settings);
-                        let _ = app.emit("kubeask://context-switched", name);
-                        refresh(&app);
+                        if let Err(e) = crate::commands::switch_to(&app, &state, name).await {
+                            tracing::warn!("the tray could not switch context: {}", e.message);
+                        }
                     });
                 }
             }

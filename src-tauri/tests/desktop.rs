@@ -1,7 +1,9 @@
 //! End to end on the real app: e2e/desktop.mjs runs this build's binary
 //! under Xvfb through tauri-driver and WebKitWebDriver against two demo
-//! clusters: a sample question and its short answer, a context switch, the
-//! Models panel's hardware summary, a screenshot of each screen, and the
+//! clusters: a sample question and its short answer, the quick window on
+//! the global shortcut, the tray menu (over D-Bus), context switches from
+//! the tray and the Cluster panel, pushed cluster status, the Models
+//! panel's hardware summary, a screenshot of each screen, and the
 //! cold-start and idle-memory figures (printed).
 
 use std::path::PathBuf;

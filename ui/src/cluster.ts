@@ -8,6 +8,7 @@ import { statusClass, worstFirst } from './stores';
 export class ClusterPanel {
   view: ClusterView | null = null;
   contexts: ContextInfo[] = [];
+  stale = false;
   $(id: string): HTMLElement { return document.getElementById(id)!; }
 
   async init(): Promise<void> {
@@ -15,8 +16,13 @@ export class ClusterPanel {
     this.$('refresh-cluster').addEventListener('click', () => void this.load());
     this.$('node-filter').addEventListener('input', () => this.renderTables());
     this.$('pod-filter').addEventListener('input', () => this.renderTables());
-    await listen<ClusterView>('kubeask://cluster', (e) => { this.view = e.payload; this.render(); });
-    await listen<ContextInfo[]>('kubeask://context', (e) => { this.contexts = e.payload; this.renderContexts(); });
+    // Pushed views are drawn only while the panel shows (48 pods' rows
+    // mean nothing off screen); the last one is drawn when it opens.
+    await listen<ClusterView>('kubeask://cluster', (e) => {
+      this.view = e.payload;
+      if (this.visible()) this.render(); else this.stale = true;
+    });
+    await listen<ContextInfo[]>('kubeask://context', (e) => void this.onContexts(e.payload));
   }
 
   async load(): Promise<void> {
@@ -41,6 +47,21 @@ export class ClusterPanel {
     }
   }
 
+  /** A switch made elsewhere (the tray): a shown view of another context is reloaded. */
+  async onContexts(contexts: ContextInfo[]): Promise<void> {
+    this.contexts = contexts;
+    this.renderContexts();
+    const cur = contexts.find((c) => c.current);
+    if (this.view && cur && this.view.context !== cur.name) {
+      try {
+        this.view = await call<ClusterView>('cluster_view');
+        this.render();
+      } catch (e) {
+        this.$('health').textContent = (e as { message: string }).message;
+      }
+    }
+  }
+
   renderContexts(): void {
     const sel = this.$('context') as HTMLSelectElement;
     sel.replaceChildren(...this.contexts.map((c) => {
@@ -55,9 +76,15 @@ export class ClusterPanel {
     if (badge) badge.textContent = cur ? cur.name : '';
   }
 
+  visible(): boolean { return document.getElementById('panel-cluster')?.classList.contains('active') ?? false; }
+
+  /** Draws a view pushed while the panel was hidden. */
+  shown(): void { if (this.stale) this.render(); }
+
   render(): void {
     const v = this.view;
     if (!v) return;
+    this.stale = false;
     const h = this.$('health');
     h.className = v.healthy ? 'ok' : 'bad';
     h.textContent = `${v.context}: ${v.summary}`;

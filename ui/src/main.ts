@@ -16,6 +16,7 @@ const loaded = new Set<string>();
 function show(panel: string): void {
   for (const b of document.querySelectorAll<HTMLButtonElement>('#nav button')) b.classList.toggle('active', b.dataset.panel === panel);
   for (const s of document.querySelectorAll<HTMLElement>('.panel')) s.classList.toggle('active', s.id === `panel-${panel}`);
+  if (panel === 'cluster' && loaded.has(panel)) cluster.shown();
   if (!loaded.has(panel)) {
     loaded.add(panel);
     if (panel === 'cluster') void cluster.load();
@@ -49,6 +50,5 @@ void (async () => {
     if (badge && cur) badge.textContent = cur.name;
   }, () => undefined);
   await listen<string>('kubeask://open-question', (e) => { show('ask'); void ask.ask(e.payload); });
-  await listen<string>('kubeask://context-switched', () => { loaded.delete('cluster'); });
   document.getElementById('question')?.focus();
 })();

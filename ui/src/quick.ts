@@ -1,6 +1,7 @@
 // The tray's quick-query window: Enter asks the current context, the short
 // answer shows with a link to the full answer; Esc hides.
-import { call, type Answer } from './ipc';
+import { call, type Answer, type Settings } from './ipc';
+import { applyTheme } from './stores';
 
 const input = document.getElementById('question') as HTMLInputElement;
 const short = document.querySelector<HTMLElement>('.short-answer')!;
@@ -28,3 +29,12 @@ document.getElementById('quick-form')!.addEventListener('submit', (e) => {
 });
 open.addEventListener('click', (e) => { e.preventDefault(); void call('open_main', { question: last }); });
 document.addEventListener('keydown', (e) => { if (e.key === 'Escape') void hide(); });
+
+// The main window's theme, read again each time the window is shown (the
+// setting may have changed meanwhile); the question is selected for typing.
+async function refresh(): Promise<void> {
+  try { applyTheme((await call<Settings>('get_settings')).theme); } catch { /* keep the current look */ }
+  input.select();
+}
+window.addEventListener('focus', () => void refresh());
+void refresh();

@@ -4,6 +4,8 @@ import { emit } from '@tauri-apps/api/event';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyTheme, Conversations, statusClass, worstFirst } from '../src/stores';
 import { AskPanel } from '../src/ask';
+import { ClusterPanel } from '../src/cluster';
+import type { ClusterView, ContextInfo } from '../src/ipc';
 
 afterEach(() => clearMocks());
 
@@ -84,5 +86,57 @@ describe('the Ask panel over mocked IPC', () => {
     panel.running = 'r-x';
     await panel.stop();
     expect(seen).toContain('r-x');
+  });
+});
+
+describe('the Cluster panel over mocked IPC', () => {
+  function dom(): void {
+    document.body.innerHTML = `<span id="context-badge"></span><section id="panel-cluster" class="panel active">
+      <select id="context"></select><span id="context-error"></span><button id="refresh-cluster"></button>
+      <p id="health"></p><div id="findings"></div><input id="node-filter" /><table id="nodes"></table>
+      <input id="pod-filter" /><table id="pods"></table></section>`;
+  }
+  const view = (context: string, pods: number): ClusterView => ({
+    context, healthy: true, summary: `3 nodes, ${pods} pods`, findings: [], nodes: [],
+    pods: Array.from({ length: pods }, (_, i) => ({ namespace: 'shop', name: `p${i}`, status: 'Running', ready: '1/1', restarts: 0, node: 'n1', age: '1d' })),
+  } as unknown as ClusterView);
+  const contexts = (current: string): ContextInfo[] => ['prod', 'staging'].map((name) => ({ name, current: name === current, server: '', reachable: true }));
+  const selected = () => { const s = document.getElementById('context') as HTMLSelectElement; return s.options[s.selectedIndex]?.textContent; };
+
+  it('follows a context switch made in the tray: switcher, badge and view', async () => {
+    dom();
+    let current = 'prod';
+    mockIPC((cmd) => {
+      if (cmd === 'list_contexts') return contexts(current);
+      if (cmd === 'cluster_view') return view(current, current === 'prod' ? 2 : 5);
+      return null;
+    }, { shouldMockEvents: true });
+    const panel = new ClusterPanel();
+    await panel.init();
+    await panel.load();
+    expect(document.getElementById('health')!.textContent).toBe('prod: 3 nodes, 2 pods');
+    current = 'staging';
+    await emit('kubeask://context', contexts('staging'));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(selected()).toBe('staging (current)');
+    expect(document.getElementById('context-badge')!.textContent).toBe('staging');
+    expect(document.getElementById('health')!.textContent).toBe('staging: 3 nodes, 5 pods');
+  });
+
+  it('draws pushed views at once when shown, and a hidden one when the panel opens', async () => {
+    dom();
+    mockIPC(() => null, { shouldMockEvents: true });
+    const panel = new ClusterPanel();
+    await panel.init();
+    await emit('kubeask://cluster', view('prod', 4));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(document.querySelectorAll('#pods tr').length).toBeGreaterThanOrEqual(4);
+    document.getElementById('panel-cluster')!.classList.remove('active');
+    await emit('kubeask://cluster', view('prod', 7));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(document.getElementById('health')!.textContent).toBe('prod: 3 nodes, 4 pods');
+    document.getElementById('panel-cluster')!.classList.add('active');
+    panel.shown();
+    expect(document.getElementById('health')!.textContent).toBe('prod: 3 nodes, 7 pods');
   });
 });
