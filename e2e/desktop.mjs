@@ -84,9 +84,9 @@ const baseEnv = {
 };
 let base = '';
 let sid = '';
-async function wd(method, path, body) {
+async function wd(method, path, body, ms = 30000) {
   if (process.env.KUBEASK_E2E_VERBOSE) console.log(new Date().toISOString(), method, path.replace(/\/session\/[^/]+/, ''), JSON.stringify(body ?? '').slice(0, 80));
-  const r = await fetch(base + path, { method, headers: { 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined, signal: AbortSignal.timeout(30000) });
+  const r = await fetch(base + path, { method, headers: { 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined, signal: AbortSignal.timeout(ms) });
   const j = await r.json();
   if (j.value && j.value.error) throw new Error(`${path}: ${j.value.error}: ${j.value.message}`);
   return j.value;
@@ -143,8 +143,7 @@ async function until(fn, ms, what) {
 async function shot(name) {
   const out = join(shots, `${name}.png`);
   try {
-    const r = await fetch(base + S('/screenshot'), { signal: AbortSignal.timeout(8000) });
-    writeFileSync(out, Buffer.from((await r.json()).value, 'base64'));
+    writeFileSync(out, Buffer.from(await wd('GET', S('/screenshot'), undefined, 8000), 'base64'));
   } catch {
     execFileSync('/usr/bin/python3', [join(e2eDir, 'xshot.py'), out], { env: { ...process.env, DISPLAY: display } });
     console.log(`${name}: WebDriver's screenshot did not answer; saved the X screen`);
@@ -203,22 +202,24 @@ function quickVisible() {
   } catch { return false; }
 }
 const toWindow = (handle) => wd('POST', S('/window'), { handle });
-async function lastShort(minCount = 0) {
+// The newest short answer, once it is there: a new turn (main window) or
+// new text in the one answer line (quick window).
+async function lastShort(prev = { n: 0, text: '' }) {
   const els = await wd('POST', S('/elements'), { using: 'css selector', value: '.short-answer' });
-  if (els.length <= minCount) return null;
+  if (!els.length) return null;
   const t = (await text(idOf(els[els.length - 1]))).trim();
-  return t && t !== '…' ? t : null;
+  return t && t !== '…' && (els.length > prev.n || t !== prev.text) ? t : null;
+}
+async function shortState() {
+  const els = await wd('POST', S('/elements'), { using: 'css selector', value: '.short-answer' });
+  return { n: els.length, text: els.length ? (await text(idOf(els[els.length - 1]))).trim() : '' };
 }
 
-async function askShort(question) {
+async function askShort(question, ms = 60000) {
+  const before = await shortState();
   const q = await find('#question');
   await wd('POST', S(`/element/${q}/value`), { text: `${question}\uE007` });
-  return until(async () => {
-    const els = await wd('POST', S('/elements'), { using: 'css selector', value: '.short-answer' });
-    if (!els.length) return null;
-    const t = (await text(idOf(els[els.length - 1]))).trim();
-    return t && t !== '…' ? t : null;
-  }, 60000, 'a short answer');
+  return until(async () => lastShort(before), ms, 'a short answer');
 }
 
 try {
@@ -240,19 +241,13 @@ try {
   driver = await startDriver({ ...baseEnv, KUBECONFIG: `${kcA}:${kcB}`, DBUS_SESSION_BUS_ADDRESS: tray.address });
   const started = Date.now();
   await openApp();
-  const q = await find('#question');
+  await find('#question');
   const painted = Date.now() - started;
   console.log(`cold start to a painted window with the question box: ${painted} ms`);
   await shot('ask-empty');
 
   // Ask a sample question; the short answer is the number of nodes.
-  await wd('POST', S(`/element/${q}/value`), { text: 'How many nodes does my cluster have?\uE007' });
-  const short = await until(async () => {
-    const els = await wd('POST', S('/elements'), { using: 'css selector', value: '.short-answer' });
-    if (!els.length) return null;
-    const t = (await text(idOf(els[els.length - 1]))).trim();
-    return t && t !== '…' ? t : null;
-  }, 60000, 'a short answer');
+  const short = await askShort('How many nodes does my cluster have?');
   check(short === '3', `sample question answered: short answer ${JSON.stringify(short)} (expected "3")`);
   const bannerNow = await wd('GET', S(`/element/${await find('#demo-banner')}/displayed`));
   check(bannerNow === false, 'with a kubeconfig there is no demo offer');
@@ -288,7 +283,7 @@ try {
   await toWindow(quickWindow);
   await askShort('How many namespaces are there?');
   await toWindow(mainWindow);
-  const turnsBefore = (await wd('POST', S('/elements'), { using: 'css selector', value: '.short-answer' })).length;
+  const turnsBefore = await shortState();
   await toWindow(quickWindow);
   await click(await find('#open-main'));
   await toWindow(mainWindow);
@@ -361,15 +356,7 @@ try {
     await wd('POST', S('/execute/sync'), { script: `window.__frames = { n: 0, max: 0, long: 0, last: performance.now(), on: true };
       const tick = (t) => { const f = window.__frames; const d = t - f.last; f.last = t; f.n++; if (d > f.max) f.max = d; if (d > 50) f.long++; if (f.on) requestAnimationFrame(tick); };
       requestAnimationFrame(tick); return true;`, args: [] });
-    const before = (await wd('POST', S('/elements'), { using: 'css selector', value: '.short-answer' })).length;
-    const q2 = await find('#question');
-    await wd('POST', S(`/element/${q2}/value`), { text: "tell me a story about the cluster's feelings\uE007" });
-    const modelShort = await until(async () => {
-      const els = await wd('POST', S('/elements'), { using: 'css selector', value: '.short-answer' });
-      if (els.length <= before) return null;
-      const t = (await text(idOf(els[els.length - 1]))).trim();
-      return t && t !== '…' ? t : null;
-    }, 120000, 'the model-mode answer');
+    const modelShort = await askShort("tell me a story about the cluster's feelings", 120000);
     const f = await wd('POST', S('/execute/sync'), { script: 'window.__frames.on = false; return window.__frames;', args: [] });
     console.log(`while a model-mode answer streamed: ${f.n} frames, longest gap ${f.max.toFixed(1)} ms, ${f.long} gaps over 50 ms (answer: ${JSON.stringify(modelShort.slice(0, 60))})`);
     await shot('ask-model');

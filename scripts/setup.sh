@@ -31,7 +31,7 @@ if ! command -v npm >/dev/null; then apt_pkgs+=(nodejs npm); fi
 # the global shortcut and e2e/tray_host.py (python3-gi) plays the desktop
 # shell's tray on a private session bus.
 if [[ "${1:-}" == "--test" ]]; then
-  apt_pkgs+=(xvfb xauth webkit2gtk-driver dbus dbus-x11 at-spi2-core x11-utils xdotool python3-gi chromium procps)
+  apt_pkgs+=(xvfb xauth webkit2gtk-driver dbus dbus-x11 at-spi2-core x11-utils xdotool python3-gi gir1.2-gtk-3.0 chromium procps)
 fi
 missing=()
 for p in "${apt_pkgs[@]}"; do

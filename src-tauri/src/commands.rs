@@ -245,15 +245,11 @@ pub async fn watch_cluster(app: AppHandle) {
         let context = state.context.lock().await.clone();
         let Ok(cache) = assistant.cache(context.as_deref()).await else { continue };
         let now = (context.clone(), cache.generation());
-        if last.as_ref() == Some(&now) {
-            continue;
-        }
         // The first look only records where the cache stands: the panel
         // loads its own view when it opens.
-        let first = last.is_none();
-        last = Some(now);
-        if first {
-            continue;
+        match last.replace(now.clone()) {
+            Some(previous) if previous != now => {}
+            _ => continue,
         }
         match build_cluster_view(&state, context.as_deref()).await {
             Ok(view) => {

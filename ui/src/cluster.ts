@@ -29,6 +29,16 @@ export class ClusterPanel {
     try {
       this.contexts = await call<ContextInfo[]>('list_contexts');
       this.renderContexts();
+    } catch (e) {
+      this.$('health').textContent = (e as { message: string }).message;
+      return;
+    }
+    await this.loadView();
+  }
+
+  /** The current context's view; a failure shows in the health line. */
+  async loadView(): Promise<void> {
+    try {
       this.view = await call<ClusterView>('cluster_view');
       this.render();
     } catch (e) {
@@ -52,14 +62,7 @@ export class ClusterPanel {
     this.contexts = contexts;
     this.renderContexts();
     const cur = contexts.find((c) => c.current);
-    if (this.view && cur && this.view.context !== cur.name) {
-      try {
-        this.view = await call<ClusterView>('cluster_view');
-        this.render();
-      } catch (e) {
-        this.$('health').textContent = (e as { message: string }).message;
-      }
-    }
+    if (this.view && cur && this.view.context !== cur.name) await this.loadView();
   }
 
   renderContexts(): void {
