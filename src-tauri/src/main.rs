@@ -15,6 +15,8 @@ use tauri_plugin_global_shortcut::{GlobalShortcutExt, ShortcutState};
 use state::{AppState, Settings};
 
 fn main() {
+    // A native self-test child (CPU variant or model file) runs and exits here.
+    kubeask_llm::engine::serve_child_if_requested();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("KUBEASK_LOG")

@@ -22,7 +22,7 @@ export interface NodeRow { name: string; status: string; roles: string; version:
 export interface PodRow { namespace: string; name: string; ready: string; status: string; restarts: number; node: string; age: string }
 export interface ClusterView { context: string; healthy: boolean; summary: string; findings: Finding[]; nodes: NodeRow[]; pods: PodRow[] }
 export interface Device { name: string; description: string; backend: string; kind: string; memory_total: number; memory_free: number }
-export interface Hardware { ram_total: number; ram_available: number; cores_physical: number; cores_logical: number; cpu: string; cpu_variant: string | null; backends: string[]; devices: Device[] }
+export interface Hardware { ram_total: number; ram_available: number; cores_physical: number; cores_logical: number; cpu: string; cpu_variant: string | null; cpu_variant_notes: string[]; backends: string[]; devices: Device[] }
 export interface CatalogEntry { id: string; name: string; quant: string; size_bytes: number; ram_bytes: number; license: string; notes?: string; fits: boolean; installed: boolean; recommended?: boolean }
 export interface LocalModel { file: string; path: string; size_bytes: number; architecture?: string; quantization?: string; origin: string; problem?: string }
 export interface ModelStatus { loaded: null | { name: string; path: string; architecture: string; backend: string; device: string; cpu_variant: string | null; gpu_layers: number; n_ctx: number }; last_tps: number | null; busy: boolean }

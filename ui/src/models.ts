@@ -39,6 +39,7 @@ export class ModelsPanel {
     const lines = [
       `RAM ${bytes(hw.ram_total)} (${bytes(hw.ram_available)} available)`,
       `CPU ${hw.cpu || 'unknown'}: ${hw.cores_physical} cores, ${hw.cores_logical} threads; llama.cpp variant ${hw.cpu_variant ?? 'unknown'}`,
+      ...(hw.cpu_variant_notes ?? []).map((n) => `Note: ${n}`),
       `Backends: ${hw.backends.join(', ') || 'none'}`,
       gpus.length ? gpus.map((g) => `GPU ${g.description} (${g.backend}): ${bytes(g.memory_free)} free`).join('; ') : 'No GPU: models run on the CPU',
     ];

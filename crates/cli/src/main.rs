@@ -41,6 +41,8 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    // A native self-test child (CPU variant or model file) runs and exits here.
+    kubeask_llm::engine::serve_child_if_requested();
     let cli = Cli::parse();
     let extra_log = match &cli.command {
         Command::Serve(a) => a.log_file.clone(),

@@ -50,6 +50,13 @@ enum Action {
     Recommend,
     /// The catalog: every model Kubeask can download, and whether it fits here.
     Catalog,
+    /// llama.cpp's CPU variants shipped, best first, each with its
+    /// self-test verdict (run in a child process) and time.
+    Variants {
+        /// Test every variant again instead of using cached verdicts.
+        #[arg(long)]
+        retest: bool,
+    },
     /// Download a catalog model (by id) or any REPO FILE from Hugging Face
     /// (or the mirror in HF_ENDPOINT); resumes an interrupted download.
     Download {
@@ -100,6 +107,9 @@ fn print_hardware(hw: &Hardware) {
         hw.cores_logical,
         hw.cpu_variant.as_deref().unwrap_or("unknown")
     );
+    for note in &hw.cpu_variant_notes {
+        println!("  note: {note}");
+    }
     println!("Memory: {} total, {} available", gb(hw.ram_total), gb(hw.ram_available));
     println!("Backends: {}", if hw.backends.is_empty() { "none found".to_string() } else { hw.backends.join(", ") });
     for d in hw.devices.iter().filter(|d| d.is_gpu()) {
@@ -257,6 +267,20 @@ pub async fn run(args: ModelsArgs) -> anyhow::Result<ExitCode> {
                         r.model.id
                     ),
                     None => println!("No catalog model fits in the memory available; direct mode still answers the common questions."),
+                }
+            }
+        }
+        Action::Variants { retest } => {
+            let all = kubeask_llm::engine::cpu_variants(retest)?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&all)?);
+            } else {
+                for v in &all {
+                    let ms = v.ms.map(|m| format!("{m:.0} ms")).unwrap_or_else(|| "-".into());
+                    let src = if v.cached { "cached" } else { "tested now" };
+                    let excl = if v.excluded { " [never chosen: see docs/amx.md]" } else { "" };
+                    let why = if v.reason.is_empty() { String::new() } else { format!(": {}", v.reason) };
+                    println!("{:<16} {:<12} {:>8} ({src}){excl}{why}", v.variant, v.verdict, ms);
                 }
             }
         }

@@ -53,6 +53,10 @@ pub struct Hardware {
     pub cpu_features: Vec<String>,
     /// The llama.cpp CPU variant loaded for this CPU (`haswell`, `icelake`, …), when known.
     pub cpu_variant: Option<String>,
+    /// What a person should know about the variant choice: variants skipped
+    /// and why (`sapphirerapids: crashed in its self-test (illegal
+    /// instruction); using icelake`), or why llama.cpp could not start.
+    pub cpu_variant_notes: Vec<String>,
     /// Backends compiled in or loaded (`CPU`, `CUDA`, …).
     pub backends: Vec<String>,
     /// Devices llama.cpp sees.
@@ -63,9 +67,13 @@ impl Hardware {
     /// Detects the machine (and loads llama.cpp's backends if not done yet).
     pub fn detect() -> Self {
         let mut hw = Self::detect_host();
-        if let Ok(info) = crate::engine::backend_info() {
-            hw.cpu_variant = info.cpu_variant;
-            hw.devices = info.devices;
+        match crate::engine::backend_info() {
+            Ok(info) => {
+                hw.cpu_variant_notes = info.variant_notes();
+                hw.cpu_variant = info.cpu_variant;
+                hw.devices = info.devices;
+            }
+            Err(e) => hw.cpu_variant_notes = vec![e.to_string()],
         }
         let mut backends: Vec<String> = hw.devices.iter().map(|d| d.backend.clone()).collect();
         backends.dedup();
@@ -89,6 +97,7 @@ impl Hardware {
             cpu: sys.cpus().first().map(|c| c.brand().trim().to_string()).unwrap_or_default(),
             cpu_features: cpu_features(),
             cpu_variant: None,
+            cpu_variant_notes: Vec::new(),
             backends: Vec::new(),
             devices: Vec::new(),
         }

@@ -9,7 +9,9 @@
 //!   resume, cancel, a free-disk check and checksum verification.
 //! - [`engine`]: llama.cpp in-process on its own thread: load, stream
 //!   tokens, cancel, grammar-constrained output, prefix reuse.
-//! - [`tiny`]: writes a tiny random-weight Qwen2 GGUF for fast tests.
+//! - [`tiny`]: writes tiny random-weight Qwen2 GGUFs: fast tests, and the
+//!   CPU-variant self-test (quantized tensors that reach the matmul kernels).
+//! - [`paths`]: the data folder.
 
 pub mod bench;
 pub mod catalog;
@@ -17,5 +19,6 @@ pub mod download;
 pub mod engine;
 pub mod gguf;
 pub mod hardware;
+pub mod paths;
 pub mod store;
 pub mod tiny;

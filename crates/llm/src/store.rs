@@ -108,10 +108,7 @@ impl ModelStore {
 
     /// `$KUBEASK_DATA_DIR/models`, else `<data dir>/kubeask/models`.
     pub fn default_dir() -> PathBuf {
-        match std::env::var_os("KUBEASK_DATA_DIR") {
-            Some(d) => PathBuf::from(d).join("models"),
-            None => dirs::data_dir().unwrap_or_else(std::env::temp_dir).join("kubeask").join("models"),
-        }
+        crate::paths::data_dir().join("models")
     }
 
     /// Also lists GGUFs in `dir` (a user-chosen folder).

@@ -109,9 +109,92 @@ fn vocab() -> (Vec<String>, Vec<i32>, Vec<String>) {
 /// ChatML, as Qwen's templates render it.
 pub const CHATML_TEMPLATE: &str = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
-/// Writes the tiny model to `path`; `seed` picks the random weights.
+/// How a tensor's weights are stored.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Storage {
+    /// All ones (norm weights).
+    Ones,
+    /// Random f32.
+    F32,
+    /// ggml's Q8_0 (32-value blocks).
+    Q8_0,
+    /// ggml's Q4_K (256-value super-blocks).
+    Q4K,
+    /// ggml's Q6_K (256-value super-blocks).
+    Q6K,
+}
+
+impl Storage {
+    /// ggml type id, values per block, bytes per block.
+    fn layout(self) -> (u32, u64, u64) {
+        match self {
+            Storage::Ones | Storage::F32 => (0, 1, 4),
+            Storage::Q8_0 => (8, 32, 34),
+            Storage::Q4K => (12, 256, 144),
+            Storage::Q6K => (14, 256, 210),
+        }
+    }
+
+    fn bytes(self, dims: &[u64]) -> u64 {
+        let (_, block, size) = self.layout();
+        dims.iter().product::<u64>() / block * size
+    }
+}
+
+/// The shape of a tiny model: sizes, and how each kind of weight is stored.
+struct Shape {
+    n_embd: u64,
+    n_ff: u64,
+    /// Matmul weights per layer: q, k, v, output, gate, up, down.
+    layer: [Storage; 7],
+    embd: Storage,
+    output: Storage,
+    file_type: u32,
+    name: &'static str,
+}
+
+/// Writes the tiny model to `path`; `seed` picks the random weights. All
+/// weights are f32: the fastest model llama.cpp can run.
 pub fn write_tiny_qwen2(path: &Path, seed: u64) -> std::io::Result<()> {
-    let (n_embd, n_head, n_head_kv, n_ff, n_layer) = (64u64, 4u64, 2u64, 128u64, 2u64);
+    let f = Storage::F32;
+    write_model(
+        path,
+        seed,
+        &Shape {
+            n_embd: 64,
+            n_ff: 128,
+            layer: [f; 7],
+            embd: f,
+            output: f,
+            file_type: 0,
+            name: "Kubeask tiny Qwen2 (random weights)",
+        },
+    )
+}
+
+/// Writes a tiny model whose weights use the quantization types the
+/// catalog ships (Q4_K, Q6_K, Q8_0), in rows of 256 so llama.cpp takes the
+/// same quantized matmul kernels (and repacked or AMX layouts) a real
+/// Q4_K_M model does. The CPU-variant self-test runs it.
+pub fn write_tiny_qwen2_quantized(path: &Path, seed: u64) -> std::io::Result<()> {
+    use Storage::{Q4K, Q6K, Q8_0};
+    write_model(
+        path,
+        seed,
+        &Shape {
+            n_embd: 256,
+            n_ff: 512,
+            layer: [Q4K, Q4K, Q6K, Q8_0, Q4K, Q4K, Q6K],
+            embd: Q8_0,
+            output: Q6K,
+            file_type: 15, // MOSTLY_Q4_K_M
+            name: "Kubeask tiny Qwen2, quantized (random weights)",
+        },
+    )
+}
+
+fn write_model(path: &Path, seed: u64, shape: &Shape) -> std::io::Result<()> {
+    let (n_embd, n_head, n_head_kv, n_ff, n_layer) = (shape.n_embd, 4u64, 2u64, shape.n_ff, 2u64);
     let n_kv = n_embd / n_head * n_head_kv;
     let (tokens, types, merges) = vocab();
     let n_vocab = tokens.len() as u64;
@@ -119,8 +202,8 @@ pub fn write_tiny_qwen2(path: &Path, seed: u64) -> std::io::Result<()> {
     let bos = (n_vocab - 3) as u32;
     let meta: Vec<(&str, Meta)> = vec![
         ("general.architecture", Meta::Str("qwen2".into())),
-        ("general.name", Meta::Str("Kubeask tiny Qwen2 (random weights)".into())),
-        ("general.file_type", Meta::U32(0)),
+        ("general.name", Meta::Str(shape.name.into())),
+        ("general.file_type", Meta::U32(shape.file_type)),
         ("qwen2.context_length", Meta::U32(4096)),
         ("qwen2.embedding_length", Meta::U32(n_embd as u32)),
         ("qwen2.block_count", Meta::U32(n_layer as u32)),
@@ -140,26 +223,28 @@ pub fn write_tiny_qwen2(path: &Path, seed: u64) -> std::io::Result<()> {
         ("tokenizer.ggml.add_bos_token", Meta::Bool(false)),
         ("tokenizer.chat_template", Meta::Str(CHATML_TEMPLATE.into())),
     ];
-    let mut tensors: Vec<(String, Vec<u64>, bool)> = vec![
-        ("token_embd.weight".into(), vec![n_embd, n_vocab], false),
-        ("output_norm.weight".into(), vec![n_embd], true),
-        ("output.weight".into(), vec![n_embd, n_vocab], false),
+    let f = Storage::F32;
+    let mut tensors: Vec<(String, Vec<u64>, Storage)> = vec![
+        ("token_embd.weight".into(), vec![n_embd, n_vocab], shape.embd),
+        ("output_norm.weight".into(), vec![n_embd], Storage::Ones),
+        ("output.weight".into(), vec![n_embd, n_vocab], shape.output),
     ];
+    let [q, k, v, o, gate, up, down] = shape.layer;
     for l in 0..n_layer {
-        let t = |name: &str, dims: Vec<u64>, norm: bool| (format!("blk.{l}.{name}"), dims, norm);
+        let t = |name: &str, dims: Vec<u64>, s: Storage| (format!("blk.{l}.{name}"), dims, s);
         tensors.extend([
-            t("attn_norm.weight", vec![n_embd], true),
-            t("attn_q.weight", vec![n_embd, n_embd], false),
-            t("attn_k.weight", vec![n_embd, n_kv], false),
-            t("attn_v.weight", vec![n_embd, n_kv], false),
-            t("attn_q.bias", vec![n_embd], false),
-            t("attn_k.bias", vec![n_kv], false),
-            t("attn_v.bias", vec![n_kv], false),
-            t("attn_output.weight", vec![n_embd, n_embd], false),
-            t("ffn_norm.weight", vec![n_embd], true),
-            t("ffn_gate.weight", vec![n_embd, n_ff], false),
-            t("ffn_up.weight", vec![n_embd, n_ff], false),
-            t("ffn_down.weight", vec![n_ff, n_embd], false),
+            t("attn_norm.weight", vec![n_embd], Storage::Ones),
+            t("attn_q.weight", vec![n_embd, n_embd], q),
+            t("attn_k.weight", vec![n_embd, n_kv], k),
+            t("attn_v.weight", vec![n_embd, n_kv], v),
+            t("attn_q.bias", vec![n_embd], f),
+            t("attn_k.bias", vec![n_kv], f),
+            t("attn_v.bias", vec![n_kv], f),
+            t("attn_output.weight", vec![n_embd, n_embd], o),
+            t("ffn_norm.weight", vec![n_embd], Storage::Ones),
+            t("ffn_gate.weight", vec![n_embd, n_ff], gate),
+            t("ffn_up.weight", vec![n_embd, n_ff], up),
+            t("ffn_down.weight", vec![n_ff, n_embd], down),
         ]);
     }
 
@@ -172,34 +257,22 @@ pub fn write_tiny_qwen2(path: &Path, seed: u64) -> std::io::Result<()> {
         put_meta(&mut out, k, v);
     }
     let mut offset = 0u64;
-    for (name, dims, _) in &tensors {
+    for (name, dims, storage) in &tensors {
         put_str(&mut out, name);
         out.extend_from_slice(&(dims.len() as u32).to_le_bytes());
         for d in dims {
             out.extend_from_slice(&d.to_le_bytes());
         }
-        out.extend_from_slice(&0u32.to_le_bytes()); // F32
+        out.extend_from_slice(&storage.layout().0.to_le_bytes());
         out.extend_from_slice(&offset.to_le_bytes());
-        offset += (dims.iter().product::<u64>() * 4).div_ceil(32) * 32;
+        offset += storage.bytes(dims).div_ceil(32) * 32;
     }
     while out.len() % 32 != 0 {
         out.push(0);
     }
-    // xorshift64*: reproducible weights without a rand dependency here.
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut next = move || {
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        let x = state.wrapping_mul(0x2545_F491_4F6C_DD1D);
-        ((x >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.5
-    };
-    for (_, dims, norm) in &tensors {
-        let n = dims.iter().product::<u64>();
-        for _ in 0..n {
-            let v = if *norm { 1.0f32 } else { next() };
-            out.extend_from_slice(&v.to_le_bytes());
-        }
+    let mut rng = Rng::new(seed);
+    for (_, dims, storage) in &tensors {
+        write_weights(&mut out, *storage, dims, &mut rng);
         while out.len() % 32 != 0 {
             out.push(0);
         }
@@ -207,4 +280,64 @@ pub fn write_tiny_qwen2(path: &Path, seed: u64) -> std::io::Result<()> {
     let mut f = std::fs::File::create(path)?;
     f.write_all(&out)?;
     f.sync_all()
+}
+
+/// xorshift64*: reproducible weights without a rand dependency here.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Uniform in [-0.25, 0.25).
+    fn weight(&mut self) -> f32 {
+        ((self.next_u64() >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.5
+    }
+
+    fn bytes(&mut self, out: &mut Vec<u8>, n: usize) {
+        out.extend((0..n).map(|_| (self.next_u64() >> 56) as u8));
+    }
+}
+
+/// IEEE half-precision bits of a small positive normal `x` (block scales).
+fn f16_bits(x: f32) -> [u8; 2] {
+    let bits = x.to_bits();
+    let exp = ((bits >> 23) & 0xff) as i32 - 127 + 15;
+    let mant = (bits >> 13) & 0x3ff;
+    let h = if exp <= 0 { 0 } else { ((exp.min(30) as u32) << 10 | mant) as u16 };
+    h.to_le_bytes()
+}
+
+/// Random quantized blocks with small scales: any bit pattern of the
+/// quants is a valid block, and small scales keep activations finite.
+fn write_weights(out: &mut Vec<u8>, storage: Storage, dims: &[u64], rng: &mut Rng) {
+    let n = dims.iter().product::<u64>();
+    let (_, block, _) = storage.layout();
+    for _ in 0..n / block {
+        match storage {
+            Storage::Ones => out.extend_from_slice(&1.0f32.to_le_bytes()),
+            Storage::F32 => out.extend_from_slice(&rng.weight().to_le_bytes()),
+            Storage::Q8_0 => {
+                out.extend_from_slice(&f16_bits(0.002));
+                rng.bytes(out, 32);
+            }
+            Storage::Q4K => {
+                out.extend_from_slice(&f16_bits(0.0005));
+                out.extend_from_slice(&f16_bits(0.0002));
+                rng.bytes(out, 12 + 128);
+            }
+            Storage::Q6K => {
+                rng.bytes(out, 128 + 64 + 16);
+                out.extend_from_slice(&f16_bits(0.0001));
+            }
+        }
+    }
 }

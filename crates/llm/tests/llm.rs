@@ -15,3 +15,5 @@ mod engine;
 mod gemma;
 #[path = "llm/import.rs"]
 mod import;
+#[path = "llm/variants.rs"]
+mod variants;

@@ -1,6 +1,7 @@
 //! The process-wide llama.cpp backend: initialised once (llama.cpp refuses
-//! a second init), after loading the dynamic backend modules so the best
-//! CPU variant for this machine (and any GPU backend shipped) is in use.
+//! a second init), after loading the dynamic backend modules: the best CPU
+//! variant that passed its self-test on this machine ([`super::variants`])
+//! and any GPU backend shipped.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -10,11 +11,13 @@ use llama_cpp_2::{list_llama_ggml_backend_devices, LlamaBackendDeviceType, LogOp
 
 use crate::hardware::Device;
 
+use super::variants::{self, Selection, SkippedVariant};
 use super::EngineError;
 
 struct State {
     backend: LlamaBackend,
     backends_dir: Option<PathBuf>,
+    selection: Option<Selection>,
 }
 
 static STATE: OnceLock<Result<State, String>> = OnceLock::new();
@@ -31,6 +34,28 @@ pub struct BackendInfo {
     pub backends_dir: Option<PathBuf>,
     /// Devices llama.cpp sees.
     pub devices: Vec<Device>,
+    /// CPU variants passed over, and why.
+    pub skipped: Vec<SkippedVariant>,
+    /// Whether the variant in use passed a self-test here (now or before).
+    pub self_tested: bool,
+    /// Self-tests this process ran to choose (0 on a cached verdict).
+    pub self_tests_run: usize,
+    /// Time spent choosing the variant, ms.
+    pub choose_ms: f64,
+}
+
+impl BackendInfo {
+    /// What a person should know about the CPU variant, one line each:
+    /// `sapphirerapids: crashed in its self-test (illegal instruction); using icelake`.
+    pub fn variant_notes(&self) -> Vec<String> {
+        let using = self.cpu_variant.as_deref().unwrap_or("the next variant");
+        let mut notes: Vec<String> =
+            self.skipped.iter().map(|s| format!("{}: {}; using {using}", s.variant, s.reason)).collect();
+        if !self.self_tested && self.backends_dir.is_some() {
+            notes.push(format!("{using}: not self-tested (the {} helper was not found)", super::selftest::PROBE_NAME));
+        }
+        notes
+    }
 }
 
 fn has_modules(dir: &Path) -> bool {
@@ -41,7 +66,7 @@ fn has_modules(dir: &Path) -> bool {
 
 /// Where to look for backend modules, in order: the env var, next to the
 /// executable (how bundles ship them), then the build's own output folder.
-fn module_dirs() -> Vec<PathBuf> {
+pub(crate) fn module_dirs() -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     if let Some(d) = std::env::var_os(BACKENDS_ENV) {
         dirs.push(PathBuf::from(d));
@@ -61,9 +86,19 @@ fn init() -> Result<State, String> {
     // llama.cpp logs to stderr by default; route it through tracing instead.
     llama_cpp_2::send_logs_to_tracing(LogOptions::default());
     let dir = module_dirs().into_iter().find(|d| has_modules(d));
-    if let Some(d) = &dir {
-        tracing::debug!(dir = %d.display(), "loading llama.cpp backend modules");
-        llama_cpp_2::llama_backend::load_backends_from_path(d);
+    let selection = match &dir {
+        Some(d) => Some(variants::choose(d)?),
+        None => None,
+    };
+    if let Some(sel) = &selection {
+        tracing::info!(
+            variant = sel.variant.as_deref().unwrap_or("untested"),
+            self_tests = sel.self_tests,
+            ms = sel.ms,
+            dir = %sel.staged_dir.display(),
+            "loading llama.cpp backend modules"
+        );
+        llama_cpp_2::llama_backend::load_backends_from_path(&sel.staged_dir);
     }
     let backend = LlamaBackend::init().map_err(|e| format!("llama.cpp failed to start: {e}"))?;
     if list_llama_ggml_backend_devices().is_empty() {
@@ -73,11 +108,26 @@ fn init() -> Result<State, String> {
             module_dirs().iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
         ));
     }
-    Ok(State { backend, backends_dir: dir })
+    Ok(State { backend, backends_dir: dir, selection })
 }
 
 fn state() -> Result<&'static State, EngineError> {
     STATE.get_or_init(init).as_ref().map_err(|e| EngineError::Backend(e.clone()))
+}
+
+/// The folder the backend modules in use were loaded from (the staged
+/// folder of the chosen variant), for checking a model file with them.
+pub(crate) fn staged_dir() -> Option<PathBuf> {
+    STATE.get()?.as_ref().ok()?.selection.as_ref().map(|s| s.staged_dir.clone())
+}
+
+/// Every CPU variant shipped, best first, with its self-test verdict
+/// (see [`variants::survey`]); `retest` ignores cached verdicts.
+pub fn cpu_variants(retest: bool) -> Result<Vec<variants::VariantStatus>, EngineError> {
+    let dir = module_dirs().into_iter().find(|d| has_modules(d)).ok_or_else(|| {
+        EngineError::Backend("no llama.cpp CPU modules found (this build links its CPU code statically)".into())
+    })?;
+    variants::survey(&dir, retest).map_err(EngineError::Backend)
 }
 
 /// The shared backend handle.
@@ -87,7 +137,7 @@ pub fn backend() -> Result<&'static LlamaBackend, EngineError> {
 
 /// Which `libggml-cpu-<variant>` module this process mapped (Linux): the
 /// variant llama.cpp scored best for this CPU.
-fn loaded_cpu_variant() -> Option<String> {
+pub(crate) fn loaded_cpu_variant() -> Option<String> {
     let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
     maps.lines().find_map(|l| {
         let file = l.rsplit('/').next()?;
@@ -118,5 +168,14 @@ pub fn backend_info() -> Result<BackendInfo, EngineError> {
             memory_free: d.memory_free as u64,
         })
         .collect();
-    Ok(BackendInfo { cpu_variant: loaded_cpu_variant(), backends_dir: st.backends_dir.clone(), devices })
+    let sel = st.selection.as_ref();
+    Ok(BackendInfo {
+        cpu_variant: sel.and_then(|s| s.variant.clone()).or_else(loaded_cpu_variant),
+        backends_dir: st.backends_dir.clone(),
+        devices,
+        skipped: sel.map(|s| s.skipped.clone()).unwrap_or_default(),
+        self_tested: sel.is_some_and(|s| s.tested),
+        self_tests_run: sel.map_or(0, |s| s.self_tests),
+        choose_ms: sel.map_or(0.0, |s| s.ms),
+    })
 }

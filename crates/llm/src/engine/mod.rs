@@ -7,6 +7,8 @@
 mod backend;
 mod prompt;
 mod sampler;
+pub mod selftest;
+mod variants;
 mod worker;
 
 use std::path::PathBuf;
@@ -16,9 +18,11 @@ use std::sync::{mpsc, Arc, Mutex};
 use serde::Serialize;
 use tokio::sync::{mpsc as tmpsc, oneshot};
 
-pub use backend::{backend_info, BackendInfo, BACKENDS_ENV};
+pub use backend::{backend_info, cpu_variants, BackendInfo, BACKENDS_ENV};
 pub use prompt::{fallback_template, ChatMessage, TemplateSource};
 pub use sampler::{GrammarStats, Sampling};
+pub use selftest::serve_child_if_requested;
+pub use variants::{SkippedVariant, VariantStatus, FORCE_ENV as CPU_VARIANT_ENV};
 
 use crate::hardware::DoesNotFit;
 

@@ -107,6 +107,12 @@ fn load(opts: &super::LoadOptions, progress: &mut super::Progress) -> Result<Loa
         }
         true
     });
+    // A file that makes llama.cpp abort must not end this process: it is
+    // loaded in a child first (once per file).
+    if let Some(dir) = backend::staged_dir() {
+        super::selftest::check_model(&opts.path, &dir)
+            .map_err(|reason| EngineError::Load { path: opts.path.display().to_string(), reason })?;
+    }
     let model = LlamaModel::load_from_file(backend_ref, &opts.path, &params)
         .map_err(|e| EngineError::Load { path: opts.path.display().to_string(), reason: e.to_string() })?;
     let device = match (&gpu, gpu_layers) {
