@@ -99,6 +99,17 @@ fn init() -> Result<State, String> {
             "loading llama.cpp backend modules"
         );
         llama_cpp_2::llama_backend::load_backends_from_path(&sel.staged_dir);
+        // Without a registered CPU backend, llama.cpp's init would load the
+        // best module from its own default folders, untested.
+        if !super::selftest::has_cpu_device() {
+            return Err(format!(
+                "llama.cpp did not load the CPU module in {} ({}); set {} to another variant \
+                 (kubeask models variants lists them)",
+                sel.staged_dir.display(),
+                sel.variant.as_deref().unwrap_or("untested"),
+                variants::FORCE_ENV
+            ));
+        }
     }
     let backend = LlamaBackend::init().map_err(|e| format!("llama.cpp failed to start: {e}"))?;
     if list_llama_ggml_backend_devices().is_empty() {

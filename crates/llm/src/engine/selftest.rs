@@ -78,6 +78,13 @@ fn run_job(job: &Job) -> i32 {
         Job::Model { backends_dir, model } => (backends_dir, model, 4, 1),
     };
     llama_cpp_2::llama_backend::load_backends_from_path(dir);
+    // NB: checked before init: with nothing registered, llama.cpp's init
+    // loads the best module from its default folders instead (which may be
+    // the very module a test is meant to avoid).
+    if !has_cpu_device() {
+        println!("unsupported");
+        return EXIT_UNSUPPORTED;
+    }
     let backend = match LlamaBackend::init() {
         Ok(b) => b,
         Err(e) => {
@@ -85,11 +92,6 @@ fn run_job(job: &Job) -> i32 {
             return EXIT_ERROR;
         }
     };
-    let has_cpu = list_llama_ggml_backend_devices().iter().any(|d| d.device_type == LlamaBackendDeviceType::Cpu);
-    if !has_cpu {
-        println!("unsupported");
-        return EXIT_UNSUPPORTED;
-    }
     println!("variant {}", super::backend::loaded_cpu_variant().unwrap_or_default());
     let _ = std::io::stdout().flush();
     match exercise(&backend, model, n_prompt, n_decode) {
@@ -102,6 +104,11 @@ fn run_job(job: &Job) -> i32 {
             EXIT_ERROR
         }
     }
+}
+
+/// Whether a CPU backend is registered (llama.cpp loaded a CPU module).
+pub(crate) fn has_cpu_device() -> bool {
+    list_llama_ggml_backend_devices().iter().any(|d| d.device_type == LlamaBackendDeviceType::Cpu)
 }
 
 /// Loads `path` on the CPU and evaluates `n_prompt` tokens as one batch

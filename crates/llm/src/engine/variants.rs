@@ -28,7 +28,7 @@ const SELF_TEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Bumped when the self-test model or procedure changes: old verdicts
 /// then no longer count.
-const SELF_TEST_VERSION: &str = "selftest-v1";
+const SELF_TEST_VERSION: &str = "selftest-v2";
 
 /// Variants never chosen on their own, and why. The self-test would catch
 /// the AMX crash too; this avoids even the child's crash (and a kernel log
@@ -310,8 +310,12 @@ pub(crate) fn self_test_model() -> Result<PathBuf, String> {
     Ok(path)
 }
 
-fn verdict_of(out: &Outcome) -> (Verdict, String) {
-    if out.passed() {
+fn verdict_of(out: &Outcome, variant: &str) -> (Verdict, String) {
+    // A child that ran another module than the one staged proves nothing.
+    let ran_other = out.field("variant").is_some_and(|v| v != variant);
+    if out.passed() && ran_other {
+        (Verdict::Unsupported, format!("llama.cpp ran {} instead", out.field("variant").unwrap_or("?")))
+    } else if out.passed() {
         (Verdict::Ok, String::new())
     } else if out.unsupported() {
         (Verdict::Unsupported, "this CPU lacks its instructions".into())
@@ -358,7 +362,7 @@ pub(crate) fn choose(dir: &Path) -> Result<Selection, String> {
                     }
                 };
                 sel.self_tests += 1;
-                let (verdict, reason) = verdict_of(&out);
+                let (verdict, reason) = verdict_of(&out, &m.variant);
                 tracing::info!(variant = %m.variant, ?verdict, ms = out.ms, "CPU variant self-test");
                 verdicts.put_variant(VariantVerdict {
                     cpu: cpu.clone(),
@@ -438,7 +442,7 @@ pub fn survey(dir: &Path, retest: bool) -> Result<Vec<VariantStatus>, String> {
                 SELF_TEST_TIMEOUT,
             ) {
                 Some(Ok(o)) => {
-                    let (verdict, reason) = verdict_of(&o);
+                    let (verdict, reason) = verdict_of(&o, &m.variant);
                     verdicts.put_variant(VariantVerdict {
                         cpu: cpu.clone(),
                         variant: m.variant.clone(),

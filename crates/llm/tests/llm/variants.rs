@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kubeask_llm::engine::{backend_info, Engine, GenerateRequest, LoadOptions, CPU_VARIANT_ENV};
+use kubeask_llm::engine::{backend_info, cpu_variants, Engine, GenerateRequest, LoadOptions, CPU_VARIANT_ENV};
 use serde_json::{json, Value};
 
 use crate::support::tiny_model;
@@ -35,7 +35,10 @@ fn engine_child() {
         })
         .map_or(0, |c| c.stats.generated_tokens);
     let info = backend_info().ok();
+    let verdicts: Vec<(String, String)> =
+        cpu_variants(false).unwrap_or_default().into_iter().map(|v| (v.variant, v.verdict)).collect();
     let report = json!({
+        "verdicts": verdicts,
         "loaded": loaded.is_ok(),
         "error": loaded.err().map(|e| e.to_string()),
         "tokens": tokens,
@@ -73,17 +76,22 @@ fn run_child(env: &[(&str, &Path)], extra: &[(&str, &str)]) -> Value {
 /// Builds a CPU backend module that llama.cpp scores above every real
 /// variant and whose init dies the way a bad kernel does.
 fn write_broken_module(dir: &Path, body: &str) {
-    let src = dir.join("broken.c");
+    write_module(dir, "zz-broken", 1 << 20, body);
+}
+
+/// A module llama.cpp scores `score` (0: this CPU lacks its instructions).
+fn write_module(dir: &Path, variant: &str, score: i32, init_body: &str) {
+    let src = dir.join(format!("{variant}.c"));
     std::fs::write(
         &src,
         format!(
             "#include <stdlib.h>\n\
-             int ggml_backend_score(void) {{ return 1 << 20; }}\n\
-             void *ggml_backend_init(void) {{ {body} return 0; }}\n"
+             int ggml_backend_score(void) {{ return {score}; }}\n\
+             void *ggml_backend_init(void) {{ {init_body} return 0; }}\n"
         ),
     )
     .unwrap();
-    let out = dir.join("backends/libggml-cpu-zz-broken.so");
+    let out = dir.join(format!("backends/libggml-cpu-{variant}.so"));
     let _ = std::fs::remove_file(&out);
     let status = Command::new("cc").args(["-shared", "-fPIC", "-O0", "-o"]).arg(&out).arg(&src).status().unwrap();
     assert!(status.success(), "cc builds the broken module");
@@ -117,6 +125,9 @@ fn a_crashing_cpu_module_is_skipped_the_next_variant_answers_and_the_verdict_is_
     let backends = backends_with_real_modules(tmp.path());
     let data = tmp.path().join("data");
     write_broken_module(tmp.path(), "__builtin_trap();");
+    // A module this CPU cannot run (score 0): passed over quietly, and not
+    // mistaken for whatever llama.cpp would load instead.
+    write_module(tmp.path(), "zz-unsupported", 0, "abort();");
     let env = [("KUBEASK_GGML_BACKENDS", backends.as_path()), ("KUBEASK_DATA_DIR", data.as_path())];
 
     // First start: the broken module is tried first (highest score), dies
@@ -134,7 +145,14 @@ fn a_crashing_cpu_module_is_skipped_the_next_variant_answers_and_the_verdict_is_
         notes.contains(&format!("zz-broken: crashed in its self-test (illegal instruction); using {variant}")),
         "{notes}"
     );
-    assert!(first["self_tests_run"].as_u64().unwrap() >= 2, "the broken and the chosen module were tested: {first}");
+    assert!(first["self_tests_run"].as_u64().unwrap() >= 3, "broken, unsupported and chosen were tested: {first}");
+    assert!(skipped_reason(&first, "zz-unsupported").is_none(), "an unsupported variant is not news: {first}");
+    let verdict_of = |report: &Value, v: &str| {
+        report["verdicts"].as_array().unwrap().iter().find(|p| p[0] == v).map(|p| p[1].as_str().unwrap().to_string())
+    };
+    assert_eq!(verdict_of(&first, "zz-unsupported").as_deref(), Some("unsupported"), "{first}");
+    assert_eq!(verdict_of(&first, "zz-broken").as_deref(), Some("broken"), "{first}");
+    assert_eq!(verdict_of(&first, &variant).as_deref(), Some("ok"), "{first}");
 
     // Second start: every verdict is cached, no self-test runs.
     let second = run_child(&env, &[]);
