@@ -308,6 +308,12 @@ impl Assistant {
                 answer.short = message.clone();
                 answer.explanation = message;
             }
+            Outcome::Refused { message } => {
+                events(AnswerEvent::Routing { route: "refused".into() });
+                answer.mode = Mode::Unanswered;
+                answer.short = message.clone();
+                answer.explanation = message;
+            }
             Outcome::NotUnderstood { .. } if self.model.is_some() => {
                 events(AnswerEvent::Routing { route: "model".into() });
                 let model = self.model.clone().expect("checked is_some");

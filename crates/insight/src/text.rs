@@ -41,24 +41,74 @@ pub fn show_mem(bytes: f64) -> String {
     format!("{:.0}Mi", bytes / (1024.0 * 1024.0))
 }
 
-/// The message of a log line: the `msg`/`message` field of a JSON line,
-/// else the line itself.
+/// The message of a log line: the `msg`/`message` field of a JSON or
+/// logfmt (`level=warn msg="Scrape failed" err="…"`) line, with its error
+/// and hint fields, else the line itself.
 pub fn log_message(line: &str) -> String {
     let trimmed = line.trim();
     if trimmed.starts_with('{') {
-        if let Ok(v) = serde_json::from_str::<serde_json::Value>(trimmed) {
-            for k in ["msg", "message", "error", "err"] {
-                if let Some(m) = v.get(k).and_then(|m| m.as_str()) {
-                    let err = v.get("error").or_else(|| v.get("err")).and_then(|e| e.as_str());
-                    return match err {
-                        Some(e) if k != "error" && k != "err" && !m.contains(e) => format!("{m}: {e}"),
-                        _ => m.to_string(),
-                    };
-                }
+        if let Ok(serde_json::Value::Object(v)) = serde_json::from_str::<serde_json::Value>(trimmed) {
+            let fields: Vec<(String, String)> =
+                v.iter().filter_map(|(k, x)| Some((k.clone(), x.as_str()?.to_string()))).collect();
+            if let Some(m) = structured_message(&fields) {
+                return m;
             }
         }
     }
+    let fields = logfmt_fields(trimmed);
+    if fields.iter().any(|(k, _)| k == "msg" || k == "level") {
+        if let Some(m) = structured_message(&fields) {
+            return m;
+        }
+    }
     clean_line(trimmed)
+}
+
+/// `msg: err (hint)` from a structured line's fields.
+fn structured_message(fields: &[(String, String)]) -> Option<String> {
+    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let (key, m) = ["msg", "message", "error", "err"].iter().find_map(|k| Some((*k, get(k)?)))?;
+    let err = get("error").or_else(|| get("err"));
+    let mut out = match err {
+        Some(e) if key != "error" && key != "err" && !m.contains(e) => format!("{m}: {e}"),
+        _ => m.to_string(),
+    };
+    if let Some(h) = get("hint") {
+        out.push_str(&format!(" (hint: {h})"));
+    }
+    Some(out)
+}
+
+/// The `key=value` pairs of a logfmt line (values may be double-quoted,
+/// with `\"` escapes). Words without `=` are skipped.
+pub fn logfmt_fields(line: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut chars = line.chars().peekable();
+    loop {
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        if chars.peek().is_none() {
+            return out;
+        }
+        let key: String = std::iter::from_fn(|| chars.next_if(|c| !c.is_whitespace() && *c != '=')).collect();
+        if chars.next_if_eq(&'=').is_none() {
+            continue;
+        }
+        let mut value = String::new();
+        if chars.next_if_eq(&'"').is_some() {
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => value.extend(chars.next()),
+                    '"' => break,
+                    c => value.push(c),
+                }
+            }
+        } else {
+            value.extend(std::iter::from_fn(|| chars.next_if(|c| !c.is_whitespace())));
+        }
+        if !key.is_empty() {
+            out.push((key, value));
+        }
+    }
 }
 
 fn severity(line: &str) -> u8 {
@@ -84,6 +134,11 @@ fn severity(line: &str) -> u8 {
         || l.starts_with('e') && l.get(1..5).is_some_and(|s| s.chars().all(|c| c.is_ascii_digit()))
     {
         3
+    } else if has("warn") && (has(" err=") || has(" error=") || has("failed")) {
+        // A warning that carries an error: the best there is when
+        // nothing is logged at error level (Prometheus logs failed
+        // scrapes as warnings).
+        2
     } else if has("warn") {
         1
     } else {
@@ -96,7 +151,7 @@ fn severity(line: &str) -> u8 {
 pub fn error_line(text: &str) -> Option<String> {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     let best = lines.iter().map(|l| severity(l)).max().unwrap_or(0);
-    if best < 3 {
+    if best < 2 {
         return None;
     }
     // NB: a Python traceback ends with `module.Error: message`, which says
@@ -179,5 +234,18 @@ mod tests {
         let py = "INFO start\nTraceback (most recent call last):\n  File \"x.py\", line 1\npymongo.errors.ServerSelectionTimeoutError: db:27017: [Errno -2] Name or service not known\n";
         assert!(error_line(py).unwrap().contains("Name or service not known"));
         assert_eq!(error_line("all good\nstill fine\n"), None);
+        assert_eq!(error_line("level=warn msg=\"slow start\"\n"), None);
+    }
+
+    #[test]
+    fn logfmt_lines_give_their_message_error_and_hint() {
+        let line = r#"ts=2026-11-20T09:48:01.000Z caller=scrape.go:1400 level=warn component="scrape manager" target=http://10.0.1.13:9100/metrics msg="Scrape failed" err="context deadline exceeded""#;
+        assert_eq!(error_line(line).unwrap(), "Scrape failed: context deadline exceeded");
+        let json = r#"{"level": "fatal", "msg": "X is not set", "hint": "set X to http://a.b"}"#;
+        assert_eq!(log_message(json), "X is not set (hint: set X to http://a.b)");
+        assert_eq!(
+            logfmt_fields(r#"a=1 b="two \"q\" é" c"#),
+            vec![("a".into(), "1".into()), ("b".into(), "two \"q\" é".into())]
+        );
     }
 }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use k8s_openapi::api::core::v1::{Container, Pod};
 use kubeask_insight::podstatus;
 
+use super::guard;
 use super::parse::{Refs, Words};
 use super::vocab::{Kind, NameEntry};
 use super::{Ctx, Outcome, Routed};
@@ -91,6 +92,7 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
         return top(ctx, w, r);
     }
     if about_nodes && (w.any(&["notready", "unready", "down", "unhealthy", "unreachable"]) || w.phrase("not ready")) {
+        guard::accounted_for(ctx, w, r)?;
         return not_ready_nodes(ctx);
     }
     if about_nodes && w.any(&["ready", "healthy"]) && w.any(&["all", "every", "any"]) && r.targets.is_empty() {
@@ -137,6 +139,7 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
         if pod_like_target && matches!(r.kind, Some(Kind::Pod) | None) && !w.has("namespace") {
             return pods_of_target_count(ctx, w, r);
         }
+        guard::accounted_for(ctx, w, r)?;
         return count(ctx, w, r);
     }
     let why = w.any(&[
@@ -177,8 +180,10 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     }
     if w.prefix(&["image"]) {
         if r.targets.is_empty() {
+            guard::accounted_for(ctx, w, r)?;
             return images_in(ctx, r);
         }
+        guard::accounted_for(ctx, w, r)?;
         return image(ctx, r);
     }
     if w.prefix(&["targetport"])
@@ -187,10 +192,12 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
         || w.phrase("node port")
         || w.prefix(&["port"])
     {
+        guard::accounted_for(ctx, w, r)?;
         return port(ctx, w, r);
     }
     if w.prefix(&["restart"]) && r.targets.is_empty() && w.any(&["which", "what", "list", "show"]) {
-        return restarted_pods(ctx, r);
+        guard::accounted_for(ctx, w, r)?;
+        return restarted_pods(ctx, w, r);
     }
     if let Some(routed) = pod_field(ctx, w, r)? {
         return Ok(routed);
@@ -211,6 +218,7 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
         return replicas(ctx, w, r);
     }
     if w.has("version") || w.has("versions") {
+        guard::accounted_for(ctx, w, r)?;
         return version(ctx, w);
     }
     let storage_target = r.kind.is_some_and(|k| matches!(k, Kind::Pvc | Kind::Pv))
@@ -219,6 +227,7 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
         return capacity(ctx, r);
     }
     if w.any(&["limit", "limits", "request", "requests", "requested"]) {
+        guard::accounted_for(ctx, w, r)?;
         return resources(ctx, w, r);
     }
     let cron_target = r.targets.iter().any(|e| e.kind == Kind::CronJob);
@@ -273,6 +282,7 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
         return capacity(ctx, r);
     }
     if w.any(&["ip", "address", "clusterip"]) {
+        guard::accounted_for(ctx, w, r)?;
         return ip(ctx, r);
     }
     if w.any(&["age", "old", "created"]) {
@@ -285,6 +295,7 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
             || w.any(&["belong", "belongs", "belonging", "behind", "backing"])
             || w.phrase("part of"))
     {
+        guard::accounted_for(ctx, w, r)?;
         return list(ctx, w, r);
     }
     if w.any(&[
@@ -304,12 +315,14 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
         "finished",
         "suspended",
     ]) {
+        guard::accounted_for(ctx, w, r)?;
         return status(ctx, w, r);
     }
     if let Some(key) = config_key(ctx, w, r) {
         return config_value(ctx, r, &key);
     }
     if !r.targets.is_empty() {
+        guard::accounted_for(ctx, w, r)?;
         return status(ctx, w, r);
     }
     if let Some(unknown) = &r.unknown {
@@ -338,7 +351,7 @@ fn not_found(ctx: &Ctx<'_>, word: &str, kind: Option<Kind>) -> Outcome {
     let what = kind.map(|k| k.name().to_lowercase()).unwrap_or_else(|| "object".into());
     let similar = ctx.names.similar(word, 3);
     let hint = if similar.is_empty() { String::new() } else { format!("; did you mean {}?", similar.join(" or ")) };
-    Outcome::NotFound { message: format!("no {what} called {word} in any namespace{hint}") }
+    Outcome::NotFound { message: format!("no {what} called {word} in any namespace (not found){hint}") }
 }
 
 /// Candidates of the wanted kinds, filtered by the namespace named.
@@ -359,7 +372,7 @@ fn pick(ctx: &Ctx<'_>, r: &Refs, kinds: &[Kind]) -> Result<Vec<NameEntry>, Outco
             r.targets.iter().map(|e| format!("{} {}/{}", e.kind.name(), e.namespace, e.name)).collect();
         let hint =
             if elsewhere.is_empty() { String::new() } else { format!(" (found: {})", distinct(elsewhere).join(", ")) };
-        return Err(Outcome::NotFound { message: format!("no {kind} called {word}{ns_hint}{hint}") });
+        return Err(Outcome::NotFound { message: format!("no {kind} called {word}{ns_hint} (not found){hint}") });
     }
     let namespaces: BTreeSet<&str> = out.iter().map(|e| e.namespace.as_str()).collect();
     if namespaces.len() > 1 {
@@ -508,6 +521,7 @@ fn count(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
             (nodes, if want_ready { "ready nodes".into() } else { "nodes".into() }, "kubectl get nodes".into())
         }
         k => {
+            unapplied_qualifiers(ctx, w, k, false)?;
             macro_rules! cnt {
                 ($list:expr) => {
                     $list.iter().filter(|o| nsn(o.metadata.namespace.as_deref())).count()
@@ -561,15 +575,51 @@ struct PodFilter {
     status: Option<&'static str>,
     not_running: bool,
     ready: Option<bool>,
-    node: Option<String>,
+    /// Only pods on these nodes (empty: any node).
+    nodes: Vec<String>,
+}
+
+/// Words that describe a node in trouble ("the broken node", "the node
+/// that's down").
+const NODE_TROUBLE: &[&str] =
+    &["broken", "down", "notready", "unhealthy", "failing", "bad", "dead", "unreachable", "sick"];
+
+/// The NotReady nodes, when the question describes a node by its trouble
+/// ("pods on the broken node") rather than by name.
+fn troubled_nodes(ctx: &Ctx<'_>, w: &Words) -> Option<Vec<String>> {
+    let l = &w.lower;
+    let near_node = l.iter().enumerate().any(|(i, x)| {
+        NODE_TROUBLE.contains(&x.as_str())
+            && (l.get(i + 1).is_some_and(|n| n == "node" || n == "nodes")
+                || (i >= 2 && (l[i - 2] == "node" || l[i - 1] == "node"))
+                || (i >= 3 && l[i - 3] == "node"))
+    }) || w.phrase("node that is not ready")
+        || w.phrase("node thats not ready");
+    near_node
+        .then(|| ctx.snap.nodes.iter().filter(|n| !node_ready(n)).filter_map(|n| n.metadata.name.clone()).collect())
 }
 
 fn pod_filter(ctx: &Ctx<'_>, w: &Words) -> PodFilter {
+    let on_troubled = troubled_nodes(ctx, w);
+    let not_ready = [
+        "not ready",
+        "aren't ready",
+        "arent ready",
+        "isn't ready",
+        "isnt ready",
+        "never ready",
+        "not passing readiness",
+        "failing readiness",
+        "fail readiness",
+    ]
+    .iter()
+    .any(|p| w.phrase(p))
+        || w.has("unready");
     let negated = w.phrase("not running")
         || w.phrase("aren't running")
         || w.phrase("arent running")
         || w.phrase("isn't running")
-        || w.any(&["failing", "broken", "unhealthy", "crashing", "failed"]);
+        || (on_troubled.is_none() && w.any(&["failing", "broken", "unhealthy", "crashing", "failed"]) && !not_ready);
     let status = if negated {
         None
     } else if w.has("running") {
@@ -583,15 +633,25 @@ fn pod_filter(ctx: &Ctx<'_>, w: &Words) -> PodFilter {
     } else {
         None
     };
-    let ready = if w.phrase("not ready") || w.has("unready") {
+    let ready = if not_ready {
         Some(false)
-    } else if w.has("ready") {
+    } else if w.has("ready") || w.prefix(&["readiness"]) {
         Some(true)
     } else {
         None
     };
-    let node = ctx.snap.nodes.iter().filter_map(|n| n.metadata.name.clone()).find(|n| w.has(&n.to_lowercase()));
-    PodFilter { status, not_running: negated, ready, node }
+    let nodes = match on_troubled {
+        Some(nodes) => nodes,
+        None => ctx
+            .snap
+            .nodes
+            .iter()
+            .filter_map(|n| n.metadata.name.clone())
+            .filter(|n| w.has(&n.to_lowercase()))
+            .take(1)
+            .collect(),
+    };
+    PodFilter { status, not_running: negated, ready, nodes }
 }
 
 impl PodFilter {
@@ -600,7 +660,8 @@ impl PodFilter {
         self.status.is_none_or(|s| st == s)
             && (!self.not_running || (st != "Running" && st != "Completed"))
             && self.ready.is_none_or(|r| podstatus::is_ready(p) == r)
-            && self.node.as_deref().is_none_or(|n| p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(n))
+            && (self.nodes.is_empty()
+                || p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some_and(|n| self.nodes.contains(n)))
     }
     fn label(&self) -> String {
         let mut s = String::new();
@@ -617,7 +678,7 @@ impl PodFilter {
     }
     fn kubectl(&self) -> String {
         let mut s = String::new();
-        if let Some(n) = &self.node {
+        if let [n] = self.nodes.as_slice() {
             s.push_str(&format!(" --field-selector spec.nodeName={n}"));
         }
         if let Some(st) = self.status {
@@ -692,6 +753,7 @@ fn list(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
             Ok(out)
         }
         k => {
+            unapplied_qualifiers(ctx, w, k, true)?;
             macro_rules! names {
                 ($list:expr) => {
                     $list
@@ -716,8 +778,29 @@ fn list(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
                         .filter_map(|o| o.metadata.name.clone())
                         .collect()
                 }
-                Kind::CronJob => names!(ctx.snap.cron_jobs),
-                Kind::Service => names!(ctx.snap.services),
+                Kind::CronJob => {
+                    let want = suspended_wanted(w);
+                    ctx.snap
+                        .cron_jobs
+                        .iter()
+                        .filter(|c| nsn(c.metadata.namespace.as_deref()))
+                        .filter(|c| want.is_none_or(|s| c.spec.as_ref().and_then(|x| x.suspend).unwrap_or(false) == s))
+                        .filter_map(|o| o.metadata.name.clone())
+                        .collect()
+                }
+                Kind::Service => {
+                    let empty_only = without_endpoints(w);
+                    ctx.snap
+                        .services
+                        .iter()
+                        .filter(|o| nsn(o.metadata.namespace.as_deref()))
+                        .filter_map(|o| {
+                            o.metadata.name.clone().map(|n| (o.metadata.namespace.clone().unwrap_or_default(), n))
+                        })
+                        .filter(|(ns, n)| !empty_only || endpoint_addresses(ctx, ns, n) == 0)
+                        .map(|(_, n)| n)
+                        .collect()
+                }
                 Kind::Ingress => names!(ctx.snap.ingresses),
                 Kind::Pvc => {
                     let pending = w.has("pending");
@@ -747,6 +830,73 @@ fn list(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
             Ok(out)
         }
     }
+}
+
+/// `Some(true)` for "suspended", `Some(false)` for "not suspended".
+fn suspended_wanted(w: &Words) -> Option<bool> {
+    let not = w.phrase("not suspended")
+        || w.phrase("aren't suspended")
+        || w.phrase("arent suspended")
+        || w.phrase("unsuspended");
+    if not || w.any(&["active", "enabled"]) {
+        Some(false)
+    } else if w.any(&["suspended", "paused"]) {
+        Some(true)
+    } else {
+        None
+    }
+}
+
+/// "services with no (ready) endpoints", "without endpoints", "0 endpoints".
+fn without_endpoints(w: &Words) -> bool {
+    w.prefix(&["endpoint"]) && w.any(&["no", "without", "zero", "0", "empty", "none"])
+}
+
+/// State words a list (`listing`) or count of `kind` would ignore: decline
+/// rather than list or count every object as if they were not there.
+fn unapplied_qualifiers(ctx: &Ctx<'_>, w: &Words, kind: Kind, listing: bool) -> Result<(), Outcome> {
+    const STATE: &[&str] = &[
+        "ready",
+        "unready",
+        "failed",
+        "failing",
+        "broken",
+        "healthy",
+        "unhealthy",
+        "running",
+        "pending",
+        "suspended",
+        "paused",
+        "active",
+        "endpoints",
+        "endpoint",
+        "empty",
+        "unused",
+        "orphaned",
+        "exposed",
+        "public",
+        "bound",
+        "unbound",
+        "stuck",
+        "crashing",
+        "degraded",
+        "available",
+        "unavailable",
+        "complete",
+        "completed",
+    ];
+    let applied: &[&str] = match kind {
+        _ if !listing => &[],
+        Kind::Job => &["failed", "failing"],
+        Kind::Pvc => &["pending"],
+        Kind::CronJob => &["suspended", "paused", "active"],
+        Kind::Service if without_endpoints(w) => &["endpoints", "endpoint", "ready"],
+        _ => &[],
+    };
+    if w.lower.iter().any(|x| STATE.contains(&x.as_str()) && !applied.contains(&x.as_str())) {
+        return Err(Outcome::NotUnderstood { suggestions: suggestions(ctx) });
+    }
+    Ok(())
 }
 
 fn status(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
@@ -1832,11 +1982,14 @@ async fn log_error(ctx: &Ctx<'_>, r: &Refs) -> R {
         }
     }
     let p = ordered[0];
-    let tail = ctx.logs.logs(ns(p), name(p), None, false, Some(5)).await.unwrap_or_default();
+    let container = p.spec.as_ref().and_then(|s| s.containers.first()).map(|c| c.name.clone());
+    let tail = ctx.logs.logs(ns(p), name(p), container.as_deref(), false, Some(5)).await.unwrap_or_default();
     let last = tail.lines().last().map(clean_line).unwrap_or_else(|| "no log lines".into());
+    // "What error does it log" with no error line is not "no errors": the
+    // error may be worded in a way this reader misses.
     let mut out = routed(
         "logs",
-        truncate(&format!("no errors; last line: {last}"), 200),
+        truncate(&format!("I can't find an error in the logs of {word}; last line: {last}"), 200),
         format!("No error lines in the logs of {word}. Last lines:\n```\n{tail}\n```"),
     );
     out.evidence.push(pod_ev(p));
@@ -1857,6 +2010,7 @@ async fn why_of(ctx: &Ctx<'_>, r: &Refs) -> R {
     match e.kind {
         Kind::Pvc => return pvc_why(ctx, &e),
         Kind::Node => return node_why(ctx, &e),
+        Kind::Hpa => return hpa_why(ctx, &e),
         Kind::Service => {
             let n = endpoint_addresses(ctx, &e.namespace, &e.name);
             let pods = pods_for(ctx, std::slice::from_ref(&e));
@@ -1879,7 +2033,8 @@ async fn why_of(ctx: &Ctx<'_>, r: &Refs) -> R {
         _ => {}
     }
     let pods = pods_for(ctx, &entries);
-    // The pod worth explaining: not running, else the one restarting most.
+    // The pod worth explaining: not running, else the one restarting most,
+    // else one that runs but is not ready.
     let bad = pods
         .iter()
         .copied()
@@ -1890,10 +2045,15 @@ async fn why_of(ctx: &Ctx<'_>, r: &Refs) -> R {
         if e.kind == Kind::Job || e.kind == Kind::CronJob {
             return job_why(ctx, &e).await;
         }
+        if let Some(p) = pods.iter().find(|p| podstatus::display_status(p) == "Running" && !podstatus::is_ready(p)) {
+            return Ok(not_ready_why(ctx, p));
+        }
+        // Nothing found is not "nothing wrong": the question says something
+        // is; say what was checked instead of declaring it healthy.
         let mut out = routed(
             "why",
-            "no problem found",
-            format!("All {} pods of {word} are running and none has restarted.", pods.len()),
+            format!("I can't find a problem with {word}: its pods are running and ready"),
+            format!("All {} pods of {word} are running and ready, and none has restarted.", pods.len()),
         );
         out.evidence = pods.iter().map(|p| pod_ev(p)).collect();
         return Ok(out);
@@ -2058,6 +2218,80 @@ fn pvc_why(ctx: &Ctx<'_>, e: &NameEntry) -> R {
     Ok(out)
 }
 
+/// A running pod that is not ready: its node is down, or a probe fails.
+fn not_ready_why(ctx: &Ctx<'_>, p: &Pod) -> Routed {
+    let node = p.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap_or_default();
+    let node_down = ctx.snap.nodes.iter().any(|n| n.metadata.name.as_deref() == Some(&node) && !node_ready(n));
+    let probe = ctx
+        .snap
+        .events
+        .iter()
+        .filter(|ev| {
+            ev.involved_object.name.as_deref() == Some(name(p)) && ev.metadata.namespace.as_deref() == Some(ns(p))
+        })
+        .filter(|ev| ev.reason.as_deref() == Some("Unhealthy"))
+        .max_by_key(|ev| ev.last_timestamp.as_ref().map(|t| t.0))
+        .and_then(|ev| ev.message.clone());
+    let (short, explanation) = if node_down {
+        (
+            format!("its node {node} is NotReady"),
+            format!("`{}` runs on node `{node}`, which is NotReady: the kubelet stopped reporting, so the pod is not ready.", name(p)),
+        )
+    } else if let Some(m) = probe {
+        (
+            truncate(&format!("readiness probe failing: {m}"), 200),
+            format!("`{}` is running but not ready: {m}", name(p)),
+        )
+    } else {
+        (
+            format!("I can't find why {} is not ready", name(p)),
+            format!("`{}` is running but not ready; no probe failure or node problem explains it.", name(p)),
+        )
+    };
+    let mut out = routed("why", short, explanation);
+    out.evidence.push(pod_ev(p));
+    out.kubectl.push(format!("kubectl describe pod {}{}", name(p), ns_flag(ns(p))));
+    out
+}
+
+/// Why an HPA does not scale further: at its maximum, or what its status says.
+fn hpa_why(ctx: &Ctx<'_>, e: &NameEntry) -> R {
+    let h = ctx
+        .snap
+        .hpas
+        .iter()
+        .find(|h| h.metadata.name.as_deref() == Some(&e.name) && h.metadata.namespace.as_deref() == Some(&e.namespace))
+        .ok_or_else(|| not_found(ctx, &e.name, Some(Kind::Hpa)))?;
+    let max = h.spec.as_ref().map_or(0, |s| s.max_replicas);
+    let current = h.status.as_ref().and_then(|s| s.current_replicas).unwrap_or(0);
+    let limited = h
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|cs| cs.iter().find(|c| c.type_ == "ScalingLimited" && c.status == "True"))
+        .and_then(|c| c.message.clone());
+    let short = if current >= max && max > 0 {
+        format!("already at max replicas ({max})")
+    } else if let Some(m) = &limited {
+        truncate(m, 200)
+    } else {
+        format!("I can't find what limits {}: {current} of at most {max} replicas", e.name)
+    };
+    let mut out = routed(
+        "why",
+        short,
+        format!(
+            "HorizontalPodAutoscaler {}/{}: {current} replicas, max {max}.{}",
+            e.namespace,
+            e.name,
+            limited.map(|m| format!(" {m}")).unwrap_or_default()
+        ),
+    );
+    out.evidence.push(Evidence::new("HorizontalPodAutoscaler", Some(&e.namespace), &e.name));
+    out.kubectl.push(format!("kubectl describe hpa {}{}", e.name, ns_flag(&e.namespace)));
+    Ok(out)
+}
+
 fn node_why(ctx: &Ctx<'_>, e: &NameEntry) -> R {
     let n = ctx.snap.nodes.iter().find(|n| n.metadata.name.as_deref() == Some(&e.name)).expect("picked");
     let ready = n
@@ -2112,8 +2346,21 @@ fn restarts_in(ctx: &Ctx<'_>, r: &Refs) -> R {
     Ok(out)
 }
 
-fn restarted_pods(ctx: &Ctx<'_>, r: &Refs) -> R {
+fn restarted_pods(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     let pods: Vec<&Arc<Pod>> = facts::pods_in(ctx.snap, r.namespace.as_deref()).filter(|p| restarts(p) > 0).collect();
+    if w.any(&["most", "highest", "top", "max", "maximum"]) {
+        // "which pod has restarted the most": one pod, not every one.
+        let Some(p) = pods.iter().max_by_key(|p| (restarts(p), std::cmp::Reverse(name(p).to_string()))) else {
+            return Ok(routed("restarts", "none", "No pod has restarted."));
+        };
+        let mut out = routed(
+            "restarts",
+            ctx.owners.base_name(p),
+            format!("`{}/{}` has restarted the most: {} times.", ns(p), name(p), restarts(p)),
+        );
+        out.evidence.push(pod_ev(p));
+        return Ok(out);
+    }
     let mut names = distinct(pods.iter().map(|p| ctx.owners.base_name(p)));
     names.sort();
     let details = pods

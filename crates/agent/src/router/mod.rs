@@ -2,6 +2,7 @@
 //! answer it from the snapshot, with no model. See `intents` for what it
 //! understands.
 
+pub mod guard;
 pub mod intents;
 pub mod parse;
 pub mod vocab;
@@ -61,6 +62,13 @@ pub enum Outcome {
         /// The message naming the candidates.
         message: String,
     },
+    /// A request no read of the cluster can satisfy (a change, a Secret's
+    /// value, data the cluster does not keep): refused, never guessed and
+    /// never passed to a model.
+    Refused {
+        /// The message for the user ("I can't do that: …").
+        message: String,
+    },
     /// The router cannot parse it.
     NotUnderstood {
         /// Questions direct mode can answer, close to this one.
@@ -117,5 +125,8 @@ pub fn refs_of(ctx: &Ctx<'_>, question: &str) -> Refs {
 pub async fn route(ctx: &Ctx<'_>, question: &str) -> Outcome {
     let words = Words::new(question);
     let refs = parse::refs(&words, ctx.names);
+    if let Some(refused) = guard::refusal(&words, &refs) {
+        return refused;
+    }
     intents::answer(ctx, &words, &refs).await
 }

@@ -177,14 +177,66 @@ pub fn refs(words: &Words, names: &Names) -> Refs {
             }
         }
     }
+    if r.targets.is_empty() && r.unknown.is_none() {
+        if let Some((word, kind)) = unknown_before_kind(words, names, &used) {
+            r.unknown = Some(word);
+            r.kind = Some(kind);
+        }
+    }
     r
+}
+
+/// A word in the place of a name that matches nothing: "the **inventory**
+/// deployment", "in the **staging** namespace", "namespace **staging**".
+/// Such a question is about an object that does not exist; answering it
+/// about anything else would be wrong.
+fn unknown_before_kind(words: &Words, names: &Names, used: &[bool]) -> Option<(String, Kind)> {
+    let l = &words.lower;
+    let candidate = |i: usize| -> Option<String> {
+        let c = l.get(i)?;
+        let plain = c.chars().all(|ch| ch.is_alphanumeric() || ch == '-' || ch == '.');
+        (plain
+            && !used[i]
+            && c.chars().count() >= 3
+            && !is_stopword(c)
+            && kind_word(c).is_none()
+            && !super::guard::is_intent_word(c)
+            && names.lookup(c).is_none()
+            && !names.namespaces.iter().any(|n| n == c))
+        .then(|| c.clone())
+    };
+    for (i, x) in l.iter().enumerate() {
+        let Some(kind) = kind_word(x) else { continue };
+        if matches!(kind, Kind::Container | Kind::Event) {
+            continue;
+        }
+        let det = i.checked_sub(2).map(|j| l[j].as_str());
+        if i >= 1 && matches!(det, Some("the" | "a" | "an" | "my" | "our" | "this" | "that" | "in" | "from" | "of")) {
+            if let Some(c) = candidate(i - 1) {
+                return Some((c, kind));
+            }
+        }
+        if kind == Kind::Namespace {
+            if let Some(c) = candidate(i + 1) {
+                return Some((c, kind));
+            }
+        }
+    }
+    None
 }
 
 /// A word that is probably an object name: has a dash or digit, or is not
 /// an English-looking word we know.
 fn looks_like_name(w: &str) -> bool {
     let l = w.to_lowercase();
-    !is_stopword(&l)
+    // Not names: `99.9%`, `p99`, `24h`, `cpu-wise`, `gpu-based`.
+    let measure = l.contains('%')
+        || !l.chars().any(|c| c.is_alphabetic())
+        || ["-wise", "-ish", "-like", "-based", "-related"].iter().any(|s| l.ends_with(s))
+        || l.strip_prefix('p').is_some_and(|d| d.len() <= 3 && d.chars().all(|c| c.is_ascii_digit()))
+        || l.strip_suffix(['h', 'd', 'm', 's']).is_some_and(|d| d.len() <= 3 && d.chars().all(|c| c.is_ascii_digit()));
+    !measure
+        && !is_stopword(&l)
         && kind_word(&l).is_none()
         && l.len() >= 3
         && (l.contains('-') || l.chars().any(|c| c.is_ascii_digit()))

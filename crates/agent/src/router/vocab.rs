@@ -532,8 +532,12 @@ impl Names {
         }
         let max = if word.len() >= 8 { 2 } else { 1 };
         let mut best: Option<(usize, &str)> = None;
+        // NB: digits are never a typo: `mongodb-3` is not `mongodb-0`,
+        // `shop-node-4` is not `shop-node-1`.
+        let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+        let word_digits = digits(word);
         for cand in &self.fuzzy_pool {
-            if cand.len().abs_diff(word.len()) > max {
+            if cand.len().abs_diff(word.len()) > max || digits(cand) != word_digits {
                 continue;
             }
             let d = strsim::osa_distance(word, cand);

@@ -61,3 +61,26 @@ async fn paraphrased_and_follow_up_questions_get_exact_answers() {
     }
     assert!(failures.is_empty(), "{} wrong:\n{}", failures.len(), failures.join("\n"));
 }
+
+/// The sample's paraphrase set (typed the way on-call engineers type: typos,
+/// indirect references, two facts, negations, and 15 that must be
+/// declined), scored right / declined / wrong. Declining is allowed; a
+/// wrong confident answer is not.
+#[tokio::test]
+async fn the_paraphrase_set_gets_no_wrong_answer() {
+    use crate::grading::{paraphrases, verdict, Verdict};
+    let demo = start().await;
+    let (mut right, mut declined, mut wrong) = (0, Vec::new(), Vec::new());
+    for q in paraphrases() {
+        let a = demo.assistant.ask(None, &q.query).await.unwrap();
+        let line = format!("{} {:?}: got {:?}, want {:?}", q.id, q.query, a.short, q.answer);
+        match verdict(&q, &a.short) {
+            Verdict::Right => right += 1,
+            Verdict::Declined => declined.push(line),
+            Verdict::Wrong => wrong.push(line),
+        }
+    }
+    println!("paraphrases: {right} right, {} declined, {} wrong", declined.len(), wrong.len());
+    println!("declined:\n{}", declined.join("\n"));
+    assert!(wrong.is_empty(), "{} wrong:\n{}", wrong.len(), wrong.join("\n"));
+}
