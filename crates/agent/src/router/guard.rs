@@ -466,7 +466,81 @@ const INTENT_WORDS: &[&str] = &[
     "scheduled",
     "further",
     "fail",
+    "traffic",
+    "before",
+    "previous",
+    "prior",
+    "rollout",
+    "release",
+    "runtime",
+    "called",
+    "named",
+    "init",
+    "sidecar",
+    "sidecars",
+    "next",
+    "besteffort",
+    "burstable",
+    "guaranteed",
+    "liveness",
+    "probe",
+    "probes",
+    "path",
+    "hit",
+    "hits",
+    "call",
+    "talk",
+    "reach",
+    "listen",
+    "listens",
+    "listening",
+    "expose",
+    "exposes",
+    "exposed",
+    "utilization",
+    "utilisation",
+    "load",
+    "primary",
+    "mem",
+    "our",
+    "value",
+    "values",
+    "fewest",
+    "internal",
+    "external",
+    "but",
+    "https",
+    "http",
 ];
+
+/// Kind words typed often enough to be worth correcting.
+const KIND_WORDS: &[&str] = &[
+    "container",
+    "containers",
+    "deployment",
+    "deployments",
+    "namespace",
+    "namespaces",
+    "service",
+    "services",
+    "statefulset",
+    "daemonset",
+    "replicaset",
+    "cronjob",
+    "cronjobs",
+    "ingress",
+    "configmap",
+    "secret",
+    "secrets",
+    "volume",
+    "volumes",
+    "replicas",
+];
+
+/// The words typo correction may correct to.
+pub fn vocabulary() -> impl Iterator<Item = &'static str> {
+    INTENT_WORDS.iter().chain(KIND_WORDS).copied().filter(|w| w.chars().count() >= 4)
+}
 
 /// Whether some intent reacts to `word`.
 pub fn is_intent_word(word: &str) -> bool {
@@ -517,7 +591,16 @@ fn is_container_name(ctx: &Ctx<'_>, word: &str) -> bool {
 /// `Err(decline)` when words are unexplained: the intent about to answer
 /// would ignore part of the question.
 pub fn accounted_for(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Result<(), Outcome> {
-    let left = unexplained(ctx, w, r);
+    accounted_for_with(ctx, w, r, &[])
+}
+
+/// [`accounted_for`], with words the calling intent itself explains (a
+/// label key it matched).
+pub fn accounted_for_with(ctx: &Ctx<'_>, w: &Words, r: &Refs, also: &[&str]) -> Result<(), Outcome> {
+    let left: Vec<String> = unexplained(ctx, w, r)
+        .into_iter()
+        .filter(|x| !also.iter().any(|a| a == x || a.split(['-', '_', '.']).any(|p| p == x) || a.ends_with(x.as_str())))
+        .collect();
     if left.is_empty() {
         Ok(())
     } else {

@@ -80,8 +80,24 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
             return Err(not_found(ctx, unknown, r.kind));
         }
     }
+    if w.any(&["which", "what", "who", "whose"]) {
+        if let Some(answer) = ip_owner(ctx, w) {
+            return Ok(answer);
+        }
+    }
     if let Some(answer) = object_field(ctx, w, r)? {
         return Ok(answer);
+    }
+    if let Some(answer) = label_word(ctx, w, r) {
+        return answer;
+    }
+    let hpa_asked = r.kind == Some(Kind::Hpa) || r.targets.iter().any(|e| e.kind == Kind::Hpa);
+    if hpa_asked && w.any(&["utilization", "utilisation", "usage", "load"]) {
+        guard::accounted_for(ctx, w, r)?;
+        return hpa_metric(ctx, w, r);
+    }
+    if w.has("namespace") && w.any(&["most", "fewest", "least"]) && w.prefix(&["pod"]) && r.targets.is_empty() {
+        return namespace_by_pods(ctx, w);
     }
     let about_nodes = r.kind == Some(Kind::Node);
     let usage_word = w.any(&["memory", "cpu", "ram"]);
@@ -91,7 +107,11 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     {
         return top(ctx, w, r);
     }
-    if about_nodes && (w.any(&["notready", "unready", "down", "unhealthy", "unreachable"]) || w.phrase("not ready")) {
+    let node_attribute = w.any(&["ip", "address", "addresses", "internal", "external", "pods", "pod"]);
+    if about_nodes
+        && !node_attribute
+        && (w.any(&["notready", "unready", "down", "unhealthy", "unreachable"]) || w.phrase("not ready"))
+    {
         guard::accounted_for(ctx, w, r)?;
         return not_ready_nodes(ctx);
     }
@@ -184,7 +204,7 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
             return images_in(ctx, r);
         }
         guard::accounted_for(ctx, w, r)?;
-        return image(ctx, r);
+        return image(ctx, w, r);
     }
     if w.prefix(&["targetport"])
         || w.phrase("target port")
@@ -219,7 +239,7 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     }
     if w.has("version") || w.has("versions") {
         guard::accounted_for(ctx, w, r)?;
-        return version(ctx, w);
+        return version(ctx, w, r);
     }
     let storage_target = r.kind.is_some_and(|k| matches!(k, Kind::Pvc | Kind::Pv))
         || (!r.targets.is_empty() && r.targets.iter().all(|e| matches!(e.kind, Kind::Pvc | Kind::Pv)));
@@ -241,6 +261,10 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
             return last_schedule(ctx, r);
         }
         if w.any(&["suspended", "suspend", "paused"]) {
+            if r.targets.is_empty() {
+                // "which cronjobs are (not) suspended"
+                return list(ctx, w, r);
+            }
             return status(ctx, w, r);
         }
         if !w.any(&["status", "state"]) {
@@ -283,7 +307,7 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     }
     if w.any(&["ip", "address", "clusterip"]) {
         guard::accounted_for(ctx, w, r)?;
-        return ip(ctx, r);
+        return ip(ctx, w, r);
     }
     if w.any(&["age", "old", "created"]) {
         return age(ctx, r);
@@ -577,6 +601,8 @@ struct PodFilter {
     ready: Option<bool>,
     /// Only pods on these nodes (empty: any node).
     nodes: Vec<String>,
+    /// Only pods of this QoS class.
+    qos: Option<&'static str>,
 }
 
 /// Words that describe a node in trouble ("the broken node", "the node
@@ -651,7 +677,12 @@ fn pod_filter(ctx: &Ctx<'_>, w: &Words) -> PodFilter {
             .take(1)
             .collect(),
     };
-    PodFilter { status, not_running: negated, ready, nodes }
+    let qos = ["besteffort", "burstable", "guaranteed"].into_iter().find(|q| w.has(q)).map(|q| match q {
+        "besteffort" => "BestEffort",
+        "burstable" => "Burstable",
+        _ => "Guaranteed",
+    });
+    PodFilter { status, not_running: negated, ready, nodes, qos }
 }
 
 impl PodFilter {
@@ -660,6 +691,7 @@ impl PodFilter {
         self.status.is_none_or(|s| st == s)
             && (!self.not_running || (st != "Running" && st != "Completed"))
             && self.ready.is_none_or(|r| podstatus::is_ready(p) == r)
+            && self.qos.is_none_or(|q| p.status.as_ref().and_then(|s| s.qos_class.as_deref()) == Some(q))
             && (self.nodes.is_empty()
                 || p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some_and(|n| self.nodes.contains(n)))
     }
@@ -670,6 +702,9 @@ impl PodFilter {
         }
         if self.not_running {
             s.push_str("not-running ");
+        }
+        if let Some(q) = self.qos {
+            s.push_str(&format!("{q} "));
         }
         if let Some(r) = self.ready {
             s.push_str(if r { "ready " } else { "not-ready " });
@@ -1261,10 +1296,34 @@ fn containers_of<'a>(ctx: &'a Ctx<'_>, e: &NameEntry) -> Vec<&'a Container> {
     }
 }
 
-fn image(ctx: &Ctx<'_>, r: &Refs) -> R {
+/// The containers a question is about: the ones it names ("the
+/// config-reloader container"), the sidecars ("the sidecar next to X":
+/// every container but the first), else all.
+fn named_containers<'a>(w: &Words, r: &Refs, containers: Vec<&'a Container>) -> Vec<&'a Container> {
+    let sidecar = w.any(&["sidecar", "sidecars"]);
+    // NB: the workload's own name is often its main container's name too:
+    // "the sidecar next to prometheus" names the workload, not a container.
+    let named: Vec<&Container> = containers
+        .iter()
+        .copied()
+        .filter(|c| {
+            let n = c.name.to_lowercase();
+            w.has(&n) && !(sidecar && r.target_word.as_deref() == Some(n.as_str()))
+        })
+        .collect();
+    if !named.is_empty() {
+        return named;
+    }
+    if sidecar && containers.len() > 1 {
+        return containers[1..].to_vec();
+    }
+    containers
+}
+
+fn image(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     let entries = pick(ctx, r, &pod_kinds(r))?;
     let e = &entries[0];
-    let containers = containers_of(ctx, e);
+    let containers = named_containers(w, r, containers_of(ctx, e));
     let images = distinct(containers.iter().filter_map(|c| c.image.clone()));
     let word = shown_target(r, &entries);
     let details = containers
@@ -1313,9 +1372,19 @@ fn port(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
                 .unwrap_or_else(|| named.clone()),
         }
     };
-    let target = w.prefix(&["targetport"]) || w.phrase("target port");
     let node = w.prefix(&["nodeport"]) || w.phrase("node port");
-    let values: Vec<String> = ports
+    // "…which port does it actually hit on the pod", unless "not the container".
+    let pod_side = w.any(&["pod", "pods", "container", "containers"])
+        && !["not the container", "not the pod", "not container", "not pod"].iter().any(|p| w.phrase(p));
+    let target = w.prefix(&["targetport"]) || w.phrase("target port") || (pod_side && !node);
+    // A port named ("https") or numbered ("listens on 80") picks that one.
+    let picked: Vec<&k8s_openapi::api::core::v1::ServicePort> = ports
+        .iter()
+        .filter(|p| p.name.as_deref().is_some_and(|n| w.has(&n.to_lowercase())) || w.has(&p.port.to_string()))
+        .collect();
+    let chosen: Vec<&k8s_openapi::api::core::v1::ServicePort> =
+        if picked.is_empty() { ports.iter().collect() } else { picked };
+    let values: Vec<String> = chosen
         .iter()
         .map(|p| {
             if target {
@@ -1454,7 +1523,96 @@ fn hpa_bounds(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     Ok(out)
 }
 
-fn version(ctx: &Ctx<'_>, w: &Words) -> R {
+/// The image tag of a container image (`ghcr.io/a/b:2.1.0` → `2.1.0`).
+fn image_tag(image: &str) -> Option<String> {
+    let last = image.rsplit('/').next()?;
+    let tag = last.split('@').next()?.split_once(':')?.1;
+    Some(tag.to_string())
+}
+
+/// "what version is frontend on" (its image tag), "…before the current
+/// rollout" (the previous ReplicaSet's tag).
+fn workload_version(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+    let previous = w.any(&["before", "previous", "prior", "last"])
+        && w.any(&["rollout", "deploy", "release", "version", "rollback"]);
+    // Earlier versions are the Deployment's ReplicaSets: look it up first.
+    let kinds: Vec<Kind> =
+        if previous { [Kind::Deployment].into_iter().chain(pod_kinds(r)).collect() } else { pod_kinds(r) };
+    let entries = pick(ctx, r, &distinct_kinds(kinds))?;
+    let e = &entries[0];
+    let containers: Vec<Container> = if previous && e.kind == Kind::Deployment {
+        let mut rss: Vec<(i64, &Arc<k8s_openapi::api::apps::v1::ReplicaSet>)> = ctx
+            .snap
+            .replica_sets
+            .iter()
+            .filter(|rs| rs.metadata.namespace.as_deref() == Some(&e.namespace))
+            .filter(|rs| {
+                rs.metadata.owner_references.iter().flatten().any(|o| o.kind == "Deployment" && o.name == e.name)
+            })
+            .map(|rs| {
+                let rev = rs
+                    .metadata
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.get("deployment.kubernetes.io/revision"))
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                (rev, rs)
+            })
+            .collect();
+        rss.sort_by_key(|(rev, _)| std::cmp::Reverse(*rev));
+        let Some((_, rs)) = rss.get(1) else {
+            return Err(Outcome::NotFound {
+                message: format!("no earlier revision of {} is kept (not found)", e.name),
+            });
+        };
+        rs.spec
+            .as_ref()
+            .and_then(|s| s.template.as_ref()?.spec.as_ref())
+            .map(|s| s.containers.clone())
+            .unwrap_or_default()
+    } else if previous {
+        return Err(Outcome::NotUnderstood { suggestions: suggestions(ctx) });
+    } else {
+        named_containers(w, r, containers_of(ctx, e)).into_iter().cloned().collect()
+    };
+    let tags = distinct(containers.iter().filter_map(|c| image_tag(c.image.as_deref()?)));
+    let [tag] = tags.as_slice() else {
+        // Several containers, several versions: which one is meant is unclear.
+        return Err(Outcome::NotUnderstood { suggestions: suggestions(ctx) });
+    };
+    let images = containers.iter().filter_map(|c| c.image.clone()).collect::<Vec<_>>().join(", ");
+    let mut out = routed(
+        "version",
+        tag.clone(),
+        format!("{} {} {}runs {images}.", e.kind.name(), e.name, if previous { "previously " } else { "" }),
+    );
+    out.evidence.push(Evidence::new(e.kind.name(), Some(&e.namespace), &e.name));
+    out.kubectl.push(if previous {
+        format!("kubectl rollout history deployment/{}{}", e.name, ns_flag(&e.namespace))
+    } else {
+        format!("kubectl get {} {}{} -o jsonpath='{{..image}}'", e.kind.kubectl(), e.name, ns_flag(&e.namespace))
+    });
+    Ok(out)
+}
+
+fn version(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+    let about_workload = !r.targets.is_empty() && r.targets.iter().all(|e| e.kind != Kind::Node);
+    if about_workload {
+        return workload_version(ctx, w, r);
+    }
+    if w.has("runtime") {
+        let runtimes = distinct(
+            ctx.snap
+                .nodes
+                .iter()
+                .filter_map(|n| n.status.as_ref()?.node_info.as_ref().map(|i| i.container_runtime_version.clone())),
+        );
+        let mut out =
+            routed("version", join(runtimes.clone()), format!("Container runtimes: {}.", runtimes.join(", ")));
+        out.kubectl.push("kubectl get nodes -o wide".into());
+        return Ok(out);
+    }
     let kubelets = distinct(
         ctx.snap.nodes.iter().filter_map(|n| n.status.as_ref()?.node_info.as_ref().map(|i| i.kubelet_version.clone())),
     );
@@ -1481,7 +1639,7 @@ fn version(ctx: &Ctx<'_>, w: &Words) -> R {
 fn resources(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     let entries = pick(ctx, r, &pod_kinds(r))?;
     let e = &entries[0];
-    let containers = containers_of(ctx, e);
+    let containers = named_containers(w, r, containers_of(ctx, e));
     let res = if w.any(&["cpu", "cpus", "cores"]) { "cpu" } else { "memory" };
     let limits = w.any(&["limit", "limits"]);
     let values: Vec<String> = containers
@@ -1765,7 +1923,45 @@ fn capacity(ctx: &Ctx<'_>, r: &Refs) -> R {
     Ok(out)
 }
 
-fn ip(ctx: &Ctx<'_>, r: &Refs) -> R {
+/// "which service is 10.96.24.152": the object that has an address the
+/// question quotes (a Service's cluster IP, a pod's IP, a node's address).
+fn ip_owner(ctx: &Ctx<'_>, w: &Words) -> Option<Routed> {
+    let ip = w.lower.iter().find(|x| x.parse::<std::net::Ipv4Addr>().is_ok())?;
+    let svc = ctx.snap.services.iter().find(|s| {
+        s.spec.as_ref().is_some_and(|sp| {
+            sp.cluster_ip.as_deref() == Some(ip.as_str()) || sp.cluster_ips.iter().flatten().any(|c| c == ip)
+        })
+    });
+    let (kind, namespace, name) = if let Some(s) = svc {
+        ("Service", s.metadata.namespace.clone(), s.metadata.name.clone()?)
+    } else if let Some(p) =
+        ctx.snap.pods.iter().find(|p| p.status.as_ref().and_then(|s| s.pod_ip.as_deref()) == Some(ip.as_str()))
+    {
+        ("Pod", p.metadata.namespace.clone(), p.metadata.name.clone()?)
+    } else {
+        let n = ctx.snap.nodes.iter().find(|n| {
+            n.status.as_ref().and_then(|s| s.addresses.as_ref()).is_some_and(|a| a.iter().any(|x| &x.address == ip))
+        })?;
+        ("Node", None, n.metadata.name.clone()?)
+    };
+    let mut out = routed(
+        "ip",
+        name.clone(),
+        format!("{ip} is {kind} {}{name}.", namespace.as_deref().map(|n| format!("{n}/")).unwrap_or_default()),
+    );
+    out.evidence.push(Evidence::new(kind, namespace.as_deref(), &name));
+    Some(out)
+}
+
+fn ip(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+    // "the internal ip of the node that's down"
+    if r.targets.is_empty() {
+        if let Some([node]) = troubled_nodes(ctx, w).as_deref() {
+            let e = NameEntry { kind: Kind::Node, namespace: String::new(), name: node.clone(), via_base: false };
+            let refs = Refs { targets: vec![e], target_word: Some(node.clone()), ..r.clone() };
+            return ip(ctx, w, &refs);
+        }
+    }
     let entries = pick(ctx, r, &[Kind::Pod, Kind::Service, Kind::Node, Kind::Deployment, Kind::StatefulSet])?;
     let e = &entries[0];
     let ips = match e.kind {
@@ -1900,6 +2096,83 @@ fn top(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
         if mem { "memory" } else { "cpu" }
     ));
     Ok(out)
+}
+
+/// "which namespace has the most pods".
+fn namespace_by_pods(ctx: &Ctx<'_>, w: &Words) -> R {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for p in &ctx.snap.pods {
+        *counts.entry(p.metadata.namespace.clone().unwrap_or_default()).or_default() += 1;
+    }
+    let fewest = w.any(&["fewest", "least"]);
+    let pick = if fewest { counts.iter().min_by_key(|(_, n)| **n) } else { counts.iter().max_by_key(|(_, n)| **n) };
+    let Some((ns, n)) = pick else { return Ok(routed("namespace", "none", "There are no pods.")) };
+    let tie = counts.values().filter(|c| *c == n).count() > 1;
+    if tie {
+        return Err(Outcome::NotUnderstood { suggestions: suggestions(ctx) });
+    }
+    let details = counts.iter().map(|(k, v)| format!("- {k}: {v}")).collect::<Vec<_>>().join("\n");
+    let mut out = routed("namespace", ns.clone(), format!("Pods per namespace:\n{details}"));
+    out.kubectl.push("kubectl get pods -A --no-headers | awk '{print $1}' | sort | uniq -c".into());
+    Ok(out)
+}
+
+/// The last segment of a label key, and its words (`topology.kubernetes.io/zone`
+/// → zone; `cloud.google.com/gke-nodepool` → gke-nodepool, gke, nodepool).
+fn label_key_matches(key: &str, word: &str) -> bool {
+    let last = key.rsplit('/').next().unwrap_or(key);
+    word.chars().count() >= 3
+        && (last == word || last.split(['-', '_', '.']).any(|p| p == word) || (word.len() >= 4 && last.ends_with(word)))
+}
+
+/// "what zone is shop-node-3 in", "which node pool are our nodes in": a
+/// question naming a label key of nodes (zone, region, pool, arch, …)
+/// answers that label's value, for the named node or for every node.
+fn label_word(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Option<R> {
+    let named_nodes: Vec<&str> = r.targets.iter().filter(|e| e.kind == Kind::Node).map(|e| e.name.as_str()).collect();
+    let about_nodes = !named_nodes.is_empty() || (r.kind == Some(Kind::Node) && r.targets.is_empty());
+    if !about_nodes || w.prefix(&["label"]) {
+        return None;
+    }
+    let nodes: Vec<&Arc<k8s_openapi::api::core::v1::Node>> = ctx
+        .snap
+        .nodes
+        .iter()
+        .filter(|n| named_nodes.is_empty() || n.metadata.name.as_deref().is_some_and(|x| named_nodes.contains(&x)))
+        .collect();
+    let keys: BTreeSet<&String> =
+        nodes.iter().flat_map(|n| n.metadata.labels.iter().flatten().map(|(k, _)| k)).collect();
+    let word_keys: Vec<&String> = keys
+        .iter()
+        .copied()
+        .filter(|k| {
+            w.lower
+                .iter()
+                .any(|x| !guard::is_intent_word(x) && super::vocab::kind_word(x).is_none() && label_key_matches(k, x))
+        })
+        .collect();
+    // Prefer the stable key over its deprecated `beta.` twin.
+    let key = word_keys.iter().find(|k| !k.starts_with("beta.")).or(word_keys.first())?;
+    if let Err(e) = guard::accounted_for_with(ctx, w, r, &[key.rsplit('/').next().unwrap_or(key)]) {
+        return Some(Err(e));
+    }
+    let values = distinct(nodes.iter().filter_map(|n| n.metadata.labels.as_ref()?.get(*key).cloned()));
+    let details = nodes
+        .iter()
+        .map(|n| {
+            format!(
+                "- {}: {}",
+                n.metadata.name.clone().unwrap_or_default(),
+                n.metadata.labels.as_ref().and_then(|l| l.get(*key)).cloned().unwrap_or_default()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut out = routed("labels", join(values), format!("Label `{key}` of the nodes:\n{details}"));
+    out.evidence =
+        nodes.iter().filter_map(|n| n.metadata.name.as_deref()).map(|n| Evidence::new("Node", None, n)).collect();
+    out.kubectl.push(format!("kubectl get nodes -L {key}"));
+    Some(Ok(out))
 }
 
 fn not_ready_nodes(ctx: &Ctx<'_>) -> R {
@@ -2442,8 +2715,13 @@ fn service_type(ctx: &Ctx<'_>, r: &Refs) -> R {
 /// Plain pod fields people ask about: QoS class, service account,
 /// container names, ConfigMaps and Secrets used, restart policy.
 fn pod_field(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Result<Option<Routed>, Outcome> {
+    let probe = ["liveness", "readiness", "startup"].into_iter().find(|k| w.has(k)).filter(|_| w.prefix(&["probe"]));
     let field = if w.has("qos") || w.phrase("quality of service") {
         "qos"
+    } else if probe.is_some() {
+        "probe"
+    } else if w.has("init") && w.prefix(&["container"]) {
+        "init"
     } else if w.phrase("service account") || w.has("serviceaccount") {
         "sa"
     } else if w.prefix(&["container"]) && w.any(&["which", "what", "list", "names", "name"]) && !w.phrase("how many") {
@@ -2480,6 +2758,18 @@ fn pod_field(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Result<Option<Routed>, Outco
         "qos" => p.status.as_ref().and_then(|s| s.qos_class.clone()).into_iter().collect(),
         "sa" => vec![spec.service_account_name.clone().unwrap_or_else(|| "default".into())],
         "containers" => spec.containers.iter().map(|c| c.name.clone()).collect(),
+        "init" => spec.init_containers.iter().flatten().map(|c| c.name.clone()).collect(),
+        "probe" => {
+            let containers = named_containers(w, r, spec.containers.iter().collect());
+            distinct(containers.iter().filter_map(|c| {
+                let pr = match probe {
+                    Some("liveness") => c.liveness_probe.as_ref(),
+                    Some("readiness") => c.readiness_probe.as_ref(),
+                    _ => c.startup_probe.as_ref(),
+                }?;
+                probe_target(pr, w)
+            }))
+        }
         "configmaps" | "secrets" => {
             let cm = field == "configmaps";
             let mut v = Vec::new();
@@ -2519,6 +2809,60 @@ fn pod_field(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Result<Option<Routed>, Outco
     out.evidence.push(pod_ev(p));
     out.kubectl.push(format!("kubectl get pod {}{} -o yaml", name(p), ns_flag(ns(p))));
     Ok(Some(out))
+}
+
+/// What a probe checks: the HTTP path (or port, when asked), the TCP
+/// port, or the command.
+fn probe_target(p: &k8s_openapi::api::core::v1::Probe, w: &Words) -> Option<String> {
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+    let port = |p: &IntOrString| match p {
+        IntOrString::Int(n) => n.to_string(),
+        IntOrString::String(s) => s.clone(),
+    };
+    if let Some(h) = &p.http_get {
+        return Some(if w.prefix(&["port"]) { port(&h.port) } else { h.path.clone().unwrap_or_else(|| "/".into()) });
+    }
+    if let Some(t) = &p.tcp_socket {
+        return Some(port(&t.port));
+    }
+    if let Some(g) = &p.grpc {
+        return Some(g.port.to_string());
+    }
+    p.exec.as_ref().and_then(|e| e.command.as_ref()).map(|c| c.join(" "))
+}
+
+/// "current cpu utilization of the frontend hpa" (or its target).
+fn hpa_metric(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+    let entries = pick(ctx, r, &[Kind::Hpa])?;
+    let e = &entries[0];
+    let h = find_in(&ctx.snap.hpas, e).ok_or_else(|| not_found(ctx, &e.name, Some(Kind::Hpa)))?;
+    let res = if w.any(&["memory", "mem", "ram"]) { "memory" } else { "cpu" };
+    let target = w.any(&["target", "targets", "threshold"]);
+    let value = if target {
+        h.spec.as_ref().and_then(|s| s.metrics.as_ref()).and_then(|ms| {
+            ms.iter().filter_map(|m| m.resource.as_ref()).find(|m| m.name == res)?.target.average_utilization
+        })
+    } else {
+        h.status.as_ref().and_then(|s| s.current_metrics.as_ref()).and_then(|ms| {
+            ms.iter().filter_map(|m| m.resource.as_ref()).find(|m| m.name == res)?.current.average_utilization
+        })
+    };
+    let Some(v) = value else {
+        return Err(Outcome::NotFound { message: format!("HPA {} reports no {res} utilization (not found)", e.name) });
+    };
+    let mut out = routed(
+        "hpa",
+        format!("{v}%"),
+        format!(
+            "HPA {}/{}: {} {res} utilization {v}%.",
+            e.namespace,
+            e.name,
+            if target { "target" } else { "current" }
+        ),
+    );
+    out.evidence.push(Evidence::new("HorizontalPodAutoscaler", Some(&e.namespace), &e.name));
+    out.kubectl.push(format!("kubectl get hpa {}{}", e.name, ns_flag(&e.namespace)));
+    Ok(out)
 }
 
 /// The object of a list named by a resolved entry (same name and namespace).

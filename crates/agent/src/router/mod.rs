@@ -123,7 +123,7 @@ pub fn refs_of(ctx: &Ctx<'_>, question: &str) -> Refs {
 
 /// Answers a question in direct mode.
 pub async fn route(ctx: &Ctx<'_>, question: &str) -> Outcome {
-    let words = Words::new(question);
+    let words = Words::new(question).corrected(ctx.names);
     let refs = parse::refs(&words, ctx.names);
     if let Some(refused) = guard::refusal(&words, &refs) {
         return refused;

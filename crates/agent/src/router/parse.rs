@@ -26,6 +26,12 @@ impl Words {
             if let Some(stripped) = w.strip_suffix("'s") {
                 w = stripped.to_string();
             }
+            // "cpu-wise", "memory-based": the measure, not a name.
+            for suffix in ["-wise", "-based"] {
+                if let Some(stem) = w.strip_suffix(suffix) {
+                    w = stem.to_string();
+                }
+            }
             if w.is_empty() {
                 continue;
             }
@@ -54,6 +60,38 @@ impl Words {
     /// Whether the text contains a phrase.
     pub fn phrase(&self, p: &str) -> bool {
         self.text.contains(p)
+    }
+}
+
+impl Words {
+    /// The same words with typos of the router's vocabulary fixed
+    /// ("conatiner", "verison", "trafic"): a word that is not a name of the
+    /// cluster, not already known, and within one edit (two for long words)
+    /// of exactly one vocabulary word becomes that word.
+    pub fn corrected(&self, names: &Names) -> Words {
+        let mut out = self.clone();
+        let known = |x: &str| is_stopword(x) || kind_word(x).is_some() || super::guard::is_intent_word(x);
+        for (i, w) in self.lower.iter().enumerate() {
+            let len = w.chars().count();
+            if len < 5 || !w.chars().all(|c| c.is_ascii_alphabetic()) || known(w) || names.lookup(w).is_some() {
+                continue;
+            }
+            let max = if len >= 8 { 2 } else { 1 };
+            let mut best: Vec<(usize, &str)> = super::guard::vocabulary()
+                .filter(|v| v.len().abs_diff(len) <= max)
+                .map(|v| (strsim::osa_distance(w, v), v))
+                .filter(|(d, _)| *d <= max)
+                .collect();
+            best.sort();
+            let fix = match best.as_slice() {
+                [(d, v), rest @ ..] if rest.first().is_none_or(|(d2, _)| d2 > d) => *v,
+                _ => continue,
+            };
+            out.lower[i] = fix.to_string();
+            out.original[i] = fix.to_string();
+        }
+        out.text = out.lower.join(" ");
+        out
     }
 }
 
@@ -111,19 +149,33 @@ pub fn refs(words: &Words, names: &Names) -> Refs {
             used[i] = true;
         }
     }
-    // Namespaces.
+    // Namespaces (unless the word starts or ends a longer name:
+    // "the ingress-nginx controller service" is ingress-nginx-controller).
     for i in 0..n {
         let w = &words.lower[i];
         if !names.namespaces.iter().any(|ns| ns == w) {
+            continue;
+        }
+        let in_longer_name = (2..=3).any(|len| {
+            let starts = (i + len <= n).then(|| words.lower[i..i + len].join("-"));
+            let ends = (i + 1 >= len).then(|| words.lower[i + 1 - len..=i].join("-"));
+            [starts, ends].into_iter().flatten().any(|j| names.lookup(&j).is_some())
+        });
+        if in_longer_name {
             continue;
         }
         let prev = i.checked_sub(1).map(|j| words.lower[j].as_str());
         let next_is_kind = words.lower.get(i + 1).and_then(|x| kind_word(x)).is_some_and(|k| k != Kind::Namespace);
         let strong = follows_namespace_word(words, i);
         let after_in = matches!(prev, Some("in" | "from" | "within" | "inside" | "across")) && !next_is_kind;
-        let is_object = names
-            .lookup(w)
-            .is_some_and(|es| es.iter().any(|e| r.kind.is_none_or(|k| k == e.kind || (k == Kind::Pod && e.via_base))));
+        // "the shop ingress": the kind word right after the name says what it is.
+        let next_kind = words.lower.get(i + 1).and_then(|x| kind_word(x)).filter(|k| *k != Kind::Namespace);
+        let is_object = names.lookup(w).is_some_and(|es| {
+            es.iter().any(|e| match next_kind {
+                Some(k) => k == e.kind,
+                None => r.kind.is_none_or(|k| k == e.kind || (k == Kind::Pod && e.via_base)),
+            })
+        });
         if strong || after_in || !is_object {
             r.namespace = Some(w.clone());
             used[i] = true;
