@@ -12,7 +12,7 @@ use kubeask_cluster::fixture::Fixture;
 #[path = "../../agent/tests/agent/grading.rs"]
 mod grading;
 
-use grading::{grade, questions};
+use grading::{grade, paraphrases, questions, verdict, Verdict};
 
 async fn demo(dir: &tempfile::TempDir) -> DemoServer {
     let mut opts = DemoOptions::new(Fixture::builtin());
@@ -110,6 +110,21 @@ async fn post_query_answers_every_sample_question_and_logs_them() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // The paraphrase set through the HTTP API: declines allowed, wrong answers not.
+    let (mut right, mut wrong) = (0, Vec::new());
+    for q in paraphrases() {
+        let body = serde_json::json!({"query": q.query}).to_string();
+        let (code, resp) = tokio::task::spawn_blocking(move || post(port, "/query", &body)).await.unwrap();
+        assert_eq!(code, 200, "{resp}");
+        let v: serde_json::Value = serde_json::from_str(&resp).unwrap();
+        match verdict(&q, v["answer"].as_str().unwrap_or_default()) {
+            Verdict::Right => right += 1,
+            Verdict::Declined => {}
+            Verdict::Wrong => wrong.push(format!("{}: {:?} -> {}", q.id, q.query, v["answer"])),
+        }
+    }
+    println!("POST /query paraphrases: {right} right, {} wrong", wrong.len());
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     let (code, resp) = tokio::task::spawn_blocking(move || post(port, "/query", "{not json")).await.unwrap();
     assert_eq!(code, 400, "{resp}");
     let (code, resp) = tokio::task::spawn_blocking(move || post(port, "/query", "{\"query\": \"\"}")).await.unwrap();
