@@ -8,6 +8,8 @@ mod support;
 
 #[path = "agent/bad_input.rs"]
 mod bad_input;
+#[path = "agent/canary.rs"]
+mod canary;
 #[path = "agent/model_loop.rs"]
 mod model_loop;
 #[path = "agent/paraphrases.rs"]

@@ -252,6 +252,30 @@ fn watch_error_state(e: &watcher::Error) -> (KindState, String) {
 }
 
 /// Drives a watcher stream, keeping the kind's status current.
+/// Cluster text is redacted once, as it enters the cache: annotation values
+/// (a `last-applied-configuration` can carry a Secret's data) and event
+/// messages; everything read from the cache is then safe to show.
+fn scrub<K: Resource + 'static>(o: &mut K) {
+    scrub_meta(o.meta_mut());
+    if let Some(ev) = (o as &mut dyn std::any::Any).downcast_mut::<Event>() {
+        if let Some(t) = ev.message.as_mut() {
+            if let std::borrow::Cow::Owned(r) = kubeask_insight::redact::redact(t) {
+                *t = r;
+            }
+        }
+    }
+}
+
+fn scrub_meta(meta: &mut kube::api::ObjectMeta) {
+    for (key, value) in meta.annotations.iter_mut().flatten() {
+        if key == "kubectl.kubernetes.io/last-applied-configuration" && value.contains("\"Secret\"") {
+            *value = kubeask_insight::redact::MASK.to_string();
+        } else if let std::borrow::Cow::Owned(r) = kubeask_insight::redact::redact(value) {
+            *value = r;
+        }
+    }
+}
+
 fn drive<T, S>(stream: S, statuses: Statuses, index: usize, generation: Generation) -> JoinHandle<()>
 where
     S: futures::Stream<Item = Result<watcher::Event<T>, watcher::Error>> + Send + 'static,
@@ -344,7 +368,8 @@ impl Builder<'_> {
         let index = push_status(&self.statuses, static_kind::<K>(), &api_version, KindState::Syncing, None);
         let (reader, writer) = reflector::store();
         let api: Api<K> = Api::all(self.conn.client.clone());
-        let stream = watcher(api, watcher::Config::default()).backoff(QuickBackoff::new()).reflect(writer);
+        let stream =
+            watcher(api, watcher::Config::default()).modify(scrub::<K>).backoff(QuickBackoff::new()).reflect(writer);
         self.tasks.push(drive(stream, self.statuses.clone(), index, self.generation.clone()));
         Source::Typed(reader)
     }
@@ -368,7 +393,10 @@ impl Builder<'_> {
                 let writer = reflector::store::Writer::new(ar.clone());
                 let reader = writer.as_reader();
                 let api: Api<DynamicObject> = Api::all_with(self.conn.client.clone(), &ar);
-                let stream = watcher(api, watcher::Config::default()).backoff(QuickBackoff::new()).reflect(writer);
+                let stream = watcher(api, watcher::Config::default())
+                    .modify(|o: &mut DynamicObject| scrub_meta(&mut o.metadata))
+                    .backoff(QuickBackoff::new())
+                    .reflect(writer);
                 self.tasks.push(drive(stream, self.statuses.clone(), index, self.generation.clone()));
                 Source::Dynamic(reader, K::api_version(&()).into_owned())
             }
@@ -467,7 +495,10 @@ impl ClusterCache {
             let (reader, writer) = reflector::store();
             // NB: metadata only: secret values never enter the cache.
             let api: Api<kube::core::PartialObjectMeta<Secret>> = Api::all(conn.client.clone());
-            let stream = watcher(api, watcher::Config::default()).backoff(QuickBackoff::new()).reflect(writer);
+            let stream = watcher(api, watcher::Config::default())
+                .modify(|s: &mut kube::core::PartialObjectMeta<Secret>| scrub_meta(&mut s.metadata))
+                .backoff(QuickBackoff::new())
+                .reflect(writer);
             b.tasks.push(drive(stream, b.statuses.clone(), index, b.generation.clone()));
             Some(reader)
         };

@@ -11,11 +11,14 @@ use crate::snapshot::Snapshot;
 pub fn env_value(snap: &Snapshot, pod_ns: &str, c: &Container, var: &str) -> Option<String> {
     if let Some(e) = c.env.iter().flatten().find(|e| e.name == var) {
         if let Some(v) = &e.value {
-            return Some(v.clone());
+            // A literal in the template is cluster text: a password typed
+            // into a manifest is still a password.
+            return Some(crate::redact::shown_value(var, v));
         }
         let from = e.value_from.as_ref()?;
         if let Some(r) = &from.config_map_key_ref {
             return config_value(snap, pod_ns, &r.name, &r.key)
+                .map(|v| crate::redact::shown_value(var, &v))
                 .or_else(|| Some(format!("<missing: ConfigMap {} has no key {}>", r.name, r.key)));
         }
         if let Some(r) = &from.secret_key_ref {
@@ -30,7 +33,7 @@ pub fn env_value(snap: &Snapshot, pod_ns: &str, c: &Container, var: &str) -> Opt
         if let Some(r) = &ef.config_map_ref {
             let prefixed = var.strip_prefix(ef.prefix.as_deref().unwrap_or("")).unwrap_or(var);
             if let Some(v) = config_value(snap, pod_ns, &r.name, prefixed) {
-                return Some(v);
+                return Some(crate::redact::shown_value(var, &v));
             }
         }
         if let Some(r) = &ef.secret_ref {

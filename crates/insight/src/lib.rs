@@ -10,6 +10,7 @@ pub mod env;
 pub mod metrics;
 pub mod owners;
 pub mod podstatus;
+pub mod redact;
 pub mod snapshot;
 pub mod text;
 pub mod tools;

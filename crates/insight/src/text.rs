@@ -45,6 +45,10 @@ pub fn show_mem(bytes: f64) -> String {
 /// logfmt (`level=warn msg="Scrape failed" err="…"`) line, with its error
 /// and hint fields, else the line itself.
 pub fn log_message(line: &str) -> String {
+    crate::redact::redacted(&log_message_raw(line))
+}
+
+fn log_message_raw(line: &str) -> String {
     let trimmed = line.trim();
     if trimmed.starts_with('{') {
         if let Ok(serde_json::Value::Object(v)) = serde_json::from_str::<serde_json::Value>(trimmed) {
@@ -61,7 +65,7 @@ pub fn log_message(line: &str) -> String {
             return m;
         }
     }
-    clean_line(trimmed)
+    clean_line_raw(trimmed)
 }
 
 /// `msg: err (hint)` from a structured line's fields.
@@ -119,6 +123,7 @@ fn severity(line: &str) -> u8 {
         || has("level=fatal")
         || has("panic:")
         || has(" fatal")
+        || l.starts_with("fatal")
         || l.starts_with('f') && l.get(1..5).is_some_and(|s| s.chars().all(|c| c.is_ascii_digit()))
     {
         4
@@ -166,15 +171,20 @@ pub fn error_line(text: &str) -> Option<String> {
     Some(log_message(last))
 }
 
-/// Strips a log line's timestamp, level and logger prefix.
+/// Strips a log line's timestamp, level and logger prefix; secrets masked.
 pub fn clean_line(line: &str) -> String {
+    crate::redact::redacted(&clean_line_raw(line))
+}
+
+fn clean_line_raw(line: &str) -> String {
     let mut s = line.trim();
-    let spans = rfc3339_at_start(s);
-    if let Some((0, end)) = spans.first() {
-        s = s[*end..].trim_start();
-    } else if s.len() > 23 && s.as_bytes()[4] == b'-' && s.as_bytes()[10] == b' ' && s.as_bytes()[13] == b':' {
+    // NB: every cut below is after ASCII bytes that a shape check has
+    // matched, so it falls on a character boundary (`get` for the rest).
+    if let Some(end) = rfc3339_at_start(s) {
+        s = s.get(end..).unwrap_or("").trim_start();
+    } else if has_shape(s, b"dddd-dd-dd dd:dd:dd") {
         // `2026-11-20 11:06:18,977 ERROR logger: message`
-        let rest = &s[19..];
+        let rest = s.get(19..).unwrap_or("");
         s = rest.trim_start_matches(|c: char| c == ',' || c == '.' || c.is_ascii_digit()).trim_start();
     }
     for level in ["FATAL", "ERROR", "WARNING", "WARN", "INFO", "DEBUG", "CRITICAL"] {
@@ -193,12 +203,18 @@ pub fn clean_line(line: &str) -> String {
 }
 
 /// The end of an RFC 3339 timestamp at the start of `s`, if there is one.
-fn rfc3339_at_start(s: &str) -> Vec<(usize, usize)> {
+/// Whether `s` starts with `shape` (`d` for an ASCII digit, other bytes as
+/// they are).
+fn has_shape(s: &str, shape: &[u8]) -> bool {
+    let b = s.as_bytes();
+    b.len() >= shape.len() && shape.iter().zip(b).all(|(p, c)| if *p == b'd' { c.is_ascii_digit() } else { p == c })
+}
+
+fn rfc3339_at_start(s: &str) -> Option<usize> {
     let b = s.as_bytes();
     let shape = b"dddd-dd-ddTdd:dd:dd";
-    if b.len() < shape.len() || !shape.iter().zip(b).all(|(p, c)| if *p == b'd' { c.is_ascii_digit() } else { p == c })
-    {
-        return Vec::new();
+    if !has_shape(s, shape) {
+        return None;
     }
     let mut j = shape.len();
     if b.get(j) == Some(&b'.') {
@@ -208,9 +224,10 @@ fn rfc3339_at_start(s: &str) -> Vec<(usize, usize)> {
         }
     }
     match b.get(j) {
-        Some(b'Z') => vec![(0, j + 1)],
-        Some(b'+') | Some(b'-') if b.len() >= j + 6 => vec![(0, j + 6)],
-        _ => Vec::new(),
+        Some(b'Z') => Some(j + 1),
+        Some(b'+') | Some(b'-') if s.get(j + 1..).is_some_and(|z| has_shape(z, b"dd:dd")) => Some(j + 6),
+        Some(b'+') | Some(b'-') if s.get(j + 1..).is_some_and(|z| has_shape(z, b"dddd")) => Some(j + 5),
+        _ => None,
     }
 }
 
@@ -235,6 +252,30 @@ mod tests {
         assert!(error_line(py).unwrap().contains("Name or service not known"));
         assert_eq!(error_line("all good\nstill fine\n"), None);
         assert_eq!(error_line("level=warn msg=\"slow start\"\n"), None);
+    }
+
+    #[test]
+    fn odd_utf8_near_a_timestamp_is_no_panic() {
+        assert_eq!(clean_line("2026-11-20 11:06:1é ERROR x"), "2026-11-20 11:06:1é ERROR x");
+        assert_eq!(clean_line("2026-11-20T11:06:18+00é0 boom"), "2026-11-20T11:06:18+00é0 boom");
+        assert_eq!(clean_line("2026-11-20T11:06:18+0000 ERROR boom"), "boom");
+        assert_eq!(clean_line("2026-11-20T11:06:18+00:00 boom"), "boom");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// Any log line (any Unicode, any length) goes through every text
+        /// function without a panic.
+        #[test]
+        fn no_log_line_panics(line in "\\PC{0,80}", prefix in "(2026-11-20[ T]11:06:1|\\{\"msg\": \"|level=warn msg=\"|)") {
+            let l = format!("{prefix}{line}");
+            let _ = clean_line(&l);
+            let _ = log_message(&l);
+            let _ = error_line(&format!("{l}\nERROR {l}"));
+            let _ = logfmt_fields(&l);
+            let _ = cpu_millis(&l);
+            let _ = mem_bytes(&l);
+        }
     }
 
     #[test]

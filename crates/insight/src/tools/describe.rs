@@ -28,10 +28,7 @@ pub const MAX_CHARS: usize = 4000;
 
 /// Env var names whose literal values are masked too.
 fn secret_like(name: &str) -> bool {
-    let n = name.to_uppercase();
-    ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "APIKEY", "API_KEY", "PRIVATE_KEY", "CREDENTIAL"]
-        .iter()
-        .any(|w| n.contains(w))
+    crate::redact::is_secret_name(name)
 }
 
 /// Finds one object of `kind` by name: `(namespace, full JSON)`.

@@ -99,87 +99,9 @@ pub fn resolve(snap: &Snapshot, a: &LogsArgs) -> Result<Vec<LogRequest>, ToolErr
     Ok(out)
 }
 
-/// Masks tokens, keys and passwords in log text.
+/// Masks tokens, keys and passwords in log text (see [`crate::redact`]).
 pub fn mask_secrets(text: &str) -> String {
-    text.lines().map(mask_line).collect::<Vec<_>>().join("\n")
-}
-
-fn mask_line(line: &str) -> String {
-    const KEYS: &[&str] = &[
-        "password",
-        "passwd",
-        "pwd",
-        "secret",
-        "token",
-        "api_key",
-        "apikey",
-        "api-key",
-        "access_key",
-        "private_key",
-        "authorization",
-    ];
-    let mut out = String::with_capacity(line.len());
-    let mut rest = line;
-    'scan: while !rest.is_empty() {
-        let lower = rest.to_lowercase();
-        // key=value, key: value, "key": "value"
-        let mut best: Option<(usize, usize)> = None;
-        for k in KEYS {
-            if let Some(i) = lower.find(k) {
-                if best.is_none_or(|(b, _)| i < b) {
-                    best = Some((i, k.len()));
-                }
-            }
-        }
-        if let Some(i) = lower.find("bearer ") {
-            if best.is_none_or(|(b, _)| i < b) {
-                best = Some((i, "bearer".len()));
-            }
-        }
-        let Some((i, klen)) = best else {
-            out.push_str(rest);
-            break 'scan;
-        };
-        let after_key = i + klen;
-        out.push_str(&rest[..after_key]);
-        let tail = &rest[after_key..];
-        // Skip separators ("\"", ":", "=", spaces), then mask the value.
-        let sep_len =
-            tail.find(|c: char| !(c == '"' || c == '\'' || c == ':' || c == '=' || c == ' ')).unwrap_or(tail.len());
-        let sep = &tail[..sep_len];
-        if sep.is_empty() || (!sep.contains(':') && !sep.contains('=') && !sep.contains(' ')) {
-            rest = tail;
-            continue;
-        }
-        out.push_str(sep);
-        let value = &tail[sep_len..];
-        let end = |v: &str| {
-            v.find(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == ',' || c == '&' || c == '}')
-                .unwrap_or(v.len())
-        };
-        let mut vlen = end(value);
-        // "Authorization: Bearer <token>": the scheme word is not the secret.
-        if matches!(value[..vlen].to_lowercase().as_str(), "bearer" | "basic") && value[vlen..].starts_with(' ') {
-            vlen += 1 + end(&value[vlen + 1..]);
-        }
-        if vlen > 0 {
-            out.push_str("****");
-        }
-        rest = &value[vlen..];
-    }
-    // JWTs anywhere.
-    let mut masked = String::with_capacity(out.len());
-    for (n, word) in out.split(' ').enumerate() {
-        if n > 0 {
-            masked.push(' ');
-        }
-        if word.starts_with("eyJ") && word.matches('.').count() >= 2 && word.len() > 30 {
-            masked.push_str("****");
-        } else {
-            masked.push_str(word);
-        }
-    }
-    masked
+    crate::redact::redacted(text)
 }
 
 /// Builds the tool output from fetched texts (`Err` for a container whose
@@ -199,10 +121,12 @@ pub fn render(a: &LogsArgs, fetched: Vec<(LogRequest, Result<String, String>)>) 
         ));
         match res {
             Ok(t) => {
+                // Masked before the filter: a grep must not probe a secret.
+                let masked = mask_secrets(t);
                 let lines: Vec<&str> =
-                    t.lines().filter(|l| grep.as_ref().is_none_or(|g| l.to_lowercase().contains(g))).collect();
+                    masked.lines().filter(|l| grep.as_ref().is_none_or(|g| l.to_lowercase().contains(g))).collect();
                 let skip = lines.len().saturating_sub(req.tail as usize);
-                text.push_str(&mask_secrets(&lines[skip..].join("\n")));
+                text.push_str(&lines[skip..].join("\n"));
                 text.push('\n');
             }
             Err(e) => text.push_str(&format!("(cannot read: {e})\n")),
