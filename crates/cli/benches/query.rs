@@ -17,7 +17,7 @@ const PER_CLIENT: usize = 40;
 async fn post(port: u16, body: &str) -> Duration {
     let t = Instant::now();
     let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    let req = format!("POST /query HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+    let req = format!("POST /query HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
     s.write_all(req.as_bytes()).await.unwrap();
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).await.unwrap();

@@ -42,12 +42,105 @@ pub struct ServeArgs {
     /// installed file name or a catalog id.
     #[arg(long, env = "KUBEASK_MODEL")]
     pub model: Option<String>,
+    /// Require `Authorization: Bearer TOKEN` on every request (required
+    /// when --bind is not a loopback address).
+    #[arg(long, env = "KUBEASK_API_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 #[derive(Clone)]
 struct AppState {
     assistant: Assistant,
     context: Option<String>,
+}
+
+/// Who may talk to the API: the Host names accepted and the token wanted.
+#[derive(Clone)]
+pub struct Guard {
+    /// Accept any Host (bound to a non-loopback address, behind a token).
+    any_host: bool,
+    /// The bearer token every request must carry, if set.
+    token: Option<String>,
+}
+
+/// The longest question accepted, in characters (checked before logging).
+const MAX_QUESTION_CHARS: usize = 4000;
+
+fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
+    let err = BoundaryError { code: code.into(), message: message.into() };
+    (status, Json(json!({"error": err}))).into_response()
+}
+
+/// `localhost:8000`, `127.0.0.1`, `[::1]:8000`: names that only reach this
+/// machine. A DNS-rebinding page sends its own name instead.
+fn loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(""),
+        None => host
+            .rsplit_once(':')
+            .map_or(host, |(h, port)| if port.chars().all(|c| c.is_ascii_digit()) { h } else { host }),
+    };
+    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Checks every request before a handler (or a log line) sees it: the Host
+/// (no DNS rebinding), no browser Origin (no cross-site requests), JSON
+/// bodies only (a form post cannot be sent blind), and the token.
+async fn check_request(
+    State(guard): State<Guard>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let headers = req.headers();
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+    if !guard.any_host && !loopback_host(host) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN_HOST",
+            "this API answers only requests addressed to localhost",
+        );
+    }
+    if headers.contains_key(header::ORIGIN) {
+        return refuse(StatusCode::FORBIDDEN, "CROSS_ORIGIN", "browser requests from web pages are not accepted");
+    }
+    if let Some(token) = &guard.token {
+        use subtle::ConstantTimeEq;
+        let given =
+            headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+        if !given.is_some_and(|g| bool::from(g.as_bytes().ct_eq(token.as_bytes()))) {
+            return refuse(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHORIZED",
+                "a valid `Authorization: Bearer <token>` is required",
+            );
+        }
+    }
+    if req.method() == axum::http::Method::POST {
+        let json = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+        if !json {
+            return refuse(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "send the body as Content-Type: application/json",
+            );
+        }
+    }
+    next.run(req).await
+}
+
+/// A question that is too long is refused before it is logged.
+fn too_long(question: &str) -> Option<Response> {
+    (question.chars().count() > MAX_QUESTION_CHARS).then(|| {
+        refuse(
+            StatusCode::BAD_REQUEST,
+            "QUESTION_TOO_LONG",
+            &format!("questions are limited to {MAX_QUESTION_CHARS} characters"),
+        )
+    })
 }
 
 fn status_for(e: &AskError) -> StatusCode {
@@ -74,14 +167,20 @@ async fn query(State(s): State<AppState>, body: Bytes) -> Response {
     let Ok(QueryBody { query }) = serde_json::from_slice::<QueryBody>(&body) else {
         return bad_request("expected a JSON body {\"query\": \"…\"}");
     };
-    tracing::info!(target: "kubeask::query", %query, "query");
+    if let Some(refused) = too_long(&query) {
+        return refused;
+    }
+    // NB: escaped: a newline in a question must not forge a log line.
+    let logged = query.escape_debug().to_string();
+    tracing::info!(target: "kubeask::query", query = %logged, "query");
     match s.assistant.ask(s.context.as_deref(), &query).await {
         Ok(a) => {
-            tracing::info!(target: "kubeask::query", %query, answer = %a.short, ms = a.elapsed_ms, "answer");
+            let answer = a.short.escape_debug().to_string();
+            tracing::info!(target: "kubeask::query", query = %logged, %answer, ms = a.elapsed_ms, "answer");
             Json(json!({"query": query, "answer": a.short})).into_response()
         }
         Err(e) => {
-            tracing::warn!(target: "kubeask::query", %query, error = %e, "failed");
+            tracing::warn!(target: "kubeask::query", query = %logged, error = %e, "failed");
             (status_for(&e), Json(json!({"query": query, "answer": e.to_string(), "error": e.to_boundary()})))
                 .into_response()
         }
@@ -99,6 +198,9 @@ async fn ask(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Resp
     let Ok(AskBody { question, context }) = serde_json::from_slice::<AskBody>(&body) else {
         return bad_request("expected a JSON body {\"question\": \"…\", \"context\": optional}");
     };
+    if let Some(refused) = too_long(&question) {
+        return refused;
+    }
     let context = context.or(s.context.clone());
     let sse =
         headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/event-stream"));
@@ -117,7 +219,7 @@ async fn ask(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Resp
                 }
             };
             let result = s.assistant.ask_streaming(context.as_deref(), &question, &cancel, &sink).await;
-            tracing::info!(target: "kubeask::query", %question, answer = ?result.as_ref().map(|a| a.short.clone()).map_err(|e| e.to_string()), "ask");
+            tracing::info!(target: "kubeask::query", question = %question.escape_debug(), answer = ?result.as_ref().map(|a| a.short.clone()).map_err(|e| e.to_string()), "ask");
             let last = match result {
                 Ok(a) => AnswerEvent::Final { answer: Box::new(a) },
                 Err(e) => AnswerEvent::Error { code: e.code().into(), message: e.to_string() },
@@ -132,7 +234,7 @@ async fn ask(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Resp
         return Sse::new(stream).into_response();
     }
     let result = s.assistant.ask(context.as_deref(), &question).await;
-    tracing::info!(target: "kubeask::query", %question, answer = ?result.as_ref().map(|a| a.short.clone()).map_err(|e| e.to_string()), "ask");
+    tracing::info!(target: "kubeask::query", question = %question.escape_debug(), answer = ?result.as_ref().map(|a| a.short.clone()).map_err(|e| e.to_string()), "ask");
     match result {
         Ok(a) => Json(a).into_response(),
         Err(e) => (status_for(&e), Json(json!({"error": e.to_boundary()}))).into_response(),
@@ -156,17 +258,30 @@ async fn healthz(State(s): State<AppState>) -> Response {
     Json(json!({"status": "ok", "contexts": contexts})).into_response()
 }
 
-/// The HTTP API's router.
-pub fn router(assistant: Assistant, context: Option<String>) -> Router {
+/// The HTTP API's router, behind the request checks of `guard`.
+pub fn router(assistant: Assistant, context: Option<String>, guard: Guard) -> Router {
     Router::new()
         .route("/query", post(query))
         .route("/v1/ask", post(ask))
         .route("/healthz", get(healthz))
         .with_state(AppState { assistant, context })
+        .layer(axum::middleware::from_fn_with_state(guard, check_request))
 }
 
 /// Runs `kubeask serve` until Ctrl-C.
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let loopback = args.bind.is_loopback();
+    let token = args.token.clone().filter(|t| !t.is_empty());
+    if !loopback && token.is_none() {
+        anyhow::bail!(
+            "--bind {} exposes the API beyond this machine: set --token (or KUBEASK_API_TOKEN) so only clients that know it can ask",
+            args.bind
+        );
+    }
+    if !loopback {
+        eprintln!("warning: listening on {} — reachable from other machines; every request needs the token", args.bind);
+    }
+    let guard = Guard { any_host: !loopback, token };
     let access = access::resolve().await?;
     let mut assistant = access.assistant();
     if let Some(spec) = &args.model {
@@ -181,7 +296,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let listener =
         tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
     eprintln!("Kubeask API listening on http://{addr} (POST /query, POST /v1/ask, GET /healthz)");
-    axum::serve(listener, router(assistant, args.context))
+    axum::serve(listener, router(assistant, args.context, guard))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

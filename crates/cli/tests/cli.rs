@@ -90,7 +90,7 @@ async fn post_query_answers_every_sample_question_and_logs_them() {
     }
     let health = tokio::task::spawn_blocking(move || {
         let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        write!(s, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        write!(s, "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
         let mut r = String::new();
         s.read_to_string(&mut r).unwrap();
         r
@@ -185,5 +185,90 @@ async fn kubeask_diagnose_json_lists_the_planted_problems_worst_first() {
     .unwrap();
     let data: Vec<serde_json::Value> = serde_json::from_slice(&only_data.stdout).unwrap();
     assert!(!data.is_empty() && data.iter().all(|f| f["object"]["namespace"] == "data"));
+    server.stop().await;
+}
+
+fn raw(port: u16, request: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut resp = String::new();
+    let _ = s.read_to_string(&mut resp);
+    let code = resp.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (code, resp)
+}
+
+fn start_serve(dir: &tempfile::TempDir, kubeconfig: &std::path::Path, extra: &[&str]) -> (Killed, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let log = dir.path().join("agent.log");
+    let child = kubeask(dir, kubeconfig)
+        .args(["serve", "--port", &port.to_string(), "--log-file", log.to_str().unwrap()])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed() < Duration::from_secs(60), "serve did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (Killed(child), port)
+}
+
+/// Other software on the machine, and web pages in its browser, can reach a
+/// loopback API: requests for another Host (DNS rebinding), from a page
+/// (Origin), or not JSON (a blind form post) are refused before anything
+/// runs; long questions are refused before they are logged; a newline in a
+/// question cannot forge a log line; a non-loopback bind needs a token.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_http_api_refuses_rebinding_cross_origin_and_blind_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(&dir).await;
+    let kc = server.kubeconfig_path().to_path_buf();
+    let (guard, port) = tokio::task::block_in_place(|| start_serve(&dir, &kc, &[]));
+    let body = r#"{"query": "how many nodes are there?"}"#;
+    let req = |host: &str, extra: &str, ctype: &str, body: &str| {
+        format!(
+            "POST /query HTTP/1.1\r\nHost: {host}\r\n{extra}Content-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let call = move |r: String| tokio::task::spawn_blocking(move || raw(port, &r));
+    let (code, resp) = call(req(&format!("127.0.0.1:{port}"), "", "application/json", body)).await.unwrap();
+    assert_eq!(code, 200, "{resp}");
+    let (code, resp) = call(req("evil.example", "", "application/json", body)).await.unwrap();
+    assert_eq!(code, 403, "{resp}");
+    assert!(resp.contains("FORBIDDEN_HOST"));
+    let (code, resp) =
+        call(req("localhost", "Origin: http://evil.example\r\n", "application/json", body)).await.unwrap();
+    assert_eq!(code, 403, "{resp}");
+    let (code, resp) = call(req("localhost", "", "text/plain", body)).await.unwrap();
+    assert_eq!(code, 415, "{resp}");
+    let long = format!(r#"{{"query": "{}LONGMARKER"}}"#, "a".repeat(4001));
+    let (code, resp) = call(req("localhost", "", "application/json", &long)).await.unwrap();
+    assert_eq!(code, 400, "{resp}");
+    assert!(resp.contains("QUESTION_TOO_LONG"));
+    let forged = r#"{"query": "how many pods?\nINFO forged line"}"#;
+    let (code, _) = call(req("localhost", "", "application/json; charset=utf-8", forged)).await.unwrap();
+    assert_eq!(code, 200);
+    drop(guard);
+    let logged = std::fs::read_to_string(dir.path().join("agent.log")).unwrap_or_default();
+    assert!(!logged.contains("LONGMARKER"), "a refused question was logged");
+    assert!(!logged.lines().any(|l| l.starts_with("INFO forged line")), "a question forged a log line:\n{logged}");
+
+    // Beyond loopback: refused without a token; with one, every request needs it.
+    let out = kubeask(&dir, &kc).args(["serve", "--bind", "0.0.0.0", "--port", "1"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--token"), "{}", String::from_utf8_lossy(&out.stderr));
+    let (guard, port) =
+        tokio::task::block_in_place(|| start_serve(&dir, &kc, &["--bind", "127.0.0.1", "--token", "s3cret-t0ken"]));
+    let call = move |r: String| tokio::task::spawn_blocking(move || raw(port, &r));
+    let (code, _) = call(req("localhost", "", "application/json", body)).await.unwrap();
+    assert_eq!(code, 401);
+    let (code, resp) =
+        call(req("localhost", "Authorization: Bearer s3cret-t0ken\r\n", "application/json", body)).await.unwrap();
+    assert_eq!(code, 200, "{resp}");
+    drop(guard);
     server.stop().await;
 }
