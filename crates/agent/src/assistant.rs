@@ -45,6 +45,21 @@ pub enum AskError {
     /// The model failed.
     #[error("the local model failed: {0}")]
     Model(String),
+    /// The context failed recently; it is not tried again until `retry_in`
+    /// has passed, so one broken cluster does not slow every question.
+    #[error("{message} (context {context:?} failed {ago:?} ago; tried again in {retry_in:?})")]
+    RecentlyFailed {
+        /// Context.
+        context: String,
+        /// The code of the failure.
+        code: &'static str,
+        /// What failed.
+        message: String,
+        /// Since the failure.
+        ago: Duration,
+        /// Until the next try.
+        retry_in: Duration,
+    },
     /// The cache never synced.
     #[error("the cluster of context {context:?} did not answer within {waited:?}: {detail}")]
     NotSynced {
@@ -76,6 +91,7 @@ impl AskError {
                 ContextError::Api { .. } => "API_ERROR",
             },
             AskError::NotSynced { .. } => "CLUSTER_UNREACHABLE",
+            AskError::RecentlyFailed { code, .. } => code,
             AskError::Cancelled => "CANCELLED",
             AskError::Model(_) => "MODEL_ERROR",
         }
@@ -114,14 +130,39 @@ impl LogSource for CacheLogs<'_> {
 /// Router indexes and the cache generation they were built at.
 type PreparedAt = (u64, Arc<Prepared>);
 
+/// How long starting a context's cache may take (connect, discovery, first
+/// sync) before the context counts as unreachable.
+pub const START_DEADLINE: Duration = Duration::from_secs(25);
+
+/// One context's cache, or its last failure. Each context has its own lock:
+/// a context that hangs holds only its own.
+#[derive(Default)]
+enum Slot {
+    #[default]
+    Empty,
+    Ready(Arc<ClusterCache>),
+    Failed {
+        code: &'static str,
+        message: String,
+        at: Instant,
+        backoff: Duration,
+    },
+}
+
+/// Backoff after consecutive failures: 5 s, 10 s, 20 s, … at most 2 min.
+fn next_backoff(previous: Option<Duration>) -> Duration {
+    previous.map_or(Duration::from_secs(5), |d| (d * 2).min(Duration::from_secs(120)))
+}
+
 /// The assistant. Cheap to clone; clones share caches.
 #[derive(Clone)]
 pub struct Assistant {
     kubeconfigs: Arc<Vec<PathBuf>>,
     stored: Option<StoredContexts>,
-    caches: Arc<Mutex<HashMap<String, Arc<ClusterCache>>>>,
+    caches: Arc<std::sync::Mutex<HashMap<String, Arc<Mutex<Slot>>>>>,
     prepared: Arc<std::sync::Mutex<HashMap<String, PreparedAt>>>,
     model: Option<Arc<dyn ChatModel>>,
+    start_deadline: Duration,
 }
 
 impl std::fmt::Debug for Assistant {
@@ -139,7 +180,15 @@ impl Assistant {
             caches: Arc::default(),
             prepared: Arc::default(),
             model: None,
+            start_deadline: START_DEADLINE,
         }
+    }
+
+    /// How long starting a context may take before it counts as
+    /// unreachable (default [`START_DEADLINE`]).
+    pub fn with_start_deadline(mut self, deadline: Duration) -> Self {
+        self.start_deadline = deadline;
+        self
     }
 
     /// Answers what direct mode cannot with this model calling read tools.
@@ -186,28 +235,48 @@ impl Assistant {
                 .into())
             }
         };
-        let mut caches = self.caches.lock().await;
-        if let Some(c) = caches.get(&name) {
-            return Ok(c.clone());
-        }
-        let conn = contexts.connect(Some(&name)).await?;
-        let cache = Arc::new(ClusterCache::start(conn.clone()).await);
-        let status = cache.wait_ready(FIRST_SYNC_WAIT).await;
-        if status.state != KindState::Ready {
-            // Say why in the user's terms: reachability, TLS, credentials.
-            conn.check().await?;
-            let pending: Vec<String> = status
-                .kinds
-                .iter()
-                .filter(|k| k.state == KindState::Syncing)
-                .map(|k| format!("{} ({})", k.kind, k.error.clone().unwrap_or_else(|| "syncing".into())))
-                .collect();
-            if status.kinds.iter().filter(|k| k.state != KindState::Unavailable).all(|k| k.last_sync.is_none()) {
-                return Err(AskError::NotSynced { context: name, waited: FIRST_SYNC_WAIT, detail: pending.join(", ") });
+        let slot = {
+            let mut all = self.caches.lock().unwrap_or_else(|e| e.into_inner());
+            all.entry(name.clone()).or_default().clone()
+        };
+        let mut slot = slot.lock().await;
+        let previous_backoff = match &*slot {
+            Slot::Ready(c) => return Ok(c.clone()),
+            Slot::Failed { code, message, at, backoff } if at.elapsed() < *backoff => {
+                return Err(AskError::RecentlyFailed {
+                    context: name,
+                    code,
+                    message: message.clone(),
+                    ago: Duration::from_secs(at.elapsed().as_secs()),
+                    retry_in: Duration::from_secs((*backoff - at.elapsed()).as_secs() + 1),
+                });
+            }
+            Slot::Failed { backoff, .. } => Some(*backoff),
+            Slot::Empty => None,
+        };
+        let deadline = self.start_deadline;
+        let started = tokio::time::timeout(deadline, start_cache(&contexts, &name)).await.unwrap_or_else(|_| {
+            Err(AskError::NotSynced {
+                context: name.clone(),
+                waited: deadline,
+                detail: "the API server accepted the connection but did not answer".into(),
+            })
+        });
+        match started {
+            Ok(cache) => {
+                *slot = Slot::Ready(cache.clone());
+                Ok(cache)
+            }
+            Err(e) => {
+                *slot = Slot::Failed {
+                    code: e.code(),
+                    message: e.to_string(),
+                    at: Instant::now(),
+                    backoff: next_backoff(previous_backoff),
+                };
+                Err(e)
             }
         }
-        caches.insert(name, cache.clone());
-        Ok(cache)
     }
 
     /// The snapshot and router indexes of a cache, rebuilt only when the
@@ -446,4 +515,29 @@ impl Assistant {
         let subject = prev.subject.clone()?;
         Some(format!("{} {subject}", question.trim_end_matches('?')))
     }
+}
+
+/// Connects to a context, starts its cache and waits for the first sync.
+async fn start_cache(contexts: &Contexts, name: &str) -> Result<Arc<ClusterCache>, AskError> {
+    let conn = contexts.connect(Some(name)).await?;
+    let cache = Arc::new(ClusterCache::start(conn.clone()).await);
+    let status = cache.wait_ready(FIRST_SYNC_WAIT).await;
+    if status.state != KindState::Ready {
+        // Say why in the user's terms: reachability, TLS, credentials.
+        conn.check().await?;
+        let pending: Vec<String> = status
+            .kinds
+            .iter()
+            .filter(|k| k.state == KindState::Syncing)
+            .map(|k| format!("{} ({})", k.kind, k.error.clone().unwrap_or_else(|| "syncing".into())))
+            .collect();
+        if status.kinds.iter().filter(|k| k.state != KindState::Unavailable).all(|k| k.last_sync.is_none()) {
+            return Err(AskError::NotSynced {
+                context: name.to_string(),
+                waited: FIRST_SYNC_WAIT,
+                detail: pending.join(", "),
+            });
+        }
+    }
+    Ok(cache)
 }

@@ -3,6 +3,8 @@
 
 #[path = "agent/grading.rs"]
 mod grading;
+#[path = "agent/hung.rs"]
+mod hung;
 #[path = "agent/support.rs"]
 mod support;
 
@@ -20,3 +22,5 @@ mod real_model;
 mod sample_questions;
 #[path = "agent/sessions.rs"]
 mod sessions;
+#[path = "agent/slow_cluster.rs"]
+mod slow_cluster;

@@ -18,6 +18,10 @@ pub struct AskArgs {
     /// Ask every context in parallel and answer per context.
     #[arg(long)]
     all_contexts: bool,
+    /// With --all-contexts: seconds each context may take before it is
+    /// reported as not answering (the others are not held up).
+    #[arg(long, default_value_t = 30, requires = "all_contexts")]
+    deadline: u64,
     /// Print the whole answer as JSON.
     #[arg(long)]
     json: bool,
@@ -79,7 +83,20 @@ pub async fn run(args: AskArgs) -> anyhow::Result<ExitCode> {
     let mut code = ExitCode::SUCCESS;
     if args.all_contexts {
         let names: Vec<String> = assistant.contexts()?.list().into_iter().map(|c| c.name).collect();
-        let answers = futures::future::join_all(names.iter().map(|n| assistant.ask(Some(n), &question))).await;
+        let deadline = std::time::Duration::from_secs(args.deadline);
+        let one = |n: &str| {
+            let (assistant, n, q) = (assistant.clone(), n.to_string(), question.clone());
+            async move {
+                tokio::time::timeout(deadline, assistant.ask(Some(&n), &q)).await.unwrap_or_else(|_| {
+                    Err(kubeask_agent::AskError::NotSynced {
+                        context: n.clone(),
+                        waited: deadline,
+                        detail: "no answer within the --deadline".into(),
+                    })
+                })
+            }
+        };
+        let answers = futures::future::join_all(names.iter().map(|n| one(n))).await;
         let mut out = Vec::new();
         for (name, a) in names.iter().zip(answers) {
             match a {

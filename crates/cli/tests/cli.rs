@@ -272,3 +272,36 @@ async fn the_http_api_refuses_rebinding_cross_origin_and_blind_requests() {
     drop(guard);
     server.stop().await;
 }
+
+#[path = "../../agent/tests/agent/hung.rs"]
+mod hung;
+
+/// `--all-contexts` with one context that never answers: the healthy one is
+/// answered, the hung one reported as not answering within the deadline.
+#[tokio::test(flavor = "multi_thread")]
+async fn all_contexts_answers_the_healthy_context_and_reports_the_hung_one_within_its_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(&dir).await;
+    let (port, listener) = hung::hung_listener().await;
+    let kc = dir.path().join("two.yaml");
+    hung::with_hung_context(server.kubeconfig_path(), port, &kc);
+    let t = Instant::now();
+    let out = tokio::task::spawn_blocking({
+        let mut cmd = kubeask(&dir, &kc);
+        cmd.args(["ask", "--all-contexts", "--deadline", "4", "--json", "how many nodes are there?"]);
+        move || cmd.output().unwrap()
+    })
+    .await
+    .unwrap();
+    let secs = t.elapsed().as_secs_f64();
+    println!("--all-contexts with a hung context: {secs:.1} s");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let items = v.as_array().unwrap();
+    let healthy = items.iter().find(|i| i["context"] != "hung").unwrap();
+    assert_eq!(healthy["answer"]["short"], "3", "{v}");
+    let hung = items.iter().find(|i| i["context"] == "hung").unwrap();
+    assert_eq!(hung["error"]["code"], "CLUSTER_UNREACHABLE", "{v}");
+    assert!(secs < 15.0, "took {secs:.1} s");
+    listener.abort();
+    server.stop().await;
+}
