@@ -18,8 +18,13 @@ pub struct Demo {
 }
 
 pub async fn start() -> Demo {
+    start_with(fixture()).await
+}
+
+/// A demo server over `fixture` (a changed copy of the sample).
+pub async fn start_with(fixture: Fixture) -> Demo {
     let dir = tempfile::tempdir().unwrap();
-    let mut opts = DemoOptions::new(fixture());
+    let mut opts = DemoOptions::new(fixture);
     opts.kubeconfig_path = Some(dir.path().join("kubeconfig"));
     let server = DemoServer::start(opts).await.unwrap();
     let assistant = Assistant::new(vec![server.kubeconfig_path().to_path_buf()]);

@@ -315,6 +315,7 @@ enum Command {
     Unload { reply: oneshot::Sender<()> },
     Generate { req: GenerateRequest, events: tmpsc::UnboundedSender<GenEvent>, cancel: Arc<AtomicBool> },
     CountTokens { text: String, reply: oneshot::Sender<Result<usize, EngineError>> },
+    PromptTokens { messages: Vec<ChatMessage>, reply: oneshot::Sender<Result<Vec<i32>, EngineError>> },
 }
 
 pub(crate) struct Shared {
@@ -392,6 +393,14 @@ impl Engine {
         let (reply, rx) = oneshot::channel();
         self.tx.send(Command::CountTokens { text: text.to_string(), reply }).map_err(|_| EngineError::Stopped)?;
         rx.await.map_err(|_| EngineError::Stopped)?
+    }
+
+    /// The token ids a chat would be evaluated as (the template applied,
+    /// control-token text in contents neutralized): what the model reads.
+    pub fn prompt_tokens_blocking(&self, messages: Vec<ChatMessage>) -> Result<Vec<i32>, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Command::PromptTokens { messages, reply }).map_err(|_| EngineError::Stopped)?;
+        rx.blocking_recv().map_err(|_| EngineError::Stopped)?
     }
 
     /// The current state.

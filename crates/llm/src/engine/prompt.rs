@@ -2,7 +2,10 @@
 //! matcher (Qwen → ChatML), or, for models that carry none or one llama.cpp
 //! cannot apply, a named template chosen from the architecture.
 
+use std::borrow::Cow;
+
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
+use llama_cpp_2::token::LlamaToken;
 use serde::{Deserialize, Serialize};
 
 use super::EngineError;
@@ -44,7 +47,46 @@ pub fn fallback_template(architecture: &str) -> &'static str {
     }
 }
 
-fn to_llama(messages: &[ChatMessage]) -> Result<Vec<LlamaChatMessage>, EngineError> {
+/// The model's control tokens as text (`<|im_start|>`, `<end_of_turn>`):
+/// message contents are data, so such text inside them is broken up before
+/// the template adds the real markers and the prompt is tokenized with
+/// special-token parsing on. A log line saying `<|im_start|>system` stays
+/// words, never a turn.
+pub(crate) struct ControlTokens(Option<regex::Regex>);
+
+impl ControlTokens {
+    /// Collects the control tokens of `model`'s vocabulary.
+    pub fn of(model: &LlamaModel) -> Self {
+        let vocab = model.vocab();
+        let mut texts: Vec<String> = (0..model.n_vocab())
+            .map(LlamaToken)
+            .filter(|t| vocab.is_control(*t))
+            .filter_map(|t| String::from_utf8(vocab.token_to_piece(t, true, None)).ok())
+            .filter(|s| s.chars().count() >= 2)
+            .collect();
+        // Longest first: `<|im_start|>` before a shorter token it contains.
+        texts.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        texts.dedup();
+        let pattern = texts.iter().map(|s| regex::escape(s)).collect::<Vec<_>>().join("|");
+        Self((!texts.is_empty()).then(|| regex::Regex::new(&pattern)).and_then(Result::ok))
+    }
+
+    /// `text` with every control-token text broken by a zero-width space
+    /// after its first character.
+    pub fn neutralize<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        match &self.0 {
+            Some(re) => re.replace_all(text, |c: &regex::Captures<'_>| {
+                let m = &c[0];
+                let mut chars = m.chars();
+                let first = chars.next().map(String::from).unwrap_or_default();
+                format!("{first}\u{200b}{}", chars.as_str())
+            }),
+            None => Cow::Borrowed(text),
+        }
+    }
+}
+
+fn to_llama(messages: &[ChatMessage], controls: &ControlTokens) -> Result<Vec<LlamaChatMessage>, EngineError> {
     messages
         .iter()
         .map(|m| {
@@ -52,19 +94,20 @@ fn to_llama(messages: &[ChatMessage]) -> Result<Vec<LlamaChatMessage>, EngineErr
                 "system" | "user" | "assistant" => m.role.clone(),
                 _ => "user".to_string(),
             };
-            LlamaChatMessage::new(role, m.content.replace('\0', ""))
+            LlamaChatMessage::new(role, controls.neutralize(&m.content).replace('\0', ""))
                 .map_err(|e| EngineError::Template(format!("invalid message: {e}")))
         })
         .collect()
 }
 
 /// Formats `messages` for `model`, ending with the assistant's turn opened.
-pub fn format(
+pub(crate) fn format(
     model: &LlamaModel,
     architecture: &str,
     messages: &[ChatMessage],
+    controls: &ControlTokens,
 ) -> Result<(String, TemplateSource), EngineError> {
-    let chat = to_llama(messages)?;
+    let chat = to_llama(messages, controls)?;
     if let Ok(tmpl) = model.chat_template(None) {
         match model.apply_chat_template(&tmpl, &chat, true) {
             Ok(text) => return Ok((text, TemplateSource::Model)),

@@ -53,6 +53,9 @@ pub(super) fn run(rx: mpsc::Receiver<Command>, shared: Arc<Shared>) {
             Command::CountTokens { reply, .. } => {
                 let _ = reply.send(Err(EngineError::NotLoaded));
             }
+            Command::PromptTokens { reply, .. } => {
+                let _ = reply.send(Err(EngineError::NotLoaded));
+            }
         }
     }
 }
@@ -187,7 +190,11 @@ fn serve(
     info.n_ctx = ctx.n_ctx();
     let index_started = Instant::now();
     let index = VocabIndex::build(&model);
-    tracing::debug!(ms = index_started.elapsed().as_secs_f64() * 1000.0, "vocabulary indexed for grammars");
+    let aux = Vocab { index, controls: prompt::ControlTokens::of(&model) };
+    tracing::debug!(
+        ms = index_started.elapsed().as_secs_f64() * 1000.0,
+        "vocabulary indexed (grammars, control tokens)"
+    );
     shared.status.lock().expect("engine lock").model = Some(info.clone());
     let _ = reply.send(Ok(info));
     // Tokens whose keys and values are in the cache, in order.
@@ -201,7 +208,7 @@ fn serve(
             Command::Generate { req, events, cancel } => {
                 *shared.current.lock().expect("engine lock") = Some(cancel.clone());
                 shared.status.lock().expect("engine lock").busy = true;
-                let result = generate(&model, &arch, &mut ctx, &mut cached, &index, &req, &events, &cancel);
+                let result = generate(&model, &arch, &mut ctx, &mut cached, &aux, &req, &events, &cancel);
                 *shared.current.lock().expect("engine lock") = None;
                 let mut st = shared.status.lock().expect("engine lock");
                 st.busy = false;
@@ -218,6 +225,11 @@ fn serve(
                     }
                 }
             }
+            Command::PromptTokens { messages, reply } => {
+                let req = GenerateRequest::chat(messages);
+                let _ = reply
+                    .send(tokenize(&model, &arch, &req, &aux.controls).map(|(t, _)| t.iter().map(|x| x.0).collect()));
+            }
             Command::CountTokens { text, reply } => {
                 let _ = reply.send(Ok(model.vocab().tokenize(text.as_bytes(), false, false).len()));
             }
@@ -230,10 +242,18 @@ fn serve(
     }
 }
 
+/// What the engine keeps per loaded model besides the context: the
+/// grammar index and the control-token neutralizer.
+struct Vocab {
+    index: VocabIndex,
+    controls: prompt::ControlTokens,
+}
+
 fn tokenize(
     model: &LlamaModel,
     arch: &str,
     req: &GenerateRequest,
+    controls: &prompt::ControlTokens,
 ) -> Result<(Vec<LlamaToken>, Option<prompt::TemplateSource>), EngineError> {
     let (text, template) = match &req.prompt {
         Prompt::Tokens(ids) => {
@@ -244,7 +264,7 @@ fn tokenize(
         }
         Prompt::Raw(t) => (t.clone(), None),
         Prompt::Chat(messages) => {
-            let (t, src) = prompt::format(model, arch, messages)?;
+            let (t, src) = prompt::format(model, arch, messages, controls)?;
             (t, Some(src))
         }
     };
@@ -289,13 +309,13 @@ fn generate(
     arch: &str,
     ctx: &mut LlamaContext<'_>,
     cached: &mut Vec<LlamaToken>,
-    index: &VocabIndex,
+    aux: &Vocab,
     req: &GenerateRequest,
     events: &tmpsc::UnboundedSender<GenEvent>,
     cancel: &AtomicBool,
 ) -> Result<RunStats, EngineError> {
     let started = Instant::now();
-    let (tokens, template) = tokenize(model, arch, req)?;
+    let (tokens, template) = tokenize(model, arch, req, &aux.controls)?;
     if tokens.is_empty() {
         return Err(EngineError::Decode("the prompt is empty".into()));
     }
@@ -333,7 +353,7 @@ fn generate(
         if generated >= req.max_tokens {
             break StopReason::MaxTokens;
         }
-        let token = sampler.pick(ctx, logits_idx, index)?;
+        let token = sampler.pick(ctx, logits_idx, &aux.index)?;
         first_token.get_or_insert_with(Instant::now);
         if vocab.is_eog(token) && !req.ignore_eog {
             break StopReason::EndOfTurn;
