@@ -88,7 +88,7 @@ pub fn default_shortcut() -> &'static str {
 
 /// Kubeask's data dir (shared with the CLI).
 pub fn data_dir() -> PathBuf {
-    dirs::data_dir().unwrap_or_else(std::env::temp_dir).join("kubeask")
+    kubeask_paths::data_dir()
 }
 
 fn settings_path() -> PathBuf {
@@ -110,10 +110,7 @@ impl Settings {
     pub fn save(&self) -> Result<(), CmdError> {
         let path = settings_path();
         let io = |e: std::io::Error| CmdError::new("IO", format!("cannot save settings to {}: {e}", path.display()));
-        std::fs::create_dir_all(path.parent().expect("has a parent")).map_err(io)?;
-        let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(self).expect("plain struct")).map_err(io)?;
-        std::fs::rename(&tmp, &path).map_err(io)
+        kubeask_paths::write_private(&path, &serde_json::to_vec_pretty(self).expect("plain struct")).map_err(io)
     }
 }
 

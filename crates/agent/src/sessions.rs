@@ -61,15 +61,14 @@ pub struct Sessions {
 impl Sessions {
     /// `<data dir>/kubeask/sessions.sqlite`.
     pub fn default_path() -> PathBuf {
-        dirs::data_dir().unwrap_or_else(std::env::temp_dir).join("kubeask").join("sessions.sqlite")
+        kubeask_paths::data_dir().join("sessions.sqlite")
     }
 
     /// Opens (creating) the store.
     pub fn open(path: &Path) -> Result<Self, SessionError> {
         let err = |source| SessionError::Db { path: path.to_path_buf(), source };
-        if let Some(dir) = path.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
+        // Created private before SQLite opens it with its own defaults.
+        let _ = kubeask_paths::touch_private(path);
         let db = Connection::open(path).map_err(err)?;
         db.execute_batch(
             "PRAGMA journal_mode=WAL;

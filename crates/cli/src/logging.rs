@@ -10,15 +10,12 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
+/// A log grows to this size, then moves aside to `<file>.1`.
+const MAX_LOG_BYTES: u64 = 10 * 1024 * 1024;
+
 fn open(path: &Path) -> anyhow::Result<std::fs::File> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("opening {}", path.display()))
+    let _ = kubeask_paths::rotate_if_larger(path, MAX_LOG_BYTES);
+    kubeask_paths::open_private_append(path).with_context(|| format!("opening {}", path.display()))
 }
 
 /// Sets up the global subscriber.
@@ -32,7 +29,7 @@ pub fn init(file_logs: bool, extra: Option<&Path>) -> anyhow::Result<()> {
     let file_filter = || EnvFilter::new("info,kube_client=off,kube_runtime=off,hyper=off,rustls=off,llama-cpp-2=warn");
     let mut result = Ok(());
     let data_log = if file_logs {
-        let path = dirs::data_dir().unwrap_or_else(std::env::temp_dir).join("kubeask").join("logs").join("kubeask.log");
+        let path = kubeask_paths::data_dir().join("logs").join("kubeask.log");
         match open(&path) {
             Ok(f) => Some(
                 tracing_subscriber::fmt::layer().with_ansi(false).with_writer(Mutex::new(f)).with_filter(file_filter()),

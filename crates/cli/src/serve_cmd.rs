@@ -8,6 +8,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -61,7 +62,12 @@ pub struct Guard {
     any_host: bool,
     /// The bearer token every request must carry, if set.
     token: Option<String>,
+    /// Requests served at once; more get a clear 503 instead of a queue.
+    slots: Arc<tokio::sync::Semaphore>,
 }
+
+/// Questions answered at once (each may hold a model for seconds).
+const MAX_CONCURRENT: usize = 64;
 
 /// The longest question accepted, in characters (checked before logging).
 const MAX_QUESTION_CHARS: usize = 4000;
@@ -115,6 +121,9 @@ async fn check_request(
             );
         }
     }
+    let Ok(_slot) = guard.slots.clone().try_acquire_owned() else {
+        return refuse(StatusCode::SERVICE_UNAVAILABLE, "BUSY", "too many questions at once: try again in a moment");
+    };
     if req.method() == axum::http::Method::POST {
         let json = headers
             .get(header::CONTENT_TYPE)
@@ -281,7 +290,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if !loopback {
         eprintln!("warning: listening on {} — reachable from other machines; every request needs the token", args.bind);
     }
-    let guard = Guard { any_host: !loopback, token };
+    let guard = Guard { any_host: !loopback, token, slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT)) };
     let access = access::resolve().await?;
     let mut assistant = access.assistant();
     if let Some(spec) = &args.model {

@@ -48,6 +48,16 @@ async fn kubeask_ask_answers_every_sample_question() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // What `ask` wrote (the query log) is private to the user.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let data = dir.path().join("data/kubeask");
+        assert_eq!(mode(&data), 0o700, "data folder");
+        assert_eq!(mode(&data.join("logs")), 0o700, "log folder");
+        assert_eq!(mode(&data.join("logs/kubeask.log")), 0o600, "query log");
+    }
     server.stop().await;
 }
 

@@ -234,7 +234,7 @@ impl StoredContexts {
 
     /// The app's folder for imported kubeconfigs.
     pub fn default_dir() -> PathBuf {
-        dirs::data_dir().unwrap_or_else(std::env::temp_dir).join("kubeask").join("contexts")
+        kubeask_paths::data_dir().join("contexts")
     }
 
     /// Stored contexts in the default folder, secrets in the OS keychain.
@@ -343,11 +343,12 @@ impl StoredContexts {
                 }
             }
         }
-        std::fs::create_dir_all(&self.dir).map_err(|source| StoredError::Io { path: self.dir.clone(), source })?;
+        kubeask_paths::private_dir(&self.dir).map_err(|source| StoredError::Io { path: self.dir.clone(), source })?;
         let path = self.dir.join(format!("{id}.yaml"));
         let out =
             serde_yaml::to_string(&doc).map_err(|e| StoredError::Invalid { line: None, message: e.to_string() })?;
-        std::fs::write(&path, out).map_err(|source| StoredError::Io { path: path.clone(), source })?;
+        kubeask_paths::write_private(&path, out.as_ref())
+            .map_err(|source| StoredError::Io { path: path.clone(), source })?;
         tracing::info!(contexts = ?names, secrets_moved = moved.len(), "imported kubeconfig");
         Ok(names)
     }

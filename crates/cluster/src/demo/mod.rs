@@ -119,7 +119,7 @@ pub struct DemoServer {
 
 /// Default kubeconfig location: `<data dir>/kubeask/demo/kubeconfig`.
 pub fn default_kubeconfig_path() -> PathBuf {
-    dirs::data_dir().unwrap_or_else(std::env::temp_dir).join("kubeask").join("demo").join("kubeconfig")
+    kubeask_paths::data_dir().join("demo").join("kubeconfig")
 }
 
 impl DemoServer {
@@ -259,17 +259,8 @@ fn kubeconfig_yaml(addr: SocketAddr, identity: &DemoIdentity) -> String {
 }
 
 fn write_kubeconfig(path: &Path, text: &str) -> Result<(), DemoError> {
-    let err = |source| DemoError::Kubeconfig { path: path.to_path_buf(), source };
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(err)?;
-    }
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text).map_err(err)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // NB: the file holds a bearer token: owner-only, like kubectl's.
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600)).map_err(err)?;
-    }
-    std::fs::rename(&tmp, path).map_err(err)
+    // NB: the file holds a bearer token: owner-only from the first byte,
+    // like kubectl's.
+    kubeask_paths::write_private(path, text.as_bytes())
+        .map_err(|source| DemoError::Kubeconfig { path: path.to_path_buf(), source })
 }
