@@ -30,7 +30,13 @@ cp "$work"/sdist/llama_cpp_python-*/vendor/llama.cpp/tools/llama-bench/* "$work/
 # Only llama-bench: the other tools' sources are stripped from the crate too.
 echo 'add_subdirectory(llama-bench)' > "$work/llama.cpp/tools/CMakeLists.txt"
 echo "build-llama-bench: building llama-bench from llama.cpp in llama-cpp-sys-2 $ver" >&2
-cmake -S "$work/llama.cpp" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DBUILD_SHARED_LIBS=OFF \
+# The vendored llama.cpp's AMX kernels die with SIGILL (docs/amx.md): on an
+# AMX CPU the native anchor is built without them, as the app runs.
+no_amx=()
+if grep -qw amx_tile /proc/cpuinfo 2>/dev/null; then
+  no_amx=(-DCMAKE_C_FLAGS="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16" -DCMAKE_CXX_FLAGS="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16")
+fi
+cmake -S "$work/llama.cpp" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DBUILD_SHARED_LIBS=OFF "${no_amx[@]}" \
   -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF \
   -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_COMMON=ON -DLLAMA_BUILD_APP=OFF >/dev/null
 cmake --build "$work/build" --target llama-bench -j "$(nproc)" >/dev/null
