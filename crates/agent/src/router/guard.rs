@@ -457,35 +457,25 @@ const INTENT_WORDS: &[&str] = &[
     "aren't",
     "isnt",
     "isn't",
-    "pass",
-    "passing",
     "everything",
     "out",
     "thats",
     "that's",
     "scheduled",
     "further",
-    "fail",
     "traffic",
-    "before",
-    "previous",
-    "prior",
-    "rollout",
-    "release",
-    "runtime",
-    "called",
-    "named",
-    "init",
-    "sidecar",
-    "sidecars",
-    "next",
-    "besteffort",
-    "burstable",
-    "guaranteed",
-    "liveness",
-    "probe",
-    "probes",
-    "path",
+    "our",
+    "value",
+    "values",
+    "fewest",
+    "but",
+];
+
+/// Words only the intent named after them explains: they pass the guard
+/// before that intent, and nowhere else ("runtime" is no status word).
+pub const VERSION_WORDS: &[&str] = &["runtime", "before", "previous", "prior", "rollout", "release"];
+/// See [`VERSION_WORDS`]: ports.
+pub const PORT_WORDS: &[&str] = &[
     "hit",
     "hits",
     "call",
@@ -497,21 +487,20 @@ const INTENT_WORDS: &[&str] = &[
     "expose",
     "exposes",
     "exposed",
-    "utilization",
-    "utilisation",
-    "load",
-    "primary",
-    "mem",
-    "our",
-    "value",
-    "values",
-    "fewest",
-    "internal",
-    "external",
-    "but",
     "https",
     "http",
+    "actually",
 ];
+/// See [`VERSION_WORDS`]: images and resources of containers.
+pub const CONTAINER_WORDS: &[&str] = &["sidecar", "sidecars", "next", "mem"];
+/// See [`VERSION_WORDS`]: addresses.
+pub const IP_WORDS: &[&str] = &["internal", "external"];
+/// See [`VERSION_WORDS`]: an HPA's metrics.
+pub const HPA_WORDS: &[&str] = &["utilization", "utilisation", "load"];
+/// See [`VERSION_WORDS`]: pod filters of lists and counts.
+pub const POD_FILTER_WORDS: &[&str] = &["besteffort", "burstable", "guaranteed", "pass", "passing", "fail"];
+/// Words of intents that are not guarded (fields they read).
+const FIELD_WORDS: &[&str] = &["called", "named", "init", "liveness", "probe", "probes", "path"];
 
 /// Kind words typed often enough to be worth correcting.
 const KIND_WORDS: &[&str] = &[
@@ -539,12 +528,23 @@ const KIND_WORDS: &[&str] = &[
 
 /// The words typo correction may correct to.
 pub fn vocabulary() -> impl Iterator<Item = &'static str> {
-    INTENT_WORDS.iter().chain(KIND_WORDS).copied().filter(|w| w.chars().count() >= 4)
+    INTENT_WORDS
+        .iter()
+        .chain(KIND_WORDS)
+        .chain(VERSION_WORDS)
+        .chain(PORT_WORDS)
+        .chain(CONTAINER_WORDS)
+        .chain(IP_WORDS)
+        .chain(HPA_WORDS)
+        .chain(POD_FILTER_WORDS)
+        .chain(FIELD_WORDS)
+        .copied()
+        .filter(|w| w.chars().count() >= 4)
 }
 
 /// Whether some intent reacts to `word`.
 pub fn is_intent_word(word: &str) -> bool {
-    INTENT_WORDS.contains(&word)
+    INTENT_WORDS.contains(&word) || vocabulary().any(|v| v == word)
 }
 
 /// Words of the question that nothing accounts for: not a stop word, a

@@ -61,9 +61,44 @@ fn distinct<I: IntoIterator<Item = String>>(it: I) -> Vec<String> {
     seen
 }
 
+/// "is the frontend hpa at max?" wants yes or no: a bare value ("6") would
+/// answer another question. A status answer to "is X running/ready?"
+/// becomes yes/no; any other non-yes/no answer is declined.
+fn yes_no(ctx: &Ctx<'_>, w: &Words, mut routed: Routed) -> R {
+    const AUX: &[&str] = &["is", "are", "does", "do", "did", "has", "have", "can", "was", "were", "isn't", "aren't"];
+    const WH: &[&str] = &["what", "whats", "what's", "which", "how", "why", "when", "where", "who", "whose"];
+    let asks_yes_no = w.lower.first().is_some_and(|x| AUX.contains(&x.as_str())) && !w.any(WH);
+    let short = routed.short.to_lowercase();
+    if !asks_yes_no || short.starts_with("yes") || short.starts_with("no") || short.starts_with("i can't") {
+        return Ok(routed);
+    }
+    let s = routed.short.clone();
+    let ready_counts = s.split_once('/').and_then(|(a, b)| {
+        let total = b.split_whitespace().next()?.parse::<u32>().ok()?;
+        Some((a.trim().parse::<u32>().ok()?, total))
+    });
+    let verdict = if w.has("running") && routed.route == "status" {
+        Some(s == "Running")
+    } else if w.any(&["ready", "healthy", "up", "ok", "okay"]) && routed.route == "status" {
+        match ready_counts {
+            Some((a, b)) => Some(a == b && b > 0),
+            None => Some(matches!(s.as_str(), "Running" | "Ready" | "Completed" | "Bound" | "Active")),
+        }
+    } else {
+        None
+    };
+    match verdict {
+        Some(yes) => {
+            routed.short = format!("{}: {s}", if yes { "yes" } else { "no" });
+            Ok(routed)
+        }
+        None => Err(Outcome::NotUnderstood { suggestions: suggestions(ctx) }),
+    }
+}
+
 /// Answers a parsed question.
 pub async fn answer(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Outcome {
-    match dispatch(ctx, w, r).await {
+    match dispatch(ctx, w, r).await.and_then(|routed| yes_no(ctx, w, routed)) {
         Ok(mut routed) => {
             routed.subject = r.target_word.clone();
             routed.namespace = r.namespace.clone();
@@ -93,7 +128,7 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     }
     let hpa_asked = r.kind == Some(Kind::Hpa) || r.targets.iter().any(|e| e.kind == Kind::Hpa);
     if hpa_asked && w.any(&["utilization", "utilisation", "usage", "load"]) {
-        guard::accounted_for(ctx, w, r)?;
+        guard::accounted_for_with(ctx, w, r, guard::HPA_WORDS)?;
         return hpa_metric(ctx, w, r);
     }
     if w.has("namespace") && w.any(&["most", "fewest", "least"]) && w.prefix(&["pod"]) && r.targets.is_empty() {
@@ -159,7 +194,7 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
         if pod_like_target && matches!(r.kind, Some(Kind::Pod) | None) && !w.has("namespace") {
             return pods_of_target_count(ctx, w, r);
         }
-        guard::accounted_for(ctx, w, r)?;
+        guard::accounted_for_with(ctx, w, r, guard::POD_FILTER_WORDS)?;
         return count(ctx, w, r);
     }
     let why = w.any(&[
@@ -200,10 +235,10 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     }
     if w.prefix(&["image"]) {
         if r.targets.is_empty() {
-            guard::accounted_for(ctx, w, r)?;
+            guard::accounted_for_with(ctx, w, r, guard::CONTAINER_WORDS)?;
             return images_in(ctx, r);
         }
-        guard::accounted_for(ctx, w, r)?;
+        guard::accounted_for_with(ctx, w, r, guard::CONTAINER_WORDS)?;
         return image(ctx, w, r);
     }
     if w.prefix(&["targetport"])
@@ -212,7 +247,7 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
         || w.phrase("node port")
         || w.prefix(&["port"])
     {
-        guard::accounted_for(ctx, w, r)?;
+        guard::accounted_for_with(ctx, w, r, guard::PORT_WORDS)?;
         return port(ctx, w, r);
     }
     if w.prefix(&["restart"]) && r.targets.is_empty() && w.any(&["which", "what", "list", "show"]) {
@@ -237,8 +272,8 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
         }
         return replicas(ctx, w, r);
     }
-    if w.has("version") || w.has("versions") {
-        guard::accounted_for(ctx, w, r)?;
+    if w.has("version") || w.has("versions") || w.has("runtime") {
+        guard::accounted_for_with(ctx, w, r, guard::VERSION_WORDS)?;
         return version(ctx, w, r);
     }
     let storage_target = r.kind.is_some_and(|k| matches!(k, Kind::Pvc | Kind::Pv))
@@ -247,7 +282,7 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
         return capacity(ctx, r);
     }
     if w.any(&["limit", "limits", "request", "requests", "requested"]) {
-        guard::accounted_for(ctx, w, r)?;
+        guard::accounted_for_with(ctx, w, r, guard::CONTAINER_WORDS)?;
         return resources(ctx, w, r);
     }
     let cron_target = r.targets.iter().any(|e| e.kind == Kind::CronJob);
@@ -306,7 +341,7 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
         return capacity(ctx, r);
     }
     if w.any(&["ip", "address", "clusterip"]) {
-        guard::accounted_for(ctx, w, r)?;
+        guard::accounted_for_with(ctx, w, r, guard::IP_WORDS)?;
         return ip(ctx, w, r);
     }
     if w.any(&["age", "old", "created"]) {
@@ -319,7 +354,7 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
             || w.any(&["belong", "belongs", "belonging", "behind", "backing"])
             || w.phrase("part of"))
     {
-        guard::accounted_for(ctx, w, r)?;
+        guard::accounted_for_with(ctx, w, r, guard::POD_FILTER_WORDS)?;
         return list(ctx, w, r);
     }
     if w.any(&[
@@ -1314,8 +1349,9 @@ fn named_containers<'a>(w: &Words, r: &Refs, containers: Vec<&'a Container>) -> 
     if !named.is_empty() {
         return named;
     }
-    if sidecar && containers.len() > 1 {
-        return containers[1..].to_vec();
+    if sidecar {
+        // No sidecar is no sidecar: never the main container instead.
+        return containers.get(1..).map(<[_]>::to_vec).unwrap_or_default();
     }
     containers
 }
@@ -1324,6 +1360,9 @@ fn image(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     let entries = pick(ctx, r, &pod_kinds(r))?;
     let e = &entries[0];
     let containers = named_containers(w, r, containers_of(ctx, e));
+    if containers.is_empty() {
+        return Err(Outcome::NotFound { message: format!("{} has no such container (not found)", e.name) });
+    }
     let images = distinct(containers.iter().filter_map(|c| c.image.clone()));
     let word = shown_target(r, &entries);
     let details = containers
@@ -1640,6 +1679,9 @@ fn resources(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     let entries = pick(ctx, r, &pod_kinds(r))?;
     let e = &entries[0];
     let containers = named_containers(w, r, containers_of(ctx, e));
+    if containers.is_empty() {
+        return Err(Outcome::NotFound { message: format!("{} has no such container (not found)", e.name) });
+    }
     let res = if w.any(&["cpu", "cpus", "cores"]) { "cpu" } else { "memory" };
     let limits = w.any(&["limit", "limits"]);
     let values: Vec<String> = containers
@@ -1962,7 +2004,13 @@ fn ip(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
             return ip(ctx, w, &refs);
         }
     }
-    let entries = pick(ctx, r, &[Kind::Pod, Kind::Service, Kind::Node, Kind::Deployment, Kind::StatefulSet])?;
+    // A "cluster IP" is a Service's; otherwise the pod's address first.
+    let kinds: &[Kind] = if w.has("clusterip") || w.phrase("cluster ip") {
+        &[Kind::Service]
+    } else {
+        &[Kind::Pod, Kind::Service, Kind::Node, Kind::Deployment, Kind::StatefulSet]
+    };
+    let entries = pick(ctx, r, kinds)?;
     let e = &entries[0];
     let ips = match e.kind {
         Kind::Service => ctx
@@ -2724,7 +2772,11 @@ fn pod_field(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Result<Option<Routed>, Outco
         "init"
     } else if w.phrase("service account") || w.has("serviceaccount") {
         "sa"
-    } else if w.prefix(&["container"]) && w.any(&["which", "what", "list", "names", "name"]) && !w.phrase("how many") {
+    } else if w.prefix(&["container"])
+        && w.any(&["which", "what", "list", "names", "name"])
+        && !w.phrase("how many")
+        && !w.any(&["limit", "limits", "request", "requests", "image", "images", "port", "ports", "memory", "cpu"])
+    {
         "containers"
     } else if (w.prefix(&["configmap"]) || w.phrase("config map"))
         && w.any(&["use", "uses", "using", "mount", "mounts", "reference", "references"])
