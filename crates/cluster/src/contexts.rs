@@ -277,6 +277,16 @@ impl Contexts {
         self.merged.current_context.as_deref()
     }
 
+    /// Whether a stored context's user lost its keychain entry.
+    fn credentials_missing(&self, name: &str) -> bool {
+        let user = self.merged.contexts.iter().find(|c| c.name == name).and_then(|c| c.context.as_ref()?.user.clone());
+        self.merged
+            .auth_infos
+            .iter()
+            .filter(|a| user.as_deref() == Some(a.name.as_str()))
+            .any(|a| serde_json::to_string(&a.auth_info).is_ok_and(|j| j.contains(crate::stored::MISSING_SECRET)))
+    }
+
     /// A `kube::Config` for `name` (or the current context).
     pub async fn config(&self, name: Option<&str>) -> Result<(String, kube::Config)> {
         let name = match name.or(self.current()) {
@@ -292,6 +302,15 @@ impl Contexts {
             return Err(ContextError::UnknownContext {
                 name,
                 known: self.merged.contexts.iter().map(|c| c.name.clone()).collect(),
+            });
+        }
+        if self.credentials_missing(&name) {
+            return Err(ContextError::BadContext {
+                context: name.clone(),
+                message: format!(
+                    "its credentials are no longer in the OS keychain: re-import context {name} \
+                     (kubeask contexts import FILE, or Settings → Import in the app)"
+                ),
             });
         }
         let opts = KubeConfigOptions { context: Some(name.clone()), ..Default::default() };

@@ -158,6 +158,10 @@ impl MemoryStore {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// The keys it holds.
+    pub fn keys(&self) -> Vec<String> {
+        self.0.lock().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+    }
 }
 
 impl SecretStore for MemoryStore {
@@ -204,6 +208,11 @@ pub enum StoredError {
     #[error(transparent)]
     Secrets(#[from] SecretStoreError),
 }
+
+/// Stands in for a credential whose keychain entry is gone (deleted by the
+/// user, a new keyring): [`crate::contexts::Contexts`] refuses the context
+/// with "re-import it" instead of connecting without credentials.
+pub const MISSING_SECRET: &str = "kubeask-missing-secret:";
 
 /// Imported kubeconfigs in a folder, with their secrets in a [`SecretStore`].
 #[derive(Clone)]
@@ -393,7 +402,9 @@ impl StoredContexts {
         match v {
             Value::String(s) if s.starts_with(REF_PREFIX) => {
                 let key = s[REF_PREFIX.len()..].to_string();
-                *s = self.secrets.get(&key)?.unwrap_or_default();
+                // A keychain entry that is gone is marked, not sent as an
+                // empty credential: connecting says "re-import".
+                *s = self.secrets.get(&key)?.unwrap_or_else(|| format!("{MISSING_SECRET}{key}"));
             }
             Value::Mapping(m) => {
                 for (_, x) in m.iter_mut() {

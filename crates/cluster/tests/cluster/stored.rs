@@ -88,3 +88,24 @@ fn the_kernel_keyring_stores_reads_and_deletes_a_secret() {
     assert_eq!(store.get(&key).unwrap().as_deref(), Some("rotated"));
     store.delete(&key).unwrap();
 }
+
+#[tokio::test]
+async fn a_context_whose_keychain_entry_is_gone_says_reimport_instead_of_sending_no_token() {
+    // NB: a subscriber here too: tracing caches a callsite's interest
+    // globally, and the import's event seen first with none would hide it
+    // from the other test that captures it.
+    let subscriber =
+        tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(std::io::sink).finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let demo = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = MemoryStore::default();
+    let stored = StoredContexts::new(dir.path().to_path_buf(), Arc::new(secrets.clone()));
+    stored.import_text(&demo.server.kubeconfig().replace("kubeask-demo", "imported")).unwrap();
+    // The user (or a new keyring) removed the entry.
+    let key = secrets.keys().into_iter().next().unwrap();
+    secrets.delete(&key).unwrap();
+    let contexts = Contexts::load_with(&[], stored.load().unwrap()).unwrap();
+    let err = contexts.connect(Some("imported")).await.unwrap_err();
+    assert!(err.to_string().contains("re-import context imported"), "{err}");
+}
