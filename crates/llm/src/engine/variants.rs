@@ -240,6 +240,21 @@ impl Verdicts {
         self.variants.iter().find(|v| v.cpu == cpu && v.variant == m.variant && v.module == fp)
     }
 
+    /// Judges a self-test's outcome and remembers the verdict.
+    fn record(&mut self, cpu: &str, m: &Module, out: &Outcome) -> (Verdict, String) {
+        let (verdict, reason) = verdict_of(out, &m.variant);
+        tracing::info!(variant = %m.variant, ?verdict, ms = out.ms, "CPU variant self-test");
+        self.put_variant(VariantVerdict {
+            cpu: cpu.to_string(),
+            variant: m.variant.clone(),
+            module: fingerprint(&m.path),
+            verdict: verdict.clone(),
+            reason: reason.clone(),
+            ms: out.ms,
+        });
+        (verdict, reason)
+    }
+
     fn put_variant(&mut self, v: VariantVerdict) {
         self.variants.retain(|o| !(o.cpu == v.cpu && o.variant == v.variant));
         self.variants.push(v);
@@ -362,16 +377,7 @@ pub(crate) fn choose(dir: &Path) -> Result<Selection, String> {
                     }
                 };
                 sel.self_tests += 1;
-                let (verdict, reason) = verdict_of(&out, &m.variant);
-                tracing::info!(variant = %m.variant, ?verdict, ms = out.ms, "CPU variant self-test");
-                verdicts.put_variant(VariantVerdict {
-                    cpu: cpu.clone(),
-                    variant: m.variant.clone(),
-                    module: fingerprint(&m.path),
-                    verdict: verdict.clone(),
-                    reason: reason.clone(),
-                    ms: out.ms,
-                });
+                let (verdict, reason) = verdicts.record(&cpu, m, &out);
                 verdicts.save();
                 (verdict, reason)
             }
@@ -442,15 +448,7 @@ pub fn survey(dir: &Path, retest: bool) -> Result<Vec<VariantStatus>, String> {
                 SELF_TEST_TIMEOUT,
             ) {
                 Some(Ok(o)) => {
-                    let (verdict, reason) = verdict_of(&o, &m.variant);
-                    verdicts.put_variant(VariantVerdict {
-                        cpu: cpu.clone(),
-                        variant: m.variant.clone(),
-                        module: fingerprint(&m.path),
-                        verdict: verdict.clone(),
-                        reason: reason.clone(),
-                        ms: o.ms,
-                    });
+                    let (verdict, reason) = verdicts.record(&cpu, m, &o);
                     (Some(verdict), reason, Some(o.ms), false)
                 }
                 Some(Err(e)) => (None, e, None, false),
