@@ -494,6 +494,9 @@ impl ClusterCache {
             let index = push_status(&b.statuses, "Secret", "v1", KindState::Syncing, None);
             let (reader, writer) = reflector::store();
             // NB: metadata only: secret values never enter the cache.
+            // NB: an Api of PartialObjectMeta makes kube ask the server for
+            // metadata only (`as=PartialObjectMetadataList`): Secret values
+            // never cross the wire (Helm release Secrets are megabytes each).
             let api: Api<kube::core::PartialObjectMeta<Secret>> = Api::all(conn.client.clone());
             let stream = watcher(api, watcher::Config::default())
                 .modify(|s: &mut kube::core::PartialObjectMeta<Secret>| scrub_meta(&mut s.metadata))

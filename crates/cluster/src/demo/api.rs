@@ -43,6 +43,41 @@ pub struct App {
     pub bookmark_every: Duration,
     /// `host:port` the server listens on.
     pub address: String,
+    /// The latest requests, for tests that must prove what a client asked.
+    pub requests: RequestLog,
+}
+
+/// The last requests the server received: `METHOD path?query accept`.
+#[derive(Debug, Default)]
+pub struct RequestLog(std::sync::Mutex<std::collections::VecDeque<String>>);
+
+impl RequestLog {
+    const KEEP: usize = 20_000;
+
+    fn push(&self, line: String) {
+        let mut q = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if q.len() >= Self::KEEP {
+            q.pop_front();
+        }
+        q.push_back(line);
+    }
+
+    /// The requests kept, oldest first.
+    pub fn lines(&self) -> Vec<String> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
+    }
+}
+
+/// Whether a client asked for metadata only (`as=PartialObjectMetadata`,
+/// `as=PartialObjectMetadataList`), as kube's `metadata_watcher` does.
+fn wants_metadata(headers: &HeaderMap) -> bool {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("as=PartialObjectMetadata"))
+}
+
+/// An object as `PartialObjectMetadata`: its metadata and nothing else (a
+/// Secret's data never leaves the server for such a request).
+fn partial(obj: &Value) -> Value {
+    json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj.get("metadata").cloned().unwrap_or(Value::Null)})
 }
 
 /// Largest request body accepted (kube-apiserver's default is 3 MiB).
@@ -79,6 +114,12 @@ fn ok(v: &Value) -> Response {
 pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
+    app.requests.push(format!(
+        "{} {} accept={}",
+        parts.method,
+        parts.uri.path_and_query().map_or(path.as_str(), |p| p.as_str()),
+        parts.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("")
+    ));
     let query = parse_query(parts.uri.query());
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let public = matches!(segs.as_slice(), ["version"] | ["healthz"] | ["livez"] | ["readyz"]);
@@ -199,9 +240,15 @@ async fn route(
         }
     }
     let wants_table = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("as=Table"));
+    let metadata = wants_metadata(headers);
     match (verb, sub) {
-        ("watch", None) => watch_objects(app, &t, query),
+        ("watch", None) => watch_objects(app, &t, query, metadata),
+        ("list", None) if metadata => list_metadata(app, &t, query),
         ("list", None) => list(app, &t, query, wants_table),
+        ("get", None) if metadata => {
+            let state = app.store.read();
+            Ok(ok(&partial(state.get(resource, &t.key()).ok_or_else(|| not_found(&t))?)))
+        }
         ("get", None) => get(app, &t, query, wants_table),
         ("get", Some("log")) => logs::pod_log(app, &t.key(), query),
         ("get", Some("scale")) => {
@@ -291,6 +338,20 @@ fn include_object(query: &Query) -> bool {
     query.get("includeObject").is_some_and(|v| v == "Object")
 }
 
+/// A `PartialObjectMetadataList`: every matching object's metadata only.
+fn list_metadata(app: &App, t: &Target<'_>, query: &Query) -> Result<Response, ApiError> {
+    let filters = Filters::parse(t, query)?;
+    let state = app.store.read();
+    let items: Vec<Value> =
+        state.of(t.resource).values().filter(|o| filters.matches(t, o)).map(|o| partial(o)).collect();
+    Ok(ok(&json!({
+        "kind": "PartialObjectMetadataList",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": {"resourceVersion": state.rv.to_string()},
+        "items": items,
+    })))
+}
+
 fn list(app: &App, t: &Target<'_>, query: &Query, wants_table: bool) -> Result<Response, ApiError> {
     let filters = Filters::parse(t, query)?;
     let state = app.store.read();
@@ -350,7 +411,8 @@ fn watch_line(kind: &str, object: &Value) -> Bytes {
     Bytes::from(line)
 }
 
-fn watch_objects(app: &Arc<App>, t: &Target<'_>, query: &Query) -> Result<Response, ApiError> {
+fn watch_objects(app: &Arc<App>, t: &Target<'_>, query: &Query, metadata: bool) -> Result<Response, ApiError> {
+    let shape = move |o: &Value| if metadata { partial(o) } else { o.clone() };
     let filters = Filters::parse(t, query)?;
     let rt = t.rt();
     let bookmarks = query.get("allowWatchBookmarks").is_some_and(|v| v == "true");
@@ -369,7 +431,7 @@ fn watch_objects(app: &Arc<App>, t: &Target<'_>, query: &Query) -> Result<Respon
     match from {
         None => {
             for obj in state.of(t.resource).values().filter(|o| filters.matches(t, o)) {
-                initial.push(watch_line("ADDED", obj));
+                initial.push(watch_line("ADDED", &shape(obj)));
             }
         }
         Some(rv) => {
@@ -382,7 +444,7 @@ fn watch_objects(app: &Arc<App>, t: &Target<'_>, query: &Query) -> Result<Respon
             } else {
                 for c in state.history.iter().filter(|c| c.rv > rv && c.resource == t.resource) {
                     if filters.matches(t, &c.object) {
-                        initial.push(watch_line(c.kind.as_str(), &c.object));
+                        initial.push(watch_line(c.kind.as_str(), &shape(&c.object)));
                     }
                 }
             }
@@ -406,6 +468,7 @@ fn watch_objects(app: &Arc<App>, t: &Target<'_>, query: &Query) -> Result<Respon
         bookmarks,
         timeout,
         start_rv,
+        metadata,
     };
     tokio::spawn(key.run(initial, expired, rx, tx));
     let body = Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(out));
@@ -426,6 +489,8 @@ struct WatchTask {
     bookmarks: bool,
     timeout: Duration,
     start_rv: u64,
+    /// Send `PartialObjectMetadata` objects.
+    metadata: bool,
 }
 
 impl WatchTask {
@@ -468,7 +533,11 @@ impl WatchTask {
                         if c.rv <= self.start_rv || c.resource != self.resource || !self.filters.matches(&target, &c.object) {
                             continue;
                         }
-                        watch_line(c.kind.as_str(), &c.object)
+                        if self.metadata {
+                            watch_line(c.kind.as_str(), &partial(&c.object))
+                        } else {
+                            watch_line(c.kind.as_str(), &c.object)
+                        }
                     }
                     Err(broadcast::error::RecvError::Lagged(_)) => {
                         // NB: a watcher too slow to keep up must relist, as

@@ -115,6 +115,7 @@ pub struct DemoServer {
     shutdown: watch::Sender<bool>,
     task: JoinHandle<()>,
     store: Arc<store::Store>,
+    app: Arc<api::App>,
 }
 
 /// Default kubeconfig location: `<data dir>/kubeask/demo/kubeconfig`.
@@ -163,11 +164,18 @@ impl DemoServer {
             shutdown: shutdown_rx.clone(),
             bookmark_every: opts.bookmark_every,
             address: addr.to_string(),
+            requests: api::RequestLog::default(),
         });
-        let router = axum::Router::new().fallback(api::handle).with_state(app);
+        let router = axum::Router::new().fallback(api::handle).with_state(app.clone());
         let task = tokio::spawn(serve(listener, tokio_rustls::TlsAcceptor::from(config), router, shutdown_rx));
         tracing::info!(%addr, kubeconfig = %kubeconfig_path.display(), "demo API server started");
-        Ok(Self { addr, identity, kubeconfig_path, shutdown, task, store })
+        Ok(Self { addr, identity, kubeconfig_path, shutdown, task, store, app })
+    }
+
+    /// The requests it received (`METHOD path?query accept=…`), oldest
+    /// first: what a test needs to prove a client asked (or did not ask).
+    pub fn requests(&self) -> Vec<String> {
+        self.app.requests.lines()
     }
 
     /// The address it listens on.

@@ -120,3 +120,19 @@ async fn a_kind_forbidden_by_rbac_is_unavailable_and_the_rest_is_ready() {
     assert!(secret.error.as_deref().unwrap_or("").contains("forbidden"), "{secret:?}");
     assert_eq!(cache.snapshot().pods.len(), objects("Pod").len());
 }
+
+/// Secrets are cached through a metadata-only watch: the server is asked
+/// for `PartialObjectMetadata` (never the values), and the names are there.
+#[tokio::test]
+async fn secrets_are_listed_and_watched_as_metadata_only() {
+    let demo = start().await;
+    let cache = cache_for(&demo).await;
+    assert_eq!(cache.wait_ready(Duration::from_secs(10)).await.state, KindState::Ready);
+    let snap = cache.snapshot();
+    assert_eq!(snap.secrets.len(), objects("Secret").len());
+    let secret_requests: Vec<String> = demo.server.requests().into_iter().filter(|r| r.contains("/secrets")).collect();
+    assert!(!secret_requests.is_empty(), "the cache never asked for secrets");
+    for r in &secret_requests {
+        assert!(r.contains("as=PartialObjectMetadata"), "a full Secret request: {r}");
+    }
+}
