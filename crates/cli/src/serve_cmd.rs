@@ -9,6 +9,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -277,6 +278,44 @@ pub fn router(assistant: Assistant, context: Option<String>, guard: Guard) -> Ro
         .layer(axum::middleware::from_fn_with_state(guard, check_request))
 }
 
+/// How long a client may take to send a request's headers: a slowloris
+/// client that trickles them is dropped instead of holding a connection.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves `router` on `listener` until `stop` completes, each connection
+/// with [`HEADER_READ_TIMEOUT`].
+async fn serve_connections(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+    tokio::pin!(stop);
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        let tcp = tokio::select! {
+            _ = &mut stop => break,
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => tcp,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let service = TowerToHyperService::new(router.clone());
+        connections.spawn(async move {
+            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
+            let _ = builder.serve_connection_with_upgrades(TokioIo::new(tcp), service).await;
+        });
+        while connections.try_join_next().is_some() {}
+    }
+    connections.shutdown().await;
+}
+
 /// Runs `kubeask serve` until Ctrl-C.
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let loopback = args.bind.is_loopback();
@@ -305,11 +344,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let listener =
         tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
     eprintln!("Kubeask API listening on http://{addr} (POST /query, POST /v1/ask, GET /healthz)");
-    axum::serve(listener, router(assistant, args.context, guard))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    serve_connections(listener, router(assistant, args.context, guard), async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await;
     access.close().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -279,6 +279,19 @@ async fn the_http_api_refuses_rebinding_cross_origin_and_blind_requests() {
     let (code, resp) =
         call(req("localhost", "Authorization: Bearer s3cret-t0ken\r\n", "application/json", body)).await.unwrap();
     assert_eq!(code, 200, "{resp}");
+    // A slowloris client (headers never finished) is dropped.
+    let t = Instant::now();
+    let closed = tokio::task::spawn_blocking(move || {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        s.write_all(b"POST /query HTTP/1.1\r\nHost: localhost\r\n").unwrap();
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).is_ok()
+    })
+    .await
+    .unwrap();
+    println!("a slowloris connection was held {:.1} s", t.elapsed().as_secs_f64());
+    assert!(closed && t.elapsed() < Duration::from_secs(25), "the half-sent request held its connection");
     drop(guard);
     server.stop().await;
 }
