@@ -478,7 +478,12 @@ impl Assistant {
         context: Option<&str>,
         question: &str,
     ) -> Result<Answer, SessionAskError> {
-        let previous = sessions.last(session)?;
+        // A damaged or locked store costs the conversation, not the answer.
+        let mut store_problem = None;
+        let previous = sessions.last(session).unwrap_or_else(|e| {
+            store_problem = Some(e.to_string());
+            None
+        });
         let resolved = match &previous {
             Some(prev) => self.resolve_follow_up(context, question, prev).await.unwrap_or_else(|| question.to_string()),
             None => question.to_string(),
@@ -488,7 +493,16 @@ impl Assistant {
             answer.explanation = format!("(Follow-up, read as: \"{resolved}\")\n\n{}", answer.explanation);
             answer.question = question.to_string();
         }
-        sessions.append(session, &answer)?;
+        if let Err(e) = sessions.append(session, &answer) {
+            store_problem.get_or_insert(e.to_string());
+        }
+        if let Some(problem) = store_problem {
+            let note = format!("the conversation store is unusable ({problem}): this answer was not saved");
+            answer.warning = Some(match answer.warning.take() {
+                Some(w) => format!("{w}; {note}"),
+                None => note,
+            });
+        }
         Ok(answer)
     }
 

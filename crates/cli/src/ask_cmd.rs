@@ -115,15 +115,23 @@ pub async fn run(args: AskArgs) -> anyhow::Result<ExitCode> {
     } else {
         let result = match &args.session {
             Some(id) => {
-                let sessions =
-                    kubeask_agent::sessions::Sessions::open(&kubeask_agent::sessions::Sessions::default_path())?;
-                assistant.ask_in_session(&sessions, id, args.context.as_deref(), &question).await.map_err(|e| match e {
-                    kubeask_agent::sessions::SessionAskError::Ask(a) => a.to_boundary(),
-                    other => kubeask_agent::assistant::BoundaryError {
-                        code: "SESSION_STORE".into(),
-                        message: other.to_string(),
-                    },
-                })
+                match kubeask_agent::sessions::Sessions::open(&kubeask_agent::sessions::Sessions::default_path()) {
+                    Err(e) => {
+                        // The store is damaged or locked: answer anyway, say so.
+                        eprintln!("warning: conversations are unavailable ({e}); answering without session {id}");
+                        assistant.ask(args.context.as_deref(), &question).await.map_err(|e| e.to_boundary())
+                    }
+                    Ok(sessions) => assistant
+                        .ask_in_session(&sessions, id, args.context.as_deref(), &question)
+                        .await
+                        .map_err(|e| match e {
+                            kubeask_agent::sessions::SessionAskError::Ask(a) => a.to_boundary(),
+                            other => kubeask_agent::assistant::BoundaryError {
+                                code: "SESSION_STORE".into(),
+                                message: other.to_string(),
+                            },
+                        }),
+                }
             }
             None => assistant.ask(args.context.as_deref(), &question).await.map_err(|e| e.to_boundary()),
         };

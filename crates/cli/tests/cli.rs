@@ -328,3 +328,26 @@ async fn all_contexts_answers_the_healthy_context_and_reports_the_hung_one_withi
     listener.abort();
     server.stop().await;
 }
+
+/// A damaged conversation store costs the conversation, never the answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_corrupt_sessions_file_still_answers_and_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(&dir).await;
+    let store = dir.path().join("data/kubeask/sessions.sqlite");
+    std::fs::create_dir_all(store.parent().unwrap()).unwrap();
+    std::fs::write(&store, b"this is not a SQLite database, it is garbage\n".repeat(100)).unwrap();
+    let out = tokio::task::spawn_blocking({
+        let mut cmd = kubeask(&dir, server.kubeconfig_path());
+        cmd.args(["ask", "--session", "s1", "how many nodes are there?"]);
+        move || cmd.output().unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(stdout.lines().next(), Some("3"), "{stdout}");
+    assert!(stderr.contains("warning") || stdout.contains("not saved"), "no warning: {stdout}\n{stderr}");
+    server.stop().await;
+}
