@@ -30,6 +30,18 @@ const DISK_MARGIN: u64 = 200_000_000;
 /// Automatic resumes after a dropped connection.
 const MAX_RESUMES: usize = 5;
 
+/// A connection that delivers no byte for this long is dropped and resumed
+/// (`KUBEASK_DOWNLOAD_STALL_SECS` changes it: slow links, tests).
+const STALL_AFTER: Duration = Duration::from_secs(60);
+
+fn stall_after() -> Duration {
+    std::env::var("KUBEASK_DOWNLOAD_STALL_SECS")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| *s > 0.0)
+        .map_or(STALL_AFTER, Duration::from_secs_f64)
+}
+
 /// What to download.
 #[derive(Debug, Clone)]
 pub struct DownloadRequest {
@@ -162,6 +174,12 @@ pub enum DownloadError {
     /// Cancelled (the part is kept for a later resume).
     #[error("download cancelled; run it again to resume")]
     Cancelled,
+    /// The same file is being downloaded already (another window or process).
+    #[error("{file} is already being downloaded; wait for that download to finish")]
+    Busy {
+        /// The file.
+        file: String,
+    },
     /// Writing failed.
     #[error("cannot write {path}: {source}")]
     Io {
@@ -275,6 +293,14 @@ pub async fn download(
     on_event(DownloadEvent::Started { total, resumed_from: have });
 
     let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&part).map_err(io_err(&part))?;
+    // One writer per part file: a second download of the same file waits
+    // for nothing and says so (the lock goes with the handle, even on a crash).
+    if let Err(e) = file.try_lock() {
+        return match e {
+            std::fs::TryLockError::WouldBlock => Err(DownloadError::Busy { file: req.file.clone() }),
+            std::fs::TryLockError::Error(e) => Err(io_err(&part)(e)),
+        };
+    }
     let mut attempt = 0;
     let mut speed = Speed::new(have);
     while have < total {
@@ -393,6 +419,8 @@ async fn fetch_range(
     }
     let mut have = from;
     let mut stream = resp.bytes_stream();
+    let stall = stall_after();
+    let mut last_byte = Instant::now();
     loop {
         if cancel.load(Ordering::SeqCst) {
             let _ = file.flush();
@@ -400,9 +428,14 @@ async fn fetch_range(
         }
         // Poll with a timeout so a cancel is seen even on a stalled connection.
         let next = match tokio::time::timeout(Duration::from_millis(250), stream.next()).await {
+            Err(_) if last_byte.elapsed() >= stall => {
+                let _ = file.flush();
+                return Err(Fetch::Dropped(format!("no data for {} s (stalled)", stall.as_secs_f64()), have));
+            }
             Err(_) => continue,
             Ok(n) => n,
         };
+        last_byte = Instant::now();
         match next {
             None => break,
             Some(Ok(bytes)) => {

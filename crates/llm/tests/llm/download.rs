@@ -154,3 +154,56 @@ async fn a_missing_file_says_which_repo_and_file() {
     assert!(matches!(err, DownloadError::NotFound { .. }), "{err}");
     assert!(err.to_string().contains("acme/Tiny-GGUF has no file nope.gguf"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_connection_is_dropped_and_the_download_resumes() {
+    let (mirror, bytes, _g) = with_mirror().await;
+    std::env::set_var("KUBEASK_DOWNLOAD_STALL_SECS", "1");
+    mirror.add(
+        "acme/Tiny-GGUF",
+        "stall.gguf",
+        MirrorFile { content: bytes.clone(), stall_once_at: Some(100_000), ..Default::default() },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut reasons = Vec::new();
+    let started = std::time::Instant::now();
+    let done = download(dir.path(), &req("stall.gguf"), &AtomicBool::new(false), |e| {
+        if let DownloadEvent::Retrying { reason, .. } = e {
+            reasons.push(reason);
+        }
+    })
+    .await;
+    std::env::remove_var("KUBEASK_DOWNLOAD_STALL_SECS");
+    let done = done.unwrap();
+    println!("stalled once, resumed: {:.1} s, reasons {reasons:?}", started.elapsed().as_secs_f64());
+    assert_eq!(std::fs::read(&done.path).unwrap(), bytes);
+    assert!(reasons.iter().any(|r| r.contains("stalled")), "{reasons:?}");
+    let ranges = mirror.state.ranges.lock().unwrap().clone();
+    assert!(ranges.iter().any(|(_, r)| r.as_deref() == Some("bytes=100000-")), "resumed at the stall: {ranges:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_downloads_of_the_same_file_never_share_its_part() {
+    let (mirror, bytes, _g) = with_mirror().await;
+    mirror.add(
+        "acme/Tiny-GGUF",
+        "busy.gguf",
+        MirrorFile { content: bytes.clone(), chunk_delay: Some(Duration::from_millis(50)), ..Default::default() },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cancel = std::sync::Arc::new(AtomicBool::new(false));
+    let first = {
+        let (dir, cancel) = (dir.path().to_path_buf(), cancel.clone());
+        tokio::spawn(async move { download(&dir, &req("busy.gguf"), &cancel, |_| {}).await })
+    };
+    let part = dir.path().join(".partial/busy.gguf.part");
+    let t = std::time::Instant::now();
+    while std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0) == 0 {
+        assert!(t.elapsed() < Duration::from_secs(20), "the first download never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let second = download(dir.path(), &req("busy.gguf"), &AtomicBool::new(false), |_| {}).await;
+    assert!(matches!(second, Err(DownloadError::Busy { .. })), "{second:?}");
+    cancel.store(true, Ordering::SeqCst);
+    assert!(matches!(first.await.unwrap(), Err(DownloadError::Cancelled)));
+}

@@ -51,6 +51,8 @@ pub struct MirrorFile {
     pub drop_once_at: Option<u64>,
     /// Pause between 16 KiB pieces (a slow link).
     pub chunk_delay: Option<Duration>,
+    /// Stop sending (without closing) once, after this many bytes.
+    pub stall_once_at: Option<u64>,
 }
 
 #[derive(Default)]
@@ -151,6 +153,19 @@ async fn handle(State(st): State<Arc<MirrorState>>, req: Request) -> Response<Bo
         st.files.lock().unwrap().get_mut(key).unwrap().drop_once_at = None;
     }
     let delay = f.chunk_delay;
+    let stall_at = f.stall_once_at.filter(|at| *at > start && *at <= real_end).map(|at| (at - start) as usize);
+    if stall_at.is_some() {
+        st.files.lock().unwrap().get_mut(key).unwrap().stall_once_at = None;
+    }
+    if let Some(at) = stall_at {
+        // Send the first bytes, then nothing, with the connection open.
+        let head = futures::stream::iter(vec![Ok::<_, std::io::Error>(body[..at].to_vec())]);
+        let never = futures::stream::once(async {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            Ok(Vec::new())
+        });
+        return resp.body(Body::from_stream(futures::StreamExt::chain(head, never))).unwrap();
+    }
     let stream = async_stream(body, drop_at, delay);
     resp.body(Body::from_stream(stream)).unwrap()
 }
