@@ -9,7 +9,7 @@ mod commands;
 mod state;
 mod tray;
 
-use tauri::Manager;
+use tauri::{Emitter, Manager};
 use tauri_plugin_global_shortcut::{GlobalShortcutExt, ShortcutState};
 
 use state::{AppState, Settings};
@@ -56,7 +56,15 @@ fn main() {
             if let Err(e) = app.global_shortcut().register(shortcut.as_str()) {
                 tracing::warn!("the global shortcut {shortcut} is unavailable: {e}");
             }
-            tauri::async_runtime::spawn(commands::watch_cluster(handle.clone()));
+            // The cluster watcher restarts if it ever fails, and says so.
+            let (watched, told) = (handle.clone(), handle.clone());
+            tauri::async_runtime::spawn(kubeask_agent::supervise::supervise(
+                "the cluster watcher",
+                move || commands::watch_cluster(watched.clone()),
+                move |message| {
+                    let _ = told.emit("kubeask://task-failed", message);
+                },
+            ));
             // Resolve contexts (or start the demo) and warm the current
             // context's cache while the window paints.
             tauri::async_runtime::spawn(async move {

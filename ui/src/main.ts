@@ -50,5 +50,10 @@ void (async () => {
     if (badge && cur) badge.textContent = cur.name;
   }, () => undefined);
   await listen<string>('kubeask://open-question', (e) => { show('ask'); void ask.ask(e.payload); });
+  // A background task failed and was restarted: say so, never fail silently.
+  await listen<string>('kubeask://task-failed', (e) => {
+    const line = document.getElementById('task-banner');
+    if (line) { line.textContent = e.payload; line.hidden = false; }
+  });
   document.getElementById('question')?.focus();
 })();

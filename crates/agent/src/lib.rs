@@ -13,6 +13,7 @@ pub mod local_model;
 pub mod model_loop;
 pub mod router;
 pub mod sessions;
+pub mod supervise;
 
 pub use answer::{Answer, AnswerEvent, Evidence, Mode};
 pub use assistant::{AskError, Assistant};
