@@ -12,7 +12,7 @@
 //!   any, and the question goes to the model or to an honest "can't".
 
 use super::parse::{Refs, Words};
-use super::vocab::{is_stopword, kind_word, Kind};
+use super::vocab::{kind_word, Kind};
 use super::{Ctx, Outcome};
 
 /// Words that start a request to change something.
@@ -559,7 +559,7 @@ pub fn unexplained(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Vec<String> {
         .filter(|(x, original)| {
             let x = x.as_str();
             !(x.chars().count() < 3
-                || is_stopword(x)
+                || is_function_word(x)
                 || kind_word(x).is_some()
                 || INTENT_WORDS.contains(&x)
                 || x.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '%')
@@ -573,6 +573,191 @@ pub fn unexplained(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Vec<String> {
         })
         .map(|(x, _)| x.clone())
         .collect()
+}
+
+/// Function words: no question is about them. (The name parser's stop
+/// words are wider — "memory", "image", "logs" cannot be object names — but
+/// those are content here and must be accounted for.)
+const FUNCTION_WORDS: &[&str] = &[
+    "a",
+    "an",
+    "the",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "being",
+    "am",
+    "r",
+    "do",
+    "does",
+    "did",
+    "done",
+    "what",
+    "whats",
+    "what's",
+    "which",
+    "who",
+    "whom",
+    "whose",
+    "why",
+    "how",
+    "when",
+    "where",
+    "many",
+    "much",
+    "of",
+    "in",
+    "on",
+    "at",
+    "to",
+    "for",
+    "from",
+    "by",
+    "with",
+    "about",
+    "into",
+    "onto",
+    "and",
+    "or",
+    "not",
+    "no",
+    "my",
+    "our",
+    "your",
+    "their",
+    "its",
+    "it",
+    "it's",
+    "this",
+    "that",
+    "these",
+    "those",
+    "there",
+    "here",
+    "me",
+    "i",
+    "we",
+    "you",
+    "they",
+    "he",
+    "she",
+    "them",
+    "us",
+    "can",
+    "could",
+    "should",
+    "would",
+    "will",
+    "shall",
+    "have",
+    "has",
+    "had",
+    "get",
+    "gets",
+    "got",
+    "show",
+    "tell",
+    "give",
+    "list",
+    "find",
+    "please",
+    "currently",
+    "now",
+    "right",
+    "today",
+    "any",
+    "all",
+    "each",
+    "every",
+    "some",
+    "there's",
+    "so",
+    "if",
+    "than",
+    "then",
+    "again",
+    "also",
+    "only",
+    "just",
+    "else",
+    "s",
+    "t",
+    "n",
+    "per",
+    "inside",
+    "under",
+    "across",
+    "ok",
+    "okay",
+];
+
+fn is_function_word(w: &str) -> bool {
+    FUNCTION_WORDS.contains(&w)
+}
+
+/// Words a bare status answer ("Running", "6/6 ready") accounts for.
+const STATUS_WORDS: &[&str] = &[
+    "status",
+    "state",
+    "phase",
+    "doing",
+    "going",
+    "health",
+    "healthy",
+    "running",
+    "ready",
+    "up",
+    "ok",
+    "okay",
+    "fine",
+    "alive",
+    "tell",
+    "about",
+    "show",
+    "check",
+    "look",
+    "me",
+    "how",
+    "currently",
+    "right",
+    "now",
+    "rn",
+    "succeed",
+    "succeeded",
+    "complete",
+    "completed",
+    "finished",
+    "suspended",
+    "working",
+    "broken",
+    "happening",
+];
+
+/// Before a status answer, the question's content words must all be state
+/// words: "what is the memory usage of redis" is no status question, and
+/// "Running" would answer another one.
+pub fn status_words_only(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Result<(), Outcome> {
+    let target_parts: Vec<&str> = r.target_word.as_deref().map(|t| t.split('-').collect()).unwrap_or_default();
+    let extra = w.lower.iter().any(|x| {
+        let x = x.as_str();
+        !(x.chars().count() < 3
+            || is_function_word(x)
+            || kind_word(x).is_some()
+            || STATUS_WORDS.contains(&x)
+            || r.target_word.as_deref() == Some(x)
+            || target_parts.contains(&x)
+            || ctx.names.namespaces.iter().any(|n| n == x)
+            || ctx.names.lookup(x).is_some()
+            || ctx.names.fuzzy(x).is_some_and(|f| r.target_word.as_deref() == Some(f)))
+    });
+    if extra {
+        tracing::debug!("direct mode declines: a status answer would not answer this");
+        return Err(Outcome::NotUnderstood { suggestions: super::intents::suggestions(ctx) });
+    }
+    Ok(())
 }
 
 /// `PAYMENT_SERVICE_URL`: an env var or ConfigMap key as people type them.

@@ -192,6 +192,11 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
             return ready_pods(ctx, w, r);
         }
         if pod_like_target && matches!(r.kind, Some(Kind::Pod) | None) && !w.has("namespace") {
+            guard::accounted_for(ctx, w, r)?;
+            if w.any(&["request", "requests", "limit", "limits", "memory", "cpu", "error", "errors", "log", "logs"]) {
+                // "the request count of frontend" is not its pod count.
+                return Err(Outcome::NotUnderstood { suggestions: suggestions(ctx) });
+            }
             return pods_of_target_count(ctx, w, r);
         }
         guard::accounted_for_with(ctx, w, r, guard::POD_FILTER_WORDS)?;
@@ -231,6 +236,7 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
         && (non_node_target || (!about_nodes && r.unknown.is_some())))
         || (w.phrase("running on") || w.phrase("scheduled on") || w.phrase("where is")) && !r.targets.is_empty()
     {
+        guard::accounted_for(ctx, w, r)?;
         return node_of(ctx, r);
     }
     if w.prefix(&["image"]) {
@@ -374,14 +380,14 @@ async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
         "finished",
         "suspended",
     ]) {
-        guard::accounted_for(ctx, w, r)?;
+        guard::status_words_only(ctx, w, r)?;
         return status(ctx, w, r);
     }
     if let Some(key) = config_key(ctx, w, r) {
         return config_value(ctx, r, &key);
     }
     if !r.targets.is_empty() {
-        guard::accounted_for(ctx, w, r)?;
+        guard::status_words_only(ctx, w, r)?;
         return status(ctx, w, r);
     }
     if let Some(unknown) = &r.unknown {
@@ -1888,7 +1894,15 @@ fn namespace_of(ctx: &Ctx<'_>, r: &Refs) -> R {
 }
 
 fn events(ctx: &Ctx<'_>, r: &Refs) -> R {
-    let (entries, pods) = if r.targets.is_empty() { (vec![], vec![]) } else { target_pods(ctx, r)? };
+    // A node's events are its own (kubelet, node controller), not its pods'.
+    let node: Vec<NameEntry> = r.targets.iter().filter(|e| e.kind == Kind::Node).cloned().collect();
+    let (entries, pods) = if r.targets.is_empty() {
+        (vec![], vec![])
+    } else if !node.is_empty() && r.targets.iter().all(|e| e.kind == Kind::Node) {
+        (node, vec![])
+    } else {
+        target_pods(ctx, r)?
+    };
     let names: BTreeSet<String> =
         pods.iter().map(|p| name(p).to_string()).chain(entries.iter().map(|e| e.name.clone())).collect();
     let mut evs: Vec<_> = ctx
