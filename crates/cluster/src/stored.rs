@@ -219,7 +219,18 @@ pub const MISSING_SECRET: &str = "kubeask-missing-secret:";
 pub struct StoredContexts {
     dir: PathBuf,
     secrets: Arc<dyn SecretStore>,
+    /// The last load and the files it was made from: the keychain is read
+    /// once, not per question (each read may prompt the user on some OSes).
+    loaded: LoadCache,
 }
+
+/// The last load, keyed by the stored files it was made from.
+type LoadCache = Arc<std::sync::Mutex<Option<(Vec<FileStamp>, Loaded)>>>;
+
+/// A stored file as last seen: path, size, modification time.
+type FileStamp = (PathBuf, u64, Option<std::time::SystemTime>);
+/// Loaded kubeconfigs, secrets restored.
+type Loaded = Vec<(PathBuf, kube::config::Kubeconfig)>;
 
 impl std::fmt::Debug for StoredContexts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -238,7 +249,18 @@ fn secret_env_name(name: &str) -> bool {
 impl StoredContexts {
     /// Stored contexts in `dir`.
     pub fn new(dir: PathBuf, secrets: Arc<dyn SecretStore>) -> Self {
-        Self { dir, secrets }
+        Self { dir, secrets, loaded: Arc::default() }
+    }
+
+    fn stamps(&self) -> Vec<FileStamp> {
+        self.files()
+            .into_iter()
+            .map(|f| {
+                let m = std::fs::metadata(&f).ok();
+                let (len, modified) = (m.as_ref().map_or(0, std::fs::Metadata::len), m.and_then(|m| m.modified().ok()));
+                (f, len, modified)
+            })
+            .collect()
     }
 
     /// The app's folder for imported kubeconfigs.
@@ -383,6 +405,12 @@ impl StoredContexts {
 
     /// Every stored kubeconfig with its secrets restored from the keychain.
     pub fn load(&self) -> Result<Vec<(PathBuf, kube::config::Kubeconfig)>, StoredError> {
+        let stamps = self.stamps();
+        if let Some((seen, loaded)) = self.loaded.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            if *seen == stamps {
+                return Ok(loaded.clone());
+            }
+        }
         let mut out = Vec::new();
         for f in self.files() {
             let text = std::fs::read_to_string(&f).map_err(|source| StoredError::Io { path: f.clone(), source })?;
@@ -395,6 +423,7 @@ impl StoredContexts {
                 .map_err(|e| StoredError::Invalid { line: None, message: format!("{}: {e}", f.display()) })?;
             out.push((f, k));
         }
+        *self.loaded.lock().unwrap_or_else(|e| e.into_inner()) = Some((stamps, out.clone()));
         Ok(out)
     }
 

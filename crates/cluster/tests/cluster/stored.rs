@@ -109,3 +109,40 @@ async fn a_context_whose_keychain_entry_is_gone_says_reimport_instead_of_sending
     let err = contexts.connect(Some("imported")).await.unwrap_err();
     assert!(err.to_string().contains("re-import context imported"), "{err}");
 }
+
+/// Counts keychain reads.
+struct Counting(MemoryStore, std::sync::atomic::AtomicUsize);
+
+impl SecretStore for Counting {
+    fn set(&self, key: &str, secret: &str) -> Result<(), kubeask_cluster::stored::SecretStoreError> {
+        self.0.set(key, secret)
+    }
+    fn get(&self, key: &str) -> Result<Option<String>, kubeask_cluster::stored::SecretStoreError> {
+        self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.0.get(key)
+    }
+    fn delete(&self, key: &str) -> Result<(), kubeask_cluster::stored::SecretStoreError> {
+        self.0.delete(key)
+    }
+}
+
+#[tokio::test]
+async fn the_keychain_is_read_once_not_per_question() {
+    let subscriber =
+        tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(std::io::sink).finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let demo = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(Counting(MemoryStore::default(), Default::default()));
+    let stored = StoredContexts::new(dir.path().to_path_buf(), secrets.clone());
+    stored.import_text(&demo.server.kubeconfig().replace("kubeask-demo", "one")).unwrap();
+    let reads = || secrets.1.load(std::sync::atomic::Ordering::SeqCst);
+    for _ in 0..5 {
+        stored.load().unwrap();
+    }
+    assert_eq!(reads(), 1, "five loads, one keychain read");
+    // A new import changes the stored files: the next load reads again.
+    stored.import_text(&demo.server.kubeconfig().replace("kubeask-demo", "two")).unwrap();
+    assert_eq!(stored.load().unwrap().len(), 2);
+    assert_eq!(reads(), 3);
+}
