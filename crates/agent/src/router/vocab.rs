@@ -139,9 +139,10 @@ pub fn kind_word(w: &str) -> Option<Kind> {
     })
 }
 
-/// Words that never name an object.
-pub fn is_stopword(w: &str) -> bool {
-    const STOP: &[&str] = &[
+/// Function words (articles, pronouns, auxiliaries, prepositions, question
+/// words): no question is about them.
+pub fn is_function_word(w: &str) -> bool {
+    const FUNCTION_WORDS: &[&str] = &[
         "a",
         "an",
         "the",
@@ -237,6 +238,36 @@ pub fn is_stopword(w: &str) -> bool {
         "every",
         "some",
         "there's",
+        "so",
+        "if",
+        "than",
+        "then",
+        "again",
+        "also",
+        "only",
+        "just",
+        "else",
+        "s",
+        "t",
+        "n",
+        "per",
+        "inside",
+        "under",
+        "across",
+        "ok",
+        "okay",
+    ];
+    FUNCTION_WORDS.contains(&w)
+}
+
+/// Words never taken for object names: the function words and the
+/// question vocabulary ("memory", "image", "logs"), which a question may
+/// still be about (the guard counts only function words as free).
+pub fn is_stopword(w: &str) -> bool {
+    const CONTENT: &[&str] = &[
+        "memory",
+        "image",
+        "logs",
         "keep",
         "keeps",
         "kept",
@@ -254,7 +285,6 @@ pub fn is_stopword(w: &str) -> bool {
         "kubernetes",
         "version",
         "versions",
-        "image",
         "images",
         "port",
         "ports",
@@ -266,7 +296,6 @@ pub fn is_stopword(w: &str) -> bool {
         "restarting",
         "times",
         "time",
-        "logs",
         "log",
         "logging",
         "error",
@@ -288,7 +317,6 @@ pub fn is_stopword(w: &str) -> bool {
         "pending",
         "new",
         "old",
-        "memory",
         "cpu",
         "limit",
         "limits",
@@ -335,7 +363,6 @@ pub fn is_stopword(w: &str) -> bool {
         "node",
         "nodes",
         "age",
-        "old",
         "created",
         "kubelet",
         "endpoints",
@@ -351,20 +378,7 @@ pub fn is_stopword(w: &str) -> bool {
         "healthy",
         "unhealthy",
         "notready",
-        "ok",
-        "okay",
         "live",
-        "there",
-        "right",
-        "so",
-        "if",
-        "than",
-        "then",
-        "again",
-        "also",
-        "only",
-        "just",
-        "else",
         "other",
         "others",
         "same",
@@ -374,9 +388,6 @@ pub fn is_stopword(w: &str) -> bool {
         "names",
         "named",
         "called",
-        "s",
-        "t",
-        "n",
         "storage",
         "size",
         "capacity",
@@ -391,7 +402,6 @@ pub fn is_stopword(w: &str) -> bool {
         "eating",
         "happening",
         "going",
-        "on",
         "back",
         "off",
         "backoff",
@@ -407,7 +417,6 @@ pub fn is_stopword(w: &str) -> bool {
         "event",
         "warning",
         "warnings",
-        "per",
         "total",
         "number",
         "count",
@@ -415,9 +424,6 @@ pub fn is_stopword(w: &str) -> bool {
         "amount",
         "belonging",
         "part",
-        "inside",
-        "under",
-        "across",
         "everything",
         "anything",
         "something",
@@ -431,7 +437,7 @@ pub fn is_stopword(w: &str) -> bool {
         "expose",
         "exposes",
     ];
-    STOP.contains(&w)
+    is_function_word(w) || CONTENT.contains(&w)
 }
 
 /// One name known in the cluster.

@@ -26,11 +26,6 @@ pub struct DescribeArgs {
 /// The longest description handed to a model, in characters.
 pub const MAX_CHARS: usize = 4000;
 
-/// Env var names whose literal values are masked too.
-fn secret_like(name: &str) -> bool {
-    crate::redact::is_secret_name(name)
-}
-
 /// Finds one object of `kind` by name: `(namespace, full JSON)`.
 pub fn locate(snap: &Snapshot, kind: &str, name: &str, namespace: Option<&str>) -> Result<(String, Value), ToolError> {
     let mut hits: Vec<(String, Value)> = Vec::new();
@@ -248,7 +243,7 @@ fn describe_pod(snap: &Snapshot, p: &k8s_openapi::api::core::v1::Pod) -> String 
             // NB: one resolver for the router and the tools; literal values of
             // secret-looking variables are hidden here too, before any prompt.
             let v = match crate::env::env_value(snap, &ns, c, &e.name) {
-                Some(v) if secret_like(&e.name) && !v.starts_with('<') => "<hidden>".to_string(),
+                Some(v) if crate::redact::is_secret_name(&e.name) && !v.starts_with('<') => "<hidden>".to_string(),
                 Some(v) => v,
                 None => String::new(),
             };
