@@ -144,12 +144,6 @@ pub async fn switch_to(app: &AppHandle, state: &AppState, name: String) -> Res<V
 
 fn node_row(n: &Node) -> Value {
     let status = n.status.as_ref();
-    let ready = status
-        .and_then(|s| s.conditions.as_ref())
-        .and_then(|c| c.iter().find(|c| c.type_ == "Ready"))
-        .map(|c| if c.status == "True" { "Ready" } else { "NotReady" })
-        .unwrap_or("Unknown");
-    let unschedulable = n.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false);
     let roles: Vec<String> = n
         .metadata
         .labels
@@ -162,7 +156,7 @@ fn node_row(n: &Node) -> Value {
     };
     json!({
         "name": n.metadata.name.clone().unwrap_or_default(),
-        "status": if unschedulable { format!("{ready},SchedulingDisabled") } else { ready.to_string() },
+        "status": kubeask_insight::state::node_status(n),
         "roles": if roles.is_empty() { "<none>".to_string() } else { roles.join(",") },
         "version": status.and_then(|s| s.node_info.as_ref()).map(|i| i.kubelet_version.clone()).unwrap_or_default(),
         "cpu": cap("cpu"),

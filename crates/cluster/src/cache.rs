@@ -617,6 +617,7 @@ impl ClusterCache {
             node_metrics: self.node_metrics.items(),
             pod_metrics: self.pod_metrics.items(),
             server_version: self.version.lock().ok().and_then(|v| v.clone()),
+            ..Default::default()
         }
     }
 

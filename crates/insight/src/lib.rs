@@ -7,10 +7,15 @@
 
 pub mod analyze;
 pub mod env;
+pub mod index;
+pub mod kind;
 pub mod metrics;
+pub mod objects;
 pub mod owners;
 pub mod podstatus;
 pub mod redact;
+pub mod selector;
 pub mod snapshot;
+pub mod state;
 pub mod text;
 pub mod tools;

@@ -63,6 +63,20 @@ pub struct Snapshot {
     pub pod_metrics: Vec<Arc<PodMetrics>>,
     /// Kubernetes server version, e.g. `v1.34.2`, if known.
     pub server_version: Option<String>,
+    /// Indexes, built on first use (see [`Snapshot::index`]); fill with
+    /// `..Default::default()`.
+    pub index: IndexCell,
+}
+
+/// The lazily built index; a clone starts empty (its vectors are new
+/// allocations, so the original's index would not apply).
+#[derive(Debug, Default)]
+pub struct IndexCell(std::sync::OnceLock<std::sync::Arc<crate::index::Index>>);
+
+impl Clone for IndexCell {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
 }
 
 /// A document in a multi-document YAML could not be read into a snapshot.
@@ -76,6 +90,10 @@ pub struct SnapshotYamlError {
 }
 
 impl Snapshot {
+    pub(crate) fn index_cell(&self) -> &std::sync::OnceLock<std::sync::Arc<crate::index::Index>> {
+        &self.index.0
+    }
+
     /// The instant to compute ages against: the snapshot's `now`, else the clock.
     pub fn now(&self) -> Timestamp {
         self.now.unwrap_or_else(Timestamp::now)

@@ -131,7 +131,7 @@ mod tools {
         assert_eq!(best("paymnts-api"), ("Deployment".into(), "payments-api".into()));
         assert_eq!(best("checkout-5b777f5b94-g82t6"), ("Pod".into(), "checkout-5b777f5b94-g82t6".into()));
         assert_eq!(best("mongodb-0"), ("Pod".into(), "mongodb-0".into()));
-        let pods = matches(&snap, "checkout", Some("pod"));
+        let pods = matches(&snap, "checkout", Some(kubeask_insight::kind::Kind::Pod));
         assert_eq!(pods.first().map(|m| m.object.name.as_str()), Some("checkout-5b777f5b94-g82t6"));
         assert!(matches(&snap, "zzzz-nothing", None).is_empty());
         let partial = run(&snap, &ToolCall::Find(FindArgs { term: "payments".into(), kind: None })).unwrap();

@@ -497,36 +497,39 @@ fn distinct_kinds(kinds: Vec<Kind>) -> Vec<Kind> {
     out
 }
 
-/// The pods behind the chosen targets.
+/// The pods behind the chosen targets, through the snapshot's index.
 fn pods_for<'a>(ctx: &'a Ctx<'_>, targets: &[NameEntry]) -> Vec<&'a Arc<Pod>> {
+    let idx = ctx.snap.index();
     let mut out: Vec<&Arc<Pod>> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for e in targets {
-        for p in ctx.snap.pods.iter() {
-            let hit = match e.kind {
-                Kind::Pod => ns(p) == e.namespace && name(p) == e.name,
-                Kind::Service => service_selects(ctx, &e.namespace, &e.name, p),
-                k => ctx.owners.belongs(p, k.name(), &e.namespace, &e.name),
-            };
-            if hit && !out.iter().any(|x| Arc::ptr_eq(x, p)) {
+        let hits: Vec<&Arc<Pod>> = match e.kind {
+            Kind::Pod => idx.pod(&e.namespace, &e.name).into_iter().collect(),
+            Kind::Service => {
+                let found = ctx.snap.get(Kind::Service, Some(&e.namespace), &e.name);
+                match found.first().map(|o| o.item()) {
+                    Some(kubeask_insight::objects::Item::Service(s)) => idx
+                        .pods_in(Some(&e.namespace))
+                        .into_iter()
+                        .filter(|p| kubeask_insight::selector::service_selects(s, p))
+                        .collect(),
+                    _ => Vec::new(),
+                }
+            }
+            k => idx
+                .pods_in(Some(&e.namespace))
+                .into_iter()
+                .filter(|p| ctx.owners.belongs(p, k.name(), &e.namespace, &e.name))
+                .collect(),
+        };
+        for p in hits {
+            if seen.insert(Arc::as_ptr(p)) {
                 out.push(p);
             }
         }
     }
     out.sort_by(|a, b| name(a).cmp(name(b)));
     out
-}
-
-fn service_selects(ctx: &Ctx<'_>, namespace: &str, svc: &str, p: &Pod) -> bool {
-    let Some(s) = ctx
-        .snap
-        .services
-        .iter()
-        .find(|s| s.metadata.name.as_deref() == Some(svc) && s.metadata.namespace.as_deref() == Some(namespace))
-    else {
-        return false;
-    };
-    let Some(sel) = s.spec.as_ref().and_then(|s| s.selector.as_ref()).filter(|s| !s.is_empty()) else { return false };
-    ns(p) == namespace && sel.iter().all(|(k, v)| p.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v))
 }
 
 fn target_pods<'a>(ctx: &'a Ctx<'_>, r: &Refs) -> Result<(Vec<NameEntry>, Vec<&'a Arc<Pod>>), Outcome> {
@@ -850,7 +853,7 @@ fn list(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
                         .jobs
                         .iter()
                         .filter(|j| nsn(j.metadata.namespace.as_deref()))
-                        .filter(|j| !failed || job_status(j) == "Failed")
+                        .filter(|j| !failed || facts::job_status(j) == "Failed")
                         .filter_map(|o| o.metadata.name.clone())
                         .collect()
                 }
@@ -1048,7 +1051,7 @@ fn status(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
                     j.metadata.name.as_deref() == Some(&e.name) && j.metadata.namespace.as_deref() == Some(&e.namespace)
                 })
                 .expect("picked");
-            let st = job_status(j);
+            let st = facts::job_status(j).to_string();
             let reason = j
                 .status
                 .as_ref()
@@ -1108,10 +1111,7 @@ fn status(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
         }
         Kind::Node => {
             let n = ctx.snap.nodes.iter().find(|n| n.metadata.name.as_deref() == Some(&e.name)).expect("picked");
-            let mut st = if node_ready(n) { "Ready".to_string() } else { "NotReady".to_string() };
-            if n.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false) {
-                st.push_str(",SchedulingDisabled");
-            }
+            let st = facts::node_status(n);
             routed("status", st.clone(), format!("Node {word} is **{st}**."))
         }
         Kind::Hpa => {
@@ -1142,37 +1142,10 @@ fn status(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     Ok(out)
 }
 
-fn job_status(j: &k8s_openapi::api::batch::v1::Job) -> String {
-    let conds = j.status.as_ref().and_then(|s| s.conditions.as_ref());
-    let has = |t: &str| conds.is_some_and(|cs| cs.iter().any(|c| c.type_ == t && c.status == "True"));
-    if has("Failed") {
-        "Failed".into()
-    } else if has("Complete") {
-        "Complete".into()
-    } else if has("Suspended") {
-        "Suspended".into()
-    } else {
-        "Running".into()
-    }
-}
-
+/// `(ready, desired)` replicas of a picked workload (insight's count).
 fn workload_ready(ctx: &Ctx<'_>, e: &NameEntry) -> (i32, i32) {
-    fn pair(ready: Option<i32>, want: Option<i32>) -> (i32, i32) {
-        (ready.unwrap_or(0), want.unwrap_or(1))
-    }
-    let snap = ctx.snap;
-    let found = match e.kind {
-        Kind::Deployment => find_in(&snap.deployments, e)
-            .map(|d| pair(d.status.as_ref().and_then(|s| s.ready_replicas), d.spec.as_ref().and_then(|s| s.replicas))),
-        Kind::StatefulSet => find_in(&snap.stateful_sets, e)
-            .map(|d| pair(d.status.as_ref().and_then(|s| s.ready_replicas), d.spec.as_ref().and_then(|s| s.replicas))),
-        Kind::ReplicaSet => find_in(&snap.replica_sets, e)
-            .map(|d| pair(d.status.as_ref().and_then(|s| s.ready_replicas), d.spec.as_ref().and_then(|s| s.replicas))),
-        Kind::DaemonSet => find_in(&snap.daemon_sets, e)
-            .map(|d| d.status.as_ref().map_or((0, 0), |s| (s.number_ready, s.desired_number_scheduled))),
-        _ => None,
-    };
-    found.unwrap_or((0, 0))
+    let found = ctx.snap.get(e.kind, Some(&e.namespace), &e.name);
+    found.first().and_then(facts::workload_ready).unwrap_or((0, 0))
 }
 
 fn replicas(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
@@ -1228,12 +1201,7 @@ fn container_count(ctx: &Ctx<'_>, r: &Refs) -> R {
 }
 
 fn endpoint_addresses(ctx: &Ctx<'_>, namespace: &str, svc: &str) -> usize {
-    ctx.snap
-        .endpoints
-        .iter()
-        .find(|e| e.metadata.name.as_deref() == Some(svc) && e.metadata.namespace.as_deref() == Some(namespace))
-        .map(|e| e.subsets.iter().flatten().map(|s| s.addresses.as_ref().map_or(0, Vec::len)).sum())
-        .unwrap_or(0)
+    kubeask_insight::state::endpoint_addresses(ctx.snap, namespace, svc)
 }
 
 fn endpoint_count(ctx: &Ctx<'_>, r: &Refs) -> R {

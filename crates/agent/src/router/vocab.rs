@@ -8,135 +8,11 @@ use kubeask_insight::snapshot::Snapshot;
 
 use crate::facts::Owners;
 
-/// A kind a question can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Kind {
-    /// Pod.
-    Pod,
-    /// Node.
-    Node,
-    /// Deployment.
-    Deployment,
-    /// StatefulSet.
-    StatefulSet,
-    /// DaemonSet.
-    DaemonSet,
-    /// ReplicaSet.
-    ReplicaSet,
-    /// Job.
-    Job,
-    /// CronJob.
-    CronJob,
-    /// Service.
-    Service,
-    /// Endpoints.
-    Endpoints,
-    /// Ingress.
-    Ingress,
-    /// PersistentVolumeClaim.
-    Pvc,
-    /// PersistentVolume.
-    Pv,
-    /// Event.
-    Event,
-    /// HorizontalPodAutoscaler.
-    Hpa,
-    /// ConfigMap.
-    ConfigMap,
-    /// Secret.
-    Secret,
-    /// Namespace.
-    Namespace,
-    /// Container (a part of a pod, not an object).
-    Container,
-}
-
-impl Kind {
-    /// The Kubernetes kind name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Pod => "Pod",
-            Kind::Node => "Node",
-            Kind::Deployment => "Deployment",
-            Kind::StatefulSet => "StatefulSet",
-            Kind::DaemonSet => "DaemonSet",
-            Kind::ReplicaSet => "ReplicaSet",
-            Kind::Job => "Job",
-            Kind::CronJob => "CronJob",
-            Kind::Service => "Service",
-            Kind::Endpoints => "Endpoints",
-            Kind::Ingress => "Ingress",
-            Kind::Pvc => "PersistentVolumeClaim",
-            Kind::Pv => "PersistentVolume",
-            Kind::Event => "Event",
-            Kind::Hpa => "HorizontalPodAutoscaler",
-            Kind::ConfigMap => "ConfigMap",
-            Kind::Secret => "Secret",
-            Kind::Namespace => "Namespace",
-            Kind::Container => "Container",
-        }
-    }
-
-    /// The kubectl resource name.
-    pub fn kubectl(self) -> &'static str {
-        match self {
-            Kind::Pod | Kind::Container => "pods",
-            Kind::Node => "nodes",
-            Kind::Deployment => "deployments",
-            Kind::StatefulSet => "statefulsets",
-            Kind::DaemonSet => "daemonsets",
-            Kind::ReplicaSet => "replicasets",
-            Kind::Job => "jobs",
-            Kind::CronJob => "cronjobs",
-            Kind::Service => "services",
-            Kind::Endpoints => "endpoints",
-            Kind::Ingress => "ingresses",
-            Kind::Pvc => "pvc",
-            Kind::Pv => "pv",
-            Kind::Event => "events",
-            Kind::Hpa => "hpa",
-            Kind::ConfigMap => "configmaps",
-            Kind::Secret => "secrets",
-            Kind::Namespace => "namespaces",
-        }
-    }
-
-    /// Whether objects of this kind live in a namespace.
-    pub fn namespaced(self) -> bool {
-        !matches!(self, Kind::Node | Kind::Pv | Kind::Namespace)
-    }
-}
+pub use kubeask_insight::kind::Kind;
 
 /// Maps a word (or a joined bigram) to a kind.
 pub fn kind_word(w: &str) -> Option<Kind> {
-    Some(match w {
-        "pod" | "pods" | "po" => Kind::Pod,
-        "node" | "nodes" | "machines" | "workers" | "worker" => Kind::Node,
-        "deployment" | "deployments" | "deploy" | "deploys" => Kind::Deployment,
-        "statefulset" | "statefulsets" | "sts" | "stateful-set" | "statefulsets." => Kind::StatefulSet,
-        "daemonset" | "daemonsets" | "ds" | "daemon-set" => Kind::DaemonSet,
-        "replicaset" | "replicasets" | "rs" | "replica-set" => Kind::ReplicaSet,
-        "job" | "jobs" => Kind::Job,
-        "cronjob" | "cronjobs" | "cron-job" | "cron-jobs" | "cj" | "cron" => Kind::CronJob,
-        "service" | "services" | "svc" | "svcs" => Kind::Service,
-        "endpoints" | "endpoint" | "ep" | "endpointslice" | "endpointslices" => Kind::Endpoints,
-        "ingress" | "ingresses" | "ing" => Kind::Ingress,
-        "pvc" | "pvcs" | "persistentvolumeclaim" | "persistentvolumeclaims" | "claim" | "claims" | "volume-claim" => {
-            Kind::Pvc
-        }
-        "pv" | "pvs" | "persistentvolume" | "persistentvolumes" | "persistent-volume" | "persistent-volumes" => {
-            Kind::Pv
-        }
-        "event" | "events" | "ev" => Kind::Event,
-        "hpa" | "hpas" | "autoscaler" | "autoscalers" | "horizontalpodautoscaler" | "horizontalpodautoscalers" => {
-            Kind::Hpa
-        }
-        "configmap" | "configmaps" | "cm" | "config-map" | "config-maps" => Kind::ConfigMap,
-        "secret" | "secrets" => Kind::Secret,
-        "namespace" | "namespaces" | "ns" => Kind::Namespace,
-        "container" | "containers" => Kind::Container,
-        _ => return None,
-    })
+    Kind::from_word(w)
 }
 
 /// Function words (articles, pronouns, auxiliaries, prepositions, question
@@ -478,27 +354,15 @@ impl Names {
                 via_base,
             });
         };
-        macro_rules! index {
-            ($list:expr, $kind:expr) => {
-                for o in &$list {
-                    add($kind, o.metadata.namespace.as_deref(), o.metadata.name.as_deref(), false, None);
-                }
-            };
+        // NB: Endpoints and Events repeat their object's name; namespaces
+        // are indexed apart.
+        let named =
+            Kind::OBJECTS.iter().filter(|k| !matches!(k, Kind::Pod | Kind::Endpoints | Kind::Event | Kind::Namespace));
+        for &kind in named {
+            for o in snap.objects(kind) {
+                add(kind, o.meta.namespace.as_deref(), o.meta.name.as_deref(), false, None);
+            }
         }
-        index!(snap.nodes, Kind::Node);
-        index!(snap.deployments, Kind::Deployment);
-        index!(snap.stateful_sets, Kind::StatefulSet);
-        index!(snap.daemon_sets, Kind::DaemonSet);
-        index!(snap.replica_sets, Kind::ReplicaSet);
-        index!(snap.jobs, Kind::Job);
-        index!(snap.cron_jobs, Kind::CronJob);
-        index!(snap.services, Kind::Service);
-        index!(snap.ingresses, Kind::Ingress);
-        index!(snap.pvcs, Kind::Pvc);
-        index!(snap.pvs, Kind::Pv);
-        index!(snap.hpas, Kind::Hpa);
-        index!(snap.config_maps, Kind::ConfigMap);
-        index!(snap.secrets, Kind::Secret);
         for p in &snap.pods {
             let name = p.metadata.name.as_deref();
             add(Kind::Pod, p.metadata.namespace.as_deref(), name, false, None);

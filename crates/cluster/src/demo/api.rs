@@ -314,7 +314,7 @@ impl Filters {
         let name_ok = t.name.is_none_or(|n| obj.pointer("/metadata/name").and_then(Value::as_str) == Some(n));
         ns_ok
             && name_ok
-            && self.labels.matches(obj.pointer("/metadata/labels").and_then(Value::as_object))
+            && self.labels.matches_json(obj.pointer("/metadata/labels").and_then(Value::as_object))
             && self.fields.matches(obj)
     }
 }

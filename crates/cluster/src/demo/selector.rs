@@ -1,124 +1,20 @@
 //! Label and field selectors, parsed the way kube-apiserver parses them.
+//! Label selectors are insight's (one parser for the server, the tools and
+//! Services); field selectors are the server's alone.
 
 use serde_json::Value;
 
-/// A selector could not be parsed, or names a field the kind does not index.
+pub use kubeask_insight::selector::LabelSelector;
+
+/// A field selector could not be parsed, or names a field the kind does not index.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SelectorError {
-    /// Syntax error in a label selector.
-    #[error("unable to parse requirement: {0}")]
-    Label(String),
     /// Field selector term is not `a=b`, `a==b` or `a!=b`.
     #[error("invalid field selector: {0}")]
     FieldSyntax(String),
     /// The field is not indexed for this kind.
     #[error("field label not supported: {0}")]
     FieldUnsupported(String),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum LabelReq {
-    Exists(String),
-    NotExists(String),
-    Eq(String, String),
-    NotEq(String, String),
-    In(String, Vec<String>),
-    NotIn(String, Vec<String>),
-}
-
-/// A parsed label selector (all requirements must hold).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct LabelSelector(Vec<LabelReq>);
-
-fn split_top_level(s: &str) -> Vec<&str> {
-    let (mut depth, mut start, mut out) = (0i32, 0usize, Vec::new());
-    for (i, c) in s.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            ',' if depth == 0 => {
-                out.push(&s[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    out.push(&s[start..]);
-    out
-}
-
-fn valid_key(k: &str) -> bool {
-    !k.is_empty() && k.len() <= 316 && k.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
-}
-
-fn valid_value(v: &str) -> bool {
-    v.len() <= 63 && v.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-}
-
-impl LabelSelector {
-    /// Parses `app=web,tier!=db,env in (a,b),!legacy,release`.
-    pub fn parse(s: &str) -> Result<Self, SelectorError> {
-        let mut reqs = Vec::new();
-        for term in split_top_level(s) {
-            let term = term.trim();
-            if term.is_empty() {
-                continue;
-            }
-            let bad = || SelectorError::Label(term.to_string());
-            let req = if let Some(k) = term.strip_prefix('!') {
-                LabelReq::NotExists(k.trim().to_string())
-            } else if let Some((k, v)) = term.split_once("!=") {
-                LabelReq::NotEq(k.trim().into(), v.trim().into())
-            } else if let Some((k, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
-                LabelReq::Eq(k.trim().into(), v.trim().into())
-            } else if let Some((k, rest)) = split_set_op(term, " notin ") {
-                LabelReq::NotIn(k, parse_set(rest).ok_or_else(bad)?)
-            } else if let Some((k, rest)) = split_set_op(term, " in ") {
-                LabelReq::In(k, parse_set(rest).ok_or_else(bad)?)
-            } else {
-                LabelReq::Exists(term.to_string())
-            };
-            let (key, values): (&str, Vec<&String>) = match &req {
-                LabelReq::Exists(k) | LabelReq::NotExists(k) => (k, vec![]),
-                LabelReq::Eq(k, v) | LabelReq::NotEq(k, v) => (k, vec![v]),
-                LabelReq::In(k, vs) | LabelReq::NotIn(k, vs) => (k, vs.iter().collect()),
-            };
-            if !valid_key(key) || !values.iter().all(|v| valid_value(v)) {
-                return Err(bad());
-            }
-            reqs.push(req);
-        }
-        Ok(Self(reqs))
-    }
-
-    /// Whether an object's labels satisfy every requirement.
-    pub fn matches(&self, labels: Option<&serde_json::Map<String, Value>>) -> bool {
-        let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(|v| v.as_str());
-        self.0.iter().all(|r| match r {
-            LabelReq::Exists(k) => get(k).is_some(),
-            LabelReq::NotExists(k) => get(k).is_none(),
-            LabelReq::Eq(k, v) => get(k) == Some(v.as_str()),
-            LabelReq::NotEq(k, v) => get(k) != Some(v.as_str()),
-            LabelReq::In(k, vs) => get(k).is_some_and(|x| vs.iter().any(|v| v == x)),
-            LabelReq::NotIn(k, vs) => !get(k).is_some_and(|x| vs.iter().any(|v| v == x)),
-        })
-    }
-
-    /// Whether the selector has no requirements.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-fn split_set_op(term: &str, op: &str) -> Option<(String, String)> {
-    let (k, rest) = term.split_once(op)?;
-    Some((k.trim().to_string(), rest.trim().to_string()))
-}
-
-fn parse_set(rest: String) -> Option<Vec<String>> {
-    let inner = rest.strip_prefix('(')?.strip_suffix(')')?;
-    let values: Vec<String> = inner.split(',').map(|v| v.trim().to_string()).collect();
-    (!values.is_empty()).then_some(values)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -218,7 +114,7 @@ mod tests {
     fn label_selectors_support_every_operator() {
         let labels = json!({"app": "web", "tier": "frontend"});
         let l = labels.as_object();
-        let m = |s: &str| LabelSelector::parse(s).unwrap().matches(l);
+        let m = |s: &str| LabelSelector::parse(s).unwrap().matches_json(l);
         assert!(m("app=web"));
         assert!(m("app==web,tier"));
         assert!(m("app!=db"));

@@ -87,7 +87,8 @@ fn columns_and_cells(rt: &ResourceType, o: &Value) -> (Vec<Col>, Vec<Value>) {
             let ready = arr(o, "/status/conditions").iter().find(|c| s(c, "/type") == "Ready").map(|c| s(c, "/status"));
             let mut status = match ready {
                 Some("True") => "Ready".to_string(),
-                _ => "NotReady".to_string(),
+                Some(_) => "NotReady".to_string(),
+                None => "Unknown".to_string(),
             };
             if o.pointer("/spec/unschedulable").and_then(Value::as_bool) == Some(true) {
                 status.push_str(",SchedulingDisabled");

@@ -4,10 +4,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::find::suggestions;
-use super::list::capitalize;
 use super::{budget, normalize_kind, ToolError, ToolOutput};
 use crate::analyze::Object;
-use crate::owners::Owners;
+use crate::kind::Kind;
 use crate::podstatus;
 use crate::snapshot::Snapshot;
 
@@ -27,45 +26,13 @@ pub struct DescribeArgs {
 pub const MAX_CHARS: usize = 4000;
 
 /// Finds one object of `kind` by name: `(namespace, full JSON)`.
-pub fn locate(snap: &Snapshot, kind: &str, name: &str, namespace: Option<&str>) -> Result<(String, Value), ToolError> {
-    let mut hits: Vec<(String, Value)> = Vec::new();
-    macro_rules! scan {
-        ($list:expr) => {
-            for o in &$list {
-                if o.metadata.name.as_deref() == Some(name)
-                    && namespace.is_none_or(|n| o.metadata.namespace.as_deref() == Some(n))
-                {
-                    hits.push((
-                        o.metadata.namespace.clone().unwrap_or_default(),
-                        serde_json::to_value(&**o).unwrap_or_default(),
-                    ));
-                }
-            }
-        };
-    }
-    match kind {
-        "pod" => scan!(snap.pods),
-        "node" => scan!(snap.nodes),
-        "deployment" => scan!(snap.deployments),
-        "statefulset" => scan!(snap.stateful_sets),
-        "daemonset" => scan!(snap.daemon_sets),
-        "replicaset" => scan!(snap.replica_sets),
-        "job" => scan!(snap.jobs),
-        "cronjob" => scan!(snap.cron_jobs),
-        "service" => scan!(snap.services),
-        "endpoints" => scan!(snap.endpoints),
-        "ingress" => scan!(snap.ingresses),
-        "pvc" => scan!(snap.pvcs),
-        "pv" => scan!(snap.pvs),
-        "hpa" => scan!(snap.hpas),
-        "configmap" => scan!(snap.config_maps),
-        "secret" => scan!(snap.secrets),
-        "namespace" => scan!(snap.namespaces),
-        _ => {}
-    }
+pub fn locate(snap: &Snapshot, kind: Kind, name: &str, namespace: Option<&str>) -> Result<(String, Value), ToolError> {
+    let mut hits: Vec<(String, Value)> =
+        snap.get(kind, namespace, name).iter().map(|o| (o.namespace().to_string(), o.to_json())).collect();
+    let kind_word = kind.tool_name();
     match hits.len() {
         0 => Err(ToolError::NotFound {
-            kind: kind.into(),
+            kind: kind_word.into(),
             name: name.into(),
             namespace: namespace.map(str::to_string),
             suggestions: suggestions(snap, name, Some(kind)),
@@ -74,7 +41,7 @@ pub fn locate(snap: &Snapshot, kind: &str, name: &str, namespace: Option<&str>) 
         _ => Err(ToolError::BadArgument {
             arg: "namespace".into(),
             message: format!(
-                "{kind} {name} exists in namespaces {}; say which",
+                "{kind_word} {name} exists in namespaces {}; say which",
                 hits.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
             ),
         }),
@@ -98,28 +65,22 @@ fn strip_noise(v: &mut Value) {
 pub fn describe(snap: &Snapshot, a: &DescribeArgs) -> Result<ToolOutput, ToolError> {
     let kind = normalize_kind(&a.kind)?;
     let mut name = a.name.clone();
-    if kind == "pod" && locate(snap, kind, &name, a.namespace.as_deref()).is_err() {
+    if kind == Kind::Pod && locate(snap, kind, &name, a.namespace.as_deref()).is_err() {
         // "describe pod checkout": the pod of the checkout workload.
-        let owners = Owners::new(snap);
-        if let Some(p) = snap.pods.iter().find(|p| {
-            owners.base_name(p) == a.name
-                && a.namespace.as_deref().is_none_or(|n| p.metadata.namespace.as_deref() == Some(n))
-        }) {
+        let idx = snap.index();
+        let owners = idx.owners();
+        if let Some(p) = idx.pods_in(a.namespace.as_deref()).into_iter().find(|p| owners.base_name(p) == a.name) {
             name = p.metadata.name.clone().unwrap_or_default();
         }
     }
     let (ns, mut v) = locate(snap, kind, &name, a.namespace.as_deref())?;
-    let text = if kind == "pod" {
-        let pod = snap
-            .pods
-            .iter()
-            .find(|p| p.metadata.name.as_deref() == Some(&name) && p.metadata.namespace.as_deref() == Some(&ns))
-            .expect("located");
+    let text = if kind == Kind::Pod {
+        let pod = snap.index().pod(&ns, &name).expect("located");
         describe_pod(snap, pod)
     } else {
         strip_noise(&mut v);
         let mut t = serde_yaml::to_string(&json!({"metadata": {"name": v.pointer("/metadata/name"), "namespace": v.pointer("/metadata/namespace"), "labels": v.pointer("/metadata/labels")}, "spec": v.get("spec"), "status": v.get("status")})).unwrap_or_default();
-        if kind == "configmap" {
+        if kind == Kind::ConfigMap {
             t.push_str(&format!(
                 "keys: {}\n",
                 snap.config_maps
@@ -139,8 +100,8 @@ pub fn describe(snap: &Snapshot, a: &DescribeArgs) -> Result<ToolOutput, ToolErr
         tool: "describe",
         text,
         data: v,
-        objects: vec![Object { kind: capitalize(kind), namespace: ns.clone(), name: name.clone() }],
-        kubectl: format!("kubectl describe {kind} {name}{nsflag}"),
+        objects: vec![Object { kind: kind.name().to_string(), namespace: ns.clone(), name: name.clone() }],
+        kubectl: format!("kubectl describe {} {name}{nsflag}", kind.tool_name()),
     })
 }
 
@@ -174,7 +135,8 @@ fn object_events(snap: &Snapshot, ns: &str, name: &str) -> String {
 }
 
 fn describe_pod(snap: &Snapshot, p: &k8s_openapi::api::core::v1::Pod) -> String {
-    let owners = Owners::new(snap);
+    let idx = snap.index();
+    let owners = idx.owners();
     let ns = p.metadata.namespace.clone().unwrap_or_default();
     let mut out =
         format!("pod {ns}/{}\nstatus: {}\n", p.metadata.name.clone().unwrap_or_default(), podstatus::display_status(p));

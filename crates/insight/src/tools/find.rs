@@ -4,10 +4,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::list::capitalize;
+use k8s_openapi::api::core::v1::Pod;
+
 use super::{normalize_kind, ToolOutput};
 use crate::analyze::Object;
-use crate::owners::Owners;
+use crate::kind::Kind;
 use crate::snapshot::Snapshot;
 
 /// Arguments of `find`.
@@ -51,93 +52,77 @@ fn score(term: &str, name: &str) -> Option<(u32, &'static str)> {
     None
 }
 
+/// The kinds `find` searches by name (ReplicaSets, Endpoints and Events
+/// carry their owner's name and would only repeat it).
+const SEARCHED: &[Kind] = &[
+    Kind::Deployment,
+    Kind::StatefulSet,
+    Kind::DaemonSet,
+    Kind::CronJob,
+    Kind::Job,
+    Kind::Service,
+    Kind::Ingress,
+    Kind::Pvc,
+    Kind::Pv,
+    Kind::Hpa,
+    Kind::ConfigMap,
+    Kind::Secret,
+    Kind::Node,
+    Kind::Namespace,
+];
+
 /// All matches of `term`, best first.
-pub fn matches(snap: &Snapshot, term: &str, kind: Option<&str>) -> Vec<Match> {
+pub fn matches(snap: &Snapshot, term: &str, kind: Option<Kind>) -> Vec<Match> {
     let term = term.trim().to_lowercase();
     if term.is_empty() {
         return Vec::new();
     }
-    let owners = Owners::new(snap);
+    let want = |k: Kind| kind.is_none_or(|w| w == k);
     let mut out: Vec<Match> = Vec::new();
-    let want = |k: &str| kind.is_none_or(|w| w == k);
-    macro_rules! scan {
-        ($list:expr, $k:expr) => {
-            if want($k) {
-                for o in &$list {
-                    // NB: object names are lower-case DNS names already; no
-                    // copy is made unless the name matches.
-                    let name = o.metadata.name.as_deref().unwrap_or("");
-                    if let Some((score, why)) = score(&term, name) {
-                        out.push(Match {
-                            object: Object {
-                                kind: capitalize($k),
-                                namespace: o.metadata.namespace.clone().unwrap_or_default(),
-                                name: name.to_string(),
-                            },
-                            score,
-                            why,
-                        });
-                    }
-                }
-            }
-        };
-    }
-    scan!(snap.deployments, "deployment");
-    scan!(snap.stateful_sets, "statefulset");
-    scan!(snap.daemon_sets, "daemonset");
-    scan!(snap.cron_jobs, "cronjob");
-    scan!(snap.jobs, "job");
-    scan!(snap.services, "service");
-    scan!(snap.ingresses, "ingress");
-    scan!(snap.pvcs, "pvc");
-    scan!(snap.pvs, "pv");
-    scan!(snap.hpas, "hpa");
-    scan!(snap.config_maps, "configmap");
-    scan!(snap.secrets, "secret");
-    scan!(snap.nodes, "node");
-    scan!(snap.namespaces, "namespace");
-    if want("pod") {
-        // NB: pods share their workload's name: score each owner once, keyed
-        // by the controller reference, so 10,000 pods cost a lookup each.
-        let mut by_owner: std::collections::HashMap<(&str, &str), Option<(u32, &'static str)>> =
-            std::collections::HashMap::new();
-        for p in &snap.pods {
-            let name = p.metadata.name.as_deref().unwrap_or("");
-            let ns = p.metadata.namespace.as_deref().unwrap_or("");
-            let controller =
-                p.metadata.owner_references.as_ref().and_then(|o| o.iter().find(|r| r.controller.unwrap_or(false)));
-            let owner = controller.map(|r| r.name.as_str());
-            let stateful = controller.is_some_and(|r| r.kind == "StatefulSet");
-            let by_base = match owner {
-                Some(o) => *by_owner.entry((ns, o)).or_insert_with(|| {
-                    let base = owners.base_name(p);
-                    let scored = score(&term, &base);
-                    if base != name {
-                        scored.map(|(s, w)| (s.saturating_sub(5), if w == "exact" { "workload" } else { w }))
-                    } else {
-                        scored
-                    }
-                }),
-                None => score(&term, name),
-            };
-            // A StatefulSet pod keeps its own name: score it as itself.
-            let own = if stateful { score(&term, name) } else { None };
-            let by_name = if name == term { Some((100, "exact")) } else { own };
-            if let Some((s, why)) = by_name.or(by_base) {
-                out.push(Match {
-                    object: Object { kind: "Pod".into(), namespace: ns.to_string(), name: name.to_string() },
-                    score: s,
-                    why,
-                });
+    for &k in SEARCHED.iter().filter(|&&k| want(k)) {
+        for o in snap.objects(k) {
+            if let Some((score, why)) = score(&term, o.name()) {
+                out.push(Match { object: Object::new(k.name(), Some(o.namespace()), Some(o.name())), score, why });
             }
         }
+    }
+    if want(Kind::Pod) {
+        pod_matches(snap, &term, &mut out);
     }
     out.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.object.cmp(&b.object)));
     out
 }
 
+/// Pods match by their own name exactly, or by the name people use for them
+/// (their workload's), scored once per name through the snapshot's index.
+fn pod_matches(snap: &Snapshot, term: &str, out: &mut Vec<Match>) {
+    let idx = snap.index();
+    let pod_match = |p: &Pod, score: u32, why: &'static str| Match {
+        object: Object::new("Pod", p.metadata.namespace.as_deref(), p.metadata.name.as_deref()),
+        score,
+        why,
+    };
+    for (base, pods) in idx.base_names() {
+        let Some((s, why)) = score(term, base) else { continue };
+        for p in pods {
+            let own = p.metadata.name.as_deref() == Some(base);
+            if own {
+                out.push(pod_match(p, s, why));
+            } else if p.metadata.name.as_deref() != Some(term) {
+                out.push(pod_match(p, s.saturating_sub(5), if why == "exact" { "workload" } else { why }));
+            }
+        }
+    }
+    // A generated name typed in full (`web-7d9f8b6c5d-abcde`) is exact.
+    for ns in snap.namespaces.iter().filter_map(|n| n.metadata.name.as_deref()) {
+        if let Some(p) = idx.pod(ns, term).filter(|p| idx.owners().base_name(p) != term) {
+            out.push(pod_match(p, 100, "exact"));
+        }
+    }
+}
+
 /// Close names for "did you mean" messages.
-pub fn suggestions(snap: &Snapshot, term: &str, kind: Option<&str>) -> Vec<String> {
+pub fn suggestions(snap: &Snapshot, term: &str, kind: Option<Kind>) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for m in matches(snap, term, kind).into_iter().filter(|m| m.score < 100) {
         if !names.contains(&m.object.name) {

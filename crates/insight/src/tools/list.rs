@@ -1,14 +1,16 @@
 //! `list(kind, namespace?, selector?, status?, node?)`.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{normalize_kind, ToolError, ToolOutput};
 use crate::analyze::Object;
+use crate::kind::Kind;
+use crate::objects::AnyObject;
 use crate::podstatus;
+use crate::selector::LabelSelector;
 use crate::snapshot::Snapshot;
+use crate::state;
 
 /// Arguments of `list`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -18,7 +20,7 @@ pub struct ListArgs {
     /// Only this namespace.
     #[serde(default)]
     pub namespace: Option<String>,
-    /// A label selector: `app=web,tier!=db` (equality forms).
+    /// A label selector: `app=web,tier!=db,env in (a,b),!legacy`.
     #[serde(default)]
     pub selector: Option<String>,
     /// Pods only: a kubectl status (`Running`, `Pending`, `CrashLoopBackOff`) or `not-running`.
@@ -42,214 +44,72 @@ pub struct Row {
     pub detail: String,
 }
 
-fn selector_matches(sel: &[(String, String, bool)], labels: Option<&BTreeMap<String, String>>) -> bool {
-    sel.iter().all(|(k, v, eq)| (labels.and_then(|l| l.get(k)) == Some(v)) == *eq)
-}
-
-fn parse_selector(s: &str) -> Result<Vec<(String, String, bool)>, ToolError> {
-    s.split(',')
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(|t| {
-            let (k, v, eq) = if let Some((k, v)) = t.split_once("!=") {
-                (k, v, false)
-            } else if let Some((k, v)) = t.split_once("==").or_else(|| t.split_once('=')) {
-                (k, v, true)
-            } else {
-                return Err(ToolError::BadArgument {
-                    arg: "selector".into(),
-                    message: format!("{t:?} is not key=value or key!=value"),
-                });
-            };
-            Ok((k.trim().to_string(), v.trim().to_string(), eq))
-        })
-        .collect()
-}
-
-/// Lists objects.
-pub fn list(snap: &Snapshot, a: &ListArgs) -> Result<ToolOutput, ToolError> {
-    let kind = normalize_kind(&a.kind)?;
-    let sel = parse_selector(a.selector.as_deref().unwrap_or(""))?;
-    let nsok = |ns: Option<&str>| a.namespace.as_deref().is_none_or(|n| ns == Some(n));
-    let mut rows: Vec<Row> = Vec::new();
-    macro_rules! rows {
-        ($list:expr, $status:expr, $detail:expr) => {
-            for o in &$list {
-                if nsok(o.metadata.namespace.as_deref()) && selector_matches(&sel, o.metadata.labels.as_ref()) {
-                    #[allow(clippy::redundant_closure_call)]
-                    rows.push(Row {
-                        namespace: o.metadata.namespace.clone().unwrap_or_default(),
-                        name: o.metadata.name.clone().unwrap_or_default(),
-                        status: ($status)(o),
-                        detail: ($detail)(o),
-                    });
-                }
-            }
-        };
-    }
-    let ready = |r: Option<i32>, d: Option<i32>| format!("{}/{} ready", r.unwrap_or(0), d.unwrap_or(1));
-    match kind {
-        "pod" => {
-            let want = a.status.as_deref().map(str::to_lowercase);
-            for p in &snap.pods {
-                if !nsok(p.metadata.namespace.as_deref()) || !selector_matches(&sel, p.metadata.labels.as_ref()) {
-                    continue;
-                }
-                let node = p.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap_or_default();
-                if a.node.as_deref().is_some_and(|n| n != node) {
-                    continue;
-                }
-                let st = podstatus::display_status(p);
-                let keep = match want.as_deref() {
-                    None => true,
-                    Some("not-running" | "not running" | "notrunning" | "failing" | "unhealthy") => {
-                        st != "Running" && st != "Completed"
-                    }
-                    Some(w) => {
-                        st.to_lowercase() == w
-                            || p.status
-                                .as_ref()
-                                .and_then(|s| s.phase.as_deref())
-                                .is_some_and(|ph| ph.to_lowercase() == w)
-                    }
-                };
-                if !keep {
-                    continue;
-                }
-                let (r, t) = podstatus::ready_containers(p);
-                let (restarts, _) = podstatus::restarts(p);
-                rows.push(Row {
-                    namespace: p.metadata.namespace.clone().unwrap_or_default(),
-                    name: p.metadata.name.clone().unwrap_or_default(),
-                    status: st,
-                    detail: format!(
-                        "ready {r}/{t}, restarts {restarts}, node {}",
-                        if node.is_empty() { "<none>" } else { &node }
-                    ),
-                });
-            }
+/// Whether a pod's status satisfies the `status` argument: a kubectl status,
+/// a phase, or `not-running` (anything but Running and Completed).
+fn status_wanted(want: &str, status: &str, pod: &k8s_openapi::api::core::v1::Pod) -> bool {
+    match want {
+        "not-running" | "not running" | "notrunning" | "failing" | "unhealthy" => {
+            status != "Running" && status != "Completed"
         }
-        "node" => rows!(
-            snap.nodes,
-            |n: &std::sync::Arc<k8s_openapi::api::core::v1::Node>| {
-                let ok = n
-                    .status
-                    .as_ref()
-                    .and_then(|s| s.conditions.as_ref())
-                    .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
-                if ok {
-                    "Ready".to_string()
-                } else {
-                    "NotReady".to_string()
-                }
-            },
-            |n: &std::sync::Arc<k8s_openapi::api::core::v1::Node>| n
-                .status
-                .as_ref()
-                .and_then(|s| s.node_info.as_ref())
-                .map(|i| i.kubelet_version.clone())
-                .unwrap_or_default()
+        w => {
+            status.to_lowercase() == w
+                || pod.status.as_ref().and_then(|s| s.phase.as_deref()).is_some_and(|ph| ph.to_lowercase() == w)
+        }
+    }
+}
+
+fn pod_rows(snap: &Snapshot, a: &ListArgs, sel: &LabelSelector) -> Vec<Row> {
+    let want = a.status.as_deref().map(str::to_lowercase);
+    let idx = snap.index();
+    let mut rows = Vec::new();
+    for (p, st) in idx.pods_with_status(a.namespace.as_deref()) {
+        let node = p.spec.as_ref().and_then(|s| s.node_name.as_deref());
+        if a.node.as_deref().is_some_and(|n| node != Some(n))
+            || !sel.matches(p.metadata.labels.as_ref())
+            || want.as_deref().is_some_and(|w| !status_wanted(w, st, p))
+        {
+            continue;
+        }
+        let node = node.unwrap_or("<none>");
+        let (r, t) = podstatus::ready_containers(p);
+        let (restarts, _) = podstatus::restarts(p);
+        rows.push(Row {
+            namespace: p.metadata.namespace.clone().unwrap_or_default(),
+            name: p.metadata.name.clone().unwrap_or_default(),
+            status: st.to_string(),
+            detail: format!("ready {r}/{t}, restarts {restarts}, node {node}"),
+        });
+    }
+    rows
+}
+
+/// The extra column of a listed object.
+fn detail(o: &AnyObject<'_>) -> String {
+    use crate::objects::Item;
+    let images = |spec: Option<&k8s_openapi::api::core::v1::PodSpec>| {
+        spec.map(|s| s.containers.iter().filter_map(|c| c.image.clone()).collect::<Vec<_>>().join(","))
+            .unwrap_or_default()
+    };
+    match o.item() {
+        Item::Node(n) => {
+            n.status.as_ref().and_then(|s| s.node_info.as_ref()).map(|i| i.kubelet_version.clone()).unwrap_or_default()
+        }
+        Item::Deployment(d) => images(d.spec.as_ref().and_then(|s| s.template.spec.as_ref())),
+        Item::StatefulSet(d) => images(d.spec.as_ref().and_then(|s| s.template.spec.as_ref())),
+        Item::DaemonSet(d) => images(d.spec.as_ref().and_then(|s| s.template.spec.as_ref())),
+        Item::ReplicaSet(d) => images(d.spec.as_ref().and_then(|s| s.template.as_ref()).and_then(|t| t.spec.as_ref())),
+        Item::Job(j) => format!(
+            "succeeded {}, failed {}",
+            j.status.as_ref().and_then(|s| s.succeeded).unwrap_or(0),
+            j.status.as_ref().and_then(|s| s.failed).unwrap_or(0)
         ),
-        "deployment" => rows!(
-            snap.deployments,
-            |d: &std::sync::Arc<k8s_openapi::api::apps::v1::Deployment>| ready(
-                d.status.as_ref().and_then(|s| s.ready_replicas),
-                d.spec.as_ref().and_then(|s| s.replicas)
-            ),
-            |d: &std::sync::Arc<k8s_openapi::api::apps::v1::Deployment>| images(
-                d.spec.as_ref().and_then(|s| s.template.spec.as_ref())
-            )
-        ),
-        "statefulset" => rows!(
-            snap.stateful_sets,
-            |d: &std::sync::Arc<k8s_openapi::api::apps::v1::StatefulSet>| ready(
-                d.status.as_ref().and_then(|s| s.ready_replicas),
-                d.spec.as_ref().and_then(|s| s.replicas)
-            ),
-            |d: &std::sync::Arc<k8s_openapi::api::apps::v1::StatefulSet>| images(
-                d.spec.as_ref().and_then(|s| s.template.spec.as_ref())
-            )
-        ),
-        "replicaset" => rows!(
-            snap.replica_sets,
-            |d: &std::sync::Arc<k8s_openapi::api::apps::v1::ReplicaSet>| ready(
-                d.status.as_ref().and_then(|s| s.ready_replicas),
-                d.spec.as_ref().and_then(|s| s.replicas)
-            ),
-            |d: &std::sync::Arc<k8s_openapi::api::apps::v1::ReplicaSet>| images(
-                d.spec.as_ref().and_then(|s| s.template.as_ref()).and_then(|t| t.spec.as_ref())
-            )
-        ),
-        "daemonset" => rows!(
-            snap.daemon_sets,
-            |d: &std::sync::Arc<k8s_openapi::api::apps::v1::DaemonSet>| d
-                .status
-                .as_ref()
-                .map(|s| format!("{}/{} ready", s.number_ready, s.desired_number_scheduled))
-                .unwrap_or_default(),
-            |d: &std::sync::Arc<k8s_openapi::api::apps::v1::DaemonSet>| images(
-                d.spec.as_ref().and_then(|s| s.template.spec.as_ref())
-            )
-        ),
-        "job" => rows!(
-            snap.jobs,
-            |j: &std::sync::Arc<k8s_openapi::api::batch::v1::Job>| {
-                let cs = j.status.as_ref().and_then(|s| s.conditions.clone()).unwrap_or_default();
-                cs.iter()
-                    .find(|c| c.status == "True" && (c.type_ == "Failed" || c.type_ == "Complete"))
-                    .map(|c| c.type_.clone())
-                    .unwrap_or_else(|| "Running".into())
-            },
-            |j: &std::sync::Arc<k8s_openapi::api::batch::v1::Job>| format!(
-                "succeeded {}, failed {}",
-                j.status.as_ref().and_then(|s| s.succeeded).unwrap_or(0),
-                j.status.as_ref().and_then(|s| s.failed).unwrap_or(0)
-            )
-        ),
-        "cronjob" => rows!(
-            snap.cron_jobs,
-            |c: &std::sync::Arc<k8s_openapi::api::batch::v1::CronJob>| if c
-                .spec
-                .as_ref()
-                .and_then(|s| s.suspend)
-                .unwrap_or(false)
-            {
-                "Suspended".to_string()
-            } else {
-                "Active".to_string()
-            },
-            |c: &std::sync::Arc<k8s_openapi::api::batch::v1::CronJob>| format!(
-                "schedule {}",
-                c.spec.as_ref().map(|s| s.schedule.clone()).unwrap_or_default()
-            )
-        ),
-        "service" => rows!(
-            snap.services,
-            |s: &std::sync::Arc<k8s_openapi::api::core::v1::Service>| s
-                .spec
-                .as_ref()
-                .and_then(|x| x.type_.clone())
-                .unwrap_or_else(|| "ClusterIP".into()),
-            |s: &std::sync::Arc<k8s_openapi::api::core::v1::Service>| {
-                let spec = s.spec.clone().unwrap_or_default();
-                format!(
-                    "{} ports {}",
-                    spec.cluster_ip.unwrap_or_default(),
-                    spec.ports.unwrap_or_default().iter().map(|p| p.port.to_string()).collect::<Vec<_>>().join(",")
-                )
-            }
-        ),
-        "endpoints" => rows!(
-            snap.endpoints,
-            |e: &std::sync::Arc<k8s_openapi::api::core::v1::Endpoints>| format!(
-                "{} addresses",
-                e.subsets.iter().flatten().map(|s| s.addresses.as_ref().map_or(0, Vec::len)).sum::<usize>()
-            ),
-            |_| String::new()
-        ),
-        "ingress" => rows!(snap.ingresses, |_| String::new(), |i: &std::sync::Arc<
-            k8s_openapi::api::networking::v1::Ingress,
-        >| format!(
+        Item::CronJob(c) => format!("schedule {}", c.spec.as_ref().map(|s| s.schedule.clone()).unwrap_or_default()),
+        Item::Service(s) => {
+            let spec = s.spec.clone().unwrap_or_default();
+            let ports = spec.ports.unwrap_or_default().iter().map(|p| p.port.to_string()).collect::<Vec<_>>();
+            format!("{} ports {}", spec.cluster_ip.unwrap_or_default(), ports.join(","))
+        }
+        Item::Ingress(i) => format!(
             "hosts {}",
             i.spec
                 .iter()
@@ -257,79 +117,43 @@ pub fn list(snap: &Snapshot, a: &ListArgs) -> Result<ToolOutput, ToolError> {
                 .filter_map(|r| r.host.clone())
                 .collect::<Vec<_>>()
                 .join(",")
-        )),
-        "pvc" => rows!(
-            snap.pvcs,
-            |c: &std::sync::Arc<k8s_openapi::api::core::v1::PersistentVolumeClaim>| c
-                .status
-                .as_ref()
-                .and_then(|s| s.phase.clone())
-                .unwrap_or_default(),
-            |c: &std::sync::Arc<k8s_openapi::api::core::v1::PersistentVolumeClaim>| c
-                .spec
-                .as_ref()
-                .and_then(|s| s.storage_class_name.clone())
-                .map(|s| format!("class {s}"))
-                .unwrap_or_default()
         ),
-        "pv" => rows!(
-            snap.pvs,
-            |c: &std::sync::Arc<k8s_openapi::api::core::v1::PersistentVolume>| c
-                .status
-                .as_ref()
-                .and_then(|s| s.phase.clone())
-                .unwrap_or_default(),
-            |_| String::new()
+        Item::Pvc(c) => {
+            c.spec.as_ref().and_then(|s| s.storage_class_name.clone()).map(|s| format!("class {s}")).unwrap_or_default()
+        }
+        Item::Event(e) => format!(
+            "{}: {}",
+            e.involved_object.name.clone().unwrap_or_default(),
+            e.message.clone().unwrap_or_default().trim()
         ),
-        "event" => rows!(
-            snap.events,
-            |e: &std::sync::Arc<k8s_openapi::api::core::v1::Event>| format!(
-                "{} {}",
-                e.type_.clone().unwrap_or_default(),
-                e.reason.clone().unwrap_or_default()
-            ),
-            |e: &std::sync::Arc<k8s_openapi::api::core::v1::Event>| format!(
-                "{}: {}",
-                e.involved_object.name.clone().unwrap_or_default(),
-                e.message.clone().unwrap_or_default().trim()
-            )
-        ),
-        "hpa" => rows!(
-            snap.hpas,
-            |h: &std::sync::Arc<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>| format!(
-                "{}/{} replicas",
-                h.status.as_ref().and_then(|s| s.current_replicas).unwrap_or(0),
-                h.spec.as_ref().map_or(0, |s| s.max_replicas)
-            ),
-            |_| String::new()
-        ),
-        "configmap" => rows!(
-            snap.config_maps,
-            |c: &std::sync::Arc<k8s_openapi::api::core::v1::ConfigMap>| format!(
-                "{} keys",
-                c.data.as_ref().map_or(0, |d| d.len())
-            ),
-            |_| String::new()
-        ),
-        "secret" => rows!(
-            snap.secrets,
-            |s: &std::sync::Arc<k8s_openapi::api::core::v1::Secret>| s.type_.clone().unwrap_or_default(),
-            |_| String::new()
-        ),
-        "namespace" => rows!(
-            snap.namespaces,
-            |n: &std::sync::Arc<k8s_openapi::api::core::v1::Namespace>| n
-                .status
-                .as_ref()
-                .and_then(|s| s.phase.clone())
-                .unwrap_or_default(),
-            |_| String::new()
-        ),
-        _ => {}
+        _ => String::new(),
     }
+}
+
+/// Lists objects.
+pub fn list(snap: &Snapshot, a: &ListArgs) -> Result<ToolOutput, ToolError> {
+    let kind = normalize_kind(&a.kind)?;
+    let sel = LabelSelector::parse(a.selector.as_deref().unwrap_or(""))
+        .map_err(|e| ToolError::BadArgument { arg: "selector".into(), message: e.to_string() })?;
+    let mut rows: Vec<Row> = if kind == Kind::Pod {
+        pod_rows(snap, a, &sel)
+    } else {
+        let nsok = |ns: &str| !kind.namespaced() || a.namespace.as_deref().is_none_or(|n| ns == n);
+        snap.objects(kind)
+            .iter()
+            .filter(|o| nsok(o.namespace()) && sel.matches(o.meta.labels.as_ref()))
+            .map(|o| Row {
+                namespace: o.namespace().to_string(),
+                name: o.name().to_string(),
+                status: state::status_of(o),
+                detail: detail(o),
+            })
+            .collect()
+    };
     rows.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    let kind_word = kind.tool_name();
     let text = if rows.is_empty() {
-        format!("no {kind}s")
+        format!("no {kind_word}s")
     } else {
         rows.iter()
             .map(|r| {
@@ -339,11 +163,11 @@ pub fn list(snap: &Snapshot, a: &ListArgs) -> Result<ToolOutput, ToolError> {
             .collect::<Vec<_>>()
             .join("\n")
     };
-    let mut cmd = format!("kubectl get {kind}");
+    let mut cmd = format!("kubectl get {kind_word}");
     match &a.namespace {
-        Some(n) => cmd.push_str(&format!(" -n {n}")),
-        None if kind != "node" && kind != "pv" && kind != "namespace" => cmd.push_str(" -A"),
-        None => {}
+        Some(n) if kind.namespaced() => cmd.push_str(&format!(" -n {n}")),
+        None if kind.namespaced() => cmd.push_str(" -A"),
+        _ => {}
     }
     if let Some(s) = &a.selector {
         cmd.push_str(&format!(" -l '{s}'"));
@@ -351,40 +175,14 @@ pub fn list(snap: &Snapshot, a: &ListArgs) -> Result<ToolOutput, ToolError> {
     if let Some(n) = &a.node {
         cmd.push_str(&format!(" --field-selector spec.nodeName={n}"));
     }
-    let kind_name = match kind {
-        "pvc" => "PersistentVolumeClaim",
-        "pv" => "PersistentVolume",
-        "hpa" => "HorizontalPodAutoscaler",
-        k => k,
-    };
     Ok(ToolOutput {
         tool: "list",
-        text: format!("{} {kind}(s):\n{text}", rows.len()),
+        text: format!("{} {kind_word}(s):\n{text}", rows.len()),
         objects: rows
             .iter()
-            .map(|r| Object { kind: capitalize(kind_name), namespace: r.namespace.clone(), name: r.name.clone() })
+            .map(|r| Object { kind: kind.name().to_string(), namespace: r.namespace.clone(), name: r.name.clone() })
             .collect(),
         data: json!(rows),
         kubectl: cmd,
     })
-}
-
-fn images(spec: Option<&k8s_openapi::api::core::v1::PodSpec>) -> String {
-    spec.map(|s| s.containers.iter().filter_map(|c| c.image.clone()).collect::<Vec<_>>().join(",")).unwrap_or_default()
-}
-
-/// `deployment` → `Deployment`, `statefulset` → `StatefulSet`.
-pub fn capitalize(kind: &str) -> String {
-    match kind {
-        "statefulset" => "StatefulSet".into(),
-        "daemonset" => "DaemonSet".into(),
-        "replicaset" => "ReplicaSet".into(),
-        "cronjob" => "CronJob".into(),
-        "configmap" => "ConfigMap".into(),
-        "endpoints" => "Endpoints".into(),
-        k => {
-            let mut c = k.chars();
-            c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
-        }
-    }
 }

@@ -67,7 +67,7 @@ pub fn resolve(snap: &Snapshot, a: &LogsArgs) -> Result<Vec<LogRequest>, ToolErr
             kind: "pod".into(),
             name: a.target.clone(),
             namespace: a.namespace.clone(),
-            suggestions: suggestions(snap, &a.target, Some("pod")),
+            suggestions: suggestions(snap, &a.target, Some(crate::kind::Kind::Pod)),
         });
     }
     let tail = a.tail.unwrap_or(50).clamp(1, 500);

@@ -8,9 +8,13 @@ use serde_json::json;
 use super::find::suggestions;
 use super::{ToolError, ToolOutput};
 use crate::analyze::Object;
-use crate::owners::{restarts, Owners};
+use crate::kind::Kind;
+use crate::objects::Item;
+use crate::owners::restarts;
 use crate::podstatus;
+use crate::selector::service_selects;
 use crate::snapshot::Snapshot;
+use crate::state;
 use crate::text::{cpu_millis, mem_bytes};
 
 /// Arguments of `events`.
@@ -32,15 +36,10 @@ pub struct EventsArgs {
 
 /// Events, newest first.
 pub fn events(snap: &Snapshot, a: &EventsArgs) -> Result<ToolOutput, ToolError> {
-    let owners = Owners::new(snap);
     let names: Vec<String> = match &a.object {
         Some(o) => {
-            let mut n: Vec<String> = snap
-                .pods
-                .iter()
-                .filter(|p| owners.base_name(p) == *o)
-                .filter_map(|p| p.metadata.name.clone())
-                .collect();
+            let mut n: Vec<String> =
+                snap.index().pods_by_base(o).iter().filter_map(|p| p.metadata.name.clone()).collect();
             n.push(o.clone());
             n
         }
@@ -213,17 +212,18 @@ pub struct OwnersArgs {
 
 /// A pod's owner chain.
 pub fn owners(snap: &Snapshot, a: &OwnersArgs) -> Result<ToolOutput, ToolError> {
-    let o = Owners::new(snap);
-    let p = snap
-        .pods
-        .iter()
-        .filter(|p| a.namespace.as_deref().is_none_or(|n| p.metadata.namespace.as_deref() == Some(n)))
-        .find(|p| p.metadata.name.as_deref() == Some(&a.pod) || o.base_name(p) == a.pod)
-        .ok_or_else(|| ToolError::NotFound {
+    let idx = snap.index();
+    let o = idx.owners();
+    let in_ns = |p: &&std::sync::Arc<k8s_openapi::api::core::v1::Pod>| {
+        a.namespace.as_deref().is_none_or(|n| p.metadata.namespace.as_deref() == Some(n))
+    };
+    let by_name = snap.namespaces.iter().filter_map(|n| idx.pod(n.metadata.name.as_deref()?, &a.pod)).find(in_ns);
+    let p =
+        by_name.or_else(|| idx.pods_by_base(&a.pod).into_iter().find(in_ns)).ok_or_else(|| ToolError::NotFound {
             kind: "pod".into(),
             name: a.pod.clone(),
             namespace: a.namespace.clone(),
-            suggestions: suggestions(snap, &a.pod, Some("pod")),
+            suggestions: suggestions(snap, &a.pod, Some(Kind::Pod)),
         })?;
     let mut chain: Vec<String> =
         p.metadata.owner_references.iter().flatten().map(|r| format!("{} {}", r.kind, r.name)).collect();
@@ -262,37 +262,19 @@ pub struct PodsOfArgs {
 
 /// The pods of a workload or service.
 pub fn pods_of(snap: &Snapshot, a: &PodsOfArgs) -> Result<ToolOutput, ToolError> {
-    let o = Owners::new(snap);
-    let in_ns = |ns: Option<&str>| a.namespace.as_deref().is_none_or(|n| ns == Some(n));
-    let mut pods: Vec<_> = snap
-        .pods
-        .iter()
-        .filter(|p| in_ns(p.metadata.namespace.as_deref()) && o.workload_of(p).is_some_and(|w| w.name == a.workload))
-        .collect();
+    let idx = snap.index();
+    let mut pods = idx.pods_of_named_workload(&a.workload, a.namespace.as_deref());
+    let services = snap.get(Kind::Service, a.namespace.as_deref(), &a.workload);
     if pods.is_empty() {
-        if let Some(svc) = snap
-            .services
-            .iter()
-            .find(|s| s.metadata.name.as_deref() == Some(&a.workload) && in_ns(s.metadata.namespace.as_deref()))
-        {
-            if let Some(sel) = svc.spec.as_ref().and_then(|s| s.selector.as_ref()).filter(|s| !s.is_empty()) {
-                pods = snap
-                    .pods
-                    .iter()
-                    .filter(|p| {
-                        p.metadata.namespace == svc.metadata.namespace
-                            && sel.iter().all(|(k, v)| p.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v))
-                    })
-                    .collect();
-            }
+        if let Some(Item::Service(svc)) = services.first().map(|s| s.item()) {
+            let ns = svc.metadata.namespace.as_deref();
+            pods = idx.pods_in(ns).into_iter().filter(|p| service_selects(svc, p)).collect();
         }
     }
-    let exists = snap.deployments.iter().any(|d| d.metadata.name.as_deref() == Some(&a.workload))
-        || snap.stateful_sets.iter().any(|d| d.metadata.name.as_deref() == Some(&a.workload))
-        || snap.daemon_sets.iter().any(|d| d.metadata.name.as_deref() == Some(&a.workload))
-        || snap.jobs.iter().any(|d| d.metadata.name.as_deref() == Some(&a.workload))
-        || snap.cron_jobs.iter().any(|d| d.metadata.name.as_deref() == Some(&a.workload))
-        || snap.services.iter().any(|d| d.metadata.name.as_deref() == Some(&a.workload));
+    let exists = [Kind::Deployment, Kind::StatefulSet, Kind::DaemonSet, Kind::Job, Kind::CronJob]
+        .iter()
+        .any(|&k| !snap.get(k, a.namespace.as_deref(), &a.workload).is_empty())
+        || !services.is_empty();
     if pods.is_empty() && !exists {
         return Err(ToolError::NotFound {
             kind: "workload".into(),
@@ -335,38 +317,31 @@ pub struct SummaryArgs {
 /// Counts and versions of the cluster.
 pub fn summary(snap: &Snapshot, a: &SummaryArgs) -> ToolOutput {
     let in_ns = |ns: Option<&str>| a.namespace.as_deref().is_none_or(|n| ns == Some(n));
-    let pods: Vec<_> = snap.pods.iter().filter(|p| in_ns(p.metadata.namespace.as_deref())).collect();
+    let idx = snap.index();
+    let pods = idx.pods_with_status(a.namespace.as_deref());
     let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
     let mut by_ns: BTreeMap<String, usize> = BTreeMap::new();
     let mut by_node: BTreeMap<String, usize> = BTreeMap::new();
-    for p in &pods {
-        *by_status.entry(podstatus::display_status(p)).or_default() += 1;
-        *by_ns.entry(p.metadata.namespace.clone().unwrap_or_default()).or_default() += 1;
-        *by_node
-            .entry(p.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap_or_else(|| "<unscheduled>".into()))
-            .or_default() += 1;
+    // NB: counted by borrowed keys first: 10,000 pods share a few dozen
+    // statuses, namespaces and nodes, so only those few are copied.
+    let count = |map: &mut BTreeMap<String, usize>, key: &str| match map.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(key.to_string(), 1);
+        }
+    };
+    for (p, status) in &pods {
+        count(&mut by_status, status);
+        count(&mut by_ns, p.metadata.namespace.as_deref().unwrap_or(""));
+        count(&mut by_node, p.spec.as_ref().and_then(|s| s.node_name.as_deref()).unwrap_or("<unscheduled>"));
     }
-    let count = |n: usize| n;
-    macro_rules! c {
-        ($list:expr) => {
-            count($list.iter().filter(|o| in_ns(o.metadata.namespace.as_deref())).count())
-        };
-    }
+    let c = |k: Kind| snap.objects(k).iter().filter(|o| !k.namespaced() || in_ns(Some(o.namespace()))).count();
     let kinds = json!({
-        "pods": pods.len(), "deployments": c!(snap.deployments), "statefulsets": c!(snap.stateful_sets), "daemonsets": c!(snap.daemon_sets),
-        "jobs": c!(snap.jobs), "cronjobs": c!(snap.cron_jobs), "services": c!(snap.services), "ingresses": c!(snap.ingresses),
-        "pvcs": c!(snap.pvcs), "configmaps": c!(snap.config_maps), "secrets": c!(snap.secrets), "nodes": snap.nodes.len(), "namespaces": snap.namespaces.len(),
+        "pods": pods.len(), "deployments": c(Kind::Deployment), "statefulsets": c(Kind::StatefulSet), "daemonsets": c(Kind::DaemonSet),
+        "jobs": c(Kind::Job), "cronjobs": c(Kind::CronJob), "services": c(Kind::Service), "ingresses": c(Kind::Ingress),
+        "pvcs": c(Kind::Pvc), "configmaps": c(Kind::ConfigMap), "secrets": c(Kind::Secret), "nodes": snap.nodes.len(), "namespaces": snap.namespaces.len(),
     });
-    let ready_nodes = snap
-        .nodes
-        .iter()
-        .filter(|n| {
-            n.status
-                .as_ref()
-                .and_then(|s| s.conditions.as_ref())
-                .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
-        })
-        .count();
+    let ready_nodes = snap.nodes.iter().filter(|n| state::node_ready(n)).count();
     let mut versions: Vec<String> = snap
         .nodes
         .iter()

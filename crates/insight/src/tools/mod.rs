@@ -20,27 +20,12 @@ use serde_json::{json, Value};
 use crate::analyze::Object;
 use crate::snapshot::Snapshot;
 
-/// Kinds the tools accept, as people and models write them.
-pub const KINDS: &[&str] = &[
-    "pod",
-    "node",
-    "deployment",
-    "statefulset",
-    "daemonset",
-    "replicaset",
-    "job",
-    "cronjob",
-    "service",
-    "endpoints",
-    "ingress",
-    "pvc",
-    "pv",
-    "event",
-    "hpa",
-    "configmap",
-    "secret",
-    "namespace",
-];
+use crate::kind::Kind;
+
+/// Kinds the tools accept, in their tool names (`pod`, `pvc`, …).
+pub fn kinds() -> Vec<&'static str> {
+    Kind::OBJECTS.iter().map(|k| k.tool_name()).collect()
+}
 
 /// A tool failed: unknown object, bad argument.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -153,9 +138,9 @@ pub fn schemas() -> Vec<ToolSchema> {
     let obj = |props: Value, required: &[&str]| json!({"type": "object", "properties": props, "required": required, "additionalProperties": false});
     vec![
         ToolSchema { name: "list", description: "List objects of one kind, optionally in a namespace, by label selector, pod status or node.",
-            parameters: obj(json!({"kind": string_enum(KINDS), "namespace": s(), "selector": s(), "status": s(), "node": s()}), &["kind"]) },
+            parameters: obj(json!({"kind": string_enum(&kinds()), "namespace": s(), "selector": s(), "status": s(), "node": s()}), &["kind"]) },
         ToolSchema { name: "describe", description: "Describe one object: status, conditions, containers, restarts, resources, env (secrets hidden), owners, recent events.",
-            parameters: obj(json!({"kind": string_enum(KINDS), "name": s(), "namespace": s()}), &["kind", "name"]) },
+            parameters: obj(json!({"kind": string_enum(&kinds()), "name": s(), "namespace": s()}), &["kind", "name"]) },
         ToolSchema { name: "logs", description: "Read the log of a pod or of a workload's pods; optionally the previous container, the last N lines, lines matching a word.",
             parameters: obj(json!({"target": s(), "namespace": s(), "container": s(), "previous": {"type": "boolean"}, "tail": {"type": "integer"}, "grep": s()}), &["target"]) },
         ToolSchema { name: "events", description: "Recent events of an object or a namespace, warnings only if asked.",
@@ -169,7 +154,7 @@ pub fn schemas() -> Vec<ToolSchema> {
         ToolSchema { name: "summary", description: "Counts by kind, pod phase and status, per namespace and node; versions; warnings.",
             parameters: obj(json!({"namespace": s()}), &[]) },
         ToolSchema { name: "find", description: "Find objects whose names match a term (typos and partial names allowed), best first.",
-            parameters: obj(json!({"term": s(), "kind": string_enum(KINDS)}), &["term"]) },
+            parameters: obj(json!({"term": s(), "kind": string_enum(&kinds())}), &["term"]) },
     ]
 }
 
@@ -190,35 +175,14 @@ pub fn run(snap: &Snapshot, call: &ToolCall) -> Result<ToolOutput, ToolError> {
     }
 }
 
-/// Normalizes a kind as people write it (`pods`, `deploy`, `PVC`) to the
-/// tools' form (`pod`, `deployment`, `pvc`).
-pub fn normalize_kind(kind: &str) -> Result<&'static str, ToolError> {
+/// Normalizes a kind as people write it (`pods`, `deploy`, `PVC`, kubectl's
+/// `no`) to a [`Kind`] the snapshot holds.
+pub fn normalize_kind(kind: &str) -> Result<Kind, ToolError> {
     let k = kind.trim().to_lowercase();
-    Ok(match k.as_str() {
-        "pod" | "pods" | "po" => "pod",
-        "node" | "nodes" | "no" => "node",
-        "deployment" | "deployments" | "deploy" => "deployment",
-        "statefulset" | "statefulsets" | "sts" => "statefulset",
-        "daemonset" | "daemonsets" | "ds" => "daemonset",
-        "replicaset" | "replicasets" | "rs" => "replicaset",
-        "job" | "jobs" => "job",
-        "cronjob" | "cronjobs" | "cj" => "cronjob",
-        "service" | "services" | "svc" => "service",
-        "endpoints" | "endpoint" | "ep" => "endpoints",
-        "ingress" | "ingresses" | "ing" => "ingress",
-        "pvc" | "pvcs" | "persistentvolumeclaim" | "persistentvolumeclaims" => "pvc",
-        "pv" | "pvs" | "persistentvolume" | "persistentvolumes" => "pv",
-        "event" | "events" | "ev" => "event",
-        "hpa" | "hpas" | "horizontalpodautoscaler" | "horizontalpodautoscalers" => "hpa",
-        "configmap" | "configmaps" | "cm" => "configmap",
-        "secret" | "secrets" => "secret",
-        "namespace" | "namespaces" | "ns" => "namespace",
-        _ => {
-            return Err(ToolError::BadArgument {
-                arg: "kind".into(),
-                message: format!("unknown kind {kind:?}; one of {}", KINDS.join(", ")),
-            })
-        }
+    let found = if k == "no" { Some(Kind::Node) } else { Kind::from_word(&k) };
+    found.filter(|k| Kind::OBJECTS.contains(k)).ok_or_else(|| ToolError::BadArgument {
+        arg: "kind".into(),
+        message: format!("unknown kind {kind:?}; one of {}", kinds().join(", ")),
     })
 }
 
