@@ -23,11 +23,11 @@ use crate::facts::{self, cpu_millis, env_value, mem_bytes, node_ready, restarts}
 
 type R = Result<Routed, Outcome>;
 
-fn routed(route: &'static str, short: impl Into<String>, explanation: impl Into<String>) -> Routed {
+pub(super) fn routed(route: &'static str, short: impl Into<String>, explanation: impl Into<String>) -> Routed {
     Routed { route, short: short.into(), explanation: explanation.into(), ..Default::default() }
 }
 
-fn ns_flag(ns: &str) -> String {
+pub(super) fn ns_flag(ns: &str) -> String {
     if ns.is_empty() {
         String::new()
     } else {
@@ -35,23 +35,23 @@ fn ns_flag(ns: &str) -> String {
     }
 }
 
-fn pod_ev(p: &Pod) -> Evidence {
+pub(super) fn pod_ev(p: &Pod) -> Evidence {
     Evidence::new("Pod", p.metadata.namespace.as_deref(), p.metadata.name.as_deref().unwrap_or(""))
 }
 
-fn name(p: &Pod) -> &str {
+pub(super) fn name(p: &Pod) -> &str {
     p.metadata.name.as_deref().unwrap_or("")
 }
 
-fn ns(p: &Pod) -> &str {
+pub(super) fn ns(p: &Pod) -> &str {
     p.metadata.namespace.as_deref().unwrap_or("")
 }
 
-fn join<I: IntoIterator<Item = String>>(it: I) -> String {
+pub(super) fn join<I: IntoIterator<Item = String>>(it: I) -> String {
     it.into_iter().collect::<Vec<_>>().join(", ")
 }
 
-fn distinct<I: IntoIterator<Item = String>>(it: I) -> Vec<String> {
+pub(super) fn distinct<I: IntoIterator<Item = String>>(it: I) -> Vec<String> {
     let mut seen = Vec::new();
     for x in it {
         if !seen.contains(&x) {
@@ -64,7 +64,7 @@ fn distinct<I: IntoIterator<Item = String>>(it: I) -> Vec<String> {
 /// "is the frontend hpa at max?" wants yes or no: a bare value ("6") would
 /// answer another question. A status answer to "is X running/ready?"
 /// becomes yes/no; any other non-yes/no answer is declined.
-fn yes_no(ctx: &Ctx<'_>, w: &Words, mut routed: Routed) -> R {
+pub(super) fn yes_no(ctx: &Ctx<'_>, w: &Words, mut routed: Routed) -> R {
     const AUX: &[&str] = &["is", "are", "does", "do", "did", "has", "have", "can", "was", "were", "isn't", "aren't"];
     const WH: &[&str] = &["what", "whats", "what's", "which", "how", "why", "when", "where", "who", "whose"];
     let asks_yes_no = w.lower.first().is_some_and(|x| AUX.contains(&x.as_str())) && !w.any(WH);
@@ -98,7 +98,7 @@ fn yes_no(ctx: &Ctx<'_>, w: &Words, mut routed: Routed) -> R {
 
 /// Answers a parsed question.
 pub async fn answer(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Outcome {
-    match dispatch(ctx, w, r).await.and_then(|routed| yes_no(ctx, w, routed)) {
+    match super::rules::dispatch(ctx, w, r).await.and_then(|routed| yes_no(ctx, w, routed)) {
         Ok(mut routed) => {
             routed.subject = r.target_word.clone();
             routed.namespace = r.namespace.clone();
@@ -108,292 +108,18 @@ pub async fn answer(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Outcome {
     }
 }
 
-async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
-    // A name that matches nothing in the cluster: say so, suggest the closest.
-    if r.targets.is_empty() {
-        if let Some(unknown) = &r.unknown {
-            return Err(not_found(ctx, unknown, r.kind));
-        }
-    }
-    if w.any(&["which", "what", "who", "whose"]) {
-        if let Some(answer) = ip_owner(ctx, w) {
-            return Ok(answer);
-        }
-    }
-    if let Some(answer) = object_field(ctx, w, r)? {
-        return Ok(answer);
-    }
-    if let Some(answer) = label_word(ctx, w, r) {
-        return answer;
-    }
-    let hpa_asked = r.kind == Some(Kind::Hpa) || r.targets.iter().any(|e| e.kind == Kind::Hpa);
-    if hpa_asked && w.any(&["utilization", "utilisation", "usage", "load"]) {
-        guard::accounted_for_with(ctx, w, r, guard::HPA_WORDS)?;
-        return hpa_metric(ctx, w, r);
-    }
-    if w.has("namespace") && w.any(&["most", "fewest", "least"]) && w.prefix(&["pod"]) && r.targets.is_empty() {
-        return namespace_by_pods(ctx, w);
-    }
-    let about_nodes = r.kind == Some(Kind::Node);
-    let usage_word = w.any(&["memory", "cpu", "ram"]);
-    if usage_word
-        && (w.any(&["most", "highest", "top", "heaviest", "biggest", "least", "lowest", "hungriest"])
-            || w.phrase("the most"))
-    {
-        return top(ctx, w, r);
-    }
-    let node_attribute = w.any(&["ip", "address", "addresses", "internal", "external", "pods", "pod"]);
-    if about_nodes
-        && !node_attribute
-        && (w.any(&["notready", "unready", "down", "unhealthy", "unreachable"]) || w.phrase("not ready"))
-    {
-        guard::accounted_for(ctx, w, r)?;
-        return not_ready_nodes(ctx);
-    }
-    if about_nodes && w.any(&["ready", "healthy"]) && w.any(&["all", "every", "any"]) && r.targets.is_empty() {
-        let bad: Vec<String> =
-            ctx.snap.nodes.iter().filter(|n| !node_ready(n)).filter_map(|n| n.metadata.name.clone()).collect();
-        let short = if bad.is_empty() { "yes".to_string() } else { format!("no: {} not Ready", join(bad.clone())) };
-        let mut out = routed(
-            "node",
-            short,
-            format!("{} of {} nodes are Ready.", ctx.snap.nodes.len() - bad.len(), ctx.snap.nodes.len()),
-        );
-        out.kubectl.push("kubectl get nodes".into());
-        return Ok(out);
-    }
-    let node_target = !r.targets.is_empty() && r.targets.iter().all(|e| e.kind == Kind::Node);
-    if node_target
-        && w.any(&["cpu", "cpus", "cores", "memory", "ram"])
-        && (w.phrase("how many") || w.phrase("how much") || w.any(&["capacity", "allocatable"]))
-        && !w.any(&["using", "uses", "usage", "used"])
-    {
-        return node_capacity(ctx, w, r);
-    }
-    if w.phrase("how many") || w.any(&["count", "number"]) {
-        if w.prefix(&["restart"]) || w.phrase("how many times") {
-            if r.targets.is_empty() {
-                return restarts_in(ctx, r);
-            }
-            return restarts_of(ctx, r);
-        }
-
-        if w.prefix(&["container"]) {
-            return container_count(ctx, r);
-        }
-        if w.prefix(&["endpoint"]) {
-            return endpoint_count(ctx, r);
-        }
-        if w.prefix(&["replica"]) {
-            return replicas(ctx, w, r);
-        }
-        let pod_like_target = r.targets.iter().any(|e| e.kind != Kind::Node && e.kind != Kind::Namespace);
-        if pod_like_target && w.any(&["ready", "available"]) {
-            return ready_pods(ctx, w, r);
-        }
-        if pod_like_target && matches!(r.kind, Some(Kind::Pod) | None) && !w.has("namespace") {
-            guard::accounted_for(ctx, w, r)?;
-            if w.any(&["request", "requests", "limit", "limits", "memory", "cpu", "error", "errors", "log", "logs"]) {
-                // "the request count of frontend" is not its pod count.
-                return Err(Outcome::NotUnderstood { suggestions: suggestions(ctx) });
-            }
-            return pods_of_target_count(ctx, w, r);
-        }
-        guard::accounted_for_with(ctx, w, r, guard::POD_FILTER_WORDS)?;
-        return count(ctx, w, r);
-    }
-    let why = w.any(&[
-        "why",
-        "crashing",
-        "crash",
-        "crashes",
-        "crashloop",
-        "crashloopbackoff",
-        "broken",
-        "wrong",
-        "stuck",
-        "failing",
-        "reason",
-        "unschedulable",
-    ]) || w.phrase("not scheduled")
-        || w.phrase("won't start")
-        || w.phrase("wont start")
-        || w.phrase("not starting")
-        || w.phrase("keep restarting")
-        || w.phrase("keeps restarting")
-        || w.phrase("what happened");
-    let logs_q = w.any(&["log", "logs", "logging", "logged", "logline"])
-        || (w.any(&["error", "errors", "exception"]) && !w.has("why"));
-    if logs_q && !r.targets.is_empty() {
-        return log_error(ctx, r).await;
-    }
-    if why && (!r.targets.is_empty() || r.unknown.is_some()) {
-        return why_of(ctx, r).await;
-    }
-    let non_node_target = r.targets.iter().any(|e| e.kind != Kind::Node);
-    if (w.any(&["which", "what", "where"])
-        && w.has("node")
-        && (non_node_target || (!about_nodes && r.unknown.is_some())))
-        || (w.phrase("running on") || w.phrase("scheduled on") || w.phrase("where is")) && !r.targets.is_empty()
-    {
-        guard::accounted_for(ctx, w, r)?;
-        return node_of(ctx, r);
-    }
-    if w.prefix(&["image"]) {
-        if r.targets.is_empty() {
-            guard::accounted_for_with(ctx, w, r, guard::CONTAINER_WORDS)?;
-            return images_in(ctx, r);
-        }
-        guard::accounted_for_with(ctx, w, r, guard::CONTAINER_WORDS)?;
-        return image(ctx, w, r);
-    }
-    if w.prefix(&["targetport"])
-        || w.phrase("target port")
-        || w.prefix(&["nodeport"])
-        || w.phrase("node port")
-        || w.prefix(&["port"])
-    {
-        guard::accounted_for_with(ctx, w, r, guard::PORT_WORDS)?;
-        return port(ctx, w, r);
-    }
-    if w.prefix(&["restart"]) && r.targets.is_empty() && w.any(&["which", "what", "list", "show"]) {
-        guard::accounted_for(ctx, w, r)?;
-        return restarted_pods(ctx, w, r);
-    }
-    if let Some(routed) = pod_field(ctx, w, r)? {
-        return Ok(routed);
-    }
-    if w.prefix(&["restart"]) {
-        return restarts_of(ctx, r);
-    }
-    if let Some(var) = env_var_word(ctx, w, r) {
-        return env(ctx, r, &var);
-    }
-    if w.any(&["env", "environment", "variables", "variable"]) {
-        return env_list(ctx, r);
-    }
-    if w.prefix(&["replica"]) || (r.kind == Some(Kind::Hpa) && w.any(&["max", "maximum", "min", "minimum"])) {
-        if r.kind == Some(Kind::Hpa) || w.any(&["max", "maximum", "min", "minimum"]) {
-            return hpa_bounds(ctx, w, r);
-        }
-        return replicas(ctx, w, r);
-    }
-    if w.has("version") || w.has("versions") || w.has("runtime") {
-        guard::accounted_for_with(ctx, w, r, guard::VERSION_WORDS)?;
-        return version(ctx, w, r);
-    }
-    let storage_target = r.kind.is_some_and(|k| matches!(k, Kind::Pvc | Kind::Pv))
-        || (!r.targets.is_empty() && r.targets.iter().all(|e| matches!(e.kind, Kind::Pvc | Kind::Pv)));
-    if storage_target && w.any(&["storage", "capacity", "size", "big", "much", "request", "requests", "space"]) {
-        return capacity(ctx, r);
-    }
-    if w.any(&["limit", "limits", "request", "requests", "requested"]) {
-        guard::accounted_for_with(ctx, w, r, guard::CONTAINER_WORDS)?;
-        return resources(ctx, w, r);
-    }
-    let cron_target = r.targets.iter().any(|e| e.kind == Kind::CronJob);
-    if cron_target
-        && (w.phrase("last run") || w.phrase("last ran") || w.phrase("when did") || w.phrase("last schedule"))
-    {
-        return last_schedule(ctx, r);
-    }
-    if r.kind == Some(Kind::CronJob) || w.any(&["schedule", "cron"]) || w.phrase("when does") || w.phrase("how often") {
-        if w.phrase("last") {
-            return last_schedule(ctx, r);
-        }
-        if w.any(&["suspended", "suspend", "paused"]) {
-            if r.targets.is_empty() {
-                // "which cronjobs are (not) suspended"
-                return list(ctx, w, r);
-            }
-            return status(ctx, w, r);
-        }
-        if !w.any(&["status", "state"]) {
-            return schedule(ctx, r);
-        }
-    }
-    let ingress_target = r.kind == Some(Kind::Ingress) || r.targets.iter().any(|e| e.kind == Kind::Ingress);
-    if ingress_target
-        && (w.any(&[
-            "backend", "backends", "route", "routes", "point", "points", "forward", "forwards", "send", "sends",
-        ]) || w.phrase("go to"))
-    {
-        return ingress_backends(ctx, r);
-    }
-    let service_target =
-        r.kind == Some(Kind::Service) || (r.kind.is_none() && r.targets.iter().any(|e| e.kind == Kind::Service));
-    if service_target && w.has("type") {
-        return service_type(ctx, r);
-    }
-    if w.any(&["host", "hosts", "hostname", "domain", "url"]) && !about_nodes {
-        return ingress_host(ctx, r);
-    }
-    if w.prefix(&["label"]) {
-        return labels(ctx, w, r);
-    }
-    if w.any(&["owns", "owner", "owned", "manages", "controls", "controller"])
-        || w.phrase("managed by")
-        || w.phrase("controlled by")
-    {
-        return owner(ctx, r);
-    }
-    if w.phrase("which namespace") || w.phrase("what namespace") {
-        return namespace_of(ctx, r);
-    }
-    if w.any(&["events", "event", "warnings", "warning"]) {
-        return events(ctx, r);
-    }
-    if w.any(&["storage", "capacity", "size", "big"]) && matches!(r.kind, Some(Kind::Pvc) | Some(Kind::Pv)) {
-        return capacity(ctx, r);
-    }
-    if w.any(&["ip", "address", "clusterip"]) {
-        guard::accounted_for_with(ctx, w, r, guard::IP_WORDS)?;
-        return ip(ctx, w, r);
-    }
-    if w.any(&["age", "old", "created"]) {
-        return age(ctx, r);
-    }
-    let listing = w.any(&["which", "list", "show", "what"]) && r.kind.is_some() && r.kind != Some(Kind::Container);
-    if listing
-        && (r.targets.is_empty()
-            || (r.kind == Some(Kind::Pod) && r.targets.iter().all(|e| e.kind == Kind::Node))
-            || w.any(&["belong", "belongs", "belonging", "behind", "backing"])
-            || w.phrase("part of"))
-    {
-        guard::accounted_for_with(ctx, w, r, guard::POD_FILTER_WORDS)?;
-        return list(ctx, w, r);
-    }
-    if w.any(&[
-        "status",
-        "state",
-        "phase",
-        "succeed",
-        "succeeded",
-        "health",
-        "healthy",
-        "doing",
-        "running",
-        "ready",
-        "up",
-        "complete",
-        "completed",
-        "finished",
-        "suspended",
-    ]) {
-        guard::status_words_only(ctx, w, r)?;
-        return status(ctx, w, r);
-    }
-    if let Some(key) = config_key(ctx, w, r) {
-        return config_value(ctx, r, &key);
-    }
-    if !r.targets.is_empty() {
-        guard::status_words_only(ctx, w, r)?;
-        return status(ctx, w, r);
-    }
-    if let Some(unknown) = &r.unknown {
-        return Err(not_found(ctx, unknown, r.kind));
-    }
-    Err(Outcome::NotUnderstood { suggestions: suggestions(ctx) })
+/// "are all nodes ready?"
+pub(super) fn all_nodes_ready(ctx: &Ctx<'_>) -> Routed {
+    let bad: Vec<String> =
+        ctx.snap.nodes.iter().filter(|n| !node_ready(n)).filter_map(|n| n.metadata.name.clone()).collect();
+    let short = if bad.is_empty() { "yes".to_string() } else { format!("no: {} not Ready", join(bad.clone())) };
+    let mut out = routed(
+        "node",
+        short,
+        format!("{} of {} nodes are Ready.", ctx.snap.nodes.len() - bad.len(), ctx.snap.nodes.len()),
+    );
+    out.kubectl.push("kubectl get nodes".into());
+    out
 }
 
 /// A few questions direct mode answers, with this cluster's names.
@@ -412,7 +138,7 @@ pub fn suggestions(ctx: &Ctx<'_>) -> Vec<String> {
     ]
 }
 
-fn not_found(ctx: &Ctx<'_>, word: &str, kind: Option<Kind>) -> Outcome {
+pub(super) fn not_found(ctx: &Ctx<'_>, word: &str, kind: Option<Kind>) -> Outcome {
     let what = kind.map(|k| k.name().to_lowercase()).unwrap_or_else(|| "object".into());
     let similar = ctx.names.similar(word, 3);
     let hint = if similar.is_empty() { String::new() } else { format!("; did you mean {}?", similar.join(" or ")) };
@@ -420,7 +146,7 @@ fn not_found(ctx: &Ctx<'_>, word: &str, kind: Option<Kind>) -> Outcome {
 }
 
 /// Candidates of the wanted kinds, filtered by the namespace named.
-fn pick(ctx: &Ctx<'_>, r: &Refs, kinds: &[Kind]) -> Result<Vec<NameEntry>, Outcome> {
+pub(super) fn pick(ctx: &Ctx<'_>, r: &Refs, kinds: &[Kind]) -> Result<Vec<NameEntry>, Outcome> {
     let Some(word) = &r.target_word else {
         return Err(match &r.unknown {
             Some(u) => not_found(ctx, u, r.kind),
@@ -469,7 +195,7 @@ fn pick(ctx: &Ctx<'_>, r: &Refs, kinds: &[Kind]) -> Result<Vec<NameEntry>, Outco
 const WORKLOADS: &[Kind] =
     &[Kind::Deployment, Kind::StatefulSet, Kind::DaemonSet, Kind::CronJob, Kind::Job, Kind::ReplicaSet];
 
-fn pod_kinds(r: &Refs) -> Vec<Kind> {
+pub(super) fn pod_kinds(r: &Refs) -> Vec<Kind> {
     let mut kinds = match r.kind {
         Some(k) if WORKLOADS.contains(&k) || k == Kind::Service => vec![k],
         _ => vec![],
@@ -487,7 +213,7 @@ fn pod_kinds(r: &Refs) -> Vec<Kind> {
     distinct_kinds(kinds)
 }
 
-fn distinct_kinds(kinds: Vec<Kind>) -> Vec<Kind> {
+pub(super) fn distinct_kinds(kinds: Vec<Kind>) -> Vec<Kind> {
     let mut out = Vec::new();
     for k in kinds {
         if !out.contains(&k) {
@@ -498,7 +224,7 @@ fn distinct_kinds(kinds: Vec<Kind>) -> Vec<Kind> {
 }
 
 /// The pods behind the chosen targets, through the snapshot's index.
-fn pods_for<'a>(ctx: &'a Ctx<'_>, targets: &[NameEntry]) -> Vec<&'a Arc<Pod>> {
+pub(super) fn pods_for<'a>(ctx: &'a Ctx<'_>, targets: &[NameEntry]) -> Vec<&'a Arc<Pod>> {
     let idx = ctx.snap.index();
     let mut out: Vec<&Arc<Pod>> = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -532,17 +258,17 @@ fn pods_for<'a>(ctx: &'a Ctx<'_>, targets: &[NameEntry]) -> Vec<&'a Arc<Pod>> {
     out
 }
 
-fn target_pods<'a>(ctx: &'a Ctx<'_>, r: &Refs) -> Result<(Vec<NameEntry>, Vec<&'a Arc<Pod>>), Outcome> {
+pub(super) fn target_pods<'a>(ctx: &'a Ctx<'_>, r: &Refs) -> Result<(Vec<NameEntry>, Vec<&'a Arc<Pod>>), Outcome> {
     let entries = pick(ctx, r, &pod_kinds(r))?;
     let pods = pods_for(ctx, &entries);
     Ok((entries, pods))
 }
 
-fn shown_target(r: &Refs, entries: &[NameEntry]) -> String {
+pub(super) fn shown_target(r: &Refs, entries: &[NameEntry]) -> String {
     r.target_word.clone().unwrap_or_else(|| entries.first().map(|e| e.name.clone()).unwrap_or_default())
 }
 
-fn get_cmd(entries: &[NameEntry], word: &str) -> String {
+pub(super) fn get_cmd(entries: &[NameEntry], word: &str) -> String {
     let e = &entries[0];
     match e.kind {
         Kind::Pod if e.via_base => format!("kubectl get pods{} | grep {word}", ns_flag(&e.namespace)),
@@ -550,7 +276,7 @@ fn get_cmd(entries: &[NameEntry], word: &str) -> String {
     }
 }
 
-fn count(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+pub(super) fn count(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     let kind = r.kind.unwrap_or(Kind::Pod);
     let nsq = r.namespace.as_deref();
     let nsn = |o: Option<&str>| nsq.is_none_or(|n| o == Some(n));
@@ -656,7 +382,7 @@ const NODE_TROUBLE: &[&str] =
 
 /// The NotReady nodes, when the question describes a node by its trouble
 /// ("pods on the broken node") rather than by name.
-fn troubled_nodes(ctx: &Ctx<'_>, w: &Words) -> Option<Vec<String>> {
+pub(super) fn troubled_nodes(ctx: &Ctx<'_>, w: &Words) -> Option<Vec<String>> {
     let l = &w.lower;
     let near_node = l.iter().enumerate().any(|(i, x)| {
         NODE_TROUBLE.contains(&x.as_str())
@@ -774,7 +500,7 @@ impl PodFilter {
     }
 }
 
-fn list(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+pub(super) fn list(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     let kind = r.kind.unwrap_or(Kind::Pod);
     let nsq = r.namespace.as_deref();
     let nsn = |o: Option<&str>| nsq.is_none_or(|n| o == Some(n));
@@ -912,7 +638,7 @@ fn list(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
 }
 
 /// `Some(true)` for "suspended", `Some(false)` for "not suspended".
-fn suspended_wanted(w: &Words) -> Option<bool> {
+pub(super) fn suspended_wanted(w: &Words) -> Option<bool> {
     let not = w.phrase("not suspended")
         || w.phrase("aren't suspended")
         || w.phrase("arent suspended")
@@ -927,13 +653,13 @@ fn suspended_wanted(w: &Words) -> Option<bool> {
 }
 
 /// "services with no (ready) endpoints", "without endpoints", "0 endpoints".
-fn without_endpoints(w: &Words) -> bool {
+pub(super) fn without_endpoints(w: &Words) -> bool {
     w.prefix(&["endpoint"]) && w.any(&["no", "without", "zero", "0", "empty", "none"])
 }
 
 /// State words a list (`listing`) or count of `kind` would ignore: decline
 /// rather than list or count every object as if they were not there.
-fn unapplied_qualifiers(ctx: &Ctx<'_>, w: &Words, kind: Kind, listing: bool) -> Result<(), Outcome> {
+pub(super) fn unapplied_qualifiers(ctx: &Ctx<'_>, w: &Words, kind: Kind, listing: bool) -> Result<(), Outcome> {
     const STATE: &[&str] = &[
         "ready",
         "unready",
@@ -978,7 +704,7 @@ fn unapplied_qualifiers(ctx: &Ctx<'_>, w: &Words, kind: Kind, listing: bool) -> 
     Ok(())
 }
 
-fn status(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+pub(super) fn status(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     let mut kinds = Vec::new();
     if let Some(k) = r.kind {
         kinds.push(k);
@@ -1143,12 +869,12 @@ fn status(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
 }
 
 /// `(ready, desired)` replicas of a picked workload (insight's count).
-fn workload_ready(ctx: &Ctx<'_>, e: &NameEntry) -> (i32, i32) {
+pub(super) fn workload_ready(ctx: &Ctx<'_>, e: &NameEntry) -> (i32, i32) {
     let found = ctx.snap.get(e.kind, Some(&e.namespace), &e.name);
     found.first().and_then(facts::workload_ready).unwrap_or((0, 0))
 }
 
-fn replicas(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+pub(super) fn replicas(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     let mut kinds = vec![];
     if let Some(k) = r.kind.filter(|k| WORKLOADS.contains(k)) {
         kinds.push(k);
@@ -1166,7 +892,7 @@ fn replicas(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     Ok(out)
 }
 
-fn ready_pods(ctx: &Ctx<'_>, _w: &Words, r: &Refs) -> R {
+pub(super) fn ready_pods(ctx: &Ctx<'_>, _w: &Words, r: &Refs) -> R {
     let (entries, pods) = target_pods(ctx, r)?;
     let ready = pods.iter().filter(|p| podstatus::is_ready(p)).count();
     let word = shown_target(r, &entries);
@@ -1176,7 +902,7 @@ fn ready_pods(ctx: &Ctx<'_>, _w: &Words, r: &Refs) -> R {
     Ok(out)
 }
 
-fn container_count(ctx: &Ctx<'_>, r: &Refs) -> R {
+pub(super) fn container_count(ctx: &Ctx<'_>, r: &Refs) -> R {
     if r.targets.is_empty() {
         return count(ctx, &Words::new("containers"), &Refs { kind: Some(Kind::Container), ..r.clone() });
     }
@@ -1200,11 +926,11 @@ fn container_count(ctx: &Ctx<'_>, r: &Refs) -> R {
     Ok(out)
 }
 
-fn endpoint_addresses(ctx: &Ctx<'_>, namespace: &str, svc: &str) -> usize {
+pub(super) fn endpoint_addresses(ctx: &Ctx<'_>, namespace: &str, svc: &str) -> usize {
     kubeask_insight::state::endpoint_addresses(ctx.snap, namespace, svc)
 }
 
-fn endpoint_count(ctx: &Ctx<'_>, r: &Refs) -> R {
+pub(super) fn endpoint_count(ctx: &Ctx<'_>, r: &Refs) -> R {
     let entries = pick(ctx, r, &[Kind::Service])?;
     let e = &entries[0];
     let n = endpoint_addresses(ctx, &e.namespace, &e.name);
@@ -1218,7 +944,7 @@ fn endpoint_count(ctx: &Ctx<'_>, r: &Refs) -> R {
     Ok(out)
 }
 
-fn restarts_of(ctx: &Ctx<'_>, r: &Refs) -> R {
+pub(super) fn restarts_of(ctx: &Ctx<'_>, r: &Refs) -> R {
     let (entries, pods) = target_pods(ctx, r)?;
     let total: i32 = pods.iter().map(|p| restarts(p)).sum();
     let word = shown_target(r, &entries);
@@ -1229,7 +955,7 @@ fn restarts_of(ctx: &Ctx<'_>, r: &Refs) -> R {
     Ok(out)
 }
 
-fn node_of(ctx: &Ctx<'_>, r: &Refs) -> R {
+pub(super) fn node_of(ctx: &Ctx<'_>, r: &Refs) -> R {
     let (entries, pods) = target_pods(ctx, r)?;
     let nodes = distinct(
         pods.iter()
@@ -1253,7 +979,7 @@ fn node_of(ctx: &Ctx<'_>, r: &Refs) -> R {
     Ok(out)
 }
 
-fn containers_of<'a>(ctx: &'a Ctx<'_>, e: &NameEntry) -> Vec<&'a Container> {
+pub(super) fn containers_of<'a>(ctx: &'a Ctx<'_>, e: &NameEntry) -> Vec<&'a Container> {
     let m = |n: &Option<String>, s: &Option<String>| {
         n.as_deref() == Some(e.name.as_str()) && s.as_deref() == Some(e.namespace.as_str())
     };
@@ -1308,7 +1034,7 @@ fn containers_of<'a>(ctx: &'a Ctx<'_>, e: &NameEntry) -> Vec<&'a Container> {
 /// The containers a question is about: the ones it names ("the
 /// config-reloader container"), the sidecars ("the sidecar next to X":
 /// every container but the first), else all.
-fn named_containers<'a>(w: &Words, r: &Refs, containers: Vec<&'a Container>) -> Vec<&'a Container> {
+pub(super) fn named_containers<'a>(w: &Words, r: &Refs, containers: Vec<&'a Container>) -> Vec<&'a Container> {
     let sidecar = w.any(&["sidecar", "sidecars"]);
     // NB: the workload's own name is often its main container's name too:
     // "the sidecar next to prometheus" names the workload, not a container.
@@ -1330,7 +1056,7 @@ fn named_containers<'a>(w: &Words, r: &Refs, containers: Vec<&'a Container>) -> 
     containers
 }
 
-fn image(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+pub(super) fn image(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     let entries = pick(ctx, r, &pod_kinds(r))?;
     let e = &entries[0];
     let containers = named_containers(w, r, containers_of(ctx, e));
@@ -1355,7 +1081,7 @@ fn image(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     Ok(out)
 }
 
-fn port(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+pub(super) fn port(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     let entries = pick(ctx, r, &[Kind::Service, Kind::Pod, Kind::Deployment, Kind::StatefulSet])?;
     let e = &entries[0];
     let word = shown_target(r, &entries);
@@ -1435,7 +1161,7 @@ fn port(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     Ok(out)
 }
 
-fn env_var_word(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Option<String> {
+pub(super) fn env_var_word(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Option<String> {
     if r.targets.is_empty() {
         return None;
     }
@@ -1453,7 +1179,7 @@ fn env_var_word(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Option<String> {
         .cloned()
 }
 
-fn env(ctx: &Ctx<'_>, r: &Refs, var: &str) -> R {
+pub(super) fn env(ctx: &Ctx<'_>, r: &Refs, var: &str) -> R {
     let entries = pick(ctx, r, &pod_kinds(r))?;
     let e = &entries[0];
     let pods = pods_for(ctx, std::slice::from_ref(e));
@@ -1479,7 +1205,7 @@ fn env(ctx: &Ctx<'_>, r: &Refs, var: &str) -> R {
     Ok(out)
 }
 
-fn env_list(ctx: &Ctx<'_>, r: &Refs) -> R {
+pub(super) fn env_list(ctx: &Ctx<'_>, r: &Refs) -> R {
     let entries = pick(ctx, r, &pod_kinds(r))?;
     let e = &entries[0];
     let containers = containers_of(ctx, e);
@@ -1497,7 +1223,7 @@ fn env_list(ctx: &Ctx<'_>, r: &Refs) -> R {
     Ok(out)
 }
 
-fn hpa_bounds(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+pub(super) fn hpa_bounds(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     let entries = pick(ctx, r, &[Kind::Hpa, Kind::Deployment, Kind::StatefulSet])?;
     let e = &entries[0];
     let hpa = ctx.snap.hpas.iter().find(|h| {
@@ -1537,7 +1263,7 @@ fn hpa_bounds(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
 }
 
 /// The image tag of a container image (`ghcr.io/a/b:2.1.0` → `2.1.0`).
-fn image_tag(image: &str) -> Option<String> {
+pub(super) fn image_tag(image: &str) -> Option<String> {
     let last = image.rsplit('/').next()?;
     let tag = last.split('@').next()?.split_once(':')?.1;
     Some(tag.to_string())
@@ -1545,7 +1271,7 @@ fn image_tag(image: &str) -> Option<String> {
 
 /// "what version is frontend on" (its image tag), "…before the current
 /// rollout" (the previous ReplicaSet's tag).
-fn workload_version(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+pub(super) fn workload_version(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     let previous = w.any(&["before", "previous", "prior", "last"])
         && w.any(&["rollout", "deploy", "release", "version", "rollback"]);
     // Earlier versions are the Deployment's ReplicaSets: look it up first.
@@ -1609,7 +1335,7 @@ fn workload_version(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     Ok(out)
 }
 
-fn version(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+pub(super) fn version(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     let about_workload = !r.targets.is_empty() && r.targets.iter().all(|e| e.kind != Kind::Node);
     if about_workload {
         return workload_version(ctx, w, r);
@@ -1649,7 +1375,7 @@ fn version(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     Ok(out)
 }
 
-fn resources(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+pub(super) fn resources(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     let entries = pick(ctx, r, &pod_kinds(r))?;
     let e = &entries[0];
     let containers = named_containers(w, r, containers_of(ctx, e));
@@ -1680,13 +1406,13 @@ fn resources(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     Ok(out)
 }
 
-fn cron<'a>(ctx: &'a Ctx<'_>, r: &Refs) -> Result<&'a Arc<k8s_openapi::api::batch::v1::CronJob>, Outcome> {
+pub(super) fn cron<'a>(ctx: &'a Ctx<'_>, r: &Refs) -> Result<&'a Arc<k8s_openapi::api::batch::v1::CronJob>, Outcome> {
     let entries = pick(ctx, r, &[Kind::CronJob])?;
     let e = &entries[0];
     Ok(find_in(&ctx.snap.cron_jobs, e).expect("picked"))
 }
 
-fn schedule(ctx: &Ctx<'_>, r: &Refs) -> R {
+pub(super) fn schedule(ctx: &Ctx<'_>, r: &Refs) -> R {
     let c = cron(ctx, r)?;
     let s = c.spec.as_ref().map(|s| s.schedule.clone()).unwrap_or_default();
     let tz = c.spec.as_ref().and_then(|s| s.time_zone.clone()).map(|t| format!(" ({t})")).unwrap_or_default();
@@ -1708,7 +1434,7 @@ fn schedule(ctx: &Ctx<'_>, r: &Refs) -> R {
     Ok(out)
 }
 
-fn last_schedule(ctx: &Ctx<'_>, r: &Refs) -> R {
+pub(super) fn last_schedule(ctx: &Ctx<'_>, r: &Refs) -> R {
     let c = cron(ctx, r)?;
     let last = c.status.as_ref().and_then(|s| s.last_schedule_time.as_ref()).map(|t| t.0);
     let short = last.map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()).unwrap_or_else(|| "never".into());
@@ -1721,7 +1447,7 @@ fn last_schedule(ctx: &Ctx<'_>, r: &Refs) -> R {
     Ok(out)
 }
 
-fn ingress_host(ctx: &Ctx<'_>, r: &Refs) -> R {
+pub(super) fn ingress_host(ctx: &Ctx<'_>, r: &Refs) -> R {
     let entries = pick(ctx, r, &[Kind::Ingress])?;
     let e = &entries[0];
     let ing = find_in(&ctx.snap.ingresses, e).expect("picked");
@@ -1736,7 +1462,7 @@ fn ingress_host(ctx: &Ctx<'_>, r: &Refs) -> R {
     Ok(out)
 }
 
-fn labels(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+pub(super) fn labels(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     let entries = pick(
         ctx,
         r,
@@ -1810,7 +1536,7 @@ fn labels(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     Ok(out)
 }
 
-fn owner(ctx: &Ctx<'_>, r: &Refs) -> R {
+pub(super) fn owner(ctx: &Ctx<'_>, r: &Refs) -> R {
     let (entries, pods) = target_pods(ctx, r)?;
     let Some(p) = pods.first() else {
         return Err(Outcome::NotFound { message: format!("{} has no pods", shown_target(r, &entries)) });
@@ -1844,7 +1570,7 @@ fn owner(ctx: &Ctx<'_>, r: &Refs) -> R {
     Ok(out)
 }
 
-fn namespace_of(ctx: &Ctx<'_>, r: &Refs) -> R {
+pub(super) fn namespace_of(ctx: &Ctx<'_>, r: &Refs) -> R {
     let word = r.target_word.clone().ok_or_else(|| Outcome::NotUnderstood { suggestions: suggestions(ctx) })?;
     let spaces = distinct(
         r.targets
@@ -1861,7 +1587,7 @@ fn namespace_of(ctx: &Ctx<'_>, r: &Refs) -> R {
     Ok(out)
 }
 
-fn events(ctx: &Ctx<'_>, r: &Refs) -> R {
+pub(super) fn events(ctx: &Ctx<'_>, r: &Refs) -> R {
     // A node's events are its own (kubelet, node controller), not its pods'.
     let node: Vec<NameEntry> = r.targets.iter().filter(|e| e.kind == Kind::Node).cloned().collect();
     let (entries, pods) = if r.targets.is_empty() {
@@ -1916,7 +1642,7 @@ fn events(ctx: &Ctx<'_>, r: &Refs) -> R {
     Ok(out)
 }
 
-fn capacity(ctx: &Ctx<'_>, r: &Refs) -> R {
+pub(super) fn capacity(ctx: &Ctx<'_>, r: &Refs) -> R {
     let entries = pick(ctx, r, &[Kind::Pvc, Kind::Pv])?;
     let e = &entries[0];
     let size = if e.kind == Kind::Pvc {
@@ -1949,7 +1675,7 @@ fn capacity(ctx: &Ctx<'_>, r: &Refs) -> R {
 
 /// "which service is 10.96.24.152": the object that has an address the
 /// question quotes (a Service's cluster IP, a pod's IP, a node's address).
-fn ip_owner(ctx: &Ctx<'_>, w: &Words) -> Option<Routed> {
+pub(super) fn ip_owner(ctx: &Ctx<'_>, w: &Words) -> Option<Routed> {
     let ip = w.lower.iter().find(|x| x.parse::<std::net::Ipv4Addr>().is_ok())?;
     let svc = ctx.snap.services.iter().find(|s| {
         s.spec.as_ref().is_some_and(|sp| {
@@ -1977,7 +1703,7 @@ fn ip_owner(ctx: &Ctx<'_>, w: &Words) -> Option<Routed> {
     Some(out)
 }
 
-fn ip(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+pub(super) fn ip(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     // "the internal ip of the node that's down"
     if r.targets.is_empty() {
         if let Some([node]) = troubled_nodes(ctx, w).as_deref() {
@@ -2031,7 +1757,7 @@ fn ip(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     Ok(out)
 }
 
-fn age(ctx: &Ctx<'_>, r: &Refs) -> R {
+pub(super) fn age(ctx: &Ctx<'_>, r: &Refs) -> R {
     let kinds: Vec<Kind> =
         r.kind.into_iter().chain(pod_kinds(r)).chain([Kind::Node, Kind::Namespace, Kind::Pvc, Kind::Ingress]).collect();
     let entries = pick(ctx, r, &distinct_kinds(kinds))?;
@@ -2062,7 +1788,7 @@ fn age(ctx: &Ctx<'_>, r: &Refs) -> R {
     Ok(out)
 }
 
-fn top(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+pub(super) fn top(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     let mem = !w.any(&["cpu", "cpus", "cores"]);
     let least = w.any(&["least", "lowest"]);
     if r.kind == Some(Kind::Node) {
@@ -2129,7 +1855,7 @@ fn top(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
 }
 
 /// "which namespace has the most pods".
-fn namespace_by_pods(ctx: &Ctx<'_>, w: &Words) -> R {
+pub(super) fn namespace_by_pods(ctx: &Ctx<'_>, w: &Words) -> R {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for p in &ctx.snap.pods {
         *counts.entry(p.metadata.namespace.clone().unwrap_or_default()).or_default() += 1;
@@ -2149,7 +1875,7 @@ fn namespace_by_pods(ctx: &Ctx<'_>, w: &Words) -> R {
 
 /// The last segment of a label key, and its words (`topology.kubernetes.io/zone`
 /// → zone; `cloud.google.com/gke-nodepool` → gke-nodepool, gke, nodepool).
-fn label_key_matches(key: &str, word: &str) -> bool {
+pub(super) fn label_key_matches(key: &str, word: &str) -> bool {
     let last = key.rsplit('/').next().unwrap_or(key);
     word.chars().count() >= 3
         && (last == word || last.split(['-', '_', '.']).any(|p| p == word) || (word.len() >= 4 && last.ends_with(word)))
@@ -2158,7 +1884,7 @@ fn label_key_matches(key: &str, word: &str) -> bool {
 /// "what zone is shop-node-3 in", "which node pool are our nodes in": a
 /// question naming a label key of nodes (zone, region, pool, arch, …)
 /// answers that label's value, for the named node or for every node.
-fn label_word(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Option<R> {
+pub(super) fn label_word(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Option<R> {
     let named_nodes: Vec<&str> = r.targets.iter().filter(|e| e.kind == Kind::Node).map(|e| e.name.as_str()).collect();
     let about_nodes = !named_nodes.is_empty() || (r.kind == Some(Kind::Node) && r.targets.is_empty());
     if !about_nodes || w.prefix(&["label"]) {
@@ -2205,7 +1931,7 @@ fn label_word(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Option<R> {
     Some(Ok(out))
 }
 
-fn not_ready_nodes(ctx: &Ctx<'_>) -> R {
+pub(super) fn not_ready_nodes(ctx: &Ctx<'_>) -> R {
     let nodes: Vec<String> =
         ctx.snap.nodes.iter().filter(|n| !node_ready(n)).filter_map(|n| n.metadata.name.clone()).collect();
     let short = if nodes.is_empty() { "none".to_string() } else { join(nodes.clone()) };
@@ -2215,7 +1941,7 @@ fn not_ready_nodes(ctx: &Ctx<'_>) -> R {
     Ok(out)
 }
 
-fn config_key(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Option<String> {
+pub(super) fn config_key(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Option<String> {
     let e = r.targets.iter().find(|e| e.kind == Kind::ConfigMap)?;
     let cm = ctx.snap.config_maps.iter().find(|c| {
         c.metadata.name.as_deref() == Some(&e.name) && c.metadata.namespace.as_deref() == Some(&e.namespace)
@@ -2228,7 +1954,7 @@ fn config_key(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Option<String> {
         .or_else(|| data.keys().find(|k| w.has(&k.to_lowercase())).cloned())
 }
 
-fn config_value(ctx: &Ctx<'_>, r: &Refs, key: &str) -> R {
+pub(super) fn config_value(ctx: &Ctx<'_>, r: &Refs, key: &str) -> R {
     let entries = pick(ctx, r, &[Kind::ConfigMap])?;
     let e = &entries[0];
     let cm = find_in(&ctx.snap.config_maps, e).expect("picked");
@@ -2239,7 +1965,7 @@ fn config_value(ctx: &Ctx<'_>, r: &Refs, key: &str) -> R {
     Ok(out)
 }
 
-fn truncate(s: &str, max: usize) -> String {
+pub(super) fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         return s.to_string();
     }
@@ -2247,7 +1973,7 @@ fn truncate(s: &str, max: usize) -> String {
     format!("{cut}…")
 }
 
-async fn fetch_error(ctx: &Ctx<'_>, p: &Pod, prefer_previous: bool) -> Option<(String, String)> {
+pub(super) async fn fetch_error(ctx: &Ctx<'_>, p: &Pod, prefer_previous: bool) -> Option<(String, String)> {
     let containers: Vec<String> =
         p.spec.as_ref().map(|s| s.containers.iter().map(|c| c.name.clone()).collect()).unwrap_or_default();
     let order: &[bool] = if prefer_previous { &[true, false] } else { &[false, true] };
@@ -2263,7 +1989,7 @@ async fn fetch_error(ctx: &Ctx<'_>, p: &Pod, prefer_previous: bool) -> Option<(S
     None
 }
 
-async fn log_error(ctx: &Ctx<'_>, r: &Refs) -> R {
+pub(super) async fn log_error(ctx: &Ctx<'_>, r: &Refs) -> R {
     let (entries, pods) = target_pods(ctx, r)?;
     let word = shown_target(r, &entries);
     if pods.is_empty() {
@@ -2300,7 +2026,7 @@ async fn log_error(ctx: &Ctx<'_>, r: &Refs) -> R {
     Ok(out)
 }
 
-async fn why_of(ctx: &Ctx<'_>, r: &Refs) -> R {
+pub(super) async fn why_of(ctx: &Ctx<'_>, r: &Refs) -> R {
     let kinds: Vec<Kind> = r
         .kind
         .into_iter()
@@ -2487,7 +2213,7 @@ async fn why_of(ctx: &Ctx<'_>, r: &Refs) -> R {
     Ok(out)
 }
 
-async fn job_why(ctx: &Ctx<'_>, e: &NameEntry) -> R {
+pub(super) async fn job_why(ctx: &Ctx<'_>, e: &NameEntry) -> R {
     let pods = pods_for(ctx, std::slice::from_ref(e));
     for p in pods.iter().rev() {
         if let Some((line, _)) = fetch_error(ctx, p, false).await {
@@ -2503,7 +2229,7 @@ async fn job_why(ctx: &Ctx<'_>, e: &NameEntry) -> R {
     Ok(routed("why", "no problem found", format!("{} {} has no failing pods.", e.kind.name(), e.name)))
 }
 
-fn pvc_why(ctx: &Ctx<'_>, e: &NameEntry) -> R {
+pub(super) fn pvc_why(ctx: &Ctx<'_>, e: &NameEntry) -> R {
     let msg = ctx
         .snap
         .events
@@ -2522,7 +2248,7 @@ fn pvc_why(ctx: &Ctx<'_>, e: &NameEntry) -> R {
 }
 
 /// A running pod that is not ready: its node is down, or a probe fails.
-fn not_ready_why(ctx: &Ctx<'_>, p: &Pod) -> Routed {
+pub(super) fn not_ready_why(ctx: &Ctx<'_>, p: &Pod) -> Routed {
     let node = p.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap_or_default();
     let node_down = ctx.snap.nodes.iter().any(|n| n.metadata.name.as_deref() == Some(&node) && !node_ready(n));
     let probe = ctx
@@ -2558,7 +2284,7 @@ fn not_ready_why(ctx: &Ctx<'_>, p: &Pod) -> Routed {
 }
 
 /// Why an HPA does not scale further: at its maximum, or what its status says.
-fn hpa_why(ctx: &Ctx<'_>, e: &NameEntry) -> R {
+pub(super) fn hpa_why(ctx: &Ctx<'_>, e: &NameEntry) -> R {
     let h = ctx
         .snap
         .hpas
@@ -2595,7 +2321,7 @@ fn hpa_why(ctx: &Ctx<'_>, e: &NameEntry) -> R {
     Ok(out)
 }
 
-fn node_why(ctx: &Ctx<'_>, e: &NameEntry) -> R {
+pub(super) fn node_why(ctx: &Ctx<'_>, e: &NameEntry) -> R {
     let n = ctx.snap.nodes.iter().find(|n| n.metadata.name.as_deref() == Some(&e.name)).expect("picked");
     let ready = n
         .status
@@ -2611,7 +2337,7 @@ fn node_why(ctx: &Ctx<'_>, e: &NameEntry) -> R {
     Ok(out)
 }
 
-fn pods_of_target_count(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+pub(super) fn pods_of_target_count(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     let (entries, pods) = target_pods(ctx, r)?;
     let filter = pod_filter(ctx, w);
     let n = pods.iter().filter(|p| filter.keep(ctx, p)).count();
@@ -2622,7 +2348,7 @@ fn pods_of_target_count(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     Ok(out)
 }
 
-fn images_in(ctx: &Ctx<'_>, r: &Refs) -> R {
+pub(super) fn images_in(ctx: &Ctx<'_>, r: &Refs) -> R {
     let mut images: Vec<String> = ctx
         .snap
         .pods
@@ -2639,7 +2365,7 @@ fn images_in(ctx: &Ctx<'_>, r: &Refs) -> R {
     Ok(out)
 }
 
-fn restarts_in(ctx: &Ctx<'_>, r: &Refs) -> R {
+pub(super) fn restarts_in(ctx: &Ctx<'_>, r: &Refs) -> R {
     let pods: Vec<&Arc<Pod>> = facts::pods_in(ctx.snap, r.namespace.as_deref()).collect();
     let total: i32 = pods.iter().map(|p| restarts(p)).sum();
     let scope = r.namespace.as_deref().map(|n| format!(" in namespace {n}")).unwrap_or_default();
@@ -2649,7 +2375,7 @@ fn restarts_in(ctx: &Ctx<'_>, r: &Refs) -> R {
     Ok(out)
 }
 
-fn restarted_pods(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+pub(super) fn restarted_pods(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     let pods: Vec<&Arc<Pod>> = facts::pods_in(ctx.snap, r.namespace.as_deref()).filter(|p| restarts(p) > 0).collect();
     if w.any(&["most", "highest", "top", "max", "maximum"]) {
         // "which pod has restarted the most": one pod, not every one.
@@ -2680,7 +2406,7 @@ fn restarted_pods(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     Ok(out)
 }
 
-fn node_capacity(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+pub(super) fn node_capacity(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     let entries = pick(ctx, r, &[Kind::Node])?;
     let e = &entries[0];
     let n = ctx.snap.nodes.iter().find(|n| n.metadata.name.as_deref() == Some(&e.name)).expect("picked");
@@ -2705,7 +2431,7 @@ fn node_capacity(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     Ok(out)
 }
 
-fn ingress_backends(ctx: &Ctx<'_>, r: &Refs) -> R {
+pub(super) fn ingress_backends(ctx: &Ctx<'_>, r: &Refs) -> R {
     let entries = pick(ctx, r, &[Kind::Ingress])?;
     let e = &entries[0];
     let ing = find_in(&ctx.snap.ingresses, e).expect("picked");
@@ -2731,7 +2457,7 @@ fn ingress_backends(ctx: &Ctx<'_>, r: &Refs) -> R {
     Ok(out)
 }
 
-fn service_type(ctx: &Ctx<'_>, r: &Refs) -> R {
+pub(super) fn service_type(ctx: &Ctx<'_>, r: &Refs) -> R {
     let entries = pick(ctx, r, &[Kind::Service])?;
     let e = &entries[0];
     let svc = find_in(&ctx.snap.services, e).expect("picked");
@@ -2744,7 +2470,7 @@ fn service_type(ctx: &Ctx<'_>, r: &Refs) -> R {
 
 /// Plain pod fields people ask about: QoS class, service account,
 /// container names, ConfigMaps and Secrets used, restart policy.
-fn pod_field(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Result<Option<Routed>, Outcome> {
+pub(super) fn pod_field(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Result<Option<Routed>, Outcome> {
     let probe = ["liveness", "readiness", "startup"].into_iter().find(|k| w.has(k)).filter(|_| w.prefix(&["probe"]));
     let field = if w.has("qos") || w.phrase("quality of service") {
         "qos"
@@ -2847,7 +2573,7 @@ fn pod_field(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Result<Option<Routed>, Outco
 
 /// What a probe checks: the HTTP path (or port, when asked), the TCP
 /// port, or the command.
-fn probe_target(p: &k8s_openapi::api::core::v1::Probe, w: &Words) -> Option<String> {
+pub(super) fn probe_target(p: &k8s_openapi::api::core::v1::Probe, w: &Words) -> Option<String> {
     use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
     let port = |p: &IntOrString| match p {
         IntOrString::Int(n) => n.to_string(),
@@ -2866,7 +2592,7 @@ fn probe_target(p: &k8s_openapi::api::core::v1::Probe, w: &Words) -> Option<Stri
 }
 
 /// "current cpu utilization of the frontend hpa" (or its target).
-fn hpa_metric(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+pub(super) fn hpa_metric(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     let entries = pick(ctx, r, &[Kind::Hpa])?;
     let e = &entries[0];
     let h = find_in(&ctx.snap.hpas, e).ok_or_else(|| not_found(ctx, &e.name, Some(Kind::Hpa)))?;
@@ -2900,7 +2626,7 @@ fn hpa_metric(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
 }
 
 /// The object of a list named by a resolved entry (same name and namespace).
-fn find_in<'a, K: kube::Resource>(list: &'a [Arc<K>], e: &NameEntry) -> Option<&'a Arc<K>> {
+pub(super) fn find_in<'a, K: kube::Resource>(list: &'a [Arc<K>], e: &NameEntry) -> Option<&'a Arc<K>> {
     list.iter().find(|o| {
         o.meta().name.as_deref() == Some(e.name.as_str()) && o.meta().namespace.as_deref().unwrap_or("") == e.namespace
     })
@@ -2909,7 +2635,7 @@ fn find_in<'a, K: kube::Resource>(list: &'a [Arc<K>], e: &NameEntry) -> Option<&
 /// Plain spec fields of PVCs, Jobs and ConfigMaps that people ask about:
 /// storage class, access modes, bound volume; backoff limit, completions,
 /// parallelism; ConfigMap keys.
-fn object_field(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Result<Option<Routed>, Outcome> {
+pub(super) fn object_field(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Result<Option<Routed>, Outcome> {
     let has_kind = |k: Kind| r.kind == Some(k) || (r.kind.is_none() && r.targets.iter().any(|e| e.kind == k));
     let one = |k: Kind| -> Result<NameEntry, Outcome> { Ok(pick(ctx, r, &[k])?.remove(0)) };
     if has_kind(Kind::Pvc) {

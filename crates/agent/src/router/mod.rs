@@ -5,6 +5,7 @@
 pub mod guard;
 pub mod intents;
 pub mod parse;
+pub mod rules;
 pub mod vocab;
 
 use futures::future::BoxFuture;
@@ -33,6 +34,8 @@ pub trait LogSource: Send + Sync {
 pub struct Routed {
     /// Which intent answered, e.g. `count`.
     pub route: &'static str,
+    /// Which rule of [`rules::RULES`] fired, e.g. `count-restarts`.
+    pub rule: &'static str,
     /// The exact short answer.
     pub short: String,
     /// Markdown details.
