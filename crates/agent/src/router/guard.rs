@@ -498,7 +498,22 @@ pub const IP_WORDS: &[&str] = &["internal", "external"];
 /// See [`VERSION_WORDS`]: an HPA's metrics.
 pub const HPA_WORDS: &[&str] = &["utilization", "utilisation", "load"];
 /// See [`VERSION_WORDS`]: pod filters of lists and counts.
-pub const POD_FILTER_WORDS: &[&str] = &["besteffort", "burstable", "guaranteed", "pass", "passing", "fail"];
+pub const POD_FILTER_WORDS: &[&str] = &[
+    "besteffort",
+    "burstable",
+    "guaranteed",
+    "pass",
+    "passing",
+    "fail",
+    "crashlooping",
+    "crash-looping",
+    "imagepullbackoff",
+    "errimagepull",
+    "evicted",
+    "oomkilled",
+    "terminating",
+    "containercreating",
+];
 /// Words of intents that are not guarded (fields they read).
 const FIELD_WORDS: &[&str] = &["called", "named", "init", "liveness", "probe", "probes", "path"];
 

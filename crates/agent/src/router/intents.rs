@@ -395,6 +395,25 @@ pub(super) fn troubled_nodes(ctx: &Ctx<'_>, w: &Words) -> Option<Vec<String>> {
         .then(|| ctx.snap.nodes.iter().filter(|n| !node_ready(n)).filter_map(|n| n.metadata.name.clone()).collect())
 }
 
+/// Words for pod statuses people type (`crashlooping`, `evicted`), and any
+/// status a pod of this cluster shows, as a word (`imagepullbackoff`).
+pub(super) const STATUS_SYNONYMS: &[(&str, &str)] = &[
+    ("crashloopbackoff", "CrashLoopBackOff"),
+    ("crashlooping", "CrashLoopBackOff"),
+    ("crashloop", "CrashLoopBackOff"),
+    ("crash-looping", "CrashLoopBackOff"),
+    ("imagepullbackoff", "ImagePullBackOff"),
+    ("errimagepull", "ErrImagePull"),
+    ("evicted", "Evicted"),
+    ("oomkilled", "OOMKilled"),
+    ("terminating", "Terminating"),
+    ("containercreating", "ContainerCreating"),
+];
+
+fn status_word(w: &Words) -> Option<&'static str> {
+    STATUS_SYNONYMS.iter().find(|(word, _)| w.has(word)).map(|(_, s)| *s)
+}
+
 fn pod_filter(ctx: &Ctx<'_>, w: &Words) -> PodFilter {
     let on_troubled = troubled_nodes(ctx, w);
     let not_ready = [
@@ -424,10 +443,8 @@ fn pod_filter(ctx: &Ctx<'_>, w: &Words) -> PodFilter {
         Some("Pending")
     } else if w.any(&["completed", "succeeded", "complete"]) {
         Some("Completed")
-    } else if w.has("crashloopbackoff") {
-        Some("CrashLoopBackOff")
     } else {
-        None
+        status_word(w)
     };
     let ready = if not_ready {
         Some(false)
@@ -1931,6 +1948,36 @@ pub(super) fn label_word(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Option<R> {
     Some(Ok(out))
 }
 
+/// "which nodes are in zone eu-west-1b?", "how many nodes are in the batch
+/// pool?": the nodes carrying a label value the question names. When the
+/// value is under several keys, a key word in the question chooses.
+pub(super) fn nodes_by_label(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+    let Some((value, keys)) = &r.node_label else {
+        return Err(Outcome::NotUnderstood { suggestions: suggestions(ctx) });
+    };
+    let named: Vec<&String> = keys.iter().filter(|k| w.lower.iter().any(|x| label_key_matches(k, x))).collect();
+    let key = match (named.as_slice(), keys.as_slice()) {
+        ([k], _) => (*k).clone(),
+        ([], [k]) => k.clone(),
+        _ => return Err(Outcome::NotUnderstood { suggestions: suggestions(ctx) }),
+    };
+    let last = key.rsplit('/').next().unwrap_or(&key).to_string();
+    guard::accounted_for_with(ctx, w, r, &[value.as_str(), last.as_str(), "pool", "zone", "region", "label"])?;
+    let nodes: Vec<String> = ctx
+        .snap
+        .nodes
+        .iter()
+        .filter(|n| n.metadata.labels.as_ref().and_then(|l| l.get(&key)).is_some_and(|v| v.eq_ignore_ascii_case(value)))
+        .filter_map(|n| n.metadata.name.clone())
+        .collect();
+    let short =
+        if w.phrase("how many") || w.any(&["count", "number"]) { nodes.len().to_string() } else { join(nodes.clone()) };
+    let mut out = routed("nodes", short, format!("Nodes with `{key}={value}`: {}.", join(nodes.clone())));
+    out.evidence = nodes.iter().map(|n| Evidence::new("Node", None, n)).collect();
+    out.kubectl.push(format!("kubectl get nodes -l {key}={value}"));
+    Ok(out)
+}
+
 pub(super) fn not_ready_nodes(ctx: &Ctx<'_>) -> R {
     let nodes: Vec<String> =
         ctx.snap.nodes.iter().filter(|n| !node_ready(n)).filter_map(|n| n.metadata.name.clone()).collect();
@@ -2349,17 +2396,14 @@ pub(super) fn pods_of_target_count(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
 }
 
 pub(super) fn images_in(ctx: &Ctx<'_>, r: &Refs) -> R {
-    let mut images: Vec<String> = ctx
-        .snap
-        .pods
-        .iter()
-        .filter(|p| r.namespace.as_deref().is_none_or(|n| ns(p) == n))
+    let mut images: Vec<String> = facts::pods_in(ctx.snap, r.namespace.as_deref())
         .flat_map(|p| p.spec.iter().flat_map(|s| s.containers.iter().filter_map(|c| c.image.clone())))
         .collect();
     images.sort();
     images.dedup();
     let scope = r.namespace.as_deref().map(|n| format!(" in namespace {n}")).unwrap_or_default();
-    let mut out = routed("image", join(images.clone()), format!("{} distinct images{scope}.", images.len()));
+    let short = if images.is_empty() { format!("none: no pods run{scope}") } else { join(images.clone()) };
+    let mut out = routed("image", short, format!("{} distinct images{scope}.", images.len()));
     let flag = r.namespace.as_deref().map(|n| format!(" -n {n}")).unwrap_or_else(|| " -A".into());
     out.kubectl.push(format!("kubectl get pods{flag} -o jsonpath='{{..image}}'"));
     Ok(out)

@@ -8,6 +8,9 @@ pub mod parse;
 pub mod rules;
 pub mod vocab;
 
+#[cfg(test)]
+mod rules_tests;
+
 use futures::future::BoxFuture;
 use kubeask_insight::snapshot::Snapshot;
 

@@ -108,6 +108,9 @@ pub struct Refs {
     pub target_word: Option<String>,
     /// A word that looked like a name but matched nothing.
     pub unknown: Option<String>,
+    /// A node label value the question names, with its keys
+    /// (`eu-west-1b` → `topology.kubernetes.io/zone`).
+    pub node_label: Option<(String, Vec<String>)>,
 }
 
 fn follows_namespace_word(words: &Words, i: usize) -> bool {
@@ -209,6 +212,20 @@ pub fn refs(words: &Words, names: &Names) -> Refs {
                 r.target_word = Some(joined);
                 used[i..i + len].iter_mut().for_each(|u| *u = true);
                 break 'outer;
+            }
+        }
+    }
+    if r.targets.is_empty() {
+        // "nodes in zone eu-west-1b", "the gpu pool": a value of a node label.
+        for i in 0..n {
+            let w = &words.lower[i];
+            if used[i] || is_stopword(w) || w.chars().count() < 3 || kind_word(w).is_some() {
+                continue;
+            }
+            if let Some(keys) = names.node_label_values.get(w.as_str()) {
+                r.node_label = Some((w.clone(), keys.clone()));
+                used[i] = true;
+                break;
             }
         }
     }

@@ -71,15 +71,23 @@ const WHY_WORDS: &[&str] = &[
     "reason",
     "unschedulable",
 ];
-const WHY_PHRASES: &[&str] =
-    &["not scheduled", "won't start", "wont start", "not starting", "keep restarting", "keeps restarting", "what happened"];
+const WHY_PHRASES: &[&str] = &[
+    "not scheduled",
+    "won't start",
+    "wont start",
+    "not starting",
+    "keep restarting",
+    "keeps restarting",
+    "what happened",
+];
 
 fn why(w: &Words) -> bool {
     w.any(WHY_WORDS) || WHY_PHRASES.iter().any(|p| w.phrase(p))
 }
 
 fn logs_q(w: &Words) -> bool {
-    w.any(&["log", "logs", "logging", "logged", "logline"]) || (w.any(&["error", "errors", "exception"]) && !w.has("why"))
+    w.any(&["log", "logs", "logging", "logged", "logline"])
+        || (w.any(&["error", "errors", "exception"]) && !w.has("why"))
 }
 
 fn cron_words(w: &Words, r: &Refs) -> bool {
@@ -118,7 +126,18 @@ pub static RULES: &[Rule] = &[
         when: |_, w, _| w.any(&["which", "what", "who", "whose"]),
         answer: Answer::Now(|ctx, w, _| Ok(ip_owner(ctx, w))),
     },
-    Rule { name: "object-field", example: "what is the storage class of the data pvc?", when: always, answer: Answer::Now(object_field) },
+    Rule {
+        name: "nodes-by-label",
+        example: "which nodes are in zone eu-west-1b?",
+        when: |_, _, r| r.node_label.is_some() && r.targets.is_empty() && about_nodes(r),
+        answer: Answer::Now(|ctx, w, r| some(nodes_by_label(ctx, w, r))),
+    },
+    Rule {
+        name: "object-field",
+        example: "what is the storage class of the data pvc?",
+        when: always,
+        answer: Answer::Now(object_field),
+    },
     Rule {
         name: "label-word",
         example: "which nodes are in the zone us-east-1a?",
@@ -313,7 +332,12 @@ pub static RULES: &[Rule] = &[
             some(restarted_pods(ctx, w, r))
         }),
     },
-    Rule { name: "pod-field", example: "what is the qos class of the db pod?", when: always, answer: Answer::Now(pod_field) },
+    Rule {
+        name: "pod-field",
+        example: "what is the qos class of the db pod?",
+        when: always,
+        answer: Answer::Now(pod_field),
+    },
     Rule {
         name: "restarts-of",
         example: "restarts of the api pod?",

@@ -336,6 +336,9 @@ pub struct Names {
     pub exact: HashMap<String, Vec<NameEntry>>,
     /// Namespace names.
     pub namespaces: Vec<String>,
+    /// Node label values (lower-cased) → the label keys carrying them
+    /// (`eu-west-1b` → `topology.kubernetes.io/zone`): node pools, zones.
+    pub node_label_values: HashMap<String, Vec<String>>,
     /// Distinct non-pod names, for typo matching.
     fuzzy_pool: Vec<String>,
 }
@@ -380,6 +383,14 @@ impl Names {
         pool.sort();
         n.fuzzy_pool = pool;
         n.namespaces = snap.namespaces.iter().filter_map(|ns| ns.metadata.name.clone()).collect();
+        for (k, v) in snap.nodes.iter().flat_map(|node| node.metadata.labels.iter().flatten()) {
+            // NB: `true`, `amd64`, `linux` and hostnames label every node
+            // alike; only values that tell nodes apart name a pool.
+            let keys = n.node_label_values.entry(v.to_lowercase()).or_default();
+            if !keys.contains(k) {
+                keys.push(k.clone());
+            }
+        }
         for p in &snap.pods {
             if let Some(ns) = &p.metadata.namespace {
                 if !n.namespaces.contains(ns) {

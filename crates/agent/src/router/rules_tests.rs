@@ -1,0 +1,145 @@
+//! Each rule of the table, on an in-memory cluster (no server, no TLS) that
+//! shares no names with the sample: the rule that should fire fires, and
+//! its short answer is the right one for this cluster.
+
+use std::collections::BTreeMap;
+
+use futures::future::BoxFuture;
+use kubeask_insight::snapshot::Snapshot;
+
+use super::rules::RULES;
+use super::{route, Ctx, LogSource, Outcome, Prepared};
+
+struct Logs(BTreeMap<&'static str, &'static str>);
+
+impl LogSource for Logs {
+    fn logs<'a>(
+        &'a self,
+        _namespace: &'a str,
+        pod: &'a str,
+        _container: Option<&'a str>,
+        _previous: bool,
+        _tail: Option<i64>,
+    ) -> BoxFuture<'a, Result<String, String>> {
+        let text = self.0.get(pod).map(|t| t.to_string()).ok_or_else(|| format!("no log for {pod}"));
+        Box::pin(async move { text })
+    }
+}
+
+fn cluster() -> Prepared {
+    let now = "2026-12-01T10:00:00Z".parse().unwrap();
+    Prepared::new(Snapshot::from_yaml(include_str!("testdata/ledger.yaml"), Some(now)).unwrap())
+}
+
+fn logs() -> Logs {
+    Logs(BTreeMap::from([
+        (
+            "ledger-6b7f9d8c4f-k8m2v",
+            "starting ledger 2.4.1\nlistening on :8080\nFATAL: could not connect to vault-db:5432: connection refused\n",
+        ),
+        ("ledger-6b7f9d8c4f-h2x9q", "starting ledger 2.4.1\nlistening on :8080\n"),
+    ]))
+}
+
+/// `(rule, question, what the short answer must contain)`.
+const CASES: &[(&str, &str, &str)] = &[
+    ("unknown-name", "is the ledgr-api pod running?", "no "),
+    ("ip-owner", "which pod has ip 10.244.2.31?", "vault-db-0"),
+    ("object-field", "what storage class does the vault-data pvc use?", "fast-ssd"),
+    ("label-word", "what zone is pool-b-1 in?", "eu-west-1b"),
+    ("nodes-by-label", "which nodes are in zone eu-west-1b?", "pool-b-1"),
+    ("hpa-metric", "what is the cpu utilization of the ledger hpa?", "41%"),
+    ("namespace-by-pods", "which namespace has the most pods?", "payments"),
+    ("top", "which pod uses the most memory?", "vault-db-0"),
+    ("not-ready-nodes", "which nodes are not ready?", "pool-b-1"),
+    ("all-nodes-ready", "are all nodes ready?", "no: pool-b-1"),
+    ("node-capacity", "how many cpus does pool-a-1 have?", "8"),
+    ("count-restarts", "how many times has the ledger pod restarted?", "7"),
+    ("count-containers", "how many containers does vault-db-0 have?", "1"),
+    ("count-endpoints", "how many endpoints does the ledger service have?", "1"),
+    ("count-replicas", "how many replicas does the ledger deployment want?", "2"),
+    ("count-ready-pods", "how many ledger pods are ready?", "1"),
+    ("count-pods-of-target", "how many pods does ledger have?", "2"),
+    ("count", "how many nodes are there?", "2"),
+    ("logs", "what errors does ledger log?", "connection refused"),
+    ("why", "why is ledger crashing?", "connection refused"),
+    ("node-of", "which node is vault-db-0 on?", "pool-b-1"),
+    ("images-in", "which images run in payments?", "postgres:16.4"),
+    ("image", "what image does vault-db use?", "postgres:16.4"),
+    ("port", "what target port does the ledger service use?", "8080"),
+    ("restarted-pods", "which pods have restarted?", "ledger"),
+    ("pod-field", "what is the qos class of vault-db-0?", "BestEffort"),
+    ("restarts-of", "restarts of vault-db-0", "0"),
+    ("env-var", "what is LOG_LEVEL set to in ledger?", "debug"),
+    ("env-list", "what environment variables does ledger have?", "LOG_LEVEL"),
+    ("hpa-bounds", "what is the max replicas of the ledger hpa?", "9"),
+    ("replicas", "replicas of vault-db?", "1"),
+    ("version", "what kubelet version does pool-b-1 run?", "v1.33.4"),
+    ("storage-capacity", "how big is the vault-data pvc?", "20Gi"),
+    ("resources", "what is the memory limit of ledger?", "256Mi"),
+    ("cron-last-run", "when did nightly-report last run?", "2026-11-28"),
+    ("cron-suspended", "which cronjobs are suspended?", "nightly-report"),
+    ("schedule", "how often does nightly-report run?", "30 2 * * *"),
+    ("ingress-backends", "which service does the pay ingress route to?", "ledger"),
+    ("service-type", "what type is the ledger service?", "ClusterIP"),
+    ("ingress-host", "what host does the pay ingress serve?", "pay.example.org"),
+    ("labels", "what labels does the ledger deployment have?", "team=core"),
+    ("owner", "what owns vault-db-0?", "vault-db"),
+    ("namespace-of", "which namespace is nightly-report in?", "ops"),
+    ("events", "show the events of ledger", "BackOff"),
+    ("ip", "what is the cluster ip of the ledger service?", "10.96.40.10"),
+    ("age", "how old is vault-db-0?", "30d"),
+    ("list", "which pods are crashlooping?", "ledger"),
+    ("status", "what is the status of migrate-schema?", "Failed"),
+    ("config-value", "what is retry_budget in ledger-config?", "12"),
+    ("bare-name", "vault-data?", "Bound"),
+];
+
+async fn ask(p: &Prepared, q: &str) -> Outcome {
+    let logs = logs();
+    let ctx = Ctx::new(p, &logs);
+    route(&ctx, q).await
+}
+
+#[tokio::test]
+async fn every_rule_answers_its_own_question_on_a_cluster_it_never_saw() {
+    let p = cluster();
+    let mut wrong = Vec::new();
+    for (rule, q, want) in CASES {
+        match ask(&p, q).await {
+            Outcome::Answered(a) if a.rule == *rule && a.short.contains(want) => {}
+            Outcome::Answered(a) => {
+                wrong.push(format!("{q:?}: rule {} answered {:?} (want {rule}: {want:?})", a.rule, a.short))
+            }
+            Outcome::NotFound { message } if *rule == "unknown-name" && message.contains(want) => {}
+            other => wrong.push(format!("{q:?}: {other:?} (want {rule}: {want:?})")),
+        }
+    }
+    assert!(wrong.is_empty(), "{} of {} rules misfired:\n{}", wrong.len(), CASES.len(), wrong.join("\n"));
+}
+
+#[test]
+fn every_rule_in_the_table_has_a_case() {
+    let missing: Vec<&str> =
+        RULES.iter().map(|r| r.name).filter(|n| !CASES.iter().any(|(rule, _, _)| rule == n)).collect();
+    assert!(missing.is_empty(), "rules without a unit case: {missing:?}");
+    let mut names: Vec<&str> = RULES.iter().map(|r| r.name).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), RULES.len(), "rule names must be unique");
+}
+
+#[tokio::test]
+async fn questions_the_cluster_cannot_answer_are_declined_not_guessed() {
+    let p = cluster();
+    for q in [
+        "what is the p99 latency of the ledger service?",
+        "how much does the payments namespace cost per month?",
+        "what is the tag of the image of the nightly-report cronjob's last failed run on tuesday?",
+        "scale ledger to 5 replicas",
+        "what is the password in the ledger secret?",
+    ] {
+        let out = ask(&p, q).await;
+        assert!(!matches!(out, Outcome::Answered(_)), "{q:?} must be declined, got {out:?}");
+    }
+}
