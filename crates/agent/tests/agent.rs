@@ -8,6 +8,8 @@ mod hung;
 #[path = "agent/support.rs"]
 mod support;
 
+#[path = "agent/agreement.rs"]
+mod agreement;
 #[path = "agent/bad_input.rs"]
 mod bad_input;
 #[path = "agent/canary.rs"]

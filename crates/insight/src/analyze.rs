@@ -478,12 +478,7 @@ fn services(snap: &Snapshot, owners: &Owners, with_pod_findings: &BTreeSet<Objec
     for s in &snap.services {
         let Some(sel) = s.spec.as_ref().and_then(|x| x.selector.as_ref()).filter(|x| !x.is_empty()) else { continue };
         let obj = Object::new("Service", s.metadata.namespace.as_deref(), s.metadata.name.as_deref());
-        let matching: Vec<&Pod> = idx
-            .pods_in(Some(s.metadata.namespace.as_deref().unwrap_or("")))
-            .into_iter()
-            .filter(|p| crate::selector::service_selects(s, p))
-            .map(|p| p.as_ref())
-            .collect();
+        let matching: Vec<&Pod> = idx.pods_selected_by(s).into_iter().map(|p| p.as_ref()).collect();
         let ready = matching.iter().filter(|p| podstatus::is_ready(p)).count();
         // NB: pods that are not ready already have their own finding; the
         // service is the same problem seen from the network side.

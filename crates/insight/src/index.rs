@@ -4,11 +4,12 @@
 //! snapshot. At 10,000 pods a read tool then touches only the pods it
 //! answers about.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Pod;
 
+use crate::kind::Kind;
 use crate::owners::{ObjRef, Owners};
 use crate::podstatus;
 use crate::snapshot::Snapshot;
@@ -43,6 +44,47 @@ pub struct Index {
     by_name: HashMap<(String, String), usize>,
     by_workload: HashMap<ObjRef, Vec<usize>>,
     by_base: HashMap<String, Vec<usize>>,
+    /// (label key, value) → pods: a selector reads the pods of its rarest
+    /// pair instead of every pod.
+    by_label: HashMap<(String, String), Vec<usize>>,
+    /// (kind, name) → positions in that kind's list, for every kind.
+    by_object_name: HashMap<(Kind, String), Vec<usize>>,
+    /// Pods counted cluster-wide by status, namespace and node.
+    counts: PodCounts,
+}
+
+/// Pods counted by status, namespace and node (`<unscheduled>` for none).
+#[derive(Debug, Clone, Default)]
+pub struct PodCounts {
+    /// kubectl status → pods.
+    pub by_status: BTreeMap<String, usize>,
+    /// Namespace → pods.
+    pub by_namespace: BTreeMap<String, usize>,
+    /// Node → pods.
+    pub by_node: BTreeMap<String, usize>,
+}
+
+impl PodCounts {
+    /// Counts pods given with their status.
+    pub fn of<'p>(pods: impl IntoIterator<Item = (&'p Pod, &'p str)>) -> Self {
+        // NB: counted by borrowed keys first: 10,000 pods share a few dozen
+        // statuses, namespaces and nodes, so only those few are copied.
+        fn count(map: &mut BTreeMap<String, usize>, key: &str) {
+            match map.get_mut(key) {
+                Some(n) => *n += 1,
+                None => {
+                    map.insert(key.to_string(), 1);
+                }
+            }
+        }
+        let mut c = PodCounts::default();
+        for (p, status) in pods {
+            count(&mut c.by_status, status);
+            count(&mut c.by_namespace, p.metadata.namespace.as_deref().unwrap_or(""));
+            count(&mut c.by_node, p.spec.as_ref().and_then(|s| s.node_name.as_deref()).unwrap_or("<unscheduled>"));
+        }
+        c
+    }
 }
 
 impl Index {
@@ -56,8 +98,16 @@ impl Index {
             by_name: HashMap::with_capacity(snap.pods.len()),
             by_workload: HashMap::new(),
             by_base: HashMap::new(),
+            by_label: HashMap::new(),
+            by_object_name: HashMap::new(),
+            counts: PodCounts::default(),
             owners,
         };
+        for &kind in Kind::OBJECTS {
+            for (i, o) in snap.objects(kind).iter().enumerate() {
+                idx.by_object_name.entry((kind, o.name().to_string())).or_default().push(i);
+            }
+        }
         for (i, p) in snap.pods.iter().enumerate() {
             let ns = p.metadata.namespace.clone().unwrap_or_default();
             let name = p.metadata.name.clone().unwrap_or_default();
@@ -74,9 +124,13 @@ impl Index {
             if let Some(w) = workload {
                 idx.by_workload.entry(w).or_default().push(i);
             }
+            for (k, v) in p.metadata.labels.iter().flatten() {
+                idx.by_label.entry((k.clone(), v.clone())).or_default().push(i);
+            }
             idx.by_name.insert((ns.clone(), name), i);
             idx.by_namespace.entry(ns).or_default().push(i);
         }
+        idx.counts = PodCounts::of(snap.pods.iter().zip(&idx.status).map(|(p, s)| (p.as_ref(), s.as_str())));
         idx
     }
 }
@@ -160,9 +214,62 @@ impl<'a> Indexed<'a> {
         out
     }
 
+    /// Positions (in the kind's list) of the objects of `kind` called `name`.
+    pub fn positions_named(&self, kind: Kind, name: &str) -> Vec<usize> {
+        self.idx.by_object_name.get(&(kind, name.to_string())).cloned().unwrap_or_default()
+    }
+
+    /// Pods counted cluster-wide by status, namespace and node.
+    pub fn pod_counts(&self) -> &PodCounts {
+        &self.idx.counts
+    }
+
+    /// The pods a Service selects (see [`crate::selector::service_selects`]),
+    /// read from the label index: the shortest list of one selector pair,
+    /// checked against the rest.
+    pub fn pods_selected_by(&self, svc: &k8s_openapi::api::core::v1::Service) -> Vec<&'a Arc<Pod>> {
+        let Some(sel) = svc.spec.as_ref().and_then(|s| s.selector.as_ref()).filter(|s| !s.is_empty()) else {
+            return Vec::new();
+        };
+        let pairs: Vec<(&str, &str)> = sel.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        self.positions_with(&pairs)
+            .into_iter()
+            .map(|i| &self.snap.pods[i])
+            .filter(|p| crate::selector::service_selects(svc, p))
+            .collect()
+    }
+
+    /// Positions of the pods carrying the rarest of `pairs` (all of them
+    /// must then be checked against the full selector).
+    fn positions_with(&self, pairs: &[(&str, &str)]) -> Vec<usize> {
+        let lists = pairs.iter().map(|(k, v)| self.idx.by_label.get(&(k.to_string(), v.to_string())));
+        match lists.min_by_key(|l| l.map_or(0, |v| v.len())) {
+            Some(Some(v)) => v.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Pods with their status, all or of one namespace, narrowed to those
+    /// carrying every `key=value` pair when any is given (the caller still
+    /// applies its full selector).
+    pub fn pods_with_status_labelled(
+        &self,
+        namespace: Option<&str>,
+        pairs: &[(&str, &str)],
+    ) -> Vec<(&'a Arc<Pod>, &str)> {
+        if pairs.is_empty() {
+            return self.pods_with_status(namespace);
+        }
+        self.positions_with(pairs)
+            .into_iter()
+            .map(|i| (&self.snap.pods[i], self.idx.status[i].as_str()))
+            .filter(|(p, _)| namespace.is_none_or(|n| p.metadata.namespace.as_deref() == Some(n)))
+            .collect()
+    }
+
     /// Names as people say them (a pod's workload name, or its own name for
-    /// StatefulSet and bare pods), each with its pods.
-    pub fn base_names(&self) -> impl Iterator<Item = (&str, Vec<&'a Arc<Pod>>)> + '_ {
-        self.idx.by_base.iter().map(|(name, v)| (name.as_str(), v.iter().map(|&i| &self.snap.pods[i]).collect()))
+    /// StatefulSet and bare pods); [`Indexed::pods_by_base`] gives their pods.
+    pub fn base_names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.idx.by_base.keys().map(String::as_str)
     }
 }

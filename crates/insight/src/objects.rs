@@ -86,38 +86,45 @@ impl<'a> AnyObject<'a> {
     }
 }
 
-fn wrap<'a, T, F>(kind: Kind, list: &'a [Arc<T>], meta: fn(&T) -> &ObjectMeta, item: F) -> Vec<AnyObject<'a>>
-where
-    F: Fn(&'a T) -> Item<'a>,
-{
-    list.iter().map(|o| AnyObject { kind, meta: meta(o), item: item(o) }).collect()
+fn at<'a, T: k8s_openapi::Metadata<Ty = ObjectMeta>>(
+    kind: Kind,
+    list: &'a [Arc<T>],
+    i: usize,
+    item: fn(&'a T) -> Item<'a>,
+) -> Option<AnyObject<'a>> {
+    let o = list.get(i)?;
+    Some(AnyObject { kind, meta: o.metadata(), item: item(o) })
 }
 
 impl Snapshot {
+    /// The `i`-th object of a kind, in cache order.
+    pub fn nth(&self, kind: Kind, i: usize) -> Option<AnyObject<'_>> {
+        match kind {
+            Kind::Pod => at(kind, &self.pods, i, Item::Pod),
+            Kind::Node => at(kind, &self.nodes, i, Item::Node),
+            Kind::Deployment => at(kind, &self.deployments, i, Item::Deployment),
+            Kind::StatefulSet => at(kind, &self.stateful_sets, i, Item::StatefulSet),
+            Kind::DaemonSet => at(kind, &self.daemon_sets, i, Item::DaemonSet),
+            Kind::ReplicaSet => at(kind, &self.replica_sets, i, Item::ReplicaSet),
+            Kind::Job => at(kind, &self.jobs, i, Item::Job),
+            Kind::CronJob => at(kind, &self.cron_jobs, i, Item::CronJob),
+            Kind::Service => at(kind, &self.services, i, Item::Service),
+            Kind::Endpoints => at(kind, &self.endpoints, i, Item::Endpoints),
+            Kind::Ingress => at(kind, &self.ingresses, i, Item::Ingress),
+            Kind::Pvc => at(kind, &self.pvcs, i, Item::Pvc),
+            Kind::Pv => at(kind, &self.pvs, i, Item::Pv),
+            Kind::Event => at(kind, &self.events, i, Item::Event),
+            Kind::Hpa => at(kind, &self.hpas, i, Item::Hpa),
+            Kind::ConfigMap => at(kind, &self.config_maps, i, Item::ConfigMap),
+            Kind::Secret => at(kind, &self.secrets, i, Item::Secret),
+            Kind::Namespace => at(kind, &self.namespaces, i, Item::Namespace),
+            Kind::Container => None,
+        }
+    }
+
     /// Every object of one kind (none for `Container`), in cache order.
     pub fn objects(&self, kind: Kind) -> Vec<AnyObject<'_>> {
-        use k8s_openapi::Metadata;
-        match kind {
-            Kind::Pod => wrap(kind, &self.pods, |o| o.metadata(), Item::Pod),
-            Kind::Node => wrap(kind, &self.nodes, |o| o.metadata(), Item::Node),
-            Kind::Deployment => wrap(kind, &self.deployments, |o| o.metadata(), Item::Deployment),
-            Kind::StatefulSet => wrap(kind, &self.stateful_sets, |o| o.metadata(), Item::StatefulSet),
-            Kind::DaemonSet => wrap(kind, &self.daemon_sets, |o| o.metadata(), Item::DaemonSet),
-            Kind::ReplicaSet => wrap(kind, &self.replica_sets, |o| o.metadata(), Item::ReplicaSet),
-            Kind::Job => wrap(kind, &self.jobs, |o| o.metadata(), Item::Job),
-            Kind::CronJob => wrap(kind, &self.cron_jobs, |o| o.metadata(), Item::CronJob),
-            Kind::Service => wrap(kind, &self.services, |o| o.metadata(), Item::Service),
-            Kind::Endpoints => wrap(kind, &self.endpoints, |o| o.metadata(), Item::Endpoints),
-            Kind::Ingress => wrap(kind, &self.ingresses, |o| o.metadata(), Item::Ingress),
-            Kind::Pvc => wrap(kind, &self.pvcs, |o| o.metadata(), Item::Pvc),
-            Kind::Pv => wrap(kind, &self.pvs, |o| o.metadata(), Item::Pv),
-            Kind::Event => wrap(kind, &self.events, |o| o.metadata(), Item::Event),
-            Kind::Hpa => wrap(kind, &self.hpas, |o| o.metadata(), Item::Hpa),
-            Kind::ConfigMap => wrap(kind, &self.config_maps, |o| o.metadata(), Item::ConfigMap),
-            Kind::Secret => wrap(kind, &self.secrets, |o| o.metadata(), Item::Secret),
-            Kind::Namespace => wrap(kind, &self.namespaces, |o| o.metadata(), Item::Namespace),
-            Kind::Container => Vec::new(),
-        }
+        (0..self.count(kind)).filter_map(|i| self.nth(kind, i)).collect()
     }
 
     /// How many objects of a kind the snapshot holds.
@@ -147,8 +154,10 @@ impl Snapshot {
 
     /// The objects of `kind` called `name`, in `namespace` when given (a
     /// cluster-scoped kind ignores it): one, none, or one per namespace.
+    /// Read through the snapshot's name index.
     pub fn get(&self, kind: Kind, namespace: Option<&str>, name: &str) -> Vec<AnyObject<'_>> {
         let ns_ok = |o: &AnyObject<'_>| !kind.namespaced() || namespace.is_none_or(|n| o.namespace() == n);
-        self.objects(kind).into_iter().filter(|o| o.name() == name && ns_ok(o)).collect()
+        let positions = self.index().positions_named(kind, name);
+        positions.into_iter().filter_map(|i| self.nth(kind, i)).filter(ns_ok).collect()
     }
 }

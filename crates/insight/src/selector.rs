@@ -122,6 +122,17 @@ impl LabelSelector {
         self.matches_with(|k| labels.and_then(|l| l.get(k)).and_then(|v| v.as_str()))
     }
 
+    /// The `key=value` requirements (an index can narrow by them).
+    pub fn equalities(&self) -> Vec<(&str, &str)> {
+        self.0
+            .iter()
+            .filter_map(|r| match r {
+                LabelReq::Eq(k, v) => Some((k.as_str(), v.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Whether the selector has no requirements.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

@@ -234,11 +234,7 @@ pub(super) fn pods_for<'a>(ctx: &'a Ctx<'_>, targets: &[NameEntry]) -> Vec<&'a A
             Kind::Service => {
                 let found = ctx.snap.get(Kind::Service, Some(&e.namespace), &e.name);
                 match found.first().map(|o| o.item()) {
-                    Some(kubeask_insight::objects::Item::Service(s)) => idx
-                        .pods_in(Some(&e.namespace))
-                        .into_iter()
-                        .filter(|p| kubeask_insight::selector::service_selects(s, p))
-                        .collect(),
+                    Some(kubeask_insight::objects::Item::Service(s)) => idx.pods_selected_by(s),
                     _ => Vec::new(),
                 }
             }
@@ -289,11 +285,13 @@ pub(super) fn count(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     });
     let all_flag =
         nsq.map(|n| format!(" -n {n}")).unwrap_or_else(|| if kind.namespaced() { " -A".into() } else { String::new() });
+    // The objects counted: cited as evidence (up to a page of them).
+    let counted: Vec<Evidence>;
     let (n, what, cmd) = match kind {
         Kind::Pod | Kind::Container => {
             let filter = pod_filter(ctx, w);
-            let pods: Vec<&Arc<Pod>> =
-                ctx.snap.pods.iter().filter(|p| nsn(p.metadata.namespace.as_deref()) && filter.keep(ctx, p)).collect();
+            let pods: Vec<&Arc<Pod>> = facts::pods_in(ctx.snap, nsq).filter(|p| filter.keep(ctx, p)).collect();
+            counted = pods.iter().map(|p| pod_ev(p)).collect();
             if kind == Kind::Container {
                 let c: usize = pods.iter().map(|p| p.spec.as_ref().map_or(0, |s| s.containers.len())).sum();
                 (
@@ -311,57 +309,47 @@ pub(super) fn count(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
         }
         Kind::Node => {
             let want_ready = w.has("ready") && !w.phrase("not ready");
-            let nodes = ctx.snap.nodes.iter().filter(|n| !want_ready || node_ready(n)).count();
-            (nodes, if want_ready { "ready nodes".into() } else { "nodes".into() }, "kubectl get nodes".into())
+            let nodes: Vec<&Arc<k8s_openapi::api::core::v1::Node>> =
+                ctx.snap.nodes.iter().filter(|n| !want_ready || node_ready(n)).collect();
+            counted =
+                nodes.iter().map(|n| Evidence::new("Node", None, n.metadata.name.as_deref().unwrap_or(""))).collect();
+            (nodes.len(), if want_ready { "ready nodes".into() } else { "nodes".into() }, "kubectl get nodes".into())
         }
         k => {
             unapplied_qualifiers(ctx, w, k, false)?;
-            macro_rules! cnt {
-                ($list:expr) => {
-                    $list.iter().filter(|o| nsn(o.metadata.namespace.as_deref())).count()
-                };
-            }
-            let n = match k {
-                Kind::Deployment => cnt!(ctx.snap.deployments),
-                Kind::StatefulSet => cnt!(ctx.snap.stateful_sets),
-                Kind::DaemonSet => cnt!(ctx.snap.daemon_sets),
-                Kind::ReplicaSet => cnt!(ctx.snap.replica_sets),
-                Kind::Job => cnt!(ctx.snap.jobs),
-                Kind::CronJob => cnt!(ctx.snap.cron_jobs),
-                Kind::Service => cnt!(ctx.snap.services),
-                Kind::Endpoints => cnt!(ctx.snap.endpoints),
-                Kind::Ingress => cnt!(ctx.snap.ingresses),
-                Kind::Pvc => cnt!(ctx.snap.pvcs),
-                Kind::Pv => ctx.snap.pvs.len(),
-                Kind::Event => {
-                    let want = if w.any(&["warning", "warnings"]) {
-                        Some("Warning")
-                    } else if w.has("normal") {
-                        Some("Normal")
-                    } else {
-                        None
-                    };
-                    ctx.snap
-                        .events
-                        .iter()
-                        .filter(|e| {
-                            nsn(e.metadata.namespace.as_deref()) && want.is_none_or(|t| e.type_.as_deref() == Some(t))
-                        })
-                        .count()
-                }
-                Kind::Hpa => cnt!(ctx.snap.hpas),
-                Kind::ConfigMap => cnt!(ctx.snap.config_maps),
-                Kind::Secret => cnt!(ctx.snap.secrets),
-                Kind::Namespace => ctx.snap.namespaces.len(),
-                _ => 0,
+            let event_type = if w.any(&["warning", "warnings"]) {
+                Some("Warning")
+            } else if w.has("normal") {
+                Some("Normal")
+            } else {
+                None
             };
-            (n, k.kubectl().to_string(), format!("kubectl get {}{all_flag}", k.kubectl()))
+            let objects: Vec<_> = ctx
+                .snap
+                .objects(k)
+                .into_iter()
+                .filter(|o| !k.namespaced() || nsn(Some(o.namespace())))
+                .filter(|o| match o.item() {
+                    kubeask_insight::objects::Item::Event(e) => {
+                        event_type.is_none_or(|t| e.type_.as_deref() == Some(t))
+                    }
+                    _ => true,
+                })
+                .collect();
+            counted = objects.iter().map(|o| Evidence::new(k.name(), Some(o.namespace()), o.name())).collect();
+            (objects.len(), k.kubectl().to_string(), format!("kubectl get {}{all_flag}", k.kubectl()))
         }
     };
     let mut out = routed("count", n.to_string(), format!("There are **{n}** {what}{scope}."));
+    if counted.len() <= MAX_CITED {
+        out.evidence = counted;
+    }
     out.kubectl.push(cmd);
     Ok(out)
 }
+
+/// Answers cite at most this many objects: a count of 10,000 pods names none.
+const MAX_CITED: usize = 100;
 
 /// A filter on pods from words like "running", "pending", "not running",
 /// "failing", "ready", "on node X".
@@ -1357,21 +1345,30 @@ pub(super) fn version(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     if about_workload {
         return workload_version(ctx, w, r);
     }
+    // The nodes asked about: named ones, a pool by label value, else all.
+    let named: Vec<&str> = r.targets.iter().filter(|e| e.kind == Kind::Node).map(|e| e.name.as_str()).collect();
+    let nodes: Vec<&Arc<k8s_openapi::api::core::v1::Node>> = ctx
+        .snap
+        .nodes
+        .iter()
+        .filter(|n| named.is_empty() || n.metadata.name.as_deref().is_some_and(|x| named.contains(&x)))
+        .filter(|n| {
+            r.node_label.as_ref().is_none_or(|(value, keys)| {
+                n.metadata.labels.iter().flatten().any(|(k, v)| keys.contains(k) && v.eq_ignore_ascii_case(value))
+            })
+        })
+        .collect();
+    let info = |n: &&Arc<k8s_openapi::api::core::v1::Node>| n.status.as_ref()?.node_info.clone();
     if w.has("runtime") {
-        let runtimes = distinct(
-            ctx.snap
-                .nodes
-                .iter()
-                .filter_map(|n| n.status.as_ref()?.node_info.as_ref().map(|i| i.container_runtime_version.clone())),
-        );
+        let runtimes = distinct(nodes.iter().filter_map(info).map(|i| i.container_runtime_version));
         let mut out =
             routed("version", join(runtimes.clone()), format!("Container runtimes: {}.", runtimes.join(", ")));
+        out.evidence =
+            nodes.iter().filter_map(|n| n.metadata.name.as_deref()).map(|n| Evidence::new("Node", None, n)).collect();
         out.kubectl.push("kubectl get nodes -o wide".into());
         return Ok(out);
     }
-    let kubelets = distinct(
-        ctx.snap.nodes.iter().filter_map(|n| n.status.as_ref()?.node_info.as_ref().map(|i| i.kubelet_version.clone())),
-    );
+    let kubelets = distinct(nodes.iter().filter_map(info).map(|i| i.kubelet_version));
     let server_q = w.any(&["server", "control", "api", "apiserver", "plane"])
         || (w.has("kubernetes") && !w.any(&["kubelet", "nodes", "node"]));
     let (short, cmd) = if server_q && ctx.snap.server_version.is_some() {
@@ -1388,6 +1385,10 @@ pub(super) fn version(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
             ctx.snap.server_version.clone().unwrap_or_else(|| "unknown".into())
         ),
     );
+    if !server_q && nodes.len() <= MAX_CITED {
+        out.evidence =
+            nodes.iter().filter_map(|n| n.metadata.name.as_deref()).map(|n| Evidence::new("Node", None, n)).collect();
+    }
     out.kubectl.push(cmd.into());
     Ok(out)
 }

@@ -379,7 +379,13 @@ pub static RULES: &[Rule] = &[
         example: "what kubernetes version is the cluster running?",
         when: |_, w, _| w.any(&["version", "versions", "runtime"]),
         answer: Answer::Now(|ctx, w, r| {
-            guard::accounted_for_with(ctx, w, r, guard::VERSION_WORDS)?;
+            let mut also: Vec<&str> = guard::VERSION_WORDS.to_vec();
+            if let Some((value, _)) = &r.node_label {
+                // "the kubelet version of the batch pool": the version rule
+                // narrows to the nodes carrying that label value.
+                also.extend([value.as_str(), "pool", "nodepool", "zone", "group"]);
+            }
+            guard::accounted_for_with(ctx, w, r, &also)?;
             some(version(ctx, w, r))
         }),
     },

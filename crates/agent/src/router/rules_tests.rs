@@ -41,9 +41,10 @@ fn logs() -> Logs {
     ]))
 }
 
-/// `(rule, question, what the short answer must contain)`.
+/// `(rule, question, the short answer)`: exact, or, after `~`, a part of it
+/// (long lists, explanations).
 const CASES: &[(&str, &str, &str)] = &[
-    ("unknown-name", "is the ledgr-api pod running?", "no "),
+    ("unknown-name", "is the ledgr-api pod running?", "~no pod called ledgr-api"),
     ("ip-owner", "which pod has ip 10.244.2.31?", "vault-db-0"),
     ("object-field", "what storage class does the vault-data pvc use?", "fast-ssd"),
     ("label-word", "what zone is pool-b-1 in?", "eu-west-1b"),
@@ -52,7 +53,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("namespace-by-pods", "which namespace has the most pods?", "payments"),
     ("top", "which pod uses the most memory?", "vault-db-0"),
     ("not-ready-nodes", "which nodes are not ready?", "pool-b-1"),
-    ("all-nodes-ready", "are all nodes ready?", "no: pool-b-1"),
+    ("all-nodes-ready", "are all nodes ready?", "no: pool-b-1 not Ready"),
     ("node-capacity", "how many cpus does pool-a-1 have?", "8"),
     ("count-restarts", "how many times has the ledger pod restarted?", "7"),
     ("count-containers", "how many containers does vault-db-0 have?", "1"),
@@ -61,32 +62,33 @@ const CASES: &[(&str, &str, &str)] = &[
     ("count-ready-pods", "how many ledger pods are ready?", "1"),
     ("count-pods-of-target", "how many pods does ledger have?", "2"),
     ("count", "how many nodes are there?", "2"),
-    ("logs", "what errors does ledger log?", "connection refused"),
-    ("why", "why is ledger crashing?", "connection refused"),
+    ("logs", "what errors does ledger log?", "could not connect to vault-db:5432: connection refused"),
+    ("why", "why is ledger crashing?", "could not connect to vault-db:5432: connection refused"),
     ("node-of", "which node is vault-db-0 on?", "pool-b-1"),
-    ("images-in", "which images run in payments?", "postgres:16.4"),
+    ("images-in", "which images run in payments?", "ghcr.io/acme/ledger:2.4.1, postgres:16.4"),
     ("image", "what image does vault-db use?", "postgres:16.4"),
     ("port", "what target port does the ledger service use?", "8080"),
     ("restarted-pods", "which pods have restarted?", "ledger"),
     ("pod-field", "what is the qos class of vault-db-0?", "BestEffort"),
     ("restarts-of", "restarts of vault-db-0", "0"),
     ("env-var", "what is LOG_LEVEL set to in ledger?", "debug"),
-    ("env-list", "what environment variables does ledger have?", "LOG_LEVEL"),
+    ("env-list", "what environment variables does ledger have?", "LOG_LEVEL=debug"),
     ("hpa-bounds", "what is the max replicas of the ledger hpa?", "9"),
     ("replicas", "replicas of vault-db?", "1"),
     ("version", "what kubelet version does pool-b-1 run?", "v1.33.4"),
+    ("version", "which container runtime does the batch pool use?", "containerd://1.7.2"),
     ("storage-capacity", "how big is the vault-data pvc?", "20Gi"),
     ("resources", "what is the memory limit of ledger?", "256Mi"),
-    ("cron-last-run", "when did nightly-report last run?", "2026-11-28"),
+    ("cron-last-run", "when did nightly-report last run?", "2026-11-28T02:30:00Z"),
     ("cron-suspended", "which cronjobs are suspended?", "nightly-report"),
     ("schedule", "how often does nightly-report run?", "30 2 * * *"),
     ("ingress-backends", "which service does the pay ingress route to?", "ledger"),
     ("service-type", "what type is the ledger service?", "ClusterIP"),
     ("ingress-host", "what host does the pay ingress serve?", "pay.example.org"),
-    ("labels", "what labels does the ledger deployment have?", "team=core"),
+    ("labels", "what labels does the ledger deployment have?", "app=ledger, team=core"),
     ("owner", "what owns vault-db-0?", "vault-db"),
     ("namespace-of", "which namespace is nightly-report in?", "ops"),
-    ("events", "show the events of ledger", "BackOff"),
+    ("events", "show the events of ledger", "BackOff: Back-off restarting failed container ledger"),
     ("ip", "what is the cluster ip of the ledger service?", "10.96.40.10"),
     ("age", "how old is vault-db-0?", "30d"),
     ("list", "which pods are crashlooping?", "ledger"),
@@ -94,6 +96,13 @@ const CASES: &[(&str, &str, &str)] = &[
     ("config-value", "what is retry_budget in ledger-config?", "12"),
     ("bare-name", "vault-data?", "Bound"),
 ];
+
+fn matches(short: &str, want: &str) -> bool {
+    match want.strip_prefix('~') {
+        Some(part) => short.contains(part),
+        None => short == want,
+    }
+}
 
 async fn ask(p: &Prepared, q: &str) -> Outcome {
     let logs = logs();
@@ -107,11 +116,11 @@ async fn every_rule_answers_its_own_question_on_a_cluster_it_never_saw() {
     let mut wrong = Vec::new();
     for (rule, q, want) in CASES {
         match ask(&p, q).await {
-            Outcome::Answered(a) if a.rule == *rule && a.short.contains(want) => {}
+            Outcome::Answered(a) if a.rule == *rule && matches(&a.short, want) => {}
             Outcome::Answered(a) => {
                 wrong.push(format!("{q:?}: rule {} answered {:?} (want {rule}: {want:?})", a.rule, a.short))
             }
-            Outcome::NotFound { message } if *rule == "unknown-name" && message.contains(want) => {}
+            Outcome::NotFound { message } if *rule == "unknown-name" && matches(&message, want) => {}
             other => wrong.push(format!("{q:?}: {other:?} (want {rule}: {want:?})")),
         }
     }

@@ -102,9 +102,9 @@ fn pod_matches(snap: &Snapshot, term: &str, out: &mut Vec<Match>) {
         score,
         why,
     };
-    for (base, pods) in idx.base_names() {
+    for base in idx.base_names() {
         let Some((s, why)) = score(term, base) else { continue };
-        for p in pods {
+        for p in idx.pods_by_base(base) {
             let own = p.metadata.name.as_deref() == Some(base);
             if own {
                 out.push(pod_match(p, s, why));

@@ -62,7 +62,7 @@ fn pod_rows(snap: &Snapshot, a: &ListArgs, sel: &LabelSelector) -> Vec<Row> {
     let want = a.status.as_deref().map(str::to_lowercase);
     let idx = snap.index();
     let mut rows = Vec::new();
-    for (p, st) in idx.pods_with_status(a.namespace.as_deref()) {
+    for (p, st) in idx.pods_with_status_labelled(a.namespace.as_deref(), &sel.equalities()) {
         let node = p.spec.as_ref().and_then(|s| s.node_name.as_deref());
         if a.node.as_deref().is_some_and(|n| node != Some(n))
             || !sel.matches(p.metadata.labels.as_ref())

@@ -8,11 +8,11 @@ use serde_json::json;
 use super::find::suggestions;
 use super::{ToolError, ToolOutput};
 use crate::analyze::Object;
+use crate::index::PodCounts;
 use crate::kind::Kind;
 use crate::objects::Item;
 use crate::owners::restarts;
 use crate::podstatus;
-use crate::selector::service_selects;
 use crate::snapshot::Snapshot;
 use crate::state;
 use crate::text::{cpu_millis, mem_bytes};
@@ -267,8 +267,7 @@ pub fn pods_of(snap: &Snapshot, a: &PodsOfArgs) -> Result<ToolOutput, ToolError>
     let services = snap.get(Kind::Service, a.namespace.as_deref(), &a.workload);
     if pods.is_empty() {
         if let Some(Item::Service(svc)) = services.first().map(|s| s.item()) {
-            let ns = svc.metadata.namespace.as_deref();
-            pods = idx.pods_in(ns).into_iter().filter(|p| service_selects(svc, p)).collect();
+            pods = idx.pods_selected_by(svc);
         }
     }
     let exists = [Kind::Deployment, Kind::StatefulSet, Kind::DaemonSet, Kind::Job, Kind::CronJob]
@@ -318,26 +317,15 @@ pub struct SummaryArgs {
 pub fn summary(snap: &Snapshot, a: &SummaryArgs) -> ToolOutput {
     let in_ns = |ns: Option<&str>| a.namespace.as_deref().is_none_or(|n| ns == Some(n));
     let idx = snap.index();
-    let pods = idx.pods_with_status(a.namespace.as_deref());
-    let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
-    let mut by_ns: BTreeMap<String, usize> = BTreeMap::new();
-    let mut by_node: BTreeMap<String, usize> = BTreeMap::new();
-    // NB: counted by borrowed keys first: 10,000 pods share a few dozen
-    // statuses, namespaces and nodes, so only those few are copied.
-    let count = |map: &mut BTreeMap<String, usize>, key: &str| match map.get_mut(key) {
-        Some(n) => *n += 1,
-        None => {
-            map.insert(key.to_string(), 1);
-        }
+    let counts = match a.namespace.as_deref() {
+        None => idx.pod_counts().clone(),
+        Some(ns) => PodCounts::of(idx.pods_with_status(Some(ns)).iter().map(|(p, s)| (p.as_ref(), *s))),
     };
-    for (p, status) in &pods {
-        count(&mut by_status, status);
-        count(&mut by_ns, p.metadata.namespace.as_deref().unwrap_or(""));
-        count(&mut by_node, p.spec.as_ref().and_then(|s| s.node_name.as_deref()).unwrap_or("<unscheduled>"));
-    }
+    let pod_total: usize = counts.by_namespace.values().sum();
+    let (by_status, by_ns, by_node) = (counts.by_status, counts.by_namespace, counts.by_node);
     let c = |k: Kind| snap.objects(k).iter().filter(|o| !k.namespaced() || in_ns(Some(o.namespace()))).count();
     let kinds = json!({
-        "pods": pods.len(), "deployments": c(Kind::Deployment), "statefulsets": c(Kind::StatefulSet), "daemonsets": c(Kind::DaemonSet),
+        "pods": pod_total, "deployments": c(Kind::Deployment), "statefulsets": c(Kind::StatefulSet), "daemonsets": c(Kind::DaemonSet),
         "jobs": c(Kind::Job), "cronjobs": c(Kind::CronJob), "services": c(Kind::Service), "ingresses": c(Kind::Ingress),
         "pvcs": c(Kind::Pvc), "configmaps": c(Kind::ConfigMap), "secrets": c(Kind::Secret), "nodes": snap.nodes.len(), "namespaces": snap.namespaces.len(),
     });
@@ -357,7 +345,7 @@ pub fn summary(snap: &Snapshot, a: &SummaryArgs) -> ToolOutput {
     let fmt = |m: &BTreeMap<String, usize>| m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ");
     let text = format!(
         "server {}; kubelets {}\nnodes {} ({ready_nodes} ready)\npods {} by status: {}\npods by namespace: {}\npods by node: {}\nobjects: {}\nwarning events: {warnings}",
-        snap.server_version.clone().unwrap_or_else(|| "unknown".into()), versions.join(", "), snap.nodes.len(), pods.len(), fmt(&by_status), fmt(&by_ns), fmt(&by_node),
+        snap.server_version.clone().unwrap_or_else(|| "unknown".into()), versions.join(", "), snap.nodes.len(), pod_total, fmt(&by_status), fmt(&by_ns), fmt(&by_node),
         kinds.as_object().map(|m| m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")).unwrap_or_default(),
     );
     ToolOutput {
