@@ -181,16 +181,18 @@ fn workload_obj(owners: &Owners, p: &Pod) -> Object {
 }
 
 /// A running or completed pod none of the pod checks below can report on:
-/// no restarts, no container that ended badly, no failing probe. At 10,000
-/// pods most are quiet, and skipping them is most of the pass.
+/// no waiting container, none that ended badly or was OOM-killed, fewer
+/// restarts than worth a warning, no failing probe. At 10,000 pods most are
+/// quiet, and skipping them is most of the pass.
 fn quiet(p: &Pod, events: &EventIndex<'_>) -> bool {
-    let ended_badly = |t: &k8s_openapi::api::core::v1::ContainerStateTerminated| {
-        t.exit_code != 0 || t.reason.as_deref() == Some("OOMKilled")
-    };
-    restarts(p) == 0
+    let oom = |t: &k8s_openapi::api::core::v1::ContainerStateTerminated| t.reason.as_deref() == Some("OOMKilled");
+    let ended_badly = |t: &k8s_openapi::api::core::v1::ContainerStateTerminated| t.exit_code != 0 || oom(t);
+    restarts(p) < HIGH_RESTARTS
         && p.status.iter().flat_map(|s| s.container_statuses.iter().flatten()).all(|c| {
-            last_terminated(c).is_none()
-                && !c.state.as_ref().and_then(|s| s.terminated.as_ref()).is_some_and(ended_badly)
+            let state = c.state.as_ref();
+            state.and_then(|s| s.waiting.as_ref()).is_none_or(|w| w.reason.is_none())
+                && !state.and_then(|s| s.terminated.as_ref()).is_some_and(ended_badly)
+                && !last_terminated(c).is_some_and(oom)
         })
         && pod_events(events, p, &["Unhealthy"]).is_empty()
 }

@@ -219,6 +219,11 @@ impl<'a> Indexed<'a> {
         self.idx.by_object_name.get(&(kind, name.to_string())).cloned().unwrap_or_default()
     }
 
+    /// Every object name, with its kind and positions (one per namespace).
+    pub fn names(&self) -> impl Iterator<Item = (Kind, &str, &[usize])> + '_ {
+        self.idx.by_object_name.iter().map(|((k, n), v)| (*k, n.as_str(), v.as_slice()))
+    }
+
     /// Pods counted cluster-wide by status, namespace and node.
     pub fn pod_counts(&self) -> &PodCounts {
         &self.idx.counts

@@ -42,9 +42,9 @@ fn score(term: &str, name: &str) -> Option<(u32, &'static str)> {
     if name.contains(term) {
         return Some((65 - (name.len() - term.len()).min(20) as u32, "contains"));
     }
-    if term.len() >= 4 && name.len().abs_diff(term.len()) <= 2 {
+    let max = if term.len() >= 8 { 2 } else { 1 };
+    if term.len() >= 4 && name.len().abs_diff(term.len()) <= max && !too_different(term, name, max) {
         let d = strsim::osa_distance(term, name);
-        let max = if term.len() >= 8 { 2 } else { 1 };
         if d <= max {
             return Some((60 - 10 * d as u32, "typo"));
         }
@@ -71,6 +71,20 @@ const SEARCHED: &[Kind] = &[
     Kind::Namespace,
 ];
 
+/// A cheap lower bound on the edit distance: each edit changes at most two
+/// character counts, so names whose letters differ by more than `2 × max`
+/// cannot be within `max` edits (it spares the full distance on thousands of
+/// `svc-0001`-like names).
+fn too_different(a: &str, b: &str, max: usize) -> bool {
+    if !a.is_ascii() || !b.is_ascii() {
+        return false;
+    }
+    let mut counts = [0i16; 128];
+    a.bytes().for_each(|c| counts[c as usize] += 1);
+    b.bytes().for_each(|c| counts[c as usize] -= 1);
+    counts.iter().map(|c| c.unsigned_abs() as usize).sum::<usize>() > 2 * max
+}
+
 /// All matches of `term`, best first.
 pub fn matches(snap: &Snapshot, term: &str, kind: Option<Kind>) -> Vec<Match> {
     let term = term.trim().to_lowercase();
@@ -79,11 +93,14 @@ pub fn matches(snap: &Snapshot, term: &str, kind: Option<Kind>) -> Vec<Match> {
     }
     let want = |k: Kind| kind.is_none_or(|w| w == k);
     let mut out: Vec<Match> = Vec::new();
-    for &k in SEARCHED.iter().filter(|&&k| want(k)) {
-        for o in snap.objects(k) {
-            if let Some((score, why)) = score(&term, o.name()) {
-                out.push(Match { object: Object::new(k.name(), Some(o.namespace()), Some(o.name())), score, why });
-            }
+    // NB: each distinct name is scored once, through the snapshot's name index.
+    for (k, name, positions) in snap.index().names() {
+        if !SEARCHED.contains(&k) || !want(k) {
+            continue;
+        }
+        let Some((score, why)) = score(&term, name) else { continue };
+        for o in positions.iter().filter_map(|&i| snap.nth(k, i)) {
+            out.push(Match { object: Object::new(k.name(), Some(o.namespace()), Some(o.name())), score, why });
         }
     }
     if want(Kind::Pod) {
