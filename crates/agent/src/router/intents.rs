@@ -714,6 +714,10 @@ pub(super) fn status(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     if let Some(k) = r.kind {
         kinds.push(k);
     }
+    // "the status of migrate-schema": the Job's state, not its last pod's.
+    if let Some(job) = named_job(r) {
+        kinds.push(job.kind);
+    }
     kinds.extend([
         Kind::Pod,
         Kind::Job,
@@ -2084,6 +2088,10 @@ pub(super) async fn why_of(ctx: &Ctx<'_>, r: &Refs) -> R {
     let entries = pick(ctx, r, &distinct_kinds(kinds))?;
     let e = entries[0].clone();
     let word = shown_target(r, &entries);
+    // A Job's (or CronJob's) failure is the Job's: its condition and its log.
+    if let Some(job) = named_job(r) {
+        return job_why(ctx, job).await;
+    }
     match e.kind {
         Kind::Pvc => return pvc_why(ctx, &e),
         Kind::Node => return node_why(ctx, &e),
@@ -2124,6 +2132,19 @@ pub(super) async fn why_of(ctx: &Ctx<'_>, r: &Refs) -> R {
         }
         if let Some(p) = pods.iter().find(|p| podstatus::display_status(p) == "Running" && !podstatus::is_ready(p)) {
             return Ok(not_ready_why(ctx, p));
+        }
+        if pods.is_empty() {
+            let mut out = routed(
+                "why",
+                format!("{word} has no pods"),
+                format!(
+                    "{} {word} has no pods to explain; `kubectl describe` shows why none were created.",
+                    e.kind.name()
+                ),
+            );
+            out.evidence.push(Evidence::new(e.kind.name(), Some(&e.namespace), &e.name));
+            out.kubectl.push(format!("kubectl describe {} {}{}", e.kind.kubectl(), e.name, ns_flag(&e.namespace)));
+            return Ok(out);
         }
         // Nothing found is not "nothing wrong": the question says something
         // is; say what was checked instead of declaring it healthy.
@@ -2261,20 +2282,68 @@ pub(super) async fn why_of(ctx: &Ctx<'_>, r: &Refs) -> R {
     Ok(out)
 }
 
+/// A Job or CronJob the question names by its own name (its pods share it:
+/// "migrate-schema" is the Job before it is its pod), unless another kind
+/// is asked for.
+fn named_job(r: &Refs) -> Option<&NameEntry> {
+    let asked = r.kind.is_none_or(|k| matches!(k, Kind::Job | Kind::CronJob));
+    let in_ns = |e: &&NameEntry| r.namespace.as_deref().is_none_or(|n| e.namespace == n);
+    r.targets.iter().filter(in_ns).find(|e| asked && matches!(e.kind, Kind::Job | Kind::CronJob) && !e.via_base)
+}
+
+/// The Job a "why" is about: the named Job, or a CronJob's latest.
+fn job_of_entry<'a>(ctx: &'a Ctx<'_>, e: &NameEntry) -> Option<&'a k8s_openapi::api::batch::v1::Job> {
+    let owned_by = |j: &&Arc<k8s_openapi::api::batch::v1::Job>| match e.kind {
+        Kind::CronJob => j.metadata.owner_references.iter().flatten().any(|o| o.kind == "CronJob" && o.name == e.name),
+        _ => j.metadata.name.as_deref() == Some(&e.name),
+    };
+    ctx.snap
+        .jobs
+        .iter()
+        .filter(|j| j.metadata.namespace.as_deref() == Some(&e.namespace))
+        .filter(owned_by)
+        .max_by_key(|j| j.metadata.creation_timestamp.as_ref().map(|t| t.0))
+        .map(|j| j.as_ref())
+}
+
+/// Why a Job (or a CronJob's latest Job) failed: its condition's reason
+/// (`BackoffLimitExceeded`, `DeadlineExceeded`) and the error its pods logged.
 pub(super) async fn job_why(ctx: &Ctx<'_>, e: &NameEntry) -> R {
+    let job = job_of_entry(ctx, e);
+    let state = job.map(facts::job_status).unwrap_or("Running");
+    let end = job.and_then(kubeask_insight::state::job_end_reason).filter(|_| state == "Failed");
+    let condition = end.as_ref().map(|(r, m)| format!(" ({r}: {m})")).unwrap_or_default();
+    let job_name = job.and_then(|j| j.metadata.name.clone()).unwrap_or_else(|| e.name.clone());
     let pods = pods_for(ctx, std::slice::from_ref(e));
     for p in pods.iter().rev() {
         if let Some((line, _)) = fetch_error(ctx, p, false).await {
             let mut out = routed(
                 "why",
                 truncate(&line, 200),
-                format!("{} {} failed; its pod `{}` logged: {line}", e.kind.name(), e.name, name(p)),
+                format!("Job {job_name} is **{state}**{condition}; its pod `{}` logged: {line}", name(p)),
             );
+            out.evidence.push(Evidence::new("Job", Some(&e.namespace), &job_name));
             out.evidence.push(pod_ev(p));
+            out.kubectl.push(format!("kubectl describe job {job_name}{}", ns_flag(&e.namespace)));
+            out.kubectl.push(format!("kubectl logs {}{}", name(p), ns_flag(&e.namespace)));
             return Ok(out);
         }
     }
-    Ok(routed("why", "no problem found", format!("{} {} has no failing pods.", e.kind.name(), e.name)))
+    let mut out = match end {
+        Some((reason, message)) => routed(
+            "why",
+            truncate(&format!("{reason}: {message}"), 200),
+            format!("Job {job_name} is **Failed**{condition}; none of its pods left an error in its log."),
+        ),
+        None => routed(
+            "why",
+            format!("I can't find a problem with {}: its Job is {state}", e.name),
+            format!("Job {job_name} is {state} and none of its pods logged an error."),
+        ),
+    };
+    out.evidence.push(Evidence::new("Job", Some(&e.namespace), &job_name));
+    out.kubectl.push(format!("kubectl describe job {job_name}{}", ns_flag(&e.namespace)));
+    Ok(out)
 }
 
 pub(super) fn pvc_why(ctx: &Ctx<'_>, e: &NameEntry) -> R {

@@ -38,6 +38,7 @@ fn logs() -> Logs {
             "starting ledger 2.4.1\nlistening on :8080\nFATAL: could not connect to vault-db:5432: connection refused\n",
         ),
         ("ledger-6b7f9d8c4f-h2x9q", "starting ledger 2.4.1\nlistening on :8080\n"),
+        ("migrate-schema-7xk2p", "applying 0042_users.sql\nERROR: relation \"users\" already exists\n"),
     ]))
 }
 
@@ -65,7 +66,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("logs", "what errors does ledger log?", "could not connect to vault-db:5432: connection refused"),
     ("why", "why is ledger crashing?", "could not connect to vault-db:5432: connection refused"),
     ("node-of", "which node is vault-db-0 on?", "pool-b-1"),
-    ("images-in", "which images run in payments?", "ghcr.io/acme/ledger:2.4.1, postgres:16.4"),
+    ("images-in", "which images run in payments?", "envoyproxy/envoy:v1.31, ghcr.io/acme/ledger:2.4.1, postgres:16.4"),
     ("image", "what image does vault-db use?", "postgres:16.4"),
     ("port", "what target port does the ledger service use?", "8080"),
     ("restarted-pods", "which pods have restarted?", "ledger"),
@@ -125,6 +126,25 @@ async fn every_rule_answers_its_own_question_on_a_cluster_it_never_saw() {
         }
     }
     assert!(wrong.is_empty(), "{} of {} rules misfired:\n{}", wrong.len(), CASES.len(), wrong.join("\n"));
+}
+
+/// The explanation under a "why" answer carries the cause and its evidence.
+#[tokio::test]
+async fn why_answers_explain_with_the_cause_and_its_evidence() {
+    let p = cluster();
+    for (q, short, explained) in [
+        ("why did migrate-schema fail?", "relation \"users\" already exists", "BackoffLimitExceeded"),
+        ("why is gateway not ready?", "Readiness probe failed", "503"),
+        ("why is ledger crashing?", "connection refused", "exit code 3"),
+    ] {
+        match ask(&p, q).await {
+            Outcome::Answered(a) => {
+                assert!(a.short.contains(short), "{q}: short {:?} lacks {short:?}", a.short);
+                assert!(a.explanation.contains(explained), "{q}: explanation lacks {explained:?}:\n{}", a.explanation);
+            }
+            other => panic!("{q}: {other:?}"),
+        }
+    }
 }
 
 #[test]
