@@ -574,6 +574,7 @@ pub fn unexplained(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Vec<String> {
         .filter(|(x, original)| {
             let x = x.as_str();
             !(x.chars().count() < 3
+                || r.resolved_by.iter().any(|v| v == x)
                 || is_function_word(x)
                 || kind_word(x).is_some()
                 || INTENT_WORDS.contains(&x)

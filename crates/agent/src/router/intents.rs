@@ -383,23 +383,8 @@ pub(super) fn troubled_nodes(ctx: &Ctx<'_>, w: &Words) -> Option<Vec<String>> {
         .then(|| ctx.snap.nodes.iter().filter(|n| !node_ready(n)).filter_map(|n| n.metadata.name.clone()).collect())
 }
 
-/// Words for pod statuses people type (`crashlooping`, `evicted`), and any
-/// status a pod of this cluster shows, as a word (`imagepullbackoff`).
-pub(super) const STATUS_SYNONYMS: &[(&str, &str)] = &[
-    ("crashloopbackoff", "CrashLoopBackOff"),
-    ("crashlooping", "CrashLoopBackOff"),
-    ("crashloop", "CrashLoopBackOff"),
-    ("crash-looping", "CrashLoopBackOff"),
-    ("imagepullbackoff", "ImagePullBackOff"),
-    ("errimagepull", "ErrImagePull"),
-    ("evicted", "Evicted"),
-    ("oomkilled", "OOMKilled"),
-    ("terminating", "Terminating"),
-    ("containercreating", "ContainerCreating"),
-];
-
 fn status_word(w: &Words) -> Option<&'static str> {
-    STATUS_SYNONYMS.iter().find(|(word, _)| w.has(word)).map(|(_, s)| *s)
+    w.lower.iter().find_map(|x| super::vocab::status_word(x))
 }
 
 fn pod_filter(ctx: &Ctx<'_>, w: &Words) -> PodFilter {

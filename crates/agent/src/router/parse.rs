@@ -35,6 +35,14 @@ impl Words {
             if w.is_empty() {
                 continue;
             }
+            // Shorthand on-call engineers type.
+            let w = match w.to_lowercase().as_str() {
+                "mem" => "memory".to_string(),
+                "img" => "image".to_string(),
+                "imgs" => "images".to_string(),
+                "ver" | "vers" => "version".to_string(),
+                _ => w,
+            };
             lower.push(w.to_lowercase());
             original.push(w);
         }
@@ -108,6 +116,12 @@ pub struct Refs {
     pub target_word: Option<String>,
     /// A word that looked like a name but matched nothing.
     pub unknown: Option<String>,
+    /// Words that named the target indirectly ("the **crashlooping** pod",
+    /// "the pod that got **oomkilled**"): accounted for by the reference.
+    pub resolved_by: Vec<String>,
+    /// A definite state reference that names no single workload ("the
+    /// evicted pod" when none is evicted, or when two workloads are): why.
+    pub state_miss: Option<String>,
     /// A node label value the question names, with its keys
     /// (`eu-west-1b` → `topology.kubernetes.io/zone`).
     pub node_label: Option<(String, Vec<String>)>,
@@ -252,7 +266,43 @@ pub fn refs(words: &Words, names: &Names) -> Refs {
             r.kind = Some(kind);
         }
     }
+    let pod_named = words.lower.iter().any(|x| x == "pod");
+    if r.targets.is_empty() && r.unknown.is_none() && (pod_named || r.kind.is_none()) {
+        status_reference(words, names, &mut r);
+    }
     r
+}
+
+/// "the crashlooping pod", "the pod that got OOMKilled": a definite
+/// reference to the one workload whose pods are in that state. Plural or
+/// unanchored ("which pods are crashlooping") stays a list question; a state
+/// shared by two workloads names neither.
+fn status_reference(words: &Words, names: &Names, r: &mut Refs) {
+    for (i, word) in words.lower.iter().enumerate() {
+        let Some(state) = super::vocab::status_word(word) else { continue };
+        let window = &words.lower[i.saturating_sub(3)..i];
+        // "the crashlooping pod", "the pod that got oomkilled".
+        let definite = (i > 0 && words.lower[i - 1] == "the")
+            || window.windows(2).any(|p| p[0] == "pod" && matches!(p[1].as_str(), "that" | "which"));
+        if !definite || words.lower.iter().any(|x| x == "pods") {
+            continue;
+        }
+        let Some(pods) = names.pods_by_state.get(&state.to_lowercase()) else {
+            r.state_miss = Some(format!("no pod is {state} right now (not found)"));
+            return;
+        };
+        let bases: std::collections::BTreeSet<(&str, &str)> =
+            pods.iter().map(|(e, base)| (e.namespace.as_str(), base.as_str())).collect();
+        if bases.len() != 1 {
+            let which: Vec<String> = bases.iter().map(|(ns, b)| format!("{ns}/{b}")).collect();
+            r.state_miss = Some(format!("pods of {} are {state}; name the one you mean", which.join(", ")));
+            return;
+        }
+        r.targets = pods.iter().map(|(e, _)| e.clone()).collect();
+        r.target_word = bases.into_iter().next().map(|(_, b)| b.to_string());
+        r.resolved_by.push(word.clone());
+        return;
+    }
 }
 
 /// A word in the place of a name that matches nothing: "the **inventory**

@@ -117,8 +117,11 @@ pub static RULES: &[Rule] = &[
     Rule {
         name: "unknown-name",
         example: "is the paymnts-api pod running?",
-        when: |_, _, r| r.targets.is_empty() && r.unknown.is_some(),
-        answer: Answer::Now(|ctx, _, r| Err(not_found(ctx, r.unknown.as_deref().unwrap_or(""), r.kind))),
+        when: |_, _, r| r.targets.is_empty() && (r.unknown.is_some() || r.state_miss.is_some()),
+        answer: Answer::Now(|ctx, _, r| match (&r.state_miss, &r.unknown) {
+            (Some(miss), _) => Err(Outcome::NotFound { message: miss.clone() }),
+            (None, unknown) => Err(not_found(ctx, unknown.as_deref().unwrap_or(""), r.kind)),
+        }),
     },
     Rule {
         name: "ip-owner",
@@ -286,7 +289,12 @@ pub static RULES: &[Rule] = &[
                 || (w.phrase("running on") || w.phrase("scheduled on") || w.phrase("where is")) && !r.targets.is_empty()
         },
         answer: Answer::Now(|ctx, w, r| {
-            guard::accounted_for(ctx, w, r)?;
+            guard::accounted_for_with(
+                ctx,
+                w,
+                r,
+                &["sitting", "sits", "lives", "living", "landed", "hosted", "placed"],
+            )?;
             some(node_of(ctx, r))
         }),
     },

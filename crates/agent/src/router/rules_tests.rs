@@ -68,6 +68,8 @@ const CASES: &[(&str, &str, &str)] = &[
     ("node-of", "which node is vault-db-0 on?", "pool-b-1"),
     ("images-in", "which images run in payments?", "envoyproxy/envoy:v1.31, ghcr.io/acme/ledger:2.4.1, postgres:16.4"),
     ("image", "what image does vault-db use?", "postgres:16.4"),
+    ("image", "what image is the crashlooping pod running?", "ghcr.io/acme/ledger:2.4.1"),
+    ("node-of", "which node is the pod that keeps crashlooping sitting on?", "pool-a-1"),
     ("port", "what target port does the ledger service use?", "8080"),
     ("restarted-pods", "which pods have restarted?", "ledger"),
     ("pod-field", "what is the qos class of vault-db-0?", "BestEffort"),
@@ -80,6 +82,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("version", "which container runtime does the batch pool use?", "containerd://1.7.2"),
     ("storage-capacity", "how big is the vault-data pvc?", "20Gi"),
     ("resources", "what is the memory limit of ledger?", "256Mi"),
+    ("resources", "mem limit of ledger?", "256Mi"),
     ("cron-last-run", "when did nightly-report last run?", "2026-11-28T02:30:00Z"),
     ("cron-suspended", "which cronjobs are suspended?", "nightly-report"),
     ("schedule", "how often does nightly-report run?", "30 2 * * *"),
@@ -167,6 +170,8 @@ async fn questions_the_cluster_cannot_answer_are_declined_not_guessed() {
         "what is the tag of the image of the nightly-report cronjob's last failed run on tuesday?",
         "scale ledger to 5 replicas",
         "what is the password in the ledger secret?",
+        "why is the payroll deployment crashlooping?",
+        "which node runs the evicted pod?",
     ] {
         let out = ask(&p, q).await;
         assert!(!matches!(out, Outcome::Answered(_)), "{q:?} must be declined, got {out:?}");

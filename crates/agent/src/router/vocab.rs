@@ -10,6 +10,28 @@ use crate::facts::Owners;
 
 pub use kubeask_insight::kind::Kind;
 
+/// Words for pod states people type (`crashlooping`, `evicted`, `oomkilled`)
+/// and the state they mean, as kubectl shows it (or as a container's last
+/// termination reason).
+pub const STATUS_SYNONYMS: &[(&str, &str)] = &[
+    ("crashloopbackoff", "CrashLoopBackOff"),
+    ("crashlooping", "CrashLoopBackOff"),
+    ("crashloop", "CrashLoopBackOff"),
+    ("crash-looping", "CrashLoopBackOff"),
+    ("imagepullbackoff", "ImagePullBackOff"),
+    ("errimagepull", "ErrImagePull"),
+    ("evicted", "Evicted"),
+    ("oomkilled", "OOMKilled"),
+    ("oom-killed", "OOMKilled"),
+    ("terminating", "Terminating"),
+    ("containercreating", "ContainerCreating"),
+];
+
+/// The pod state a word names, if any.
+pub fn status_word(word: &str) -> Option<&'static str> {
+    STATUS_SYNONYMS.iter().find(|(w, _)| *w == word).map(|(_, s)| *s)
+}
+
 /// Maps a word (or a joined bigram) to a kind.
 pub fn kind_word(w: &str) -> Option<Kind> {
     Kind::from_word(w)
@@ -336,6 +358,11 @@ pub struct Names {
     pub exact: HashMap<String, Vec<NameEntry>>,
     /// Namespace names.
     pub namespaces: Vec<String>,
+    /// Pods by state, lower-cased (`crashloopbackoff`, `pending`, and the
+    /// last termination reason of a container, `oomkilled`): "the
+    /// crashlooping pod" names a pod by what is wrong with it.
+    /// Each entry carries the name people use for the pod (its workload's).
+    pub pods_by_state: HashMap<String, Vec<(NameEntry, String)>>,
     /// Node label values (lower-cased) → the label keys carrying them
     /// (`eu-west-1b` → `topology.kubernetes.io/zone`): node pools, zones.
     pub node_label_values: HashMap<String, Vec<String>>,
@@ -364,6 +391,26 @@ impl Names {
         for &kind in named {
             for o in snap.objects(kind) {
                 add(kind, o.meta.namespace.as_deref(), o.meta.name.as_deref(), false, None);
+            }
+        }
+        let idx = snap.index();
+        for (p, status) in idx.pods_with_status(None) {
+            let reasons = p
+                .status
+                .iter()
+                .flat_map(|s| s.container_statuses.iter().flatten())
+                .filter_map(|c| c.last_state.as_ref()?.terminated.as_ref()?.reason.clone());
+            let mut states: Vec<String> = reasons.map(|r| r.to_lowercase()).collect();
+            states.push(status.to_lowercase());
+            states.dedup();
+            for state in states {
+                let entry = NameEntry {
+                    kind: Kind::Pod,
+                    namespace: p.metadata.namespace.clone().unwrap_or_default(),
+                    name: p.metadata.name.clone().unwrap_or_default(),
+                    via_base: true,
+                };
+                n.pods_by_state.entry(state).or_default().push((entry, owners.base_name(p)));
             }
         }
         for p in &snap.pods {
