@@ -29,137 +29,13 @@ pub(in crate::router) fn status(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     let entries = pick(ctx, r, &distinct_kinds(kinds))?;
     let e = entries[0].clone();
     let word = shown_target(r, &entries);
-    let mut out = match e.kind {
-        Kind::Pod | Kind::Deployment | Kind::StatefulSet | Kind::DaemonSet | Kind::ReplicaSet
-            if e.kind == Kind::Pod
-                || w.has("pod")
-                || w.has("pods")
-                || r.kind.is_none()
-                || r.kind == Some(Kind::Pod) =>
-        {
-            let pods = pods_for(ctx, &entries);
-            if pods.is_empty() {
-                return Err(Outcome::NotFound { message: format!("{word} has no pods") });
-            }
-            let statuses: Vec<(String, String)> =
-                pods.iter().map(|p| (name(p).to_string(), podstatus::display_status(p))).collect();
-            let uniq = distinct(statuses.iter().map(|(_, s)| s.clone()));
-            let short = if uniq.len() == 1 {
-                uniq[0].clone()
-            } else {
-                // The pod most worth reporting first: the one not Running.
-                let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-                for (_, s) in &statuses {
-                    *counts.entry(s.clone()).or_default() += 1;
-                }
-                let mut v: Vec<(String, usize)> = counts.into_iter().collect();
-                v.sort_by_key(|(s, _)| (s == "Running" || s == "Completed", s.clone()));
-                join(v.into_iter().map(|(s, n)| format!("{s} ({n} of {})", statuses.len())))
-            };
-            let details = statuses.iter().map(|(n, s)| format!("- `{n}`: {s}")).collect::<Vec<_>>().join("\n");
-            let mut o = routed("status", short, format!("Status of {word}:\n{details}"));
-            o.evidence = pods.iter().map(|p| pod_ev(p)).collect();
-            o.kubectl.push(format!("kubectl get pods{} | grep {word}", ns_flag(ns(pods[0]))));
-            o
-        }
-        Kind::Deployment | Kind::StatefulSet | Kind::DaemonSet | Kind::ReplicaSet => {
-            let (ready, desired) = workload_ready(ctx, &e);
-            routed(
-                "status",
-                format!("{ready}/{desired} ready"),
-                format!("{} {word}: {ready} of {desired} replicas ready.", e.kind.name()),
-            )
-        }
-        Kind::Job => {
-            let j = ctx
-                .snap
-                .jobs
-                .iter()
-                .find(|j| {
-                    j.metadata.name.as_deref() == Some(&e.name) && j.metadata.namespace.as_deref() == Some(&e.namespace)
-                })
-                .expect("picked");
-            let st = facts::job_status(j).to_string();
-            let reason = j
-                .status
-                .as_ref()
-                .and_then(|s| s.conditions.as_ref())
-                .and_then(|cs| cs.iter().find(|c| c.status == "True" && (c.type_ == "Failed" || c.type_ == "Complete")))
-                .and_then(|c| c.reason.clone());
-            let detail = reason.map(|r| format!(" ({r})")).unwrap_or_default();
-            routed(
-                "status",
-                st.clone(),
-                format!(
-                    "Job {word}: **{st}**{detail}; succeeded {}, failed {}.",
-                    j.status.as_ref().and_then(|s| s.succeeded).unwrap_or(0),
-                    j.status.as_ref().and_then(|s| s.failed).unwrap_or(0)
-                ),
-            )
-        }
-        Kind::CronJob => {
-            let c = ctx
-                .snap
-                .cron_jobs
-                .iter()
-                .find(|c| {
-                    c.metadata.name.as_deref() == Some(&e.name) && c.metadata.namespace.as_deref() == Some(&e.namespace)
-                })
-                .expect("picked");
-            let suspended = c.spec.as_ref().and_then(|s| s.suspend).unwrap_or(false);
-            let short = if w.any(&["suspended", "suspend", "paused"]) {
-                if suspended { "yes" } else { "no" }.to_string()
-            } else if suspended {
-                "Suspended".into()
-            } else {
-                "Active".into()
-            };
-            routed(
-                "status",
-                short,
-                format!("CronJob {word} is {}.", if suspended { "suspended" } else { "active (not suspended)" }),
-            )
-        }
-        Kind::Pvc => {
-            let p = ctx
-                .snap
-                .pvcs
-                .iter()
-                .find(|c| {
-                    c.metadata.name.as_deref() == Some(&e.name) && c.metadata.namespace.as_deref() == Some(&e.namespace)
-                })
-                .expect("picked");
-            let phase = p.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_else(|| "Unknown".into());
-            routed("status", phase.clone(), format!("PersistentVolumeClaim {word} is **{phase}**."))
-        }
-        Kind::Pv => {
-            let p = ctx.snap.pvs.iter().find(|c| c.metadata.name.as_deref() == Some(&e.name)).expect("picked");
-            let phase = p.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_else(|| "Unknown".into());
-            routed("status", phase.clone(), format!("PersistentVolume {word} is **{phase}**."))
-        }
-        Kind::Node => {
-            let n = ctx.snap.nodes.iter().find(|n| n.metadata.name.as_deref() == Some(&e.name)).expect("picked");
-            let st = facts::node_status(n);
-            routed("status", st.clone(), format!("Node {word} is **{st}**."))
-        }
-        Kind::Hpa => {
-            let h = ctx
-                .snap
-                .hpas
-                .iter()
-                .find(|c| {
-                    c.metadata.name.as_deref() == Some(&e.name) && c.metadata.namespace.as_deref() == Some(&e.namespace)
-                })
-                .expect("picked");
-            let cur = h.status.as_ref().and_then(|s| s.current_replicas).unwrap_or(0);
-            let max = h.spec.as_ref().map_or(0, |s| s.max_replicas);
-            routed("status", format!("{cur}/{max} replicas"), format!("HPA {word}: {cur} current replicas, max {max}."))
-        }
-        Kind::Service => {
-            let n = endpoint_addresses(ctx, &e.namespace, &e.name);
-            routed("status", format!("{n} endpoints"), format!("Service {word} has {n} ready endpoints."))
-        }
-        _ => return Err(Outcome::NotUnderstood { suggestions: suggestions(ctx) }),
+    let pods_asked =
+        e.kind == Kind::Pod || w.has("pod") || w.has("pods") || r.kind.is_none() || r.kind == Some(Kind::Pod);
+    let workload = matches!(e.kind, Kind::Deployment | Kind::StatefulSet | Kind::DaemonSet | Kind::ReplicaSet);
+    let mut out = if e.kind == Kind::Pod || (workload && pods_asked) {
+        pod_statuses(ctx, &entries, &word)?
+    } else {
+        object_status(ctx, w, &e, &word)?
     };
     if out.evidence.is_empty() {
         out.evidence.push(Evidence::new(e.kind.name(), Some(&e.namespace), &e.name));
@@ -168,6 +44,74 @@ pub(in crate::router) fn status(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
         out.kubectl.push(get_cmd(&entries, &word));
     }
     Ok(out)
+}
+
+/// The kubectl status of the pods behind the targets: one status, or each
+/// status with its count, the not-running first.
+fn pod_statuses(ctx: &Ctx<'_>, entries: &[NameEntry], word: &str) -> R {
+    let pods = pods_for(ctx, entries);
+    if pods.is_empty() {
+        return Err(Outcome::NotFound { message: format!("{word} has no pods") });
+    }
+    let statuses: Vec<(String, String)> =
+        pods.iter().map(|p| (name(p).to_string(), podstatus::display_status(p))).collect();
+    let uniq = distinct(statuses.iter().map(|(_, s)| s.clone()));
+    let short = if uniq.len() == 1 {
+        uniq[0].clone()
+    } else {
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for (_, s) in &statuses {
+            *counts.entry(s.clone()).or_default() += 1;
+        }
+        let mut v: Vec<(String, usize)> = counts.into_iter().collect();
+        v.sort_by_key(|(s, _)| (s == "Running" || s == "Completed", s.clone()));
+        join(v.into_iter().map(|(s, n)| format!("{s} ({n} of {})", statuses.len())))
+    };
+    let details = statuses.iter().map(|(n, s)| format!("- `{n}`: {s}")).collect::<Vec<_>>().join("\n");
+    let mut o = routed("status", short, format!("Status of {word}:\n{details}"));
+    o.evidence = pods.iter().map(|p| pod_ev(p)).collect();
+    o.kubectl.push(format!("kubectl get pods{} | grep {word}", ns_flag(ns(pods[0]))));
+    Ok(o)
+}
+
+/// The state of one non-pod object, as `kubeask_insight::state` words it,
+/// with what explains it (a Job's condition, a Service's endpoints).
+fn object_status(ctx: &Ctx<'_>, w: &Words, e: &NameEntry, word: &str) -> R {
+    use kubeask_insight::objects::Item;
+    let found = ctx.snap.get(e.kind, Some(&e.namespace), &e.name);
+    let Some(o) = found.first() else { return Err(not_found(ctx, word, Some(e.kind))) };
+    let st = kubeask_insight::state::status_of(o);
+    Ok(match o.item() {
+        Item::Job(j) => {
+            let detail = kubeask_insight::state::job_end_reason(j).map(|(r, _)| format!(" ({r})")).unwrap_or_default();
+            let counts = j.status.as_ref().map(|s| (s.succeeded.unwrap_or(0), s.failed.unwrap_or(0))).unwrap_or((0, 0));
+            let text = format!("Job {word}: **{st}**{detail}; succeeded {}, failed {}.", counts.0, counts.1);
+            routed("status", st, text)
+        }
+        Item::CronJob(c) => {
+            let suspended = kubeask_insight::state::cron_suspended(c);
+            let short = if w.any(&["suspended", "suspend", "paused"]) {
+                if suspended { "yes" } else { "no" }.to_string()
+            } else {
+                st
+            };
+            let text = format!("CronJob {word} is {}.", if suspended { "suspended" } else { "active (not suspended)" });
+            routed("status", short, text)
+        }
+        Item::Deployment(_) | Item::StatefulSet(_) | Item::DaemonSet(_) | Item::ReplicaSet(_) => {
+            let (ready, desired) = workload_ready(ctx, e);
+            let text = format!("{} {word}: {ready} of {desired} replicas ready.", e.kind.name());
+            routed("status", st, text)
+        }
+        Item::Service(_) => {
+            let n = endpoint_addresses(ctx, &e.namespace, &e.name);
+            routed("status", format!("{n} endpoints"), format!("Service {word} has {n} ready endpoints."))
+        }
+        Item::Pvc(_) | Item::Pv(_) | Item::Node(_) | Item::Hpa(_) => {
+            routed("status", st.clone(), format!("{} {word} is **{st}**.", e.kind.name()))
+        }
+        _ => return Err(Outcome::NotUnderstood { suggestions: suggestions(ctx) }),
+    })
 }
 
 /// `(ready, desired)` replicas of a picked workload (insight's count).
