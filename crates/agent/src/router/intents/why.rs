@@ -133,6 +133,12 @@ pub(in crate::router) async fn why_of(ctx: &Ctx<'_>, r: &Refs) -> R {
         out.evidence = pods.iter().map(|p| pod_ev(p)).collect();
         return Ok(out);
     };
+    bad_pod_why(ctx, p).await
+}
+
+/// Why one pod is not running: the scheduler's message, the registry's, a
+/// container config error, an OOM kill, or the error line it logged.
+async fn bad_pod_why(ctx: &Ctx<'_>, p: &Pod) -> R {
     let st = podstatus::display_status(p);
     let status = p.status.clone().unwrap_or_default();
     let cs = status.container_statuses.clone().unwrap_or_default();
@@ -179,48 +185,9 @@ pub(in crate::router) async fn why_of(ctx: &Ctx<'_>, r: &Refs) -> R {
     if let Some((c, wt)) = &waiting {
         let reason = wt.reason.clone().unwrap_or_default();
         if reason == "ImagePullBackOff" || reason == "ErrImagePull" || reason == "InvalidImageName" {
-            let image = p
-                .spec
-                .as_ref()
-                .and_then(|s| s.containers.iter().find(|x| &x.name == c))
-                .and_then(|x| x.image.clone())
-                .unwrap_or_default();
-            let pull_msg = ctx
-                .snap
-                .events
-                .iter()
-                .filter(|ev| {
-                    ev.involved_object.name.as_deref() == Some(name(p))
-                        && ev.metadata.namespace.as_deref() == Some(ns(p))
-                })
-                .filter_map(|ev| ev.message.clone())
-                .fold(None::<String>, |best, m| {
-                    let failed = m.to_lowercase().contains("failed to pull");
-                    match best {
-                        Some(b) if b.to_lowercase().contains("failed to pull") || !failed => Some(b),
-                        _ if failed || m.contains("pull") => Some(m),
-                        b => b,
-                    }
-                });
-            let detail = pull_msg
-                .as_ref()
-                .map(|m| {
-                    let lower = m.to_lowercase();
-                    if lower.contains("not found") || lower.contains("manifest unknown") {
-                        "not found".to_string()
-                    } else if lower.contains("unauthorized") || lower.contains("denied") {
-                        "access denied by the registry".to_string()
-                    } else {
-                        m.rsplit(": ").next().unwrap_or(m).to_string()
-                    }
-                })
-                .unwrap_or_else(|| "cannot be pulled".into());
-            out.short = truncate(&format!("{reason}: {image} {detail}"), 200);
-            out.explanation = format!(
-                "Container `{c}` of `{}` cannot pull its image `{image}` ({reason}). Registry says: {}",
-                name(p),
-                pull_msg.unwrap_or_default()
-            );
+            let (short, explanation) = image_pull_why(ctx, p, c, &reason);
+            out.short = short;
+            out.explanation = explanation;
             return Ok(out);
         }
         if reason == "CreateContainerConfigError" || reason == "CreateContainerError" {
@@ -257,6 +224,52 @@ pub(in crate::router) async fn why_of(ctx: &Ctx<'_>, r: &Refs) -> R {
     out.short = truncate(&format!("{st}: {reason}"), 200);
     out.explanation = format!("`{}` is {st}; last termination: {reason}.", name(p));
     Ok(out)
+}
+
+/// A container that cannot pull its image: the image and what the registry said.
+fn image_pull_why(ctx: &Ctx<'_>, p: &Pod, c: &str, reason: &str) -> (String, String) {
+    let image = p
+        .spec
+        .as_ref()
+        .and_then(|s| s.containers.iter().find(|x| x.name == c))
+        .and_then(|x| x.image.clone())
+        .unwrap_or_default();
+    let pull_msg = ctx
+        .snap
+        .events
+        .iter()
+        .filter(|ev| {
+            ev.involved_object.name.as_deref() == Some(name(p)) && ev.metadata.namespace.as_deref() == Some(ns(p))
+        })
+        .filter_map(|ev| ev.message.clone())
+        .fold(None::<String>, |best, m| {
+            let failed = m.to_lowercase().contains("failed to pull");
+            match best {
+                Some(b) if b.to_lowercase().contains("failed to pull") || !failed => Some(b),
+                _ if failed || m.contains("pull") => Some(m),
+                b => b,
+            }
+        });
+    let detail = pull_msg
+        .as_ref()
+        .map(|m| {
+            let lower = m.to_lowercase();
+            if lower.contains("not found") || lower.contains("manifest unknown") {
+                "not found".to_string()
+            } else if lower.contains("unauthorized") || lower.contains("denied") {
+                "access denied by the registry".to_string()
+            } else {
+                m.rsplit(": ").next().unwrap_or(m).to_string()
+            }
+        })
+        .unwrap_or_else(|| "cannot be pulled".into());
+    let short = truncate(&format!("{reason}: {image} {detail}"), 200);
+    let explanation = format!(
+        "Container `{c}` of `{}` cannot pull its image `{image}` ({reason}). Registry says: {}",
+        name(p),
+        pull_msg.unwrap_or_default()
+    );
+    (short, explanation)
 }
 
 /// The Job a "why" is about: the named Job, or a CronJob's latest.
