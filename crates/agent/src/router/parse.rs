@@ -125,6 +125,9 @@ pub struct Refs {
     /// A node label value the question names, with its keys
     /// (`eu-west-1b` → `topology.kubernetes.io/zone`).
     pub node_label: Option<(String, Vec<String>)>,
+    /// A label value of other objects the question names, with the kinds
+    /// and keys carrying it.
+    pub object_label: Option<(String, Vec<(Kind, String)>)>,
 }
 
 fn follows_namespace_word(words: &Words, i: usize) -> bool {
@@ -238,6 +241,11 @@ pub fn refs(words: &Words, names: &Names) -> Refs {
             }
             if let Some(keys) = names.node_label_values.get(w.as_str()) {
                 r.node_label = Some((w.clone(), keys.clone()));
+                used[i] = true;
+                break;
+            }
+            if let Some(carriers) = names.label_values.get(w.as_str()) {
+                r.object_label = Some((w.clone(), carriers.clone()));
                 used[i] = true;
                 break;
             }

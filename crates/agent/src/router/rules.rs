@@ -136,6 +136,15 @@ pub static RULES: &[Rule] = &[
         answer: Answer::Now(|ctx, w, r| some(nodes_by_label(ctx, w, r))),
     },
     Rule {
+        name: "objects-by-label",
+        example: "which namespaces does team platform own?",
+        when: |_, _, r| {
+            r.targets.is_empty()
+                && r.object_label.as_ref().is_some_and(|(_, c)| c.iter().any(|(k, _)| Some(*k) == r.kind))
+        },
+        answer: Answer::Now(|ctx, w, r| some(objects_by_label(ctx, w, r))),
+    },
+    Rule {
         name: "object-field",
         example: "what is the storage class of the data pvc?",
         when: always,

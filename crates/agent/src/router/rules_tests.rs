@@ -50,6 +50,8 @@ const CASES: &[(&str, &str, &str)] = &[
     ("object-field", "what storage class does the vault-data pvc use?", "fast-ssd"),
     ("label-word", "what zone is pool-b-1 in?", "eu-west-1b"),
     ("nodes-by-label", "which nodes are in zone eu-west-1b?", "pool-b-1"),
+    ("objects-by-label", "which namespaces does team finance own?", "billing, invoices"),
+    ("objects-by-label", "how many deployments belong to team core?", "1"),
     ("hpa-metric", "what is the cpu utilization of the ledger hpa?", "41%"),
     ("namespace-by-pods", "which namespace has the most pods?", "payments"),
     ("top", "which pod uses the most memory?", "vault-db-0"),

@@ -366,6 +366,10 @@ pub struct Names {
     /// Node label values (lower-cased) → the label keys carrying them
     /// (`eu-west-1b` → `topology.kubernetes.io/zone`): node pools, zones.
     pub node_label_values: HashMap<String, Vec<String>>,
+    /// Label values of other objects (lower-cased) → the kinds and keys
+    /// carrying them (`platform` → Namespace `team`): "which namespaces
+    /// does team platform own?".
+    pub label_values: HashMap<String, Vec<(Kind, String)>>,
     /// Distinct non-pod names, for typo matching.
     fuzzy_pool: Vec<String>,
 }
@@ -430,6 +434,22 @@ impl Names {
         pool.sort();
         n.fuzzy_pool = pool;
         n.namespaces = snap.namespaces.iter().filter_map(|ns| ns.metadata.name.clone()).collect();
+        const LABELLED: &[Kind] =
+            &[Kind::Namespace, Kind::Deployment, Kind::StatefulSet, Kind::DaemonSet, Kind::Service, Kind::Pod];
+        for &kind in LABELLED {
+            for o in snap.objects(kind) {
+                for (k, v) in o.meta.labels.iter().flatten() {
+                    // Hashes and booleans name nothing a person would type.
+                    if k.ends_with("-hash") || k.ends_with("/name") || v == "true" || v == "false" || v.len() < 3 {
+                        continue;
+                    }
+                    let entry = n.label_values.entry(v.to_lowercase()).or_default();
+                    if !entry.iter().any(|(ek, ekey)| *ek == kind && ekey == k) {
+                        entry.push((kind, k.clone()));
+                    }
+                }
+            }
+        }
         for (k, v) in snap.nodes.iter().flat_map(|node| node.metadata.labels.iter().flatten()) {
             // NB: `true`, `amd64`, `linux` and hostnames label every node
             // alike; only values that tell nodes apart name a pool.

@@ -84,15 +84,9 @@ fn columns_and_cells(rt: &ResourceType, o: &Value) -> (Vec<Col>, Vec<Value>) {
             (cols, cells)
         }
         "Node" => {
-            let ready = arr(o, "/status/conditions").iter().find(|c| s(c, "/type") == "Ready").map(|c| s(c, "/status"));
-            let mut status = match ready {
-                Some("True") => "Ready".to_string(),
-                Some(_) => "NotReady".to_string(),
-                None => "Unknown".to_string(),
-            };
-            if o.pointer("/spec/unschedulable").and_then(Value::as_bool) == Some(true) {
-                status.push_str(",SchedulingDisabled");
-            }
+            let status = serde_json::from_value::<k8s_openapi::api::core::v1::Node>(o.clone())
+                .map(|n| kubeask_insight::state::node_status(&n))
+                .unwrap_or_else(|_| "Unknown".into());
             let roles: Vec<&str> = o
                 .pointer("/metadata/labels")
                 .and_then(Value::as_object)
@@ -262,17 +256,10 @@ fn columns_and_cells(rt: &ResourceType, o: &Value) -> (Vec<Col>, Vec<Value>) {
             (vec![NAME, ("Endpoints", "string", 0), AGE], vec![name, json!(or_none(eps.join(","))), json!(age(o))])
         }
         "Job" => {
-            let conds = arr(o, "/status/conditions");
-            let has = |t: &str| conds.iter().any(|c| s(c, "/type") == t && s(c, "/status") == "True");
-            let status = if has("Failed") {
-                "Failed"
-            } else if has("Complete") {
-                "Complete"
-            } else if has("Suspended") {
-                "Suspended"
-            } else {
-                "Running"
-            };
+            // NB: the same words as the router and the tools (insight's state).
+            let status = serde_json::from_value::<k8s_openapi::api::batch::v1::Job>(o.clone())
+                .map(|j| kubeask_insight::state::job_status(&j))
+                .unwrap_or("Running");
             let completions = o.pointer("/spec/completions").and_then(Value::as_i64).unwrap_or(1);
             let duration = match (ts(o, "/status/startTime"), ts(o, "/status/completionTime")) {
                 (Some(a), Some(b)) => podstatus::human_duration(b.duration_since(a)),

@@ -194,6 +194,53 @@ pub(in crate::router) fn nodes_by_label(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R
     Ok(out)
 }
 
+/// "which namespaces does team platform own?", "how many deployments are in
+/// tier backend?": the objects of the asked kind carrying a label value the
+/// question names (a key word chooses among keys that carry it).
+pub(in crate::router) fn objects_by_label(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+    let declined = || Outcome::NotUnderstood { suggestions: suggestions(ctx) };
+    let (Some((value, carriers)), Some(kind)) = (&r.object_label, r.kind) else { return Err(declined()) };
+    let keys: Vec<&String> = carriers.iter().filter(|(k, _)| *k == kind).map(|(_, key)| key).collect();
+    let named: Vec<&String> =
+        keys.iter().copied().filter(|k| w.lower.iter().any(|x| label_key_matches(k, x))).collect();
+    let key = match (named.as_slice(), keys.as_slice()) {
+        ([k], _) => (*k).clone(),
+        ([], [k]) => (*k).clone(),
+        _ => return Err(declined()),
+    };
+    let last = key.rsplit('/').next().unwrap_or(&key).to_string();
+    let also =
+        [value.as_str(), last.as_str(), "own", "owns", "owned", "belong", "belongs", "labeled", "labelled", "tagged"];
+    guard::accounted_for_with(ctx, w, r, &also)?;
+    let mut found: Vec<(String, String)> = ctx
+        .snap
+        .objects(kind)
+        .iter()
+        .filter(|o| r.namespace.as_deref().is_none_or(|n| !kind.namespaced() || o.namespace() == n))
+        .filter(|o| o.meta.labels.as_ref().and_then(|l| l.get(&key)).is_some_and(|v| v.eq_ignore_ascii_case(value)))
+        .map(|o| (o.namespace().to_string(), o.name().to_string()))
+        .collect();
+    found.sort();
+    let names: Vec<String> = found.iter().map(|(_, n)| n.clone()).collect();
+    let counting = w.phrase("how many") || w.any(&["count", "number"]);
+    let short = if counting {
+        names.len().to_string()
+    } else if names.is_empty() {
+        "none".into()
+    } else {
+        join(names.clone())
+    };
+    let mut out = routed("labels", short, format!("{}s with `{key}={value}`: {}.", kind.name(), join(names.clone())));
+    out.evidence = found.iter().map(|(ns, n)| Evidence::new(kind.name(), Some(ns), n)).collect();
+    let scope = match (kind.namespaced(), r.namespace.as_deref()) {
+        (false, _) => String::new(),
+        (true, Some(n)) => format!(" -n {n}"),
+        (true, None) => " -A".into(),
+    };
+    out.kubectl.push(format!("kubectl get {}{scope} -l {key}={value}", kind.kubectl()));
+    Ok(out)
+}
+
 pub(in crate::router) fn not_ready_nodes(ctx: &Ctx<'_>) -> R {
     let nodes: Vec<String> =
         ctx.snap.nodes.iter().filter(|n| !node_ready(n)).filter_map(|n| n.metadata.name.clone()).collect();
