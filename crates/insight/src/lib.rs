@@ -10,6 +10,7 @@ pub mod env;
 pub mod index;
 pub mod kind;
 pub mod metrics;
+pub mod names;
 pub mod objects;
 pub mod owners;
 pub mod podstatus;

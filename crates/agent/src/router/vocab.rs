@@ -478,19 +478,12 @@ impl Names {
         if word.len() < 4 {
             return None;
         }
-        let max = if word.len() >= 8 { 2 } else { 1 };
         let mut best: Option<(usize, &str)> = None;
-        // NB: digits are never a typo: `mongodb-3` is not `mongodb-0`,
-        // `shop-node-4` is not `shop-node-1`.
-        let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
-        let word_digits = digits(word);
         for cand in &self.fuzzy_pool {
-            if cand.len().abs_diff(word.len()) > max || digits(cand) != word_digits {
-                continue;
-            }
-            let d = strsim::osa_distance(word, cand);
-            if d <= max && best.is_none_or(|(bd, _)| d < bd) {
-                best = Some((d, cand));
+            if let Some(d) = kubeask_insight::names::typo_distance(word, cand) {
+                if best.is_none_or(|(bd, _)| d < bd) {
+                    best = Some((d, cand));
+                }
             }
         }
         best.map(|(_, c)| c)

@@ -42,14 +42,7 @@ fn score(term: &str, name: &str) -> Option<(u32, &'static str)> {
     if name.contains(term) {
         return Some((65 - (name.len() - term.len()).min(20) as u32, "contains"));
     }
-    let max = if term.len() >= 8 { 2 } else { 1 };
-    if term.len() >= 4 && name.len().abs_diff(term.len()) <= max && !too_different(term, name, max) {
-        let d = strsim::osa_distance(term, name);
-        if d <= max {
-            return Some((60 - 10 * d as u32, "typo"));
-        }
-    }
-    None
+    crate::names::typo_distance(term, name).map(|d| (60 - 10 * d as u32, "typo"))
 }
 
 /// The kinds `find` searches by name (ReplicaSets, Endpoints and Events
@@ -70,20 +63,6 @@ const SEARCHED: &[Kind] = &[
     Kind::Node,
     Kind::Namespace,
 ];
-
-/// A cheap lower bound on the edit distance: each edit changes at most two
-/// character counts, so names whose letters differ by more than `2 × max`
-/// cannot be within `max` edits (it spares the full distance on thousands of
-/// `svc-0001`-like names).
-fn too_different(a: &str, b: &str, max: usize) -> bool {
-    if !a.is_ascii() || !b.is_ascii() {
-        return false;
-    }
-    let mut counts = [0i16; 128];
-    a.bytes().for_each(|c| counts[c as usize] += 1);
-    b.bytes().for_each(|c| counts[c as usize] -= 1);
-    counts.iter().map(|c| c.unsigned_abs() as usize).sum::<usize>() > 2 * max
-}
 
 /// All matches of `term`, best first.
 pub fn matches(snap: &Snapshot, term: &str, kind: Option<Kind>) -> Vec<Match> {
