@@ -137,12 +137,24 @@ fn follows_namespace_word(words: &Words, i: usize) -> bool {
 }
 
 /// Finds kind, namespace and targets.
-// NB: index loops: each position is looked up in several parallel arrays.
-#[allow(clippy::needless_range_loop)]
 pub fn refs(words: &Words, names: &Names) -> Refs {
     let mut r = Refs::default();
+    let mut used = vec![false; words.lower.len()];
+    kinds(words, &mut r, &mut used);
+    namespaces(words, names, &mut r, &mut used);
+    targets(words, names, &mut r, &mut used);
+    labels_typos_unknowns(words, names, &mut r, &mut used);
+    let pod_named = words.lower.iter().any(|x| x == "pod");
+    if r.targets.is_empty() && r.unknown.is_none() && (pod_named || r.kind.is_none()) {
+        status_reference(words, names, &mut r);
+    }
+    r
+}
+
+// NB: index loops: each position is looked up in several parallel arrays.
+#[allow(clippy::needless_range_loop)]
+fn kinds(words: &Words, r: &mut Refs, used: &mut [bool]) {
     let n = words.lower.len();
-    let mut used = vec![false; n];
     // Kinds: a two-word kind ("cron job", "config map") first, then single words.
     for i in 0..n {
         if i + 1 < n {
@@ -169,6 +181,11 @@ pub fn refs(words: &Words, names: &Names) -> Refs {
             used[i] = true;
         }
     }
+}
+
+#[allow(clippy::needless_range_loop)]
+fn namespaces(words: &Words, names: &Names, r: &mut Refs, used: &mut [bool]) {
+    let n = words.lower.len();
     // Namespaces (unless the word starts or ends a longer name:
     // "the ingress-nginx controller service" is ingress-nginx-controller).
     for i in 0..n {
@@ -214,6 +231,10 @@ pub fn refs(words: &Words, names: &Names) -> Refs {
     if r.kind == Some(Kind::Namespace) && r.namespace.is_some() && !words.any(&["namespaces"]) {
         r.kind = None;
     }
+}
+
+fn targets(words: &Words, names: &Names, r: &mut Refs, used: &mut [bool]) {
+    let n = words.lower.len();
     // Targets: longest n-gram first (joined with '-', so "payments api" finds payments-api).
     'outer: for len in (1..=3).rev() {
         for i in 0..n.saturating_sub(len - 1) {
@@ -232,6 +253,13 @@ pub fn refs(words: &Words, names: &Names) -> Refs {
             }
         }
     }
+}
+
+/// Label values, then typos of names, then words that look like names but
+/// match nothing.
+#[allow(clippy::needless_range_loop)]
+fn labels_typos_unknowns(words: &Words, names: &Names, r: &mut Refs, used: &mut [bool]) {
+    let n = words.lower.len();
     if r.targets.is_empty() {
         // "nodes in zone eu-west-1b", "the gpu pool": a value of a node label.
         for i in 0..n {
@@ -269,16 +297,11 @@ pub fn refs(words: &Words, names: &Names) -> Refs {
         }
     }
     if r.targets.is_empty() && r.unknown.is_none() {
-        if let Some((word, kind)) = unknown_before_kind(words, names, &used) {
+        if let Some((word, kind)) = unknown_before_kind(words, names, used) {
             r.unknown = Some(word);
             r.kind = Some(kind);
         }
     }
-    let pod_named = words.lower.iter().any(|x| x == "pod");
-    if r.targets.is_empty() && r.unknown.is_none() && (pod_named || r.kind.is_none()) {
-        status_reference(words, names, &mut r);
-    }
-    r
 }
 
 /// "the crashlooping pod", "the pod that got OOMKilled": a definite
