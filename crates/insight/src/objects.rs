@@ -60,6 +60,21 @@ impl<'a> AnyObject<'a> {
         self.meta.namespace.as_deref().unwrap_or("")
     }
 
+    /// The pod spec it runs: a pod's own, a workload's template (a
+    /// CronJob's job template's); `None` for kinds that run no pods.
+    pub fn pod_spec(&self) -> Option<&'a k8s_openapi::api::core::v1::PodSpec> {
+        match self.item {
+            Item::Pod(o) => o.spec.as_ref(),
+            Item::Deployment(o) => o.spec.as_ref()?.template.spec.as_ref(),
+            Item::StatefulSet(o) => o.spec.as_ref()?.template.spec.as_ref(),
+            Item::DaemonSet(o) => o.spec.as_ref()?.template.spec.as_ref(),
+            Item::ReplicaSet(o) => o.spec.as_ref()?.template.as_ref()?.spec.as_ref(),
+            Item::Job(o) => o.spec.as_ref()?.template.spec.as_ref(),
+            Item::CronJob(o) => o.spec.as_ref()?.job_template.spec.as_ref()?.template.spec.as_ref(),
+            _ => None,
+        }
+    }
+
     /// The object as JSON (as the API server would serve it; Secrets carry no data).
     pub fn to_json(&self) -> Value {
         let v = match self.item {

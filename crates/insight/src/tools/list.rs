@@ -94,10 +94,7 @@ fn detail(o: &AnyObject<'_>) -> String {
         Item::Node(n) => {
             n.status.as_ref().and_then(|s| s.node_info.as_ref()).map(|i| i.kubelet_version.clone()).unwrap_or_default()
         }
-        Item::Deployment(d) => images(d.spec.as_ref().and_then(|s| s.template.spec.as_ref())),
-        Item::StatefulSet(d) => images(d.spec.as_ref().and_then(|s| s.template.spec.as_ref())),
-        Item::DaemonSet(d) => images(d.spec.as_ref().and_then(|s| s.template.spec.as_ref())),
-        Item::ReplicaSet(d) => images(d.spec.as_ref().and_then(|s| s.template.as_ref()).and_then(|t| t.spec.as_ref())),
+        Item::Deployment(_) | Item::StatefulSet(_) | Item::DaemonSet(_) | Item::ReplicaSet(_) => images(o.pod_spec()),
         Item::Job(j) => format!(
             "succeeded {}, failed {}",
             j.status.as_ref().and_then(|s| s.succeeded).unwrap_or(0),

@@ -6,50 +6,11 @@ pub(in crate::router) fn endpoint_addresses(ctx: &Ctx<'_>, namespace: &str, svc:
     kubeask_insight::state::endpoint_addresses(ctx.snap, namespace, svc)
 }
 
+/// The containers of an object: its pod template's (insight's
+/// `pod_spec`), else those of the pods behind it (a Service).
 pub(in crate::router) fn containers_of<'a>(ctx: &'a Ctx<'_>, e: &NameEntry) -> Vec<&'a Container> {
-    let m = |n: &Option<String>, s: &Option<String>| {
-        n.as_deref() == Some(e.name.as_str()) && s.as_deref() == Some(e.namespace.as_str())
-    };
-    let tpl = match e.kind {
-        Kind::Deployment => ctx
-            .snap
-            .deployments
-            .iter()
-            .find(|d| m(&d.metadata.name, &d.metadata.namespace))
-            .and_then(|d| d.spec.as_ref())
-            .and_then(|s| s.template.spec.as_ref()),
-        Kind::StatefulSet => ctx
-            .snap
-            .stateful_sets
-            .iter()
-            .find(|d| m(&d.metadata.name, &d.metadata.namespace))
-            .and_then(|d| d.spec.as_ref())
-            .and_then(|s| s.template.spec.as_ref()),
-        Kind::DaemonSet => ctx
-            .snap
-            .daemon_sets
-            .iter()
-            .find(|d| m(&d.metadata.name, &d.metadata.namespace))
-            .and_then(|d| d.spec.as_ref())
-            .and_then(|s| s.template.spec.as_ref()),
-        Kind::CronJob => ctx
-            .snap
-            .cron_jobs
-            .iter()
-            .find(|d| m(&d.metadata.name, &d.metadata.namespace))
-            .and_then(|d| d.spec.as_ref())
-            .and_then(|s| s.job_template.spec.as_ref())
-            .and_then(|s| s.template.spec.as_ref()),
-        Kind::Job => ctx
-            .snap
-            .jobs
-            .iter()
-            .find(|d| m(&d.metadata.name, &d.metadata.namespace))
-            .and_then(|d| d.spec.as_ref())
-            .and_then(|s| s.template.spec.as_ref()),
-        _ => None,
-    };
-    match tpl {
+    let found = if e.kind == Kind::Pod { Vec::new() } else { ctx.snap.get(e.kind, Some(&e.namespace), &e.name) };
+    match found.first().and_then(|o| o.pod_spec()) {
         Some(spec) => spec.containers.iter().collect(),
         None => pods_for(ctx, std::slice::from_ref(e))
             .into_iter()
@@ -516,45 +477,13 @@ pub(in crate::router) fn labels(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
         &pod_kinds(r).into_iter().chain([Kind::Node, Kind::Namespace, Kind::Pvc, Kind::Ingress]).collect::<Vec<_>>(),
     )?;
     let e = &entries[0];
-    let labels: BTreeMap<String, String> = match e.kind {
-        Kind::Pod => {
+    // A pod's labels are its own; any other object's through insight's lookup.
+    let own = if e.kind == Kind::Pod { Vec::new() } else { ctx.snap.get(e.kind, Some(&e.namespace), &e.name) };
+    let labels: BTreeMap<String, String> = match own.first() {
+        Some(o) => o.meta.labels.clone().unwrap_or_default(),
+        None => {
             pods_for(ctx, std::slice::from_ref(e)).first().and_then(|p| p.metadata.labels.clone()).unwrap_or_default()
         }
-        Kind::Deployment => ctx
-            .snap
-            .deployments
-            .iter()
-            .find(|d| {
-                d.metadata.name.as_deref() == Some(&e.name) && d.metadata.namespace.as_deref() == Some(&e.namespace)
-            })
-            .and_then(|d| d.metadata.labels.clone())
-            .unwrap_or_default(),
-        Kind::StatefulSet => ctx
-            .snap
-            .stateful_sets
-            .iter()
-            .find(|d| {
-                d.metadata.name.as_deref() == Some(&e.name) && d.metadata.namespace.as_deref() == Some(&e.namespace)
-            })
-            .and_then(|d| d.metadata.labels.clone())
-            .unwrap_or_default(),
-        Kind::Service => ctx
-            .snap
-            .services
-            .iter()
-            .find(|d| {
-                d.metadata.name.as_deref() == Some(&e.name) && d.metadata.namespace.as_deref() == Some(&e.namespace)
-            })
-            .and_then(|d| d.metadata.labels.clone())
-            .unwrap_or_default(),
-        Kind::Node => ctx
-            .snap
-            .nodes
-            .iter()
-            .find(|d| d.metadata.name.as_deref() == Some(&e.name))
-            .and_then(|d| d.metadata.labels.clone())
-            .unwrap_or_default(),
-        _ => pods_for(ctx, std::slice::from_ref(e)).first().and_then(|p| p.metadata.labels.clone()).unwrap_or_default(),
     };
     // "what is the app label of X" → the value of that one label.
     let key =
