@@ -91,6 +91,8 @@ impl Words {
                 .filter(|(d, _)| *d <= max)
                 .collect();
             best.sort();
+            // NB: a word listed by two intents is one candidate, not a tie.
+            best.dedup();
             let fix = match best.as_slice() {
                 [(d, v), rest @ ..] if rest.first().is_none_or(|(d2, _)| d2 > d) => *v,
                 _ => continue,

@@ -85,6 +85,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("storage-capacity", "how big is the vault-data pvc?", "20Gi"),
     ("resources", "what is the memory limit of ledger?", "256Mi"),
     ("resources", "mem limit of ledger?", "256Mi"),
+    ("resources", "memory limit on the ledger conatiner?", "256Mi"),
     ("cron-last-run", "when did nightly-report last run?", "2026-11-28T02:30:00Z"),
     ("cron-suspended", "which cronjobs are suspended?", "nightly-report"),
     ("schedule", "how often does nightly-report run?", "30 2 * * *"),

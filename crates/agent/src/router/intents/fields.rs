@@ -30,7 +30,7 @@ pub(in crate::router) fn named_containers<'a>(
     let sidecar = w.any(&["sidecar", "sidecars"]);
     // NB: the workload's own name is often its main container's name too:
     // "the sidecar next to prometheus" names the workload, not a container.
-    let named: Vec<&Container> = containers
+    let mut named: Vec<&Container> = containers
         .iter()
         .copied()
         .filter(|c| {
@@ -38,6 +38,11 @@ pub(in crate::router) fn named_containers<'a>(
             w.has(&n) && !(sidecar && r.target_word.as_deref() == Some(n.as_str()))
         })
         .collect();
+    // "prometheus's config-reloader container": the workload's name is not
+    // a second container asked about.
+    if named.len() > 1 {
+        named.retain(|c| r.target_word.as_deref() != Some(c.name.to_lowercase().as_str()));
+    }
     if !named.is_empty() {
         return named;
     }
