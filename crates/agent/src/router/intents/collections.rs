@@ -222,139 +222,92 @@ impl PodFilter {
 
 pub(in crate::router) fn list(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     let kind = r.kind.unwrap_or(Kind::Pod);
-    let nsq = r.namespace.as_deref();
-    let nsn = |o: Option<&str>| nsq.is_none_or(|n| o == Some(n));
-    let flag =
-        nsq.map(|n| format!(" -n {n}")).unwrap_or_else(|| if kind.namespaced() { " -A".into() } else { String::new() });
+    let flag = match r.namespace.as_deref() {
+        Some(n) => format!(" -n {n}"),
+        None if kind.namespaced() => " -A".into(),
+        None => String::new(),
+    };
     match kind {
-        Kind::Pod => {
-            let filter = pod_filter(ctx, w);
-            if !r.targets.is_empty() && !r.targets.iter().all(|e| e.kind == Kind::Node) {
-                // "which pods belong to the mongodb statefulset"
-                let (entries, pods) = target_pods(ctx, r)?;
-                let names: Vec<String> =
-                    pods.iter().filter(|p| filter.keep(ctx, p)).map(|p| name(p).to_string()).collect();
-                let mut out = routed(
-                    "list",
-                    join(names.clone()),
-                    format!("Pods of {} {}: {}", entries[0].kind.name(), shown_target(r, &entries), names.join(", ")),
-                );
-                out.evidence = pods.iter().map(|p| pod_ev(p)).collect();
-                out.kubectl.push(format!(
-                    "kubectl get pods{} -o wide | grep {}",
-                    ns_flag(&entries[0].namespace),
-                    shown_target(r, &entries)
-                ));
-                return Ok(out);
-            }
-            let pods: Vec<&Arc<Pod>> =
-                ctx.snap.pods.iter().filter(|p| nsn(p.metadata.namespace.as_deref()) && filter.keep(ctx, p)).collect();
-            // Workload names, as people say them, once each.
-            let mut shown: Vec<String> = distinct(pods.iter().map(|p| ctx.owners.base_name(p)));
-            shown.sort();
-            let details = pods
-                .iter()
-                .map(|p| format!("- `{}/{}`: {}", ns(p), name(p), podstatus::display_status(p)))
-                .collect::<Vec<_>>()
-                .join("\n");
-            let short = if shown.is_empty() { "none".to_string() } else { join(shown) };
-            let mut out = routed("list", short, format!("{} {}pods:\n{details}", pods.len(), filter.label()));
-            out.evidence = pods.iter().map(|p| pod_ev(p)).collect();
-            out.kubectl.push(format!("kubectl get pods{flag}{}", filter.kubectl()));
-            Ok(out)
+        Kind::Pod if !r.targets.is_empty() && !r.targets.iter().all(|e| e.kind == Kind::Node) => {
+            list_target_pods(ctx, w, r)
         }
+        Kind::Pod => list_pods(ctx, w, r, &flag),
         Kind::Node => {
             let want_not_ready = w.phrase("not ready") || w.any(&["notready", "unready"]);
-            let mut node_list: Vec<&Arc<k8s_openapi::api::core::v1::Node>> = ctx.snap.nodes.iter().collect();
-            node_list.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
-            let nodes: Vec<String> = node_list
+            let mut nodes: Vec<String> = ctx
+                .snap
+                .nodes
                 .iter()
                 .filter(|n| !want_not_ready || !node_ready(n))
                 .filter_map(|n| n.metadata.name.clone())
                 .collect();
+            nodes.sort();
             let mut out = routed("list", join(nodes.clone()), format!("{} nodes", nodes.len()));
             out.evidence = nodes.iter().map(|n| Evidence::new("Node", None, n)).collect();
             out.kubectl.push("kubectl get nodes".into());
             Ok(out)
         }
-        k => {
-            unapplied_qualifiers(ctx, w, k, true)?;
-            macro_rules! names {
-                ($list:expr) => {
-                    $list
-                        .iter()
-                        .filter(|o| nsn(o.metadata.namespace.as_deref()))
-                        .filter_map(|o| o.metadata.name.clone())
-                        .collect::<Vec<_>>()
-                };
-            }
-            let names: Vec<String> = match k {
-                Kind::Deployment => names!(ctx.snap.deployments),
-                Kind::StatefulSet => names!(ctx.snap.stateful_sets),
-                Kind::DaemonSet => names!(ctx.snap.daemon_sets),
-                Kind::ReplicaSet => names!(ctx.snap.replica_sets),
-                Kind::Job => {
-                    let failed = w.any(&["failed", "failing"]);
-                    ctx.snap
-                        .jobs
-                        .iter()
-                        .filter(|j| nsn(j.metadata.namespace.as_deref()))
-                        .filter(|j| !failed || facts::job_status(j) == "Failed")
-                        .filter_map(|o| o.metadata.name.clone())
-                        .collect()
-                }
-                Kind::CronJob => {
-                    let want = suspended_wanted(w);
-                    ctx.snap
-                        .cron_jobs
-                        .iter()
-                        .filter(|c| nsn(c.metadata.namespace.as_deref()))
-                        .filter(|c| want.is_none_or(|s| c.spec.as_ref().and_then(|x| x.suspend).unwrap_or(false) == s))
-                        .filter_map(|o| o.metadata.name.clone())
-                        .collect()
-                }
-                Kind::Service => {
-                    let empty_only = without_endpoints(w);
-                    ctx.snap
-                        .services
-                        .iter()
-                        .filter(|o| nsn(o.metadata.namespace.as_deref()))
-                        .filter_map(|o| {
-                            o.metadata.name.clone().map(|n| (o.metadata.namespace.clone().unwrap_or_default(), n))
-                        })
-                        .filter(|(ns, n)| !empty_only || endpoint_addresses(ctx, ns, n) == 0)
-                        .map(|(_, n)| n)
-                        .collect()
-                }
-                Kind::Ingress => names!(ctx.snap.ingresses),
-                Kind::Pvc => {
-                    let pending = w.has("pending");
-                    ctx.snap
-                        .pvcs
-                        .iter()
-                        .filter(|p| nsn(p.metadata.namespace.as_deref()))
-                        .filter(|p| !pending || p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Pending"))
-                        .filter_map(|o| o.metadata.name.clone())
-                        .collect()
-                }
-                Kind::Pv => ctx.snap.pvs.iter().filter_map(|o| o.metadata.name.clone()).collect(),
-                Kind::Hpa => names!(ctx.snap.hpas),
-                Kind::ConfigMap => names!(ctx.snap.config_maps),
-                Kind::Secret => names!(ctx.snap.secrets),
-                Kind::Namespace => ctx.snap.namespaces.iter().filter_map(|o| o.metadata.name.clone()).collect(),
-                _ => Vec::new(),
-            };
-            let mut names = distinct(names);
-            names.sort();
-            let mut out = routed(
-                "list",
-                if names.is_empty() { "none".into() } else { join(names.clone()) },
-                format!("{} {}", names.len(), k.kubectl()),
-            );
-            out.kubectl.push(format!("kubectl get {}{flag}", k.kubectl()));
-            Ok(out)
-        }
+        // Events are listed by the events rule, with their messages.
+        Kind::Event | Kind::Container => Err(Outcome::NotUnderstood { suggestions: suggestions(ctx) }),
+        k => list_objects(ctx, w, r, k, &flag),
     }
+}
+
+/// "which pods belong to the mongodb statefulset"
+fn list_target_pods(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
+    let filter = pod_filter(ctx, w);
+    let (entries, pods) = target_pods(ctx, r)?;
+    let names: Vec<String> = pods.iter().filter(|p| filter.keep(ctx, p)).map(|p| name(p).to_string()).collect();
+    let word = shown_target(r, &entries);
+    let mut out =
+        routed("list", join(names.clone()), format!("Pods of {} {word}: {}", entries[0].kind.name(), names.join(", ")));
+    out.evidence = pods.iter().map(|p| pod_ev(p)).collect();
+    out.kubectl.push(format!("kubectl get pods{} -o wide | grep {word}", ns_flag(&entries[0].namespace)));
+    Ok(out)
+}
+
+/// Pods by state, node or QoS, named as people say them (workloads once each).
+fn list_pods(ctx: &Ctx<'_>, w: &Words, r: &Refs, flag: &str) -> R {
+    let filter = pod_filter(ctx, w);
+    let pods: Vec<&Arc<Pod>> =
+        facts::pods_in(ctx.snap, r.namespace.as_deref()).filter(|p| filter.keep(ctx, p)).collect();
+    let mut shown: Vec<String> = distinct(pods.iter().map(|p| ctx.owners.base_name(p)));
+    shown.sort();
+    let details = pods
+        .iter()
+        .map(|p| format!("- `{}/{}`: {}", ns(p), name(p), podstatus::display_status(p)))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let short = if shown.is_empty() { "none".to_string() } else { join(shown) };
+    let mut out = routed("list", short, format!("{} {}pods:\n{details}", pods.len(), filter.label()));
+    out.evidence = pods.iter().map(|p| pod_ev(p)).collect();
+    out.kubectl.push(format!("kubectl get pods{flag}{}", filter.kubectl()));
+    Ok(out)
+}
+
+/// Objects of one kind, narrowed by the states a question names (failed
+/// Jobs, suspended CronJobs, Services without endpoints, pending claims).
+fn list_objects(ctx: &Ctx<'_>, w: &Words, r: &Refs, k: Kind, flag: &str) -> R {
+    use kubeask_insight::objects::{AnyObject, Item};
+    unapplied_qualifiers(ctx, w, k, true)?;
+    let failed = w.any(&["failed", "failing"]);
+    let suspended = suspended_wanted(w);
+    let empty_only = without_endpoints(w);
+    let pending = w.has("pending");
+    let keep = |o: &AnyObject<'_>| match o.item() {
+        Item::Job(j) => !failed || facts::job_status(j) == "Failed",
+        Item::CronJob(c) => suspended.is_none_or(|s| kubeask_insight::state::cron_suspended(c) == s),
+        Item::Service(_) => !empty_only || endpoint_addresses(ctx, o.namespace(), o.name()) == 0,
+        Item::Pvc(c) => !pending || c.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Pending"),
+        _ => true,
+    };
+    let in_ns = |o: &AnyObject<'_>| !k.namespaced() || r.namespace.as_deref().is_none_or(|n| o.namespace() == n);
+    let mut names = distinct(ctx.snap.objects(k).iter().filter(|o| in_ns(o) && keep(o)).map(|o| o.name().to_string()));
+    names.sort();
+    let short = if names.is_empty() { "none".into() } else { join(names.clone()) };
+    let mut out = routed("list", short, format!("{} {}", names.len(), k.kubectl()));
+    out.kubectl.push(format!("kubectl get {}{flag}", k.kubectl()));
+    Ok(out)
 }
 
 /// `Some(true)` for "suspended", `Some(false)` for "not suspended".
