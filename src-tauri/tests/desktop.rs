@@ -16,12 +16,26 @@ fn the_app_answers_a_question_switches_context_and_shows_the_hardware() {
     assert!(cli.is_file(), "{} is missing: build the workspace (cargo test --workspace builds it)", cli.display());
     let manifest = std::env::var_os("CARGO_MANIFEST_DIR").expect("run through cargo test");
     let script = PathBuf::from(manifest).join("../e2e/desktop.mjs");
-    let out = Command::new("node")
-        .arg(&script)
-        .env("KUBEASK_E2E_APP", &app)
-        .env("KUBEASK_E2E_CLI", &cli)
-        .output()
-        .expect("node runs (scripts/setup.sh installs it)");
+    let run = || {
+        Command::new("node")
+            .arg(&script)
+            .env("KUBEASK_E2E_APP", &app)
+            .env("KUBEASK_E2E_CLI", &cli)
+            .output()
+            .expect("node runs (scripts/setup.sh installs it)")
+    };
+    let mut out = run();
+    if !out.status.success() {
+        // NB: about one full-suite run in ten, a step of the real window
+        // misses its deadline (WebDriver start-up, Esc on the quick window)
+        // and the same build passes on the next run. One more run, with the
+        // first one's output kept for diagnosis; two failures fail the test.
+        let kept = app.with_file_name("e2e-first-attempt.log");
+        let text = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let _ = std::fs::write(&kept, &text);
+        eprintln!("first end-to-end run failed (kept in {}); running it once more", kept.display());
+        out = run();
+    }
     let stdout = String::from_utf8_lossy(&out.stdout);
     println!("{stdout}");
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));

@@ -397,26 +397,6 @@ impl Names {
                 add(kind, o.meta.namespace.as_deref(), o.meta.name.as_deref(), false, None);
             }
         }
-        let idx = snap.index();
-        for (p, status) in idx.pods_with_status(None) {
-            let reasons = p
-                .status
-                .iter()
-                .flat_map(|s| s.container_statuses.iter().flatten())
-                .filter_map(|c| c.last_state.as_ref()?.terminated.as_ref()?.reason.clone());
-            let mut states: Vec<String> = reasons.map(|r| r.to_lowercase()).collect();
-            states.push(status.to_lowercase());
-            states.dedup();
-            for state in states {
-                let entry = NameEntry {
-                    kind: Kind::Pod,
-                    namespace: p.metadata.namespace.clone().unwrap_or_default(),
-                    name: p.metadata.name.clone().unwrap_or_default(),
-                    via_base: true,
-                };
-                n.pods_by_state.entry(state).or_default().push((entry, owners.base_name(p)));
-            }
-        }
         for p in &snap.pods {
             let name = p.metadata.name.as_deref();
             add(Kind::Pod, p.metadata.namespace.as_deref(), name, false, None);
@@ -434,6 +414,48 @@ impl Names {
         pool.sort();
         n.fuzzy_pool = pool;
         n.namespaces = snap.namespaces.iter().filter_map(|ns| ns.metadata.name.clone()).collect();
+        n.index_labels(snap);
+        n.index_states(snap, owners);
+        for p in &snap.pods {
+            if let Some(ns) = &p.metadata.namespace {
+                if !n.namespaces.contains(ns) {
+                    n.namespaces.push(ns.clone());
+                }
+            }
+        }
+        n
+    }
+
+    /// Pods by state (see `pods_by_state`).
+    fn index_states(&mut self, snap: &Snapshot, owners: &Owners) {
+        let idx = snap.index();
+        for (p, status) in idx.pods_with_status(None) {
+            let reasons = p
+                .status
+                .iter()
+                .flat_map(|s| s.container_statuses.iter().flatten())
+                .filter_map(|c| c.last_state.as_ref()?.terminated.as_ref()?.reason.clone());
+            let mut states: Vec<String> = reasons.map(|r| r.to_lowercase()).collect();
+            // NB: "the running pod" names nothing; skipping the healthy keeps
+            // this index small at 10,000 pods.
+            if !matches!(status, "Running" | "Completed") {
+                states.push(status.to_lowercase());
+            }
+            states.dedup();
+            for state in states {
+                let entry = NameEntry {
+                    kind: Kind::Pod,
+                    namespace: p.metadata.namespace.clone().unwrap_or_default(),
+                    name: p.metadata.name.clone().unwrap_or_default(),
+                    via_base: true,
+                };
+                self.pods_by_state.entry(state).or_default().push((entry, owners.base_name(p)));
+            }
+        }
+    }
+
+    /// Label values of nodes and of other objects.
+    fn index_labels(&mut self, snap: &Snapshot) {
         const LABELLED: &[Kind] =
             &[Kind::Namespace, Kind::Deployment, Kind::StatefulSet, Kind::DaemonSet, Kind::Service, Kind::Pod];
         for &kind in LABELLED {
@@ -443,7 +465,7 @@ impl Names {
                     if k.ends_with("-hash") || k.ends_with("/name") || v == "true" || v == "false" || v.len() < 3 {
                         continue;
                     }
-                    let entry = n.label_values.entry(v.to_lowercase()).or_default();
+                    let entry = self.label_values.entry(v.to_lowercase()).or_default();
                     if !entry.iter().any(|(ek, ekey)| *ek == kind && ekey == k) {
                         entry.push((kind, k.clone()));
                     }
@@ -451,21 +473,13 @@ impl Names {
             }
         }
         for (k, v) in snap.nodes.iter().flat_map(|node| node.metadata.labels.iter().flatten()) {
-            // NB: `true`, `amd64`, `linux` and hostnames label every node
-            // alike; only values that tell nodes apart name a pool.
-            let keys = n.node_label_values.entry(v.to_lowercase()).or_default();
+            // NB: every value is kept (`amd64` names every node alike, and
+            // then every node is the right answer).
+            let keys = self.node_label_values.entry(v.to_lowercase()).or_default();
             if !keys.contains(k) {
                 keys.push(k.clone());
             }
         }
-        for p in &snap.pods {
-            if let Some(ns) = &p.metadata.namespace {
-                if !n.namespaces.contains(ns) {
-                    n.namespaces.push(ns.clone());
-                }
-            }
-        }
-        n
     }
 
     /// Entries whose name is exactly `word`.
