@@ -253,15 +253,33 @@ fn watch_error_state(e: &watcher::Error) -> (KindState, String) {
 
 /// Drives a watcher stream, keeping the kind's status current.
 /// Cluster text is redacted once, as it enters the cache: annotation values
-/// (a `last-applied-configuration` can carry a Secret's data) and event
-/// messages; everything read from the cache is then safe to show.
+/// (a `last-applied-configuration` can carry a Secret's data), event
+/// messages, and the status messages of pods and Jobs (a container's
+/// waiting or termination message, a condition's); everything read from the
+/// cache is then safe to show.
 fn scrub<K: Resource + 'static>(o: &mut K) {
     scrub_meta(o.meta_mut());
-    if let Some(ev) = (o as &mut dyn std::any::Any).downcast_mut::<Event>() {
-        if let Some(t) = ev.message.as_mut() {
-            if let std::borrow::Cow::Owned(r) = kubeask_insight::redact::redact(t) {
-                *t = r;
+    let any = o as &mut dyn std::any::Any;
+    if let Some(ev) = any.downcast_mut::<Event>() {
+        scrub_text(ev.message.as_mut());
+    } else if let Some(status) = any.downcast_mut::<Pod>().and_then(|p| p.status.as_mut()) {
+        status.conditions.iter_mut().flatten().for_each(|c| scrub_text(c.message.as_mut()));
+        let containers = [&mut status.container_statuses, &mut status.init_container_statuses];
+        for c in containers.into_iter().flatten().flatten() {
+            for state in [c.state.as_mut(), c.last_state.as_mut()].into_iter().flatten() {
+                scrub_text(state.waiting.as_mut().and_then(|w| w.message.as_mut()));
+                scrub_text(state.terminated.as_mut().and_then(|t| t.message.as_mut()));
             }
+        }
+    } else if let Some(status) = any.downcast_mut::<Job>().and_then(|j| j.status.as_mut()) {
+        status.conditions.iter_mut().flatten().for_each(|c| scrub_text(c.message.as_mut()));
+    }
+}
+
+fn scrub_text(text: Option<&mut String>) {
+    if let Some(t) = text {
+        if let std::borrow::Cow::Owned(r) = kubeask_insight::redact::redact(t) {
+            *t = r;
         }
     }
 }

@@ -181,21 +181,9 @@ impl<'a> Indexed<'a> {
         positions.map(|i| (&self.snap.pods[i], self.idx.status[i].as_str())).collect()
     }
 
-    /// Pods scheduled on a node.
-    pub fn pods_on(&self, node: &str) -> Vec<&'a Arc<Pod>> {
-        self.pods(self.idx.by_node.get(node))
-    }
-
     /// One pod by namespace and name.
     pub fn pod(&self, namespace: &str, name: &str) -> Option<&'a Arc<Pod>> {
         self.idx.by_name.get(&(namespace.to_string(), name.to_string())).map(|&i| &self.snap.pods[i])
-    }
-
-    /// The pods of a workload (`Deployment`, `StatefulSet`, `DaemonSet`,
-    /// `CronJob`, `Job`, bare `ReplicaSet`), through owner references.
-    pub fn pods_of_workload(&self, kind: &'static str, namespace: &str, name: &str) -> Vec<&'a Arc<Pod>> {
-        let key = ObjRef { kind, namespace: namespace.to_string(), name: name.to_string() };
-        self.pods(self.idx.by_workload.get(&key))
     }
 
     /// The pods people call `name` (a workload's name, or a pod's own).

@@ -95,11 +95,6 @@ impl LabelSelector {
         Ok(Self(terms.map(parse_term).collect::<Result<_, _>>()?))
     }
 
-    /// The selector of a `matchLabels`-style map (every pair must equal).
-    pub fn from_map(map: &BTreeMap<String, String>) -> Self {
-        Self(map.iter().map(|(k, v)| LabelReq::Eq(k.clone(), v.clone())).collect())
-    }
-
     /// Whether labels read through `get` satisfy every requirement.
     pub fn matches_with<'a>(&self, get: impl Fn(&str) -> Option<&'a str>) -> bool {
         self.0.iter().all(|r| match r {

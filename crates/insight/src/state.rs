@@ -23,23 +23,35 @@ pub fn node_condition<'a>(node: &'a Node, type_: &str) -> Option<&'a k8s_openapi
 /// kubectl's STATUS for a node: `Ready`, `NotReady` or `Unknown` (no Ready
 /// condition), with `,SchedulingDisabled` when cordoned.
 pub fn node_status(node: &Node) -> String {
-    let mut st = match node_condition(node, "Ready") {
-        Some(c) if c.status == "True" => "Ready",
-        Some(_) => "NotReady",
+    let ready = node_condition(node, "Ready").map(|c| c.status == "True");
+    node_status_from(ready, node.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false))
+}
+
+/// [`node_status`] from the Ready condition (`None` when absent) and
+/// `spec.unschedulable` — for callers holding a Node as JSON.
+pub fn node_status_from(ready: Option<bool>, unschedulable: bool) -> String {
+    let st = match ready {
+        Some(true) => "Ready",
+        Some(false) => "NotReady",
         None => "Unknown",
+    };
+    if unschedulable {
+        format!("{st},SchedulingDisabled")
+    } else {
+        st.to_string()
     }
-    .to_string();
-    if node.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false) {
-        st.push_str(",SchedulingDisabled");
-    }
-    st
 }
 
 /// A Job's state as kubectl's STATUS column shows it: `Failed`, `Complete`,
 /// `Suspended` or `Running` (from conditions only: a `spec.suspend` the
 /// controller has not acted on yet is still Running).
 pub fn job_status(job: &Job) -> &'static str {
-    let has = |t: &str| job_condition(job, t).is_some();
+    job_status_from(|t| job_condition(job, t).is_some())
+}
+
+/// [`job_status`] from a test of "is condition `type` True" — for callers
+/// holding a Job as JSON (the demo server's table rows).
+pub fn job_status_from(has: impl Fn(&str) -> bool) -> &'static str {
     if has("Failed") {
         "Failed"
     } else if has("Complete") {
@@ -84,12 +96,17 @@ pub fn workload_ready(o: &AnyObject<'_>) -> Option<(i32, i32)> {
 
 /// Ready addresses behind a Service (its Endpoints object).
 pub fn endpoint_addresses(snap: &Snapshot, namespace: &str, service: &str) -> usize {
-    snap.endpoints
+    snap.get(crate::kind::Kind::Endpoints, Some(namespace), service)
         .iter()
-        .filter(|e| e.metadata.namespace.as_deref() == Some(namespace) && e.metadata.name.as_deref() == Some(service))
-        .flat_map(|e| e.subsets.iter().flatten())
-        .map(|s| s.addresses.as_ref().map_or(0, Vec::len))
+        .filter_map(|o| match o.item() {
+            Item::Endpoints(e) => Some(ready_addresses(e)),
+            _ => None,
+        })
         .sum()
+}
+
+fn ready_addresses(e: &k8s_openapi::api::core::v1::Endpoints) -> usize {
+    e.subsets.iter().flatten().map(|s| s.addresses.as_ref().map_or(0, Vec::len)).sum()
 }
 
 /// Whether a CronJob is suspended.
@@ -110,10 +127,7 @@ pub fn status_of(o: &AnyObject<'_>) -> String {
         Item::Job(j) => job_status(j).to_string(),
         Item::CronJob(c) => if cron_suspended(c) { "Suspended" } else { "Active" }.to_string(),
         Item::Service(s) => s.spec.as_ref().and_then(|x| x.type_.clone()).unwrap_or_else(|| "ClusterIP".into()),
-        Item::Endpoints(e) => format!(
-            "{} addresses",
-            e.subsets.iter().flatten().map(|s| s.addresses.as_ref().map_or(0, Vec::len)).sum::<usize>()
-        ),
+        Item::Endpoints(e) => format!("{} addresses", ready_addresses(e)),
         Item::Pvc(c) => c.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_else(|| "Unknown".into()),
         Item::Pv(c) => c.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_else(|| "Unknown".into()),
         Item::Event(e) => format!("{} {}", e.type_.clone().unwrap_or_default(), e.reason.clone().unwrap_or_default()),

@@ -84,9 +84,12 @@ fn columns_and_cells(rt: &ResourceType, o: &Value) -> (Vec<Col>, Vec<Value>) {
             (cols, cells)
         }
         "Node" => {
-            let status = serde_json::from_value::<k8s_openapi::api::core::v1::Node>(o.clone())
-                .map(|n| kubeask_insight::state::node_status(&n))
-                .unwrap_or_else(|_| "Unknown".into());
+            let ready = arr(o, "/status/conditions")
+                .iter()
+                .find(|c| s(c, "/type") == "Ready")
+                .map(|c| s(c, "/status") == "True");
+            let unschedulable = o.pointer("/spec/unschedulable").and_then(Value::as_bool) == Some(true);
+            let status = kubeask_insight::state::node_status_from(ready, unschedulable);
             let roles: Vec<&str> = o
                 .pointer("/metadata/labels")
                 .and_then(Value::as_object)
@@ -257,9 +260,10 @@ fn columns_and_cells(rt: &ResourceType, o: &Value) -> (Vec<Col>, Vec<Value>) {
         }
         "Job" => {
             // NB: the same words as the router and the tools (insight's state).
-            let status = serde_json::from_value::<k8s_openapi::api::batch::v1::Job>(o.clone())
-                .map(|j| kubeask_insight::state::job_status(&j))
-                .unwrap_or("Running");
+            let conds = arr(o, "/status/conditions");
+            let status = kubeask_insight::state::job_status_from(|t| {
+                conds.iter().any(|c| s(c, "/type") == t && s(c, "/status") == "True")
+            });
             let completions = o.pointer("/spec/completions").and_then(Value::as_i64).unwrap_or(1);
             let duration = match (ts(o, "/status/startTime"), ts(o, "/status/completionTime")) {
                 (Some(a), Some(b)) => podstatus::human_duration(b.duration_since(a)),

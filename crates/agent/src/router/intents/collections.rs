@@ -297,7 +297,9 @@ fn list_objects(ctx: &Ctx<'_>, w: &Words, r: &Refs, k: Kind, flag: &str) -> R {
     let keep = |o: &AnyObject<'_>| match o.item() {
         Item::Job(j) => !failed || facts::job_status(j) == "Failed",
         Item::CronJob(c) => suspended.is_none_or(|s| kubeask_insight::state::cron_suspended(c) == s),
-        Item::Service(_) => !empty_only || endpoint_addresses(ctx, o.namespace(), o.name()) == 0,
+        Item::Service(_) => {
+            !empty_only || kubeask_insight::state::endpoint_addresses(ctx.snap, o.namespace(), o.name()) == 0
+        }
         Item::Pvc(c) => !pending || c.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Pending"),
         _ => true,
     };
@@ -437,7 +439,7 @@ pub(in crate::router) fn container_count(ctx: &Ctx<'_>, r: &Refs) -> R {
 pub(in crate::router) fn endpoint_count(ctx: &Ctx<'_>, r: &Refs) -> R {
     let entries = pick(ctx, r, &[Kind::Service])?;
     let e = &entries[0];
-    let n = endpoint_addresses(ctx, &e.namespace, &e.name);
+    let n = kubeask_insight::state::endpoint_addresses(ctx.snap, &e.namespace, &e.name);
     let mut out = routed(
         "service",
         n.to_string(),

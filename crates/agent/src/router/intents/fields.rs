@@ -2,10 +2,6 @@
 
 use super::*;
 
-pub(in crate::router) fn endpoint_addresses(ctx: &Ctx<'_>, namespace: &str, svc: &str) -> usize {
-    kubeask_insight::state::endpoint_addresses(ctx.snap, namespace, svc)
-}
-
 /// The containers of an object: its pod template's (insight's
 /// `pod_spec`), else those of the pods behind it (a Service).
 pub(in crate::router) fn containers_of<'a>(ctx: &'a Ctx<'_>, e: &NameEntry) -> Vec<&'a Container> {

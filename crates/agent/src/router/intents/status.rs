@@ -104,7 +104,7 @@ fn object_status(ctx: &Ctx<'_>, w: &Words, e: &NameEntry, word: &str) -> R {
             routed("status", st, text)
         }
         Item::Service(_) => {
-            let n = endpoint_addresses(ctx, &e.namespace, &e.name);
+            let n = kubeask_insight::state::endpoint_addresses(ctx.snap, &e.namespace, &e.name);
             routed("status", format!("{n} endpoints"), format!("Service {word} has {n} ready endpoints."))
         }
         Item::Pvc(_) | Item::Pv(_) | Item::Node(_) | Item::Hpa(_) => {

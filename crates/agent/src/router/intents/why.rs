@@ -74,7 +74,7 @@ pub(in crate::router) async fn why_of(ctx: &Ctx<'_>, r: &Refs) -> R {
         Kind::Node => return node_why(ctx, &e),
         Kind::Hpa => return hpa_why(ctx, &e),
         Kind::Service => {
-            let n = endpoint_addresses(ctx, &e.namespace, &e.name);
+            let n = kubeask_insight::state::endpoint_addresses(ctx.snap, &e.namespace, &e.name);
             let pods = pods_for(ctx, std::slice::from_ref(&e));
             let short = if n == 0 && pods.is_empty() {
                 "its selector matches no pods".to_string()
