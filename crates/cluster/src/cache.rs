@@ -656,3 +656,28 @@ impl ClusterCache {
         api.logs(pod, &params).await.map_err(|e| self.conn.explain(&e))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_messages_of_pods_and_jobs_are_redacted_on_the_way_in() {
+        let mut pod: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "p"},
+            "status": {"containerStatuses": [{"name": "c", "image": "i", "imageID": "", "ready": false, "restartCount": 0,
+                "state": {"waiting": {"reason": "CreateContainerConfigError", "message": "bad env password=hunter2"}}}]}
+        }))
+        .unwrap();
+        scrub(&mut pod);
+        let shown = serde_json::to_string(&pod).unwrap();
+        assert!(!shown.contains("hunter2") && shown.contains("bad env"), "{shown}");
+        let mut job: Job = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "j"},
+            "status": {"conditions": [{"type": "Failed", "status": "True", "message": "exit: token=hunter2"}]}
+        }))
+        .unwrap();
+        scrub(&mut job);
+        assert!(!serde_json::to_string(&job).unwrap().contains("hunter2"));
+    }
+}
