@@ -96,13 +96,22 @@ async function startDriver(env) {
   const native = await freePort();
   const driver = run(process.env.TAURI_DRIVER || join(process.env.HOME, '.cargo', 'bin', 'tauri-driver'),
     ['--port', String(port), '--native-port', String(native)], env);
+  // tauri-driver listens before the WebKitWebDriver it spawns does, and
+  // drops the connection of a request it cannot forward ("fetch failed"
+  // under load): wait for both.
   await waitPort(port, 15000);
+  await waitPort(native, 15000);
   base = `http://127.0.0.1:${port}`;
   return driver;
 }
 async function openApp() {
-  const session = await wd('POST', '/session', { capabilities: { alwaysMatch: { browserName: 'wry', 'tauri:options': { application: app } } } });
-  sid = session.sessionId;
+  const caps = { capabilities: { alwaysMatch: { browserName: 'wry', 'tauri:options': { application: app } } } };
+  // A dropped connection (not a WebDriver error) is retried: the native
+  // driver may still be starting.
+  for (let attempt = 1; ; attempt++) {
+    try { sid = (await wd('POST', '/session', caps, 60000)).sessionId; return; }
+    catch (e) { if (attempt >= 3 || !/fetch failed/.test(String(e && e.message))) throw e; await sleep(1000); }
+  }
 }
 async function closeApp(driver) {
   await Promise.race([wd('DELETE', S('')).catch(() => {}), sleep(3000)]);
