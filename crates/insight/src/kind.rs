@@ -123,6 +123,21 @@ impl Kind {
         self.row().kubectl
     }
 
+    /// Whether objects of this kind run pods (a pod itself, a workload, a
+    /// Job or a CronJob).
+    pub fn runs_pods(self) -> bool {
+        matches!(
+            self,
+            Kind::Pod
+                | Kind::Deployment
+                | Kind::StatefulSet
+                | Kind::DaemonSet
+                | Kind::ReplicaSet
+                | Kind::Job
+                | Kind::CronJob
+        )
+    }
+
     /// Whether objects of this kind live in a namespace.
     pub fn namespaced(self) -> bool {
         self.row().namespaced

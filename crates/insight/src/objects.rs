@@ -176,3 +176,53 @@ impl Snapshot {
         positions.into_iter().filter_map(|i| self.nth(kind, i)).filter(ns_ok).collect()
     }
 }
+
+/// The values at a field path of an object's JSON, as text: `/`-separated
+/// keys (the API's own field names), `*` for every element of a list and
+/// `~keys` for the keys of a map. `/spec/containers/*/name` → every
+/// container's name; `/data/~keys` → a ConfigMap's keys. Missing fields
+/// give nothing; numbers and booleans print as JSON does.
+pub fn values_at(v: &Value, path: &str) -> Vec<String> {
+    let mut here = vec![v];
+    for step in path.split('/').filter(|s| !s.is_empty()) {
+        if step == "~keys" {
+            return here.into_iter().filter_map(Value::as_object).flat_map(|m| m.keys().cloned()).collect();
+        }
+        let mut next = Vec::new();
+        for v in here {
+            match (step, v) {
+                ("*", Value::Array(items)) => next.extend(items.iter()),
+                (key, Value::Object(m)) => next.extend(m.get(key)),
+                _ => {}
+            }
+        }
+        here = next;
+    }
+    here.into_iter()
+        .filter_map(|v| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::values_at;
+    use serde_json::json;
+
+    #[test]
+    fn field_paths_read_lists_maps_and_scalars() {
+        let pod = json!({"spec": {"containers": [{"name": "app", "ports": [{"containerPort": 80}]}, {"name": "sidecar"}],
+                                  "serviceAccountName": "web"},
+                         "data": {"a": "1", "b": "2"}});
+        assert_eq!(values_at(&pod, "/spec/containers/*/name"), ["app", "sidecar"]);
+        assert_eq!(values_at(&pod, "/spec/containers/*/ports/*/containerPort"), ["80"]);
+        assert_eq!(values_at(&pod, "/spec/serviceAccountName"), ["web"]);
+        assert_eq!(values_at(&pod, "/data/~keys"), ["a", "b"]);
+        assert!(values_at(&pod, "/spec/initContainers/*/name").is_empty());
+        assert!(values_at(&pod, "/spec/containers/name").is_empty(), "a list is not a map");
+    }
+}

@@ -463,18 +463,14 @@ pub static RULES: &[Rule] = &[
     Rule {
         name: "service-type",
         example: "what type is the web service?",
-        when: |_, w, r| {
-            let service_target = r.kind == Some(Kind::Service)
-                || (r.kind.is_none() && r.targets.iter().any(|e| e.kind == Kind::Service));
-            service_target && w.has("type")
-        },
-        answer: Answer::Now(|ctx, _, r| some(service_type(ctx, r))),
+        when: |ctx, w, r| asked_field(std::slice::from_ref(&SERVICE_TYPE), ctx, w, r).is_some(),
+        answer: Answer::Now(|ctx, _, r| some(field_answer(ctx, r, &SERVICE_TYPE))),
     },
     Rule {
         name: "ingress-host",
         example: "what host does the shop ingress serve?",
-        when: |_, w, r| w.any(&["host", "hosts", "hostname", "domain", "url"]) && !about_nodes(r),
-        answer: Answer::Now(|ctx, _, r| some(ingress_host(ctx, r))),
+        when: |ctx, w, r| (INGRESS_HOSTS.asked)(ctx, w, r) && !about_nodes(r),
+        answer: Answer::Now(|ctx, _, r| some(field_answer(ctx, r, &INGRESS_HOSTS))),
     },
     Rule {
         name: "labels",

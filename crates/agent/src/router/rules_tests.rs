@@ -104,6 +104,26 @@ const CASES: &[(&str, &str, &str)] = &[
     ("bare-name", "vault-data?", "Bound"),
 ];
 
+/// `(field label, question, the short answer)`: one per row of the field table.
+const FIELD_CASES: &[(&str, &str, &str)] = &[
+    ("storage class", "what storage class does the vault-data pvc use?", "fast-ssd"),
+    ("access modes", "what access mode does vault-data have?", "ReadWriteOnce"),
+    ("volume", "which volume is the vault-data pvc bound to?", "none (not bound)"),
+    ("backoff limit", "what is the backoff limit of migrate-schema?", "2"),
+    ("completions", "how many completions does migrate-schema need?", "1"),
+    ("parallelism", "what parallelism does migrate-schema run with?", "1"),
+    ("keys", "what keys does ledger-config contain?", "~retry_budget"),
+    ("QoS class", "what is the qos class of vault-db-0?", "BestEffort"),
+    ("init containers", "which init containers does gateway run?", "fetch-certs"),
+    ("service account", "which service account does gateway use?", "edge"),
+    ("service account", "what service account does vault-db-0 run as?", "default"),
+    ("containers", "what are the container names of gateway?", "envoy"),
+    ("ConfigMaps", "which configmaps does gateway use?", "ledger-config"),
+    ("Secrets", "which secrets does gateway mount?", "gateway-tls"),
+    ("type", "what type is the ledger service?", "ClusterIP"),
+    ("hosts", "what host does the pay ingress serve?", "pay.example.org"),
+];
+
 fn matches(short: &str, want: &str) -> bool {
     match want.strip_prefix('~') {
         Some(part) => short.contains(part),
@@ -151,6 +171,32 @@ async fn why_answers_explain_with_the_cause_and_its_evidence() {
             other => panic!("{q}: {other:?}"),
         }
     }
+}
+
+/// Every row of the field table answers its own question, and says which
+/// field it read.
+#[tokio::test]
+async fn every_field_row_reads_its_field() {
+    use super::intents::{INGRESS_HOSTS, OBJECT_FIELDS, POD_FIELDS, SERVICE_TYPE};
+    let rows: Vec<&str> =
+        OBJECT_FIELDS.iter().chain(POD_FIELDS).chain([&SERVICE_TYPE, &INGRESS_HOSTS]).map(|f| f.label).collect();
+    let missing: Vec<&&str> = rows.iter().filter(|l| !FIELD_CASES.iter().any(|(c, _, _)| c == *l)).collect();
+    assert!(missing.is_empty(), "field rows without a case: {missing:?}");
+    let p = cluster();
+    let mut wrong = Vec::new();
+    for (label, q, want) in FIELD_CASES {
+        match ask(&p, q).await {
+            Outcome::Answered(a) if matches(&a.short, want) && a.explanation.contains(label) => {}
+            other => wrong.push(format!("{q:?}: {other:?} (want {label}: {want:?})")),
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {} field questions misread:\n{}",
+        wrong.len(),
+        FIELD_CASES.len(),
+        wrong.join("\n")
+    );
 }
 
 #[test]

@@ -456,21 +456,6 @@ pub(in crate::router) fn last_schedule(ctx: &Ctx<'_>, r: &Refs) -> R {
     Ok(out)
 }
 
-pub(in crate::router) fn ingress_host(ctx: &Ctx<'_>, r: &Refs) -> R {
-    let entries = pick(ctx, r, &[Kind::Ingress])?;
-    let e = &entries[0];
-    let ing = find_in(&ctx.snap.ingresses, e).expect("picked");
-    let hosts = distinct(ing.spec.iter().flat_map(|s| s.rules.iter().flatten()).filter_map(|r| r.host.clone()));
-    let mut out = routed(
-        "ingress",
-        if hosts.is_empty() { "*".into() } else { join(hosts.clone()) },
-        format!("Ingress {}/{} serves {}.", e.namespace, e.name, hosts.join(", ")),
-    );
-    out.evidence.push(Evidence::new("Ingress", Some(&e.namespace), &e.name));
-    out.kubectl.push(format!("kubectl get ingress {}{}", e.name, ns_flag(&e.namespace)));
-    Ok(out)
-}
-
 pub(in crate::router) fn labels(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     let entries = pick(
         ctx,
@@ -815,118 +800,43 @@ pub(in crate::router) fn ingress_backends(ctx: &Ctx<'_>, r: &Refs) -> R {
     Ok(out)
 }
 
-pub(in crate::router) fn service_type(ctx: &Ctx<'_>, r: &Refs) -> R {
-    let entries = pick(ctx, r, &[Kind::Service])?;
-    let e = &entries[0];
-    let svc = find_in(&ctx.snap.services, e).expect("picked");
-    let ty = svc.spec.as_ref().and_then(|s| s.type_.clone()).unwrap_or_else(|| "ClusterIP".into());
-    let mut out = routed("service", ty.clone(), format!("Service {}/{} is of type {ty}.", e.namespace, e.name));
-    out.evidence.push(Evidence::new("Service", Some(&e.namespace), &e.name));
-    out.kubectl.push(format!("kubectl get service {}{}", e.name, ns_flag(&e.namespace)));
-    Ok(out)
-}
-
-/// Plain pod fields people ask about: QoS class, service account,
-/// container names, ConfigMaps and Secrets used, restart policy.
+/// Fields of a target's pods: a probe's target (code: it depends on the
+/// containers named), else a row of the field table.
 pub(in crate::router) fn pod_field(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Result<Option<Routed>, Outcome> {
-    let probe = ["liveness", "readiness", "startup"].into_iter().find(|k| w.has(k)).filter(|_| w.prefix(&["probe"]));
-    let field = if w.has("qos") || w.phrase("quality of service") {
-        "qos"
-    } else if probe.is_some() {
-        "probe"
-    } else if w.has("init") && w.prefix(&["container"]) {
-        "init"
-    } else if w.phrase("service account") || w.has("serviceaccount") {
-        "sa"
-    } else if w.prefix(&["container"])
-        && w.any(&["which", "what", "list", "names", "name"])
-        && !w.phrase("how many")
-        && !w.any(&["limit", "limits", "request", "requests", "image", "images", "port", "ports", "memory", "cpu"])
-    {
-        "containers"
-    } else if (w.prefix(&["configmap"]) || w.phrase("config map"))
-        && w.any(&["use", "uses", "using", "mount", "mounts", "reference", "references"])
-    {
-        "configmaps"
-    } else if w.prefix(&["secret"]) && w.any(&["use", "uses", "using", "mount", "mounts", "reference", "references"]) {
-        "secrets"
-    } else {
-        return Ok(None);
-    };
-    if r.targets.iter().all(|e| {
-        !matches!(
-            e.kind,
-            Kind::Pod
-                | Kind::Deployment
-                | Kind::StatefulSet
-                | Kind::DaemonSet
-                | Kind::Job
-                | Kind::CronJob
-                | Kind::ReplicaSet
-        )
-    }) {
+    if !r.targets.iter().any(|e| e.kind.runs_pods()) {
         return Ok(None);
     }
+    let probe = ["liveness", "readiness", "startup"].into_iter().find(|k| w.has(k)).filter(|_| w.prefix(&["probe"]));
+    if let Some(probe) = probe {
+        return probe_answer(ctx, w, r, probe).map(Some);
+    }
+    match asked_field(POD_FIELDS, ctx, w, r) {
+        Some(f) => field_answer(ctx, r, f).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// What a target's liveness/readiness/startup probe checks.
+fn probe_answer(ctx: &Ctx<'_>, w: &Words, r: &Refs, probe: &str) -> R {
     let (entries, pods) = target_pods(ctx, r)?;
     let Some(p) = pods.first() else {
         return Err(Outcome::NotFound { message: format!("{} has no pods", shown_target(r, &entries)) });
     };
     let spec = p.spec.clone().unwrap_or_default();
-    let values: Vec<String> = match field {
-        "qos" => p.status.as_ref().and_then(|s| s.qos_class.clone()).into_iter().collect(),
-        "sa" => vec![spec.service_account_name.clone().unwrap_or_else(|| "default".into())],
-        "containers" => spec.containers.iter().map(|c| c.name.clone()).collect(),
-        "init" => spec.init_containers.iter().flatten().map(|c| c.name.clone()).collect(),
-        "probe" => {
-            let containers = named_containers(w, r, spec.containers.iter().collect());
-            distinct(containers.iter().filter_map(|c| {
-                let pr = match probe {
-                    Some("liveness") => c.liveness_probe.as_ref(),
-                    Some("readiness") => c.readiness_probe.as_ref(),
-                    _ => c.startup_probe.as_ref(),
-                }?;
-                probe_target(pr, w)
-            }))
-        }
-        "configmaps" | "secrets" => {
-            let cm = field == "configmaps";
-            let mut v = Vec::new();
-            for c in spec.containers.iter().chain(spec.init_containers.iter().flatten()) {
-                for e in c.env.iter().flatten() {
-                    if let Some(from) = &e.value_from {
-                        if cm {
-                            v.extend(from.config_map_key_ref.as_ref().map(|r| r.name.clone()))
-                        } else {
-                            v.extend(from.secret_key_ref.as_ref().map(|r| r.name.clone()))
-                        }
-                    }
-                }
-                for ef in c.env_from.iter().flatten() {
-                    if cm {
-                        v.extend(ef.config_map_ref.as_ref().map(|r| r.name.clone()))
-                    } else {
-                        v.extend(ef.secret_ref.as_ref().map(|r| r.name.clone()))
-                    }
-                }
-            }
-            for vol in spec.volumes.iter().flatten() {
-                if cm {
-                    v.extend(vol.config_map.as_ref().map(|c| c.name.clone()));
-                } else {
-                    v.extend(vol.secret.as_ref().and_then(|s| s.secret_name.clone()));
-                }
-            }
-            // NB: kube-root-ca.crt is mounted into every pod; nobody means it.
-            v.retain(|n| n != "kube-root-ca.crt");
-            distinct(v)
-        }
-        _ => Vec::new(),
-    };
-    let short = if values.is_empty() { "none".to_string() } else { join(values.clone()) };
-    let mut out = routed("pod", short.clone(), format!("Pod `{}`: {short}.", name(p)));
+    let containers = named_containers(w, r, spec.containers.iter().collect());
+    let values = distinct(containers.iter().filter_map(|c| {
+        let pr = match probe {
+            "liveness" => c.liveness_probe.as_ref(),
+            "readiness" => c.readiness_probe.as_ref(),
+            _ => c.startup_probe.as_ref(),
+        }?;
+        probe_target(pr, w)
+    }));
+    let short = if values.is_empty() { "none".to_string() } else { join(values) };
+    let mut out = routed("pod", short.clone(), format!("Pod `{}`: {probe} probe {short}.", name(p)));
     out.evidence.push(pod_ev(p));
     out.kubectl.push(format!("kubectl get pod {}{} -o yaml", name(p), ns_flag(ns(p))));
-    Ok(Some(out))
+    Ok(out)
 }
 
 /// What a probe checks: the HTTP path (or port, when asked), the TCP
@@ -983,73 +893,10 @@ pub(in crate::router) fn hpa_metric(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> R {
     Ok(out)
 }
 
-/// Plain spec fields of PVCs, Jobs and ConfigMaps that people ask about:
-/// storage class, access modes, bound volume; backoff limit, completions,
-/// parallelism; ConfigMap keys.
+/// Spec fields of PVCs, Jobs and ConfigMaps (rows of the field table).
 pub(in crate::router) fn object_field(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Result<Option<Routed>, Outcome> {
-    let has_kind = |k: Kind| r.kind == Some(k) || (r.kind.is_none() && r.targets.iter().any(|e| e.kind == k));
-    let one = |k: Kind| -> Result<NameEntry, Outcome> { Ok(pick(ctx, r, &[k])?.remove(0)) };
-    if has_kind(Kind::Pvc) {
-        let field = if w.phrase("storage class") || w.has("storageclass") || w.has("class") {
-            "class"
-        } else if w.phrase("access mode") || w.prefix(&["accessmode"]) {
-            "modes"
-        } else if w.has("volume") && w.any(&["bound", "which", "what"]) && !w.has("claim") {
-            "volume"
-        } else {
-            return Ok(None);
-        };
-        let e = one(Kind::Pvc)?;
-        let Some(c) = find_in(&ctx.snap.pvcs, &e) else { return Ok(None) };
-        let spec = c.spec.clone().unwrap_or_default();
-        let v = match field {
-            "class" => spec.storage_class_name.unwrap_or_else(|| "(default)".into()),
-            "modes" => join(spec.access_modes.unwrap_or_default()),
-            _ => spec.volume_name.unwrap_or_else(|| "none (not bound)".into()),
-        };
-        let mut out = routed("pvc", v.clone(), format!("PersistentVolumeClaim {}/{}: {v}.", e.namespace, e.name));
-        out.evidence.push(Evidence::new("PersistentVolumeClaim", Some(&e.namespace), &e.name));
-        out.kubectl.push(format!("kubectl get pvc {}{} -o yaml", e.name, ns_flag(&e.namespace)));
-        return Ok(Some(out));
+    match asked_field(OBJECT_FIELDS, ctx, w, r) {
+        Some(f) => field_answer(ctx, r, f).map(Some),
+        None => Ok(None),
     }
-    if has_kind(Kind::Job) {
-        let field = if w.phrase("backoff limit") || w.has("backofflimit") {
-            "backoff"
-        } else if w.prefix(&["completion"]) {
-            "completions"
-        } else if w.has("parallelism") {
-            "parallelism"
-        } else {
-            return Ok(None);
-        };
-        let e = one(Kind::Job)?;
-        let Some(j) = find_in(&ctx.snap.jobs, &e) else { return Ok(None) };
-        let spec = j.spec.clone().unwrap_or_default();
-        let v = match field {
-            "backoff" => spec.backoff_limit.unwrap_or(6),
-            "completions" => spec.completions.unwrap_or(1),
-            _ => spec.parallelism.unwrap_or(1),
-        };
-        let mut out = routed("job", v.to_string(), format!("Job {}/{}: {field} {v}.", e.namespace, e.name));
-        out.evidence.push(Evidence::new("Job", Some(&e.namespace), &e.name));
-        out.kubectl.push(format!("kubectl get job {}{} -o yaml", e.name, ns_flag(&e.namespace)));
-        return Ok(Some(out));
-    }
-    if has_kind(Kind::ConfigMap)
-        && w.any(&["keys", "key", "entries", "contain", "contains", "data"])
-        && config_key(ctx, w, r).is_none()
-    {
-        let e = one(Kind::ConfigMap)?;
-        let Some(c) = find_in(&ctx.snap.config_maps, &e) else { return Ok(None) };
-        let keys: Vec<String> = c.data.iter().flat_map(|d| d.keys().cloned()).collect();
-        let mut out = routed(
-            "config",
-            join(keys.clone()),
-            format!("ConfigMap {}/{} has {} keys.", e.namespace, e.name, keys.len()),
-        );
-        out.evidence.push(Evidence::new("ConfigMap", Some(&e.namespace), &e.name));
-        out.kubectl.push(format!("kubectl get configmap {}{} -o yaml", e.name, ns_flag(&e.namespace)));
-        return Ok(Some(out));
-    }
-    Ok(None)
 }

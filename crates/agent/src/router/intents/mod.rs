@@ -24,12 +24,14 @@ use crate::facts::{self, cpu_millis, env_value, mem_bytes, node_ready, restarts}
 type R = Result<Routed, Outcome>;
 
 mod collections;
+mod field_table;
 mod fields;
 mod nodes;
 mod status;
 mod why;
 
 pub(in crate::router) use collections::*;
+pub(in crate::router) use field_table::*;
 pub(in crate::router) use fields::*;
 pub(in crate::router) use nodes::*;
 pub(in crate::router) use status::*;

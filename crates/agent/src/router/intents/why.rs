@@ -73,25 +73,7 @@ pub(in crate::router) async fn why_of(ctx: &Ctx<'_>, r: &Refs) -> R {
         Kind::Pvc => return pvc_why(ctx, &e),
         Kind::Node => return node_why(ctx, &e),
         Kind::Hpa => return hpa_why(ctx, &e),
-        Kind::Service => {
-            let n = kubeask_insight::state::endpoint_addresses(ctx.snap, &e.namespace, &e.name);
-            let pods = pods_for(ctx, std::slice::from_ref(&e));
-            let short = if n == 0 && pods.is_empty() {
-                "its selector matches no pods".to_string()
-            } else if n == 0 {
-                "none of its pods are ready".into()
-            } else {
-                format!("{n} endpoints are ready")
-            };
-            let mut out = routed(
-                "why",
-                short,
-                format!("Service {}/{}: {n} ready endpoints, {} matching pods.", e.namespace, e.name, pods.len()),
-            );
-            out.evidence.push(Evidence::new("Service", Some(&e.namespace), &e.name));
-            out.kubectl.push(format!("kubectl get endpoints {}{}", e.name, ns_flag(&e.namespace)));
-            return Ok(out);
-        }
+        Kind::Service => return Ok(service_why(ctx, &e)),
         _ => {}
     }
     let pods = pods_for(ctx, &entries);
@@ -145,42 +127,11 @@ async fn bad_pod_why(ctx: &Ctx<'_>, p: &Pod) -> R {
     let last_term =
         cs.iter().filter_map(|c| c.last_state.as_ref()?.terminated.clone().map(|t| (c.name.clone(), t))).next();
     let waiting = cs.iter().filter_map(|c| c.state.as_ref()?.waiting.clone().map(|wt| (c.name.clone(), wt))).next();
-    let events_for = |reason_filter: &[&str]| -> Option<String> {
-        let mut evs: Vec<_> = ctx
-            .snap
-            .events
-            .iter()
-            .filter(|ev| {
-                ev.involved_object.name.as_deref() == Some(name(p)) && ev.metadata.namespace.as_deref() == Some(ns(p))
-            })
-            .filter(|ev| reason_filter.is_empty() || ev.reason.as_deref().is_some_and(|r| reason_filter.contains(&r)))
-            .collect();
-        evs.sort_by_key(|ev| ev.last_timestamp.as_ref().map(|t| t.0));
-        evs.last().and_then(|ev| ev.message.clone())
-    };
     let mut out = Routed { route: "why", ..Default::default() };
     out.evidence.push(pod_ev(p));
     out.kubectl.push(format!("kubectl describe pod {}{}", name(p), ns_flag(ns(p))));
-    let oom = last_term.as_ref().is_some_and(|(_, t)| t.reason.as_deref() == Some("OOMKilled"));
     if st == "Pending" || st.starts_with("Pending") {
-        let msg = events_for(&["FailedScheduling"]).unwrap_or_else(|| {
-            status
-                .conditions
-                .iter()
-                .flatten()
-                .find(|c| c.type_ == "PodScheduled")
-                .and_then(|c| c.message.clone())
-                .unwrap_or_else(|| "the pod is not scheduled yet".into())
-        });
-        let msg = msg.split(" preemption:").next().unwrap_or(&msg).trim().to_string();
-        out.short = truncate(&msg, 200);
-        out.explanation = format!("Pod `{}` is Pending: the scheduler says: {msg}", name(p));
-        out.kubectl.push(format!(
-            "kubectl get events{} --field-selector involvedObject.name={}",
-            ns_flag(ns(p)),
-            name(p)
-        ));
-        return Ok(out);
+        return Ok(pending_why(ctx, p, out));
     }
     if let Some((c, wt)) = &waiting {
         let reason = wt.reason.clone().unwrap_or_default();
@@ -197,18 +148,8 @@ async fn bad_pod_why(ctx: &Ctx<'_>, p: &Pod) -> R {
             return Ok(out);
         }
     }
-    if oom {
-        let (c, t) = last_term.clone().expect("checked oom");
-        let limit = p
-            .spec
-            .as_ref()
-            .and_then(|s| s.containers.iter().find(|x| x.name == c))
-            .and_then(|x| x.resources.as_ref()?.limits.as_ref()?.get("memory").map(|q| q.0.clone()))
-            .unwrap_or_else(|| "none".into());
-        out.short = "OOMKilled".into();
-        out.explanation = format!("Container `{c}` of `{}` was OOMKilled (exit code {}): it exceeded its memory limit of {limit}. It has restarted {} times.", name(p), t.exit_code, restarts(p));
-        out.kubectl.push(format!("kubectl top pod {}{}", name(p), ns_flag(ns(p))));
-        return Ok(out);
+    if let Some((c, t)) = last_term.as_ref().filter(|(_, t)| t.reason.as_deref() == Some("OOMKilled")) {
+        return Ok(oom_why(p, c, t, out));
     }
     if let Some((line, c)) = fetch_error(ctx, p, true).await {
         out.short = truncate(&line, 200);
@@ -224,6 +165,79 @@ async fn bad_pod_why(ctx: &Ctx<'_>, p: &Pod) -> R {
     out.short = truncate(&format!("{st}: {reason}"), 200);
     out.explanation = format!("`{}` is {st}; last termination: {reason}.", name(p));
     Ok(out)
+}
+
+/// The newest event message about a pod, among the given reasons (any
+/// when empty).
+fn last_event_message(ctx: &Ctx<'_>, p: &Pod, reasons: &[&str]) -> Option<String> {
+    ctx.snap
+        .events
+        .iter()
+        .filter(|ev| {
+            ev.involved_object.name.as_deref() == Some(name(p)) && ev.metadata.namespace.as_deref() == Some(ns(p))
+        })
+        .filter(|ev| reasons.is_empty() || ev.reason.as_deref().is_some_and(|r| reasons.contains(&r)))
+        .max_by_key(|ev| ev.last_timestamp.as_ref().map(|t| t.0))
+        .and_then(|ev| ev.message.clone())
+}
+
+/// A Pending pod: the scheduler's message (its event, else the pod's
+/// PodScheduled condition).
+fn pending_why(ctx: &Ctx<'_>, p: &Pod, mut out: Routed) -> Routed {
+    let msg = last_event_message(ctx, p, &["FailedScheduling"]).unwrap_or_else(|| {
+        p.status
+            .iter()
+            .flat_map(|s| s.conditions.iter().flatten())
+            .find(|c| c.type_ == "PodScheduled")
+            .and_then(|c| c.message.clone())
+            .unwrap_or_else(|| "the pod is not scheduled yet".into())
+    });
+    let msg = msg.split(" preemption:").next().unwrap_or(&msg).trim().to_string();
+    out.short = truncate(&msg, 200);
+    out.explanation = format!("Pod `{}` is Pending: the scheduler says: {msg}", name(p));
+    out.kubectl.push(format!("kubectl get events{} --field-selector involvedObject.name={}", ns_flag(ns(p)), name(p)));
+    out
+}
+
+/// A container killed for memory: its limit and its restarts.
+fn oom_why(p: &Pod, c: &str, t: &k8s_openapi::api::core::v1::ContainerStateTerminated, mut out: Routed) -> Routed {
+    let limit = p
+        .spec
+        .as_ref()
+        .and_then(|s| s.containers.iter().find(|x| x.name == c))
+        .and_then(|x| x.resources.as_ref()?.limits.as_ref()?.get("memory").map(|q| q.0.clone()))
+        .unwrap_or_else(|| "none".into());
+    out.short = "OOMKilled".into();
+    out.explanation = format!(
+        "Container `{c}` of `{}` was OOMKilled (exit code {}): it exceeded its memory limit of {limit}. It has restarted {} times.",
+        name(p),
+        t.exit_code,
+        restarts(p)
+    );
+    out.kubectl.push(format!("kubectl top pod {}{}", name(p), ns_flag(ns(p))));
+    out
+}
+
+/// Why a Service does not serve: how many ready endpoints it has and
+/// whether its selector matches any pod.
+fn service_why(ctx: &Ctx<'_>, e: &NameEntry) -> Routed {
+    let n = kubeask_insight::state::endpoint_addresses(ctx.snap, &e.namespace, &e.name);
+    let pods = pods_for(ctx, std::slice::from_ref(e));
+    let short = if n == 0 && pods.is_empty() {
+        "its selector matches no pods".to_string()
+    } else if n == 0 {
+        "none of its pods are ready".into()
+    } else {
+        format!("{n} endpoints are ready")
+    };
+    let mut out = routed(
+        "why",
+        short,
+        format!("Service {}/{}: {n} ready endpoints, {} matching pods.", e.namespace, e.name, pods.len()),
+    );
+    out.evidence.push(Evidence::new("Service", Some(&e.namespace), &e.name));
+    out.kubectl.push(format!("kubectl get endpoints {}{}", e.name, ns_flag(&e.namespace)));
+    out
 }
 
 /// A container that cannot pull its image: the image and what the registry said.
