@@ -300,7 +300,16 @@ fn labels_typos_unknowns(words: &Words, names: &Names, r: &mut Refs, used: &mut 
     }
     if r.targets.is_empty() && r.unknown.is_none() {
         if let Some((word, kind)) = unknown_before_kind(words, names, used) {
-            r.unknown = Some(word);
+            // "the backfill job": a part of exactly one Job's name names it
+            // (the answer shows the full name); else it names nothing.
+            match names.by_name_part(kind, &word) {
+                Some(e) => {
+                    r.targets = vec![e.clone()];
+                    r.target_word = Some(e.name.clone());
+                    r.resolved_by.push(word);
+                }
+                None => r.unknown = Some(word),
+            }
             r.kind = Some(kind);
         }
     }

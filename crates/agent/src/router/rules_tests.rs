@@ -160,6 +160,8 @@ async fn why_answers_explain_with_the_cause_and_its_evidence() {
     let p = cluster();
     for (q, short, explained) in [
         ("why did migrate-schema fail?", "relation \"users\" already exists", "BackoffLimitExceeded"),
+        // A part of exactly one Job's name, beside its kind word, names it.
+        ("why did the migrate job fail?", "relation \"users\" already exists", "BackoffLimitExceeded"),
         ("why is gateway not ready?", "Readiness probe failed", "503"),
         ("why is ledger crashing?", "connection refused", "exit code 3"),
     ] {
@@ -221,6 +223,8 @@ async fn questions_the_cluster_cannot_answer_are_declined_not_guessed() {
         "what is the password in the ledger secret?",
         "why is the payroll deployment crashlooping?",
         "which node runs the evicted pod?",
+        // "schema" is part of a Job's name, not a Deployment's.
+        "why is the schema deployment failing?",
     ] {
         let out = ask(&p, q).await;
         assert!(!matches!(out, Outcome::Answered(_)), "{q:?} must be declined, got {out:?}");

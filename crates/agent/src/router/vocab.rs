@@ -505,6 +505,19 @@ impl Names {
         best.map(|(_, c)| c)
     }
 
+    /// The one object of `kind` whose name has `word` as a whole dash-part
+    /// ("backfill" → `orders-backfill`), when exactly one has; two such
+    /// objects (in any namespaces) name neither.
+    pub fn by_name_part(&self, kind: Kind, word: &str) -> Option<&NameEntry> {
+        let mut found = self
+            .exact
+            .values()
+            .flatten()
+            .filter(|e| e.kind == kind && !e.via_base && e.name.to_lowercase().split('-').any(|p| p == word));
+        let first = found.next()?;
+        found.next().is_none().then_some(first)
+    }
+
     /// Known names that start with or contain `word` (for "did you mean").
     pub fn similar(&self, word: &str, limit: usize) -> Vec<String> {
         let mut out: Vec<(usize, &String)> = self
