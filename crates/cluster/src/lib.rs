@@ -3,6 +3,7 @@
 //!
 //! Nothing here knows about language models; the agent crate calls into it.
 
+pub mod actions;
 pub mod cache;
 pub mod contexts;
 pub mod demo;

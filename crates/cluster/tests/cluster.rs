@@ -4,6 +4,8 @@
 #[path = "cluster/support.rs"]
 mod support;
 
+#[path = "cluster/actions.rs"]
+mod actions;
 #[path = "cluster/bad_input.rs"]
 mod bad_input;
 #[path = "cluster/cache.rs"]

@@ -241,6 +241,25 @@ async fn route(
     }
     let wants_table = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("as=Table"));
     let metadata = wants_metadata(headers);
+    // NB: DeleteOptions carry `dryRun: ["All"]` in the body (kube-rs sends it there).
+    let delete_opts = if verb == "delete" { delete_options(&body)? } else { DeleteOpts::default() };
+    let dry_run = match query.get("dryRun").map(String::as_str) {
+        None | Some("") => delete_opts.dry_run,
+        Some("All") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "dryRun: Unsupported value: \"{other}\": supported values: \"All\""
+            )))
+        }
+    };
+    // NB: a dry run goes through the same code on a copy of the state.
+    let write = |f: &mut dyn FnMut(&mut super::store::Txn<'_>) -> Result<Value, ApiError>| {
+        if dry_run {
+            app.store.dry_run(f)
+        } else {
+            app.store.write(f)
+        }
+    };
     match (verb, sub) {
         ("watch", None) => watch_objects(app, &t, query, metadata),
         ("list", None) if metadata => list_metadata(app, &t, query),
@@ -259,7 +278,7 @@ async fn route(
         ("patch" | "update", Some("scale")) => {
             let ct = content_type(headers);
             let key = t.key();
-            let scale = app.store.write(|txn| {
+            let scale = write(&mut |txn| {
                 let replicas = controller::replicas_from_scale_body(txn.state, resource, &key, verb, &ct, &body)?;
                 controller::set_replicas(txn, resource, &key, replicas)
             })?;
@@ -267,16 +286,36 @@ async fn route(
         }
         ("patch", None) => {
             let ct = content_type(headers);
-            let patched = app.store.write(|txn| controller::patch_object(txn, resource, &t.key(), &ct, &body))?;
+            let patched = write(&mut |txn| controller::patch_object(txn, resource, &t.key(), &ct, &body))?;
             Ok(ok(&patched))
         }
         ("delete", None) => {
-            let deleted = app.store.write(|txn| controller::delete_pod(txn, &t.key()))?;
+            let precondition = delete_opts.resource_version.as_deref();
+            let deleted = write(&mut |txn| controller::delete_pod(txn, &t.key(), precondition))?;
             Ok(ok(&deleted))
         }
         ("create", None) if rt.kind == "SelfSubjectAccessReview" => self_subject_access_review(app, &body),
         _ => Err(ApiError::method_not_allowed(verb, rt.kind)),
     }
+}
+
+/// What a DeleteOptions body asks for.
+#[derive(Default)]
+struct DeleteOpts {
+    dry_run: bool,
+    resource_version: Option<String>,
+}
+
+fn delete_options(body: &Bytes) -> Result<DeleteOpts, ApiError> {
+    if body.is_empty() {
+        return Ok(DeleteOpts::default());
+    }
+    let v: Value =
+        serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid DeleteOptions: {e}")))?;
+    Ok(DeleteOpts {
+        dry_run: v.get("dryRun").and_then(Value::as_array).is_some_and(|a| a.iter().any(|x| x == "All")),
+        resource_version: v.pointer("/preconditions/resourceVersion").and_then(Value::as_str).map(str::to_string),
+    })
 }
 
 fn content_type(headers: &HeaderMap) -> String {

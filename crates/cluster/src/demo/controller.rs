@@ -635,7 +635,18 @@ fn reconcile_statefulset(txn: &mut Txn<'_>, key: &ObjKey, hint: Option<&Value>) 
 
 /// Deletes a pod; its controller (ReplicaSet, StatefulSet, DaemonSet)
 /// brings a replacement, as in a real cluster.
-pub fn delete_pod(txn: &mut Txn<'_>, key: &ObjKey) -> Result<Value, ApiError> {
+pub fn delete_pod(txn: &mut Txn<'_>, key: &ObjKey, precondition_rv: Option<&str>) -> Result<Value, ApiError> {
+    let live = txn.state.get(pods(), key).ok_or_else(|| ApiError::not_found("pods", "", &key.name))?;
+    if let Some(rv) = precondition_rv.filter(|rv| *rv != s(live, "/metadata/resourceVersion")) {
+        return Err(ApiError::conflict(
+            "pods",
+            &key.name,
+            &format!(
+                "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
+                s(live, "/metadata/resourceVersion")
+            ),
+        ));
+    }
     let deleted = txn.delete(pods(), key).ok_or_else(|| ApiError::not_found("pods", "", &key.name))?;
     let mut shown = (*deleted).clone();
     shown["metadata"]["deletionTimestamp"] = json!(now_string());

@@ -190,6 +190,19 @@ impl Store {
         (guard, rx)
     }
 
+    /// Runs a write transaction on a copy of the state that is then
+    /// thrown away (`dryRun=All`): validation, conflicts and the
+    /// controllers' reactions happen, nothing is stored or broadcast.
+    pub fn dry_run<T>(&self, f: impl FnOnce(&mut Txn<'_>) -> T) -> T {
+        let mut copy = {
+            let s = self.read();
+            State { rv: s.rv, objects: s.objects.clone(), history: VecDeque::new(), logs: BTreeMap::new() }
+        };
+        let (tx, _) = broadcast::channel(1);
+        let mut txn = Txn { state: &mut copy, tx: &tx };
+        f(&mut txn)
+    }
+
     /// Runs a write transaction.
     pub fn write<T>(&self, f: impl FnOnce(&mut Txn<'_>) -> T) -> T {
         let mut guard = self.state.write().unwrap_or_else(|e| e.into_inner());

@@ -1,0 +1,168 @@
+//! The actions Kubeask can take, as data.
+
+use serde::{Deserialize, Serialize};
+
+use super::ActionError;
+
+/// The object an action changes, as `kind/name` in a namespace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    /// `deployment`, `statefulset`, `replicaset`, `daemonset`, `pod`, `node`, `cronjob`.
+    pub kind: String,
+    /// Namespace ("" for nodes).
+    #[serde(default)]
+    pub namespace: String,
+    /// Object name.
+    pub name: String,
+}
+
+impl Target {
+    /// Parses `kind/name` (`deploy/web`, `node/pool-a-1`) in `namespace`.
+    pub fn parse(spec: &str, namespace: &str) -> Result<Self, ActionError> {
+        let (kind, name) = spec
+            .split_once('/')
+            .filter(|(k, n)| !k.is_empty() && !n.is_empty() && !n.contains('/'))
+            .ok_or_else(|| ActionError::Invalid(format!("{spec:?} is not KIND/NAME (for example deployment/web)")))?;
+        let kind = match kind.to_ascii_lowercase().as_str() {
+            "deployment" | "deployments" | "deploy" => "deployment",
+            "statefulset" | "statefulsets" | "sts" => "statefulset",
+            "replicaset" | "replicasets" | "rs" => "replicaset",
+            "daemonset" | "daemonsets" | "ds" => "daemonset",
+            "pod" | "pods" | "po" => "pod",
+            "node" | "nodes" | "no" => "node",
+            "cronjob" | "cronjobs" | "cj" => "cronjob",
+            other => return Err(ActionError::Invalid(format!("kubeask cannot act on {other:?} objects"))),
+        };
+        let namespace = if kind == "node" { String::new() } else { namespace.to_string() };
+        Ok(Self { kind: kind.to_string(), namespace, name: name.to_string() })
+    }
+
+    /// `deployment shop/web`, `node pool-a-1`.
+    pub fn shown(&self) -> String {
+        if self.namespace.is_empty() {
+            format!("{} {}", self.kind, self.name)
+        } else {
+            format!("{} {}/{}", self.kind, self.namespace, self.name)
+        }
+    }
+
+    /// `(group, version, Kind, plural)` on the API.
+    pub fn api(&self) -> (&'static str, &'static str, &'static str, &'static str) {
+        match self.kind.as_str() {
+            "deployment" => ("apps", "v1", "Deployment", "deployments"),
+            "statefulset" => ("apps", "v1", "StatefulSet", "statefulsets"),
+            "replicaset" => ("apps", "v1", "ReplicaSet", "replicasets"),
+            "daemonset" => ("apps", "v1", "DaemonSet", "daemonsets"),
+            "pod" => ("", "v1", "Pod", "pods"),
+            "node" => ("", "v1", "Node", "nodes"),
+            _ => ("batch", "v1", "CronJob", "cronjobs"),
+        }
+    }
+}
+
+/// One change, as the user (or an analyzer, or the model) proposes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Action {
+    /// Set a Deployment's, StatefulSet's or ReplicaSet's replicas.
+    Scale {
+        /// What to scale.
+        target: Target,
+        /// The new replica count.
+        replicas: i64,
+    },
+    /// Replace every pod of a Deployment, StatefulSet or DaemonSet (as
+    /// `kubectl rollout restart` does: a template annotation).
+    Restart {
+        /// What to restart.
+        target: Target,
+    },
+    /// Set one container's image.
+    SetImage {
+        /// The workload.
+        target: Target,
+        /// The container's name.
+        container: String,
+        /// The new image.
+        image: String,
+    },
+    /// Delete a pod (its controller makes a new one).
+    DeletePod {
+        /// The pod.
+        target: Target,
+    },
+    /// Mark a node unschedulable.
+    Cordon {
+        /// The node.
+        target: Target,
+    },
+    /// Mark a node schedulable again.
+    Uncordon {
+        /// The node.
+        target: Target,
+    },
+    /// Stop a CronJob from starting new Jobs.
+    Suspend {
+        /// The CronJob.
+        target: Target,
+    },
+    /// Let a suspended CronJob start Jobs again.
+    Resume {
+        /// The CronJob.
+        target: Target,
+    },
+}
+
+impl Action {
+    /// The object it changes.
+    pub fn target(&self) -> &Target {
+        match self {
+            Action::Scale { target, .. }
+            | Action::Restart { target }
+            | Action::SetImage { target, .. }
+            | Action::DeletePod { target }
+            | Action::Cordon { target }
+            | Action::Uncordon { target }
+            | Action::Suspend { target }
+            | Action::Resume { target } => target,
+        }
+    }
+
+    /// The verb people read (`scale`, `set-image`).
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Action::Scale { .. } => "scale",
+            Action::Restart { .. } => "restart",
+            Action::SetImage { .. } => "set-image",
+            Action::DeletePod { .. } => "delete",
+            Action::Cordon { .. } => "cordon",
+            Action::Uncordon { .. } => "uncordon",
+            Action::Suspend { .. } => "suspend",
+            Action::Resume { .. } => "resume",
+        }
+    }
+
+    /// Refuses an action on a kind it does not apply to, before anything
+    /// is sent.
+    pub fn check_kind(&self) -> Result<(), ActionError> {
+        let kind = self.target().kind.as_str();
+        let ok = match self {
+            Action::Scale { replicas, .. } => {
+                if *replicas < 0 {
+                    return Err(ActionError::Invalid(format!("replicas must be 0 or more, not {replicas}")));
+                }
+                matches!(kind, "deployment" | "statefulset" | "replicaset")
+            }
+            Action::Restart { .. } => matches!(kind, "deployment" | "statefulset" | "daemonset"),
+            Action::SetImage { .. } => matches!(kind, "deployment" | "statefulset" | "daemonset"),
+            Action::DeletePod { .. } => kind == "pod",
+            Action::Cordon { .. } | Action::Uncordon { .. } => kind == "node",
+            Action::Suspend { .. } | Action::Resume { .. } => kind == "cronjob",
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(ActionError::Invalid(format!("{} does not apply to a {kind}", self.verb())))
+        }
+    }
+}

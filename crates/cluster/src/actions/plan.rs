@@ -1,0 +1,295 @@
+//! Plan: the live object, the change the server would make (a dry run),
+//! the permissions it needs, its blast radius and how to undo it.
+
+use std::hash::{Hash, Hasher};
+
+use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
+use kube::core::{ApiResource, GroupVersionKind};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::{diff, Action, ActionError, FieldChange, Target};
+use crate::contexts::Connection;
+
+/// One permission an action needs, and whether the user has it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Permission {
+    /// `patch`, `delete`.
+    pub verb: String,
+    /// `deployments`, `pods`.
+    pub resource: String,
+    /// The namespace ("" cluster-wide).
+    pub namespace: String,
+    /// The API server's verdict.
+    pub allowed: bool,
+}
+
+impl Permission {
+    /// `patch deployments in shop`.
+    pub fn shown(&self) -> String {
+        let ns = if self.namespace.is_empty() { String::new() } else { format!(" in {}", self.namespace) };
+        format!("{} {}{ns}", self.verb, self.resource)
+    }
+}
+
+/// What an action will do, for a person to confirm.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Plan {
+    /// Names this plan: the action and the object's version it was made
+    /// against. Confirming a plan confirms exactly this.
+    pub id: String,
+    /// The context it is for.
+    pub context: String,
+    /// The action.
+    pub action: Action,
+    /// One line: what changes.
+    pub summary: String,
+    /// The object's `resourceVersion` when planned.
+    pub resource_version: String,
+    /// The object's uid when planned.
+    pub uid: String,
+    /// The fields that change (live object against the dry run).
+    pub diff: Vec<FieldChange>,
+    /// What else it touches: pods restarted, replicas before and after.
+    pub blast_radius: Vec<String>,
+    /// Every permission it needs, checked.
+    pub permissions: Vec<Permission>,
+    /// The action that puts things back, when there is one.
+    pub undo: Option<Action>,
+}
+
+impl Plan {
+    /// Whether every permission it needs is granted.
+    pub fn permitted(&self) -> bool {
+        self.permissions.iter().all(|p| p.allowed)
+    }
+
+    /// The permissions it lacks, as a person reads them.
+    pub fn missing(&self) -> Vec<String> {
+        self.permissions.iter().filter(|p| !p.allowed).map(Permission::shown).collect()
+    }
+}
+
+/// The dynamic API for a target.
+pub(super) fn api_for(conn: &Connection, t: &Target) -> Api<DynamicObject> {
+    let (group, version, kind, plural) = t.api();
+    let ar = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural);
+    if t.namespace.is_empty() {
+        Api::all_with(conn.client.clone(), &ar)
+    } else {
+        Api::namespaced_with(conn.client.clone(), &t.namespace, &ar)
+    }
+}
+
+/// The live object, as JSON.
+pub(super) async fn live(conn: &Connection, t: &Target) -> Result<Value, ActionError> {
+    let obj = api_for(conn, t).get(&t.name).await.map_err(|e| ActionError::from_kube(&t.shown(), e))?;
+    serde_json::to_value(obj).map_err(|e| ActionError::Api(e.to_string()))
+}
+
+/// The merge patch an action sends, bound to `rv` (the server answers 409
+/// if the object changed). `None` for a delete.
+pub(super) fn patch_body(action: &Action, rv: &str) -> Option<Value> {
+    let mut body = match action {
+        Action::Scale { replicas, .. } => json!({"spec": {"replicas": replicas}}),
+        Action::Restart { .. } => json!({"spec": {"template": {"metadata": {"annotations": {
+            "kubectl.kubernetes.io/restartedAt": jiff::Timestamp::now().to_string()}}}}}),
+        Action::SetImage { container, image, .. } => {
+            json!({"spec": {"template": {"spec": {"containers": [{"name": container, "image": image}]}}}})
+        }
+        Action::DeletePod { .. } => return None,
+        Action::Cordon { .. } => json!({"spec": {"unschedulable": true}}),
+        Action::Uncordon { .. } => json!({"spec": {"unschedulable": false}}),
+        Action::Suspend { .. } => json!({"spec": {"suspend": true}}),
+        Action::Resume { .. } => json!({"spec": {"suspend": false}}),
+    };
+    body["metadata"] = json!({"resourceVersion": rv});
+    Some(body)
+}
+
+/// Sends the action (a strategic merge patch, or a delete with a
+/// resourceVersion precondition); `dry_run` changes nothing.
+pub(super) async fn send(conn: &Connection, action: &Action, rv: &str, dry_run: bool) -> Result<Value, ActionError> {
+    let t = action.target();
+    let api = api_for(conn, t);
+    let result = match patch_body(action, rv) {
+        Some(body) => {
+            let mut pp = PatchParams::default();
+            pp.dry_run = dry_run;
+            api.patch(&t.name, &pp, &Patch::Strategic(body)).await.map(|o| serde_json::to_value(o).unwrap_or_default())
+        }
+        None => {
+            let mut dp = DeleteParams::default()
+                .preconditions(kube::api::Preconditions { resource_version: Some(rv.to_string()), uid: None });
+            dp.dry_run = dry_run;
+            api.delete(&t.name, &dp)
+                .await
+                .map(|e| e.map_left(|o| serde_json::to_value(o).unwrap_or_default()).left_or(Value::Null))
+        }
+    };
+    result.map_err(|e| ActionError::from_kube(&t.shown(), e))
+}
+
+/// The permissions an action needs.
+fn needed(action: &Action) -> Vec<(&'static str, &'static str, &'static str)> {
+    let (group, _, _, plural) = action.target().api();
+    match action {
+        Action::DeletePod { .. } => vec![("delete", group, plural)],
+        _ => vec![("patch", group, plural)],
+    }
+}
+
+/// Asks the API server, for each permission, whether this user has it.
+async fn check_permissions(conn: &Connection, action: &Action) -> Result<Vec<Permission>, ActionError> {
+    let ns = action.target().namespace.clone();
+    let api: Api<SelfSubjectAccessReview> = Api::all(conn.client.clone());
+    let mut out = Vec::new();
+    for (verb, group, resource) in needed(action) {
+        let review = SelfSubjectAccessReview {
+            spec: SelfSubjectAccessReviewSpec {
+                resource_attributes: Some(ResourceAttributes {
+                    verb: Some(verb.into()),
+                    group: Some(group.into()),
+                    resource: Some(resource.into()),
+                    namespace: (!ns.is_empty()).then(|| ns.clone()),
+                    name: Some(action.target().name.clone()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let answer = api
+            .create(&PostParams::default(), &review)
+            .await
+            .map_err(|e| ActionError::from_kube("the permission check (SelfSubjectAccessReview)", e))?;
+        let allowed = answer.status.is_some_and(|s| s.allowed);
+        out.push(Permission { verb: verb.into(), resource: resource.into(), namespace: ns.clone(), allowed });
+    }
+    Ok(out)
+}
+
+/// Plans an action: reads the live object, checks permissions, and (when
+/// permitted) asks the server for the result of a dry run.
+#[tracing::instrument(skip(conn), fields(context = %conn.context, action = action.verb()))]
+pub async fn plan(conn: &Connection, action: &Action) -> Result<Plan, ActionError> {
+    action.check_kind()?;
+    let t = action.target();
+    let before = live(conn, t).await?;
+    if let Action::SetImage { container, .. } = action {
+        let names = super::apply::container_names(&before);
+        if !names.iter().any(|n| n == container) {
+            return Err(ActionError::Invalid(format!(
+                "{} has no container {container:?}; its containers are {}",
+                t.shown(),
+                names.join(", ")
+            )));
+        }
+    }
+    let rv = before.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or("").to_string();
+    let permissions = check_permissions(conn, action).await?;
+    let permitted = permissions.iter().all(|p| p.allowed);
+    // NB: a dry run needs the same permission as the change; without it
+    // there is nothing to show but what is missing.
+    let diff = if !permitted {
+        Vec::new()
+    } else if matches!(action, Action::DeletePod { .. }) {
+        send(conn, action, &rv, true).await?;
+        vec![FieldChange { path: "(the pod)".into(), before: json!("exists"), after: json!("deleted") }]
+    } else {
+        let after = send(conn, action, &rv, true).await?;
+        diff(&before, &after)
+    };
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (serde_json::to_string(action).unwrap_or_default(), &conn.context, &rv).hash(&mut hasher);
+    Ok(Plan {
+        id: format!("{:012x}", hasher.finish() & 0xffff_ffff_ffff),
+        context: conn.context.clone(),
+        summary: summary(action, &before),
+        blast_radius: blast_radius(action, &before),
+        undo: undo_of(action, &before),
+        action: action.clone(),
+        resource_version: rv,
+        uid: before.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or("").to_string(),
+        diff,
+        permissions,
+    })
+}
+
+fn summary(action: &Action, before: &Value) -> String {
+    let t = action.target().shown();
+    match action {
+        Action::Scale { replicas, .. } => format!("scale {t} from {} to {replicas} replicas", replicas_of(before)),
+        Action::Restart { .. } => format!("restart every pod of {t} (a rolling restart)"),
+        Action::SetImage { container, image, .. } => {
+            format!("set the image of container {container} of {t} to {image}")
+        }
+        Action::DeletePod { .. } => format!("delete {t}"),
+        Action::Cordon { .. } => format!("cordon {t}: no new pods are scheduled on it"),
+        Action::Uncordon { .. } => format!("uncordon {t}: pods may be scheduled on it again"),
+        Action::Suspend { .. } => format!("suspend {t}: it starts no new Jobs"),
+        Action::Resume { .. } => format!("resume {t}: it starts Jobs on its schedule again"),
+    }
+}
+
+fn replicas_of(v: &Value) -> i64 {
+    v.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1)
+}
+
+fn blast_radius(action: &Action, before: &Value) -> Vec<String> {
+    let ready = before.pointer("/status/readyReplicas").and_then(Value::as_i64).unwrap_or(0);
+    match action {
+        Action::Scale { replicas, .. } => {
+            let now = replicas_of(before);
+            let mut v = vec![format!("replicas {now} → {replicas} ({ready} ready now)")];
+            if *replicas < now {
+                v.push(format!("{} pods will be stopped", now - replicas));
+            } else if *replicas > now {
+                v.push(format!("{} pods will be started", replicas - now));
+            }
+            v
+        }
+        Action::Restart { .. } | Action::SetImage { .. } => {
+            vec![format!("{} pods will be replaced, one step at a time", replicas_of(before))]
+        }
+        Action::DeletePod { .. } => {
+            let owned =
+                before.pointer("/metadata/ownerReferences").and_then(Value::as_array).is_some_and(|o| !o.is_empty());
+            vec![if owned {
+                "1 pod stops; its controller starts a replacement".into()
+            } else {
+                "1 pod stops and nothing replaces it (it has no controller)".into()
+            }]
+        }
+        Action::Cordon { .. } => vec!["pods already on the node keep running".into()],
+        Action::Uncordon { .. } => vec!["the scheduler may place new pods on the node".into()],
+        Action::Suspend { .. } | Action::Resume { .. } => vec!["running Jobs are not touched".into()],
+    }
+}
+
+/// The action that puts back what this one changes, from the live object.
+fn undo_of(action: &Action, before: &Value) -> Option<Action> {
+    let target = action.target().clone();
+    match action {
+        Action::Scale { .. } => Some(Action::Scale { target, replicas: replicas_of(before) }),
+        Action::SetImage { container, .. } => {
+            let image = super::apply::container_image(before, container)?;
+            Some(Action::SetImage { target, container: container.clone(), image })
+        }
+        Action::Cordon { .. } if before.pointer("/spec/unschedulable") != Some(&json!(true)) => {
+            Some(Action::Uncordon { target })
+        }
+        Action::Uncordon { .. } if before.pointer("/spec/unschedulable") == Some(&json!(true)) => {
+            Some(Action::Cordon { target })
+        }
+        Action::Suspend { .. } if before.pointer("/spec/suspend") != Some(&json!(true)) => {
+            Some(Action::Resume { target })
+        }
+        Action::Resume { .. } if before.pointer("/spec/suspend") == Some(&json!(true)) => {
+            Some(Action::Suspend { target })
+        }
+        // NB: a restart or a deleted pod cannot be put back.
+        _ => None,
+    }
+}

@@ -1,0 +1,103 @@
+//! What each context allows: `read-only` (no action is applied) or
+//! `confirm-each` (every plan is confirmed by a person). A context whose
+//! name or server looks like production (`prod`, `prd`, `live`) starts
+//! read-only until the user changes it; the choice is kept in
+//! `<data dir>/policies.json`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::ActionError;
+
+/// A context's policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Nothing is applied.
+    ReadOnly,
+    /// Each plan is applied once a person confirms it.
+    ConfirmEach,
+}
+
+impl std::str::FromStr for Mode {
+    type Err = ActionError;
+    fn from_str(s: &str) -> Result<Self, ActionError> {
+        match s {
+            "read-only" => Ok(Mode::ReadOnly),
+            "confirm-each" => Ok(Mode::ConfirmEach),
+            other => Err(ActionError::Invalid(format!("{other:?} is not a policy: use read-only or confirm-each"))),
+        }
+    }
+}
+
+/// Every context's policy, as stored.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Policies {
+    #[serde(default)]
+    contexts: BTreeMap<String, Mode>,
+    #[serde(skip)]
+    path: PathBuf,
+}
+
+/// Whether a name or URL looks like production: a word `prod`, `prd`,
+/// `production` or `live` in it.
+pub fn looks_like_production(text: &str) -> bool {
+    text.to_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|w| matches!(w, "prod" | "prd" | "production" | "live"))
+}
+
+impl Policies {
+    /// `<data dir>/policies.json`.
+    pub fn default_path() -> PathBuf {
+        kubeask_paths::data_dir().join("policies.json")
+    }
+
+    /// Reads the policies at `path` (none stored: every context has its default).
+    pub fn load(path: &Path) -> Self {
+        let mut p: Policies =
+            std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+        p.path = path.to_path_buf();
+        p
+    }
+
+    /// Why a context is read-only, or `None` when actions may be confirmed.
+    pub fn read_only(&self, context: &str, server: &str) -> Option<String> {
+        match self.contexts.get(context) {
+            Some(Mode::ReadOnly) => Some("its policy is read-only".into()),
+            Some(Mode::ConfirmEach) => None,
+            None if looks_like_production(context) || looks_like_production(server) => {
+                Some("it looks like production, and such contexts start read-only".into())
+            }
+            None => None,
+        }
+    }
+
+    /// Sets a context's policy and saves it.
+    pub fn set(&mut self, context: &str, mode: Mode) -> Result<(), ActionError> {
+        self.contexts.insert(context.to_string(), mode);
+        let bytes = serde_json::to_vec_pretty(&self).unwrap_or_default();
+        if let Some(dir) = self.path.parent() {
+            let _ = kubeask_paths::private_dir(dir);
+        }
+        kubeask_paths::write_private(&self.path, &bytes)
+            .map_err(|e| ActionError::Invalid(format!("cannot write {}: {e}", self.path.display())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_production;
+
+    #[test]
+    fn production_looking_names_are_words_not_substrings() {
+        for name in ["prod", "eu-prod-1", "gke_acme_live", "https://api.prd.example.com", "Production"] {
+            assert!(looks_like_production(name), "{name}");
+        }
+        for name in ["kubeask-demo", "staging", "product-catalog", "delivery", "oliver"] {
+            assert!(!looks_like_production(name), "{name}");
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! Safe actions on the demo server through the real kube client: a plan's
+//! dry run changes nothing, apply changes what the plan showed, kubectl
+//! sees the same after each step, undo puts it back, and every refusal
+//! (RBAC, a changed object, a read-only context) leaves the cluster as it
+//! was and is in the audit log.
+
+use std::time::Duration;
+
+use kubeask_cluster::actions::audit::Audit;
+use kubeask_cluster::actions::policy::{Mode, Policies};
+use kubeask_cluster::actions::{self, Action, ActionError, Guard, Target};
+use kubeask_cluster::contexts::{Connection, Contexts};
+use serde_json::Value;
+
+use crate::support::{self, kubectl_ok, Demo};
+
+const DEADLINE: Duration = Duration::from_secs(20);
+
+async fn connect(demo: &Demo) -> Connection {
+    Contexts::load(&[demo.kubeconfig()]).unwrap().connect(Some("kubeask-demo")).await.unwrap()
+}
+
+/// An audit log and policies of the test's own (in the demo's temp dir).
+fn guard(demo: &Demo) -> Guard {
+    let dir = demo.dir.path();
+    Guard {
+        audit: Audit::open(&dir.join("audit.sqlite")).unwrap(),
+        policies: Policies::load(&dir.join("policies.json")),
+    }
+}
+
+/// A Deployment of the fixture whose pods are all ready, with two or more.
+fn healthy_deployment() -> (String, String, i64, String) {
+    support::objects("Deployment")
+        .into_iter()
+        .find_map(|d| {
+            let want = d.pointer("/spec/replicas")?.as_i64()?;
+            let ready = d.pointer("/status/readyReplicas")?.as_i64()?;
+            let container = d.pointer("/spec/template/spec/containers/0/name")?.as_str()?.to_string();
+            (want >= 2 && ready == want).then(|| (support::namespace(&d), support::name(&d), want, container))
+        })
+        .expect("the fixture has a healthy deployment")
+}
+
+async fn jsonpath(demo: &Demo, kind: &str, ns: &str, name: &str, path: &str) -> String {
+    let mut args = vec!["get", kind, name, "-o"];
+    let jp = format!("jsonpath={path}");
+    args.push(&jp);
+    if !ns.is_empty() {
+        args.extend(["-n", ns]);
+    }
+    kubectl_ok(demo, &args).await
+}
+
+#[tokio::test]
+async fn scale_plans_with_a_dry_run_applies_verifies_and_undoes() {
+    let demo = support::start().await;
+    let conn = connect(&demo).await;
+    let guard = guard(&demo);
+    let (ns, name, before, _) = healthy_deployment();
+    let action =
+        Action::Scale { target: Target::parse(&format!("deployment/{name}"), &ns).unwrap(), replicas: before + 2 };
+
+    let plan = actions::plan(&conn, &action).await.unwrap();
+    assert!(plan.permitted(), "{:?}", plan.permissions);
+    assert_eq!(plan.diff.len(), 1, "{:?}", plan.diff);
+    assert_eq!(plan.diff[0].path, "spec.replicas");
+    assert_eq!((plan.diff[0].before.as_i64(), plan.diff[0].after.as_i64()), (Some(before), Some(before + 2)));
+    assert_eq!(
+        jsonpath(&demo, "deployment", &ns, &name, "{.spec.replicas}").await,
+        before.to_string(),
+        "the dry run changed nothing"
+    );
+
+    let done = actions::apply(&conn, &plan, &guard, DEADLINE).await.unwrap();
+    assert!(done.converged, "{}", done.result);
+    assert_eq!(jsonpath(&demo, "deployment", &ns, &name, "{.status.readyReplicas}").await, (before + 2).to_string());
+
+    let undo = actions::undo_plan(&conn, &guard.audit, done.audit_id).await.unwrap();
+    assert_eq!(undo.action, Action::Scale { target: action.target().clone(), replicas: before });
+    let undone = actions::apply_undo(&conn, &undo, &guard, done.audit_id, DEADLINE).await.unwrap();
+    assert!(undone.converged, "{}", undone.result);
+    assert_eq!(jsonpath(&demo, "deployment", &ns, &name, "{.spec.replicas}").await, before.to_string());
+    let again = actions::undo_plan(&conn, &guard.audit, done.audit_id).await.unwrap_err();
+    assert!(again.to_string().contains("undone already"), "{again}");
+
+    let log = guard.audit.list(10).unwrap();
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert_eq!(log[0].undoes, Some(done.audit_id));
+    assert!(log.iter().all(|e| e.step == "applied" && e.outcome.starts_with("done")), "{log:?}");
+}
+
+#[tokio::test]
+async fn set_image_restart_and_a_wrong_container_name() {
+    let demo = support::start().await;
+    let conn = connect(&demo).await;
+    let guard = guard(&demo);
+    let (ns, name, _, container) = healthy_deployment();
+    let target = Target::parse(&format!("deploy/{name}"), &ns).unwrap();
+    let old_image = jsonpath(&demo, "deployment", &ns, &name, "{.spec.template.spec.containers[0].image}").await;
+
+    let wrong = Action::SetImage { target: target.clone(), container: "no-such".into(), image: "x:1".into() };
+    let e = actions::plan(&conn, &wrong).await.unwrap_err();
+    assert!(matches!(e, ActionError::Invalid(_)) && e.to_string().contains(&container), "{e}");
+
+    let set = Action::SetImage {
+        target: target.clone(),
+        container: container.clone(),
+        image: "registry.example/new:2".into(),
+    };
+    let plan = actions::plan(&conn, &set).await.unwrap();
+    assert_eq!(plan.diff.len(), 1, "{:?}", plan.diff);
+    assert_eq!(plan.diff[0].path, format!("spec.template.spec.containers[name={container}].image"));
+    let pods_before = kubectl_ok(&demo, &["get", "pods", "-n", &ns, "-o", "name"]).await;
+    let done = actions::apply(&conn, &plan, &guard, DEADLINE).await.unwrap();
+    assert!(done.converged, "{}", done.result);
+    let image = jsonpath(&demo, "deployment", &ns, &name, "{.spec.template.spec.containers[0].image}").await;
+    assert_eq!(image, "registry.example/new:2");
+    let undo = actions::undo_plan(&conn, &guard.audit, done.audit_id).await.unwrap();
+    actions::apply_undo(&conn, &undo, &guard, done.audit_id, DEADLINE).await.unwrap();
+    let image = jsonpath(&demo, "deployment", &ns, &name, "{.spec.template.spec.containers[0].image}").await;
+    assert_eq!(image, old_image);
+
+    let restart = actions::plan(&conn, &Action::Restart { target }).await.unwrap();
+    assert!(restart.diff.iter().any(|c| c.path.contains("restartedAt")), "{:?}", restart.diff);
+    assert!(restart.undo.is_none(), "a restart cannot be undone");
+    let done = actions::apply(&conn, &restart, &guard, DEADLINE).await.unwrap();
+    assert!(done.converged, "{}", done.result);
+    let pods_after = kubectl_ok(&demo, &["get", "pods", "-n", &ns, "-o", "name"]).await;
+    assert_ne!(pods_before, pods_after, "the restart replaced pods");
+    let e = actions::undo_plan(&conn, &guard.audit, done.audit_id).await.unwrap_err();
+    assert!(e.to_string().contains("cannot be undone"), "{e}");
+}
+
+#[tokio::test]
+async fn delete_cordon_and_suspend_round_trip() {
+    let demo = support::start().await;
+    let conn = connect(&demo).await;
+    let guard = guard(&demo);
+    // A pod with a controller: deleted, and replaced.
+    let pod = support::objects("Pod")
+        .into_iter()
+        .find(|p| p.pointer("/metadata/ownerReferences/0/kind").and_then(Value::as_str) == Some("ReplicaSet"))
+        .unwrap();
+    let (pns, pname) = (support::namespace(&pod), support::name(&pod));
+    let del = Action::DeletePod { target: Target::parse(&format!("pod/{pname}"), &pns).unwrap() };
+    let plan = actions::plan(&conn, &del).await.unwrap();
+    assert!(plan.blast_radius[0].contains("replacement"), "{:?}", plan.blast_radius);
+    kubectl_ok(&demo, &["get", "pod", &pname, "-n", &pns]).await;
+    let done = actions::apply(&conn, &plan, &guard, DEADLINE).await.unwrap();
+    assert!(done.converged && !done.undoable, "{done:?}");
+    let (ok, _, err) = support::kubectl(&demo, &["get", "pod", &pname, "-n", &pns]).await;
+    assert!(!ok && err.contains("NotFound"), "{err}");
+
+    let node = support::name(&support::objects("Node")[0]);
+    let cordon = Action::Cordon { target: Target::parse(&format!("node/{node}"), "ignored").unwrap() };
+    let plan = actions::plan(&conn, &cordon).await.unwrap();
+    assert!(plan.diff.iter().any(|c| c.path == "spec.unschedulable"), "{:?}", plan.diff);
+    let done = actions::apply(&conn, &plan, &guard, DEADLINE).await.unwrap();
+    let nodes = kubectl_ok(&demo, &["get", "node", &node]).await;
+    assert!(nodes.contains("SchedulingDisabled"), "{nodes}");
+    let undo = actions::undo_plan(&conn, &guard.audit, done.audit_id).await.unwrap();
+    assert!(matches!(undo.action, Action::Uncordon { .. }));
+    actions::apply_undo(&conn, &undo, &guard, done.audit_id, DEADLINE).await.unwrap();
+    assert!(!kubectl_ok(&demo, &["get", "node", &node]).await.contains("SchedulingDisabled"));
+
+    let cj = support::objects("CronJob")
+        .into_iter()
+        .find(|c| c.pointer("/spec/suspend") != Some(&Value::Bool(true)))
+        .unwrap();
+    let (cns, cname) = (support::namespace(&cj), support::name(&cj));
+    let suspend = Action::Suspend { target: Target::parse(&format!("cronjob/{cname}"), &cns).unwrap() };
+    let plan = actions::plan(&conn, &suspend).await.unwrap();
+    let done = actions::apply(&conn, &plan, &guard, DEADLINE).await.unwrap();
+    assert!(done.converged, "{}", done.result);
+    assert_eq!(jsonpath(&demo, "cronjob", &cns, &cname, "{.spec.suspend}").await, "true");
+    let undo = actions::undo_plan(&conn, &guard.audit, done.audit_id).await.unwrap();
+    actions::apply_undo(&conn, &undo, &guard, done.audit_id, DEADLINE).await.unwrap();
+    assert_eq!(jsonpath(&demo, "cronjob", &cns, &cname, "{.spec.suspend}").await, "false");
+}
+
+#[tokio::test]
+async fn refusals_change_nothing_and_are_audited() {
+    let mut f = support::fixture();
+    f.rbac =
+        Some(serde_yaml::from_str("rules:\n- verbs: [patch]\n  resources: [deployments]\n  allowed: false\n").unwrap());
+    let demo = support::start_with(f).await;
+    let conn = connect(&demo).await;
+    let mut guard = guard(&demo);
+    let (ns, name, before, _) = healthy_deployment();
+    let target = Target::parse(&format!("deployment/{name}"), &ns).unwrap();
+
+    // RBAC: offered as not permitted, the missing permission named.
+    let plan = actions::plan(&conn, &Action::Scale { target: target.clone(), replicas: before + 1 }).await.unwrap();
+    assert!(!plan.permitted());
+    assert_eq!(plan.missing(), [format!("patch deployments in {ns}")]);
+    let e = actions::apply(&conn, &plan, &guard, DEADLINE).await.unwrap_err();
+    assert_eq!(e.code(), "FORBIDDEN", "{e}");
+
+    // A changed object: the plan is stale.
+    let pod_plan = {
+        let pod = support::objects("Pod").into_iter().find(|p| support::namespace(p) == ns).unwrap();
+        let t = Target::parse(&format!("pod/{}", support::name(&pod)), &ns).unwrap();
+        let plan = actions::plan(&conn, &Action::DeletePod { target: t.clone() }).await.unwrap();
+        kubectl_ok(&demo, &["label", "pod", &t.name, "-n", &ns, "touched=yes"]).await;
+        plan
+    };
+    let e = actions::apply(&conn, &pod_plan, &guard, DEADLINE).await.unwrap_err();
+    assert_eq!(e.code(), "CONFLICT", "{e}");
+    kubectl_ok(&demo, &["get", "pod", &pod_plan.action.target().name, "-n", &ns]).await;
+
+    // A production-looking context is read-only until its policy says otherwise.
+    let prod = Connection { context: "eu-prod-1".into(), ..conn.clone() };
+    let node = support::name(&support::objects("Node")[0]);
+    let cordon = Action::Cordon { target: Target::parse(&format!("node/{node}"), "").unwrap() };
+    let plan = actions::plan(&prod, &cordon).await.unwrap();
+    let e = actions::apply(&prod, &plan, &guard, DEADLINE).await.unwrap_err();
+    assert_eq!(e.code(), "READ_ONLY", "{e}");
+    assert!(!kubectl_ok(&demo, &["get", "node", &node]).await.contains("SchedulingDisabled"));
+    guard.policies.set("eu-prod-1", Mode::ConfirmEach).unwrap();
+    actions::apply(&prod, &plan, &guard, DEADLINE).await.unwrap();
+    assert!(kubectl_ok(&demo, &["get", "node", &node]).await.contains("SchedulingDisabled"));
+
+    let log = guard.audit.list(10).unwrap();
+    let refused: Vec<&str> = log.iter().filter(|e| e.step == "refused").map(|e| e.outcome.as_str()).collect();
+    assert_eq!(refused.len(), 3, "{log:?}");
+    assert!(refused.iter().any(|o| o.contains("not permitted")) && refused.iter().any(|o| o.contains("changed since")));
+}
