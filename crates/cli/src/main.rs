@@ -2,6 +2,7 @@
 //! arguments to library calls; the logic lives in the crates.
 
 mod access;
+mod act_cmd;
 mod ask_cmd;
 mod contexts_cmd;
 mod demo_cmd;
@@ -37,6 +38,10 @@ enum Command {
     Sessions(sessions_cmd::SessionsArgs),
     /// Local GGUF models: list, import, rm, info.
     Models(models_cmd::ModelsArgs),
+    /// Change the cluster safely: plan (server dry run, RBAC check), confirm, apply, verify, undo.
+    Act(act_cmd::ActArgs),
+    /// The audit log of every action: who, when, what changed, the outcome.
+    Audit(act_cmd::AuditArgs),
 }
 
 #[tokio::main]
@@ -60,6 +65,8 @@ async fn main() -> std::process::ExitCode {
         Command::Diagnose(args) => diagnose_cmd::run(args).await,
         Command::Sessions(args) => sessions_cmd::run(args).await,
         Command::Models(args) => models_cmd::run(args).await,
+        Command::Act(args) => act_cmd::run(args).await,
+        Command::Audit(args) => act_cmd::audit(args).await,
     };
     match result {
         Ok(code) => code,

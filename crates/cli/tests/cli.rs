@@ -351,3 +351,72 @@ async fn a_corrupt_sessions_file_still_answers_and_warns() {
     assert!(stderr.contains("warning") || stdout.contains("not saved"), "no warning: {stdout}\n{stderr}");
     server.stop().await;
 }
+
+/// `kubeask act` as a script runs it: without `--yes` and without a
+/// terminal nothing is applied; `--dry-run` changes nothing; `--yes`
+/// applies and kubectl sees it; `kubeask audit --json` holds the entry;
+/// `act undo ID --yes` puts it back.
+#[tokio::test(flavor = "multi_thread")]
+async fn act_plans_applies_with_yes_and_undoes_and_audit_lists_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(&dir).await;
+    let kc = server.kubeconfig_path().to_path_buf();
+    let run = |args: &[&str]| {
+        let mut cmd = kubeask(&dir, &kc);
+        cmd.args(args).stdin(Stdio::null());
+        let out = cmd.output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let kubectl_replicas = |name: &str, ns: &str| {
+        let out = Command::new("kubectl")
+            .args(["get", "deployment", name, "-n", ns, "-o", "jsonpath={.spec.replicas}"])
+            .env("KUBECONFIG", &kc)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let d = Fixture::builtin()
+        .objects
+        .into_iter()
+        .find(|o| o.kind == "Deployment" && o.value.pointer("/spec/replicas").and_then(|r| r.as_i64()) == Some(2))
+        .unwrap();
+    let (name, ns) = (
+        d.value["metadata"]["name"].as_str().unwrap().to_string(),
+        d.value["metadata"]["namespace"].as_str().unwrap().to_string(),
+    );
+    let target = format!("deployment/{name}");
+    let act = |extra: &[&str]| {
+        let mut a = vec!["act", "scale", target.as_str(), "-n", ns.as_str(), "--replicas", "3"];
+        a.extend_from_slice(extra);
+        run(&a)
+    };
+
+    let (ok, out, _) = act(&["--dry-run"]);
+    assert!(ok && out.contains("spec.replicas: 2 → 3") && out.contains("may patch deployments"), "{out}");
+    let (ok, _, err) = act(&[]);
+    assert!(!ok && err.contains("--yes"), "{err}");
+    assert_eq!(kubectl_replicas(&name, &ns), "2", "nothing applied without a confirmation");
+
+    let (ok, out, err) = act(&["--yes", "--json"]);
+    assert!(ok, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["applied"]["converged"], true, "{v}");
+    let id = v["applied"]["audit_id"].as_i64().unwrap();
+    assert_eq!(kubectl_replicas(&name, &ns), "3");
+
+    let (ok, out, _) = run(&["audit", "--json"]);
+    let log: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(ok && log[0]["id"] == id && log[0]["step"] == "applied", "{log}");
+    assert_eq!(log[0]["diff"][0]["path"], "spec.replicas");
+
+    let (ok, out, err) = run(&["act", "undo", &id.to_string(), "--yes"]);
+    assert!(ok && out.contains("Done"), "{out}{err}");
+    assert_eq!(kubectl_replicas(&name, &ns), "2");
+    let (ok, _, err) = run(&["act", "undo", &id.to_string(), "--yes"]);
+    assert!(!ok && err.contains("undone already"), "{err}");
+    server.stop().await;
+}

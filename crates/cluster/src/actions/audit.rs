@@ -183,12 +183,15 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
     })
 }
 
-/// The OS user running Kubeask.
+/// The OS user running Kubeask (`$USER`, else the home folder's name).
 fn os_user() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".into())
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(|| dirs::home_dir()?.file_name()?.to_str().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into())
 }
 
 fn to_json<T: Serialize>(v: &T) -> String {

@@ -115,8 +115,7 @@ pub(super) async fn send(conn: &Connection, action: &Action, rv: &str, dry_run: 
     let api = api_for(conn, t);
     let result = match patch_body(action, rv) {
         Some(body) => {
-            let mut pp = PatchParams::default();
-            pp.dry_run = dry_run;
+            let pp = PatchParams { dry_run, ..Default::default() };
             api.patch(&t.name, &pp, &Patch::Strategic(body)).await.map(|o| serde_json::to_value(o).unwrap_or_default())
         }
         None => {

@@ -1,0 +1,270 @@
+//! `kubeask act …` and `kubeask audit`: plan a change, show it, apply it
+//! once confirmed, undo it; list the audit log.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use kubeask_cluster::actions::policy::Mode;
+use kubeask_cluster::actions::{self, Action, ActionError, Guard, Plan, Target};
+use kubeask_cluster::contexts::{Connection, Contexts};
+
+/// Arguments of `kubeask act`.
+#[derive(clap::Args, Debug)]
+pub struct ActArgs {
+    #[command(subcommand)]
+    what: What,
+    /// The context (default: the current context).
+    #[arg(long, global = true)]
+    context: Option<String>,
+    /// The namespace (default: the context's, else `default`).
+    #[arg(short = 'n', long, global = true)]
+    namespace: Option<String>,
+    /// Apply without asking.
+    #[arg(long, global = true)]
+    yes: bool,
+    /// Print the plan only (the server's dry run); change nothing.
+    #[arg(long, global = true)]
+    dry_run: bool,
+    /// Print the plan and the result as JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Seconds to wait for the change to converge.
+    #[arg(long, global = true, default_value_t = 120)]
+    timeout: u64,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum What {
+    /// Set replicas: `scale deployment/NAME --replicas N`.
+    Scale {
+        /// KIND/NAME (deployment, statefulset, replicaset).
+        target: String,
+        /// The new replica count.
+        #[arg(long)]
+        replicas: i64,
+    },
+    /// Replace every pod: `restart deployment/NAME`.
+    Restart {
+        /// KIND/NAME (deployment, statefulset, daemonset).
+        target: String,
+    },
+    /// Set a container's image: `set-image deployment/NAME CONTAINER=IMAGE`.
+    SetImage {
+        /// KIND/NAME.
+        target: String,
+        /// CONTAINER=IMAGE.
+        image: String,
+    },
+    /// Delete a pod: `delete pod/NAME`.
+    Delete {
+        /// pod/NAME.
+        target: String,
+    },
+    /// Mark a node unschedulable: `cordon node/NAME`.
+    Cordon {
+        /// node/NAME.
+        target: String,
+    },
+    /// Mark a node schedulable: `uncordon node/NAME`.
+    Uncordon {
+        /// node/NAME.
+        target: String,
+    },
+    /// Stop a CronJob from starting Jobs: `suspend cronjob/NAME`.
+    Suspend {
+        /// cronjob/NAME.
+        target: String,
+    },
+    /// Let a CronJob start Jobs again: `resume cronjob/NAME`.
+    Resume {
+        /// cronjob/NAME.
+        target: String,
+    },
+    /// Undo an applied action by its audit id (`kubeask audit` lists them).
+    Undo {
+        /// The audit entry.
+        id: i64,
+    },
+    /// Set a context's policy: read-only or confirm-each.
+    Policy {
+        /// The context.
+        name: String,
+        /// read-only | confirm-each.
+        mode: String,
+    },
+}
+
+/// Arguments of `kubeask audit`.
+#[derive(clap::Args, Debug)]
+pub struct AuditArgs {
+    /// Print the entries as JSON.
+    #[arg(long)]
+    json: bool,
+    /// How many entries, newest first.
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+}
+
+/// Runs `kubeask audit`.
+pub async fn audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
+    let guard = Guard::open_default()?;
+    let entries = guard.audit.list(args.limit)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&entries)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if entries.is_empty() {
+        println!("No actions yet.");
+    }
+    for e in &entries {
+        let undo = match (&e.undo, e.undoes) {
+            (_, Some(of)) => format!(" (undoes {of})"),
+            (Some(_), None) => " (undo: kubeask act undo ID)".replace("ID", &e.id.to_string()),
+            _ => String::new(),
+        };
+        println!("{:>4}  {}  {}@{}  {}: {}{undo}", e.id, e.at, e.user, e.context, e.step, e.summary);
+        println!("      {}", e.outcome);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `kubeask act`.
+pub async fn run(args: ActArgs) -> anyhow::Result<ExitCode> {
+    let mut guard = Guard::open_default()?;
+    if let What::Policy { name, mode } = &args.what {
+        guard.policies.set(name, mode.parse::<Mode>()?)?;
+        println!("context {name}: {mode}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let contexts = Contexts::discover()?;
+    let conn = contexts.connect(args.context.as_deref()).await?;
+    let namespace = args.namespace.clone().unwrap_or_else(|| {
+        let info = contexts.list().into_iter().find(|c| c.name == conn.context);
+        info.and_then(|c| c.namespace).unwrap_or_else(|| "default".into())
+    });
+    let planned = match &args.what {
+        What::Undo { id } => actions::undo_plan(&conn, &guard.audit, *id).await,
+        what => match action_of(what, &namespace) {
+            Ok(action) => actions::plan(&conn, &action).await,
+            Err(e) => Err(e),
+        },
+    };
+    let plan = match planned {
+        Ok(p) => p,
+        Err(e) => return Ok(fail(&args, &e)),
+    };
+    show_plan(&args, &plan);
+    if args.dry_run {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if plan.permitted() && guard.policies.read_only(&conn.context, &conn.server).is_none() && !confirmed(&args)? {
+        eprintln!("Not applied.");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(apply(&args, &conn, &plan, &guard).await)
+}
+
+async fn apply(args: &ActArgs, conn: &Connection, plan: &Plan, guard: &Guard) -> ExitCode {
+    let deadline = Duration::from_secs(args.timeout);
+    let applied = match &args.what {
+        What::Undo { id } => actions::apply_undo(conn, plan, guard, *id, deadline).await,
+        _ => actions::apply(conn, plan, guard, deadline).await,
+    };
+    match applied {
+        Ok(a) if args.json => {
+            println!("{}", serde_json::json!({"plan": plan, "applied": a}));
+            if a.converged {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Ok(a) => {
+            let verdict = if a.converged { "Done" } else { "Applied, not converged" };
+            println!("{verdict}: {} (audit entry {}).", a.result, a.audit_id);
+            if a.undoable {
+                println!("Undo with: kubeask act undo {}", a.audit_id);
+            }
+            if a.converged {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => fail(args, &e),
+    }
+}
+
+fn fail(args: &ActArgs, e: &ActionError) -> ExitCode {
+    if args.json {
+        println!("{}", serde_json::json!({"error": {"code": e.code(), "message": e.to_string()}}));
+    } else {
+        eprintln!("error: {e}");
+    }
+    ExitCode::FAILURE
+}
+
+fn action_of(what: &What, namespace: &str) -> Result<Action, ActionError> {
+    let t = |s: &str| Target::parse(s, namespace);
+    Ok(match what {
+        What::Scale { target, replicas } => Action::Scale { target: t(target)?, replicas: *replicas },
+        What::Restart { target } => Action::Restart { target: t(target)? },
+        What::SetImage { target, image } => {
+            let (container, image) = image
+                .split_once('=')
+                .filter(|(c, i)| !c.is_empty() && !i.is_empty())
+                .ok_or_else(|| ActionError::Invalid(format!("{image:?} is not CONTAINER=IMAGE")))?;
+            Action::SetImage { target: t(target)?, container: container.into(), image: image.into() }
+        }
+        What::Delete { target } => Action::DeletePod { target: t(target)? },
+        What::Cordon { target } => Action::Cordon { target: t(target)? },
+        What::Uncordon { target } => Action::Uncordon { target: t(target)? },
+        What::Suspend { target } => Action::Suspend { target: t(target)? },
+        What::Resume { target } => Action::Resume { target: t(target)? },
+        What::Undo { .. } | What::Policy { .. } => unreachable!("handled before"),
+    })
+}
+
+fn show_plan(args: &ActArgs, plan: &Plan) {
+    if args.json {
+        if args.dry_run {
+            println!("{}", serde_json::json!({ "plan": plan }));
+        }
+        return;
+    }
+    println!("Plan {} on context {}: {}", plan.id, plan.context, plan.summary);
+    if !plan.diff.is_empty() {
+        println!("Changes (the API server's dry run):");
+        for c in &plan.diff {
+            println!("  {}: {} → {}", c.path, c.before, c.after);
+        }
+    }
+    for b in &plan.blast_radius {
+        println!("  • {b}");
+    }
+    for p in &plan.permissions {
+        println!("  {} {}", if p.allowed { "✓ may" } else { "✗ may not" }, p.shown());
+    }
+    match &plan.undo {
+        Some(_) => println!("  ↺ can be undone (kubeask act undo, with the audit id)"),
+        None => println!("  ↺ cannot be undone"),
+    }
+}
+
+/// Asks on the terminal; `--yes` answers for a script. Without a terminal
+/// and without `--yes`, nothing is applied.
+fn confirmed(args: &ActArgs) -> anyhow::Result<bool> {
+    if args.yes {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        eprintln!("Confirmation needed: run again with --yes to apply this plan.");
+        return Ok(false);
+    }
+    eprint!("Apply this plan? [y/N] ");
+    std::io::stderr().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes"))
+}
