@@ -56,6 +56,28 @@ enum What {
         /// CONTAINER=IMAGE.
         image: String,
     },
+    /// Set a container's requests/limits:
+    /// `set-resources deployment/NAME CONTAINER --limits memory=512Mi`.
+    SetResources {
+        /// KIND/NAME.
+        target: String,
+        /// The container.
+        container: String,
+        /// KEY=VALUE,… (`memory=256Mi,cpu=250m`; an empty value removes the key).
+        #[arg(long, default_value = "")]
+        requests: String,
+        /// KEY=VALUE,….
+        #[arg(long, default_value = "")]
+        limits: String,
+    },
+    /// Roll a Deployment back: `rollback deployment/NAME [--to-revision R]`.
+    Rollback {
+        /// deployment/NAME.
+        target: String,
+        /// The revision (default: the one before the current).
+        #[arg(long)]
+        to_revision: Option<i64>,
+    },
     /// Delete a pod: `delete pod/NAME`.
     Delete {
         /// pod/NAME.
@@ -206,7 +228,7 @@ fn fail(args: &ActArgs, e: &ActionError) -> ExitCode {
 }
 
 fn action_of(what: &What, namespace: &str) -> Result<Action, ActionError> {
-    let t = |s: &str| Target::parse(s, namespace);
+    let t = |s: &str| Target::parse(s, namespace).map_err(ActionError::Invalid);
     Ok(match what {
         What::Scale { target, replicas } => Action::Scale { target: t(target)?, replicas: *replicas },
         What::Restart { target } => Action::Restart { target: t(target)? },
@@ -217,6 +239,13 @@ fn action_of(what: &What, namespace: &str) -> Result<Action, ActionError> {
                 .ok_or_else(|| ActionError::Invalid(format!("{image:?} is not CONTAINER=IMAGE")))?;
             Action::SetImage { target: t(target)?, container: container.into(), image: image.into() }
         }
+        What::SetResources { target, container, requests, limits } => Action::SetResources {
+            target: t(target)?,
+            container: container.clone(),
+            requests: pairs(requests)?,
+            limits: pairs(limits)?,
+        },
+        What::Rollback { target, to_revision } => Action::Rollback { target: t(target)?, revision: *to_revision },
         What::Delete { target } => Action::DeletePod { target: t(target)? },
         What::Cordon { target } => Action::Cordon { target: t(target)? },
         What::Uncordon { target } => Action::Uncordon { target: t(target)? },
@@ -224,6 +253,20 @@ fn action_of(what: &What, namespace: &str) -> Result<Action, ActionError> {
         What::Resume { target } => Action::Resume { target: t(target)? },
         What::Undo { .. } | What::Policy { .. } => unreachable!("handled before"),
     })
+}
+
+/// `memory=256Mi,cpu=250m` as a map.
+fn pairs(text: &str) -> Result<std::collections::BTreeMap<String, String>, ActionError> {
+    text.split(',')
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            let (k, v) = p
+                .split_once('=')
+                .filter(|(k, _)| matches!(k.trim(), "memory" | "cpu" | "ephemeral-storage"))
+                .ok_or_else(|| ActionError::Invalid(format!("{p:?} is not memory=…, cpu=… or ephemeral-storage=…")))?;
+            Ok((k.trim().to_string(), v.trim().to_string()))
+        })
+        .collect()
 }
 
 fn show_plan(args: &ActArgs, plan: &Plan) {

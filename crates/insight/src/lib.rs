@@ -5,6 +5,7 @@
 //! The cluster crate fills snapshots from live reflectors (or a fixture);
 //! this crate never talks to a network, so it is fast to test and bench.
 
+pub mod action;
 pub mod analyze;
 pub mod env;
 pub mod index;

@@ -39,6 +39,15 @@ pub(super) fn container_image(obj: &Value, container: &str) -> Option<String> {
         .and_then(|c| c.get("image")?.as_str().map(str::to_string))
 }
 
+/// A container's `resources` (`{}` when it has none).
+pub(super) fn container_resources(obj: &Value, container: &str) -> Value {
+    containers(obj)
+        .iter()
+        .find(|c| c.get("name").and_then(Value::as_str) == Some(container))
+        .and_then(|c| c.get("resources").cloned())
+        .unwrap_or_else(|| Value::Object(Default::default()))
+}
+
 fn containers(obj: &Value) -> Vec<Value> {
     obj.pointer("/spec/template/spec/containers")
         .or_else(|| obj.pointer("/spec/containers"))
@@ -174,7 +183,7 @@ fn converged(plan: &Plan, state: Result<Value, ActionError>) -> (bool, String) {
             let ready = n("/status/readyReplicas");
             (fresh && ready == *replicas, format!("{ready} of {replicas} replicas ready"))
         }
-        Action::Restart { .. } | Action::SetImage { .. } => {
+        Action::Restart { .. } | Action::SetImage { .. } | Action::SetResources { .. } | Action::Rollback { .. } => {
             let want = obj.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
             let (updated, ready) = (n("/status/updatedReplicas"), n("/status/readyReplicas"));
             (fresh && updated >= want && ready >= want, format!("{updated} updated, {ready} of {want} ready"))

@@ -10,16 +10,16 @@
 //! Nothing here runs on its own: a person confirms a plan (the CLI's
 //! prompt or `--yes`, the desktop's dialog). The model can only propose.
 
-mod action;
 mod apply;
 pub mod audit;
 mod diff;
 mod error;
 mod plan;
 pub mod policy;
+mod rollback;
 
-pub use action::{Action, Target};
 pub use apply::{apply, apply_undo, undo_plan, Applied, Guard};
 pub use diff::{diff, FieldChange};
 pub use error::ActionError;
+pub use kubeask_insight::action::{Action, Target};
 pub use plan::{plan, Permission, Plan};

@@ -88,9 +88,19 @@ pub(super) async fn live(conn: &Connection, t: &Target) -> Result<Value, ActionE
     serde_json::to_value(obj).map_err(|e| ActionError::Api(e.to_string()))
 }
 
-/// The merge patch an action sends, bound to `rv` (the server answers 409
-/// if the object changed). `None` for a delete.
-pub(super) fn patch_body(action: &Action, rv: &str) -> Option<Value> {
+/// What an action sends.
+enum Change {
+    /// A strategic merge patch (bound to the resourceVersion inside it).
+    Strategic(Value),
+    /// A JSON patch whose first operation tests the resourceVersion.
+    Json(Value),
+    /// A delete with a resourceVersion precondition.
+    Delete,
+}
+
+/// The change an action sends, bound to `rv` (the server answers 409 if
+/// the object changed since).
+async fn change_of(conn: &Connection, action: &Action, rv: &str) -> Result<Change, ActionError> {
     let mut body = match action {
         Action::Scale { replicas, .. } => json!({"spec": {"replicas": replicas}}),
         Action::Restart { .. } => json!({"spec": {"template": {"metadata": {"annotations": {
@@ -98,33 +108,49 @@ pub(super) fn patch_body(action: &Action, rv: &str) -> Option<Value> {
         Action::SetImage { container, image, .. } => {
             json!({"spec": {"template": {"spec": {"containers": [{"name": container, "image": image}]}}}})
         }
-        Action::DeletePod { .. } => return None,
+        Action::SetResources { container, requests, limits, .. } => {
+            // NB: an empty value removes the key (null in a strategic merge).
+            let map = |m: &std::collections::BTreeMap<String, String>| -> Value {
+                m.iter().map(|(k, v)| (k.clone(), if v.is_empty() { Value::Null } else { json!(v) })).collect()
+            };
+            let resources = json!({"requests": map(requests), "limits": map(limits)});
+            json!({"spec": {"template": {"spec": {"containers": [{"name": container, "resources": resources}]}}}})
+        }
+        Action::Rollback { target, revision } => {
+            let template = super::rollback::template_of(conn, target, *revision).await?.1;
+            return Ok(Change::Json(json!([
+                {"op": "test", "path": "/metadata/resourceVersion", "value": rv},
+                {"op": "replace", "path": "/spec/template", "value": template},
+            ])));
+        }
+        Action::DeletePod { .. } => return Ok(Change::Delete),
         Action::Cordon { .. } => json!({"spec": {"unschedulable": true}}),
         Action::Uncordon { .. } => json!({"spec": {"unschedulable": false}}),
         Action::Suspend { .. } => json!({"spec": {"suspend": true}}),
         Action::Resume { .. } => json!({"spec": {"suspend": false}}),
     };
     body["metadata"] = json!({"resourceVersion": rv});
-    Some(body)
+    Ok(Change::Strategic(body))
 }
 
-/// Sends the action (a strategic merge patch, or a delete with a
-/// resourceVersion precondition); `dry_run` changes nothing.
+/// Sends the action; `dry_run` changes nothing.
 pub(super) async fn send(conn: &Connection, action: &Action, rv: &str, dry_run: bool) -> Result<Value, ActionError> {
     let t = action.target();
     let api = api_for(conn, t);
-    let result = match patch_body(action, rv) {
-        Some(body) => {
-            let pp = PatchParams { dry_run, ..Default::default() };
-            api.patch(&t.name, &pp, &Patch::Strategic(body)).await.map(|o| serde_json::to_value(o).unwrap_or_default())
+    let pp = PatchParams { dry_run, ..Default::default() };
+    let to_json = |o: DynamicObject| serde_json::to_value(o).unwrap_or_default();
+    let result = match change_of(conn, action, rv).await? {
+        Change::Strategic(body) => api.patch(&t.name, &pp, &Patch::Strategic(body)).await.map(to_json),
+        Change::Json(ops) => {
+            let ops: json_patch::Patch =
+                serde_json::from_value(ops).map_err(|e| ActionError::Invalid(e.to_string()))?;
+            api.patch(&t.name, &pp, &Patch::<()>::Json(ops)).await.map(to_json)
         }
-        None => {
+        Change::Delete => {
             let mut dp = DeleteParams::default()
                 .preconditions(kube::api::Preconditions { resource_version: Some(rv.to_string()), uid: None });
             dp.dry_run = dry_run;
-            api.delete(&t.name, &dp)
-                .await
-                .map(|e| e.map_left(|o| serde_json::to_value(o).unwrap_or_default()).left_or(Value::Null))
+            api.delete(&t.name, &dp).await.map(|e| e.map_left(to_json).left_or(Value::Null))
         }
     };
     result.map_err(|e| ActionError::from_kube(&t.shown(), e))
@@ -173,10 +199,10 @@ async fn check_permissions(conn: &Connection, action: &Action) -> Result<Vec<Per
 /// permitted) asks the server for the result of a dry run.
 #[tracing::instrument(skip(conn), fields(context = %conn.context, action = action.verb()))]
 pub async fn plan(conn: &Connection, action: &Action) -> Result<Plan, ActionError> {
-    action.check_kind()?;
+    action.check_kind().map_err(ActionError::Invalid)?;
     let t = action.target();
     let before = live(conn, t).await?;
-    if let Action::SetImage { container, .. } = action {
+    if let Action::SetImage { container, .. } | Action::SetResources { container, .. } = action {
         let names = super::apply::container_names(&before);
         if !names.iter().any(|n| n == container) {
             return Err(ActionError::Invalid(format!(
@@ -224,6 +250,23 @@ fn summary(action: &Action, before: &Value) -> String {
         Action::SetImage { container, image, .. } => {
             format!("set the image of container {container} of {t} to {image}")
         }
+        Action::SetResources { container, requests, limits, .. } => {
+            let show = |m: &std::collections::BTreeMap<String, String>| {
+                m.iter()
+                    .map(|(k, v)| format!("{k}={}", if v.is_empty() { "(none)" } else { v }))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            format!(
+                "set the resources of container {container} of {t}: requests {} limits {}",
+                show(requests),
+                show(limits)
+            )
+        }
+        Action::Rollback { revision, .. } => match revision {
+            Some(r) => format!("roll {t} back to revision {r}"),
+            None => format!("roll {t} back to its previous revision"),
+        },
         Action::DeletePod { .. } => format!("delete {t}"),
         Action::Cordon { .. } => format!("cordon {t}: no new pods are scheduled on it"),
         Action::Uncordon { .. } => format!("uncordon {t}: pods may be scheduled on it again"),
@@ -249,7 +292,7 @@ fn blast_radius(action: &Action, before: &Value) -> Vec<String> {
             }
             v
         }
-        Action::Restart { .. } | Action::SetImage { .. } => {
+        Action::Restart { .. } | Action::SetImage { .. } | Action::SetResources { .. } | Action::Rollback { .. } => {
             vec![format!("{} pods will be replaced, one step at a time", replicas_of(before))]
         }
         Action::DeletePod { .. } => {
@@ -276,6 +319,25 @@ fn undo_of(action: &Action, before: &Value) -> Option<Action> {
             let image = super::apply::container_image(before, container)?;
             Some(Action::SetImage { target, container: container.clone(), image })
         }
+        Action::SetResources { container, requests, limits, .. } => {
+            let res = super::apply::container_resources(before, container);
+            let old = |kind: &str, keys: &std::collections::BTreeMap<String, String>| {
+                keys.keys()
+                    .map(|k| {
+                        let v = res.pointer(&format!("/{kind}/{k}")).and_then(Value::as_str).unwrap_or("");
+                        (k.clone(), v.to_string())
+                    })
+                    .collect()
+            };
+            Some(Action::SetResources {
+                target,
+                container: container.clone(),
+                requests: old("requests", requests),
+                limits: old("limits", limits),
+            })
+        }
+        // NB: the revision rolled back to becomes the newest; the one left is then the previous.
+        Action::Rollback { .. } => Some(Action::Rollback { target, revision: None }),
         Action::Cordon { .. } if before.pointer("/spec/unschedulable") != Some(&json!(true)) => {
             Some(Action::Uncordon { target })
         }

@@ -226,3 +226,42 @@ async fn refusals_change_nothing_and_are_audited() {
     assert_eq!(refused.len(), 3, "{log:?}");
     assert!(refused.iter().any(|o| o.contains("not permitted")) && refused.iter().any(|o| o.contains("changed since")));
 }
+
+#[tokio::test]
+async fn set_resources_and_rollback_to_the_previous_revision() {
+    let demo = support::start().await;
+    let conn = connect(&demo).await;
+    let guard = guard(&demo);
+    let (ns, name, _, container) = healthy_deployment();
+    let target = Target::parse(&format!("deployment/{name}"), &ns).unwrap();
+    let limit_path = "{.spec.template.spec.containers[0].resources.limits.memory}";
+    let old_limit = jsonpath(&demo, "deployment", &ns, &name, limit_path).await;
+
+    let limits = [("memory".to_string(), "777Mi".to_string())].into();
+    let set = Action::SetResources { target: target.clone(), container, requests: Default::default(), limits };
+    let plan = actions::plan(&conn, &set).await.unwrap();
+    assert!(
+        plan.diff.iter().any(|c| c.path.ends_with("resources.limits.memory") && c.after == "777Mi"),
+        "{:?}",
+        plan.diff
+    );
+    let done = actions::apply(&conn, &plan, &guard, DEADLINE).await.unwrap();
+    assert!(done.converged, "{}", done.result);
+    assert_eq!(jsonpath(&demo, "deployment", &ns, &name, limit_path).await, "777Mi");
+
+    // The change made a new revision; rolling back restores the old template.
+    let back = actions::plan(&conn, &Action::Rollback { target: target.clone(), revision: None }).await.unwrap();
+    assert!(
+        back.diff.iter().any(|c| c.path.ends_with("resources.limits.memory") && c.before == "777Mi"),
+        "{:?}",
+        back.diff
+    );
+    let done = actions::apply(&conn, &back, &guard, DEADLINE).await.unwrap();
+    assert!(done.converged, "{}", done.result);
+    assert_eq!(jsonpath(&demo, "deployment", &ns, &name, limit_path).await, old_limit);
+    let rollout = kubectl_ok(&demo, &["rollout", "history", &format!("deployment/{name}"), "-n", &ns]).await;
+    assert!(rollout.contains("REVISION"), "{rollout}");
+
+    let e = actions::plan(&conn, &Action::Rollback { target, revision: Some(99) }).await.unwrap_err();
+    assert!(e.to_string().contains("no revision 99"), "{e}");
+}

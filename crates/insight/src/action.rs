@@ -1,8 +1,10 @@
-//! The actions Kubeask can take, as data.
+//! The actions Kubeask can take, as data: what the user, an analyzer's
+//! fix or the model proposes. Planning and applying them (dry run, RBAC,
+//! audit) is the cluster layer's `actions`; nothing here talks to a server.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-
-use super::ActionError;
 
 /// The object an action changes, as `kind/name` in a namespace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,11 +20,11 @@ pub struct Target {
 
 impl Target {
     /// Parses `kind/name` (`deploy/web`, `node/pool-a-1`) in `namespace`.
-    pub fn parse(spec: &str, namespace: &str) -> Result<Self, ActionError> {
+    pub fn parse(spec: &str, namespace: &str) -> Result<Self, String> {
         let (kind, name) = spec
             .split_once('/')
             .filter(|(k, n)| !k.is_empty() && !n.is_empty() && !n.contains('/'))
-            .ok_or_else(|| ActionError::Invalid(format!("{spec:?} is not KIND/NAME (for example deployment/web)")))?;
+            .ok_or_else(|| format!("{spec:?} is not KIND/NAME (for example deployment/web)"))?;
         let kind = match kind.to_ascii_lowercase().as_str() {
             "deployment" | "deployments" | "deploy" => "deployment",
             "statefulset" | "statefulsets" | "sts" => "statefulset",
@@ -31,7 +33,7 @@ impl Target {
             "pod" | "pods" | "po" => "pod",
             "node" | "nodes" | "no" => "node",
             "cronjob" | "cronjobs" | "cj" => "cronjob",
-            other => return Err(ActionError::Invalid(format!("kubeask cannot act on {other:?} objects"))),
+            other => return Err(format!("kubeask cannot act on {other:?} objects")),
         };
         let namespace = if kind == "node" { String::new() } else { namespace.to_string() };
         Ok(Self { kind: kind.to_string(), namespace, name: name.to_string() })
@@ -86,6 +88,29 @@ pub enum Action {
         /// The new image.
         image: String,
     },
+    /// Set a container's resource requests and limits (`memory`, `cpu`);
+    /// an empty value removes that key.
+    SetResources {
+        /// The workload.
+        target: Target,
+        /// The container's name.
+        container: String,
+        /// Requests to set (`memory` → `256Mi`).
+        #[serde(default)]
+        requests: BTreeMap<String, String>,
+        /// Limits to set.
+        #[serde(default)]
+        limits: BTreeMap<String, String>,
+    },
+    /// Put a Deployment's pod template back to an earlier revision's (its
+    /// ReplicaSet's), as `kubectl rollout undo` does.
+    Rollback {
+        /// The Deployment.
+        target: Target,
+        /// The revision; the one before the current when absent.
+        #[serde(default)]
+        revision: Option<i64>,
+    },
     /// Delete a pod (its controller makes a new one).
     DeletePod {
         /// The pod.
@@ -120,6 +145,8 @@ impl Action {
             Action::Scale { target, .. }
             | Action::Restart { target }
             | Action::SetImage { target, .. }
+            | Action::SetResources { target, .. }
+            | Action::Rollback { target, .. }
             | Action::DeletePod { target }
             | Action::Cordon { target }
             | Action::Uncordon { target }
@@ -134,6 +161,8 @@ impl Action {
             Action::Scale { .. } => "scale",
             Action::Restart { .. } => "restart",
             Action::SetImage { .. } => "set-image",
+            Action::SetResources { .. } => "set-resources",
+            Action::Rollback { .. } => "rollback",
             Action::DeletePod { .. } => "delete",
             Action::Cordon { .. } => "cordon",
             Action::Uncordon { .. } => "uncordon",
@@ -144,17 +173,20 @@ impl Action {
 
     /// Refuses an action on a kind it does not apply to, before anything
     /// is sent.
-    pub fn check_kind(&self) -> Result<(), ActionError> {
+    pub fn check_kind(&self) -> Result<(), String> {
         let kind = self.target().kind.as_str();
         let ok = match self {
             Action::Scale { replicas, .. } => {
                 if *replicas < 0 {
-                    return Err(ActionError::Invalid(format!("replicas must be 0 or more, not {replicas}")));
+                    return Err(format!("replicas must be 0 or more, not {replicas}"));
                 }
                 matches!(kind, "deployment" | "statefulset" | "replicaset")
             }
             Action::Restart { .. } => matches!(kind, "deployment" | "statefulset" | "daemonset"),
-            Action::SetImage { .. } => matches!(kind, "deployment" | "statefulset" | "daemonset"),
+            Action::SetImage { .. } | Action::SetResources { .. } => {
+                matches!(kind, "deployment" | "statefulset" | "daemonset")
+            }
+            Action::Rollback { .. } => kind == "deployment",
             Action::DeletePod { .. } => kind == "pod",
             Action::Cordon { .. } | Action::Uncordon { .. } => kind == "node",
             Action::Suspend { .. } | Action::Resume { .. } => kind == "cronjob",
@@ -162,7 +194,7 @@ impl Action {
         if ok {
             Ok(())
         } else {
-            Err(ActionError::Invalid(format!("{} does not apply to a {kind}", self.verb())))
+            Err(format!("{} does not apply to a {kind}", self.verb()))
         }
     }
 }
