@@ -11,6 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
 use serde::Serialize;
 
+use crate::fixes;
+
 use crate::owners::{restarts, Owners};
 use crate::podstatus;
 use crate::snapshot::{LogTexts, Snapshot};
@@ -75,6 +77,9 @@ pub struct Finding {
     pub suggested_fix: String,
     /// Commands to look closer.
     pub kubectl: Vec<String>,
+    /// A change that may fix it, for a person to plan and confirm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<crate::action::Action>,
 }
 
 /// Restarts at or above this count are reported on their own.
@@ -210,21 +215,27 @@ fn pods(snap: &Snapshot, logs: &LogTexts, owners: &Owners, out: &mut Vec<Finding
         let workload = workload_obj(owners, p);
         let describe = format!("kubectl describe pod {name}{}", nsf(&ns));
         let status = status.to_string();
-        let mut finding =
-            |severity, title: String, evidence: Vec<String>, cause: String, fix: String, extra: Vec<String>| {
-                let mut kubectl = vec![describe.clone()];
-                kubectl.extend(extra);
-                out.push(Finding {
-                    severity,
-                    object: object.clone(),
-                    workload: workload.clone(),
-                    title,
-                    evidence,
-                    likely_cause: cause,
-                    suggested_fix: fix,
-                    kubectl,
-                });
-            };
+        let mut finding = |severity,
+                           title: String,
+                           evidence: Vec<String>,
+                           cause: String,
+                           fix: String,
+                           extra: Vec<String>,
+                           action: Option<crate::action::Action>| {
+            let mut kubectl = vec![describe.clone()];
+            kubectl.extend(extra);
+            out.push(Finding {
+                severity,
+                object: object.clone(),
+                workload: workload.clone(),
+                title,
+                evidence,
+                likely_cause: cause,
+                suggested_fix: fix,
+                kubectl,
+                fix: action,
+            });
+        };
         let statuses: Vec<&ContainerStatus> =
             p.status.iter().flat_map(|s| s.container_statuses.iter().flatten()).collect();
         // Pending and not scheduled.
@@ -259,6 +270,7 @@ fn pods(snap: &Snapshot, logs: &LogTexts, owners: &Owners, out: &mut Vec<Finding
                 cause,
                 "lower the pod's requests, add capacity, or relax node selectors/affinity/tolerations".into(),
                 vec![format!("kubectl get events{} --field-selector involvedObject.name={name}", nsf(&ns))],
+                None,
             );
             continue;
         }
@@ -296,6 +308,7 @@ fn pods(snap: &Snapshot, logs: &LogTexts, owners: &Owners, out: &mut Vec<Finding
                         cause,
                         "fix the image reference (or push the tag), or add the right imagePullSecret".into(),
                         vec![],
+                        fixes::previous_image(snap, &workload, &c.name, &spec_image),
                     );
                     reported = true;
                 }
@@ -308,6 +321,7 @@ fn pods(snap: &Snapshot, logs: &LogTexts, owners: &Owners, out: &mut Vec<Finding
                         "a ConfigMap, Secret or key the container references does not exist".into(),
                         "create the missing ConfigMap/Secret/key or fix the reference".into(),
                         vec![],
+                        None,
                     );
                     reported = true;
                 }
@@ -357,6 +371,7 @@ fn pods(snap: &Snapshot, logs: &LogTexts, owners: &Owners, out: &mut Vec<Finding
                     "the container uses more memory than its limit allows and is killed by the kernel".into(),
                     "raise the memory limit, or find the leak/spike (heap size, caches, batch sizes)".into(),
                     vec![format!("kubectl top pod {name}{}", nsf(&ns))],
+                    fixes::raise_memory(&workload, &c.name, limit.as_deref(), usage.as_deref()),
                 );
                 reported = true;
                 continue;
@@ -401,6 +416,7 @@ fn pods(snap: &Snapshot, logs: &LogTexts, owners: &Owners, out: &mut Vec<Finding
                     cause,
                     "fix the error the log shows (configuration, dependency, command), then let it restart".into(),
                     vec![format!("kubectl logs {name}{} -c {} --previous", nsf(&ns), c.name)],
+                    fixes::rollback(snap, &workload),
                 );
                 reported = true;
             }
@@ -425,6 +441,7 @@ fn pods(snap: &Snapshot, logs: &LogTexts, owners: &Owners, out: &mut Vec<Finding
                 format!("the {kind} probe fails: the app is slow, not listening on the probed port/path, or unhealthy"),
                 "check the probe's port, path and timeouts against the app; look at its logs".into(),
                 vec![],
+                None,
             );
             continue;
         }
@@ -437,6 +454,7 @@ fn pods(snap: &Snapshot, logs: &LogTexts, owners: &Owners, out: &mut Vec<Finding
                 "the container exits from time to time".into(),
                 "read the previous container's log to see why it exited".into(),
                 vec![format!("kubectl logs {name}{} --previous", nsf(&ns))],
+                None,
             );
         }
     }
@@ -468,6 +486,7 @@ fn workloads(snap: &Snapshot, with_pod_findings: &BTreeSet<Object>, out: &mut Ve
                 likely_cause: "new pods are not becoming ready".into(),
                 suggested_fix: "look at the newest ReplicaSet's pods; roll back if the new version is broken".into(),
                 kubectl: vec![format!("kubectl rollout status deployment/{}{}", obj.name, nsf(&obj.namespace))],
+                fix: None,
             });
         }
     }
@@ -512,6 +531,7 @@ fn services(snap: &Snapshot, owners: &Owners, with_pod_findings: &BTreeSet<Objec
                     format!("kubectl get endpoints {}{}", obj.name, nsf(&obj.namespace)),
                     format!("kubectl get pods{} -l {selector}", nsf(&obj.namespace)),
                 ],
+                fix: None,
             });
         }
     }
@@ -557,6 +577,7 @@ fn services(snap: &Snapshot, owners: &Owners, with_pod_findings: &BTreeSet<Objec
                     likely_cause: "the ingress points at a service or port that does not exist".into(),
                     suggested_fix: "fix the backend's service name or port in the ingress".into(),
                     kubectl: vec![format!("kubectl describe ingress {}{}", obj.name, nsf(&obj.namespace))],
+                    fix: None,
                 });
             }
         }
@@ -595,6 +616,7 @@ fn storage(snap: &Snapshot, out: &mut Vec<Finding>) {
                 format!("kubectl describe pvc {}{}", obj.name, nsf(&obj.namespace)),
                 "kubectl get storageclass".into(),
             ],
+            fix: None,
         });
     }
 }
@@ -626,6 +648,7 @@ fn nodes(snap: &Snapshot, out: &mut Vec<Finding>) {
                         .into(),
                 suggested_fix: "check the machine and its kubelet; cordon and drain it if it stays down".into(),
                 kubectl: vec![format!("kubectl describe node {}", obj.name)],
+                fix: Some(fixes::cordon(&obj.name)),
             });
             continue;
         }
@@ -641,6 +664,7 @@ fn nodes(snap: &Snapshot, out: &mut Vec<Finding>) {
                 likely_cause: format!("the node is short of {}", c.type_.trim_end_matches("Pressure").to_lowercase()),
                 suggested_fix: "free resources or move workloads off the node".into(),
                 kubectl: vec![format!("kubectl describe node {}", obj.name)],
+                fix: None,
             });
         }
     }
@@ -702,6 +726,7 @@ fn jobs(snap: &Snapshot, logs: &LogTexts, with_pod_findings: &BTreeSet<Object>, 
                 format!("kubectl describe job {}{}", obj.name, nsf(&obj.namespace)),
                 format!("kubectl logs job/{}{}", obj.name, nsf(&obj.namespace)),
             ],
+            fix: None,
         });
     }
     for cj in &snap.cron_jobs {
@@ -720,6 +745,7 @@ fn jobs(snap: &Snapshot, logs: &LogTexts, with_pod_findings: &BTreeSet<Object>, 
                     nsf(&obj.namespace)
                 ),
                 kubectl: vec![format!("kubectl get cronjob {}{}", obj.name, nsf(&obj.namespace))],
+                fix: None,
             });
         }
         if let Some((j, _)) = last_job_of.get(&(obj.namespace.clone(), obj.name.clone())) {
@@ -742,6 +768,7 @@ fn jobs(snap: &Snapshot, logs: &LogTexts, with_pod_findings: &BTreeSet<Object>, 
                         j.metadata.name.clone().unwrap_or_default(),
                         nsf(&obj.namespace)
                     )],
+                    fix: None,
                 });
             }
         }
@@ -769,6 +796,7 @@ fn autoscalers(snap: &Snapshot, out: &mut Vec<Finding>) {
                 likely_cause: "it cannot read the metrics it scales on, or its target is missing".into(),
                 suggested_fix: "check metrics-server and the target's resource requests".into(),
                 kubectl: vec![format!("kubectl describe hpa {}{}", obj.name, nsf(&obj.namespace))],
+                fix: None,
             });
         } else if max > 0 && cur >= max {
             out.push(Finding {
@@ -780,6 +808,7 @@ fn autoscalers(snap: &Snapshot, out: &mut Vec<Finding>) {
                 likely_cause: "load is above what the maximum number of replicas can absorb".into(),
                 suggested_fix: "raise maxReplicas or make each replica handle more".into(),
                 kubectl: vec![format!("kubectl describe hpa {}{}", obj.name, nsf(&obj.namespace))],
+                fix: None,
             });
         }
     }

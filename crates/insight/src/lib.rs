@@ -8,6 +8,7 @@
 pub mod action;
 pub mod analyze;
 pub mod env;
+mod fixes;
 pub mod index;
 pub mod kind;
 pub mod metrics;
