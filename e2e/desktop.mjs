@@ -331,6 +331,38 @@ try {
   const gone = await until(async () => !(await podsText()).includes(victim), 20000, `${victim} to leave the pods table`).catch(() => false);
   check(listed && gone === true, `a pod deleted with kubectl (${victim}) leaves the open Cluster panel without a refresh`);
 
+  // Fix…: a finding's proposed change, planned (dry run, permissions),
+  // confirmed in the dialog, applied, in the audit list; kubectl agrees.
+  // Actions are off while Settings → Read-only is on (the default).
+  await click(await findText('Settings'));
+  const ro = await find('#read-only');
+  if (await wd('GET', S(`/element/${ro}/selected`))) await click(ro);
+  await until(async () => /Saved/.test(await text(await find('#settings-status'))), 10000, 'the settings to save');
+  await click(await findText('Cluster'));
+  const oom = "//details[summary[contains(., 'OOMKilled')]]";
+  const oomSummary = await until(async () => idOf(await wd('POST', S('/element'), { using: 'xpath', value: `${oom}/summary` })), 30000, 'the OOMKilled finding');
+  await click(oomSummary);
+  const fixButton = idOf(await wd('POST', S('/element'), { using: 'xpath', value: `${oom}//button[contains(@class,'fix-button')]` }));
+  const tFix = Date.now();
+  await click(fixButton);
+  const planned = await until(async () => { const t = await text(await find('#plan-summary', 5000)); return t && t !== 'Planning…' ? t : null; }, 30000, 'the plan');
+  const msPlan = Date.now() - tFix;
+  const diffText = await text(await find('#plan-diff'));
+  check(/set the resources/.test(planned) && /resources\.limits\.memory/.test(diffText), `Fix… shows the plan with the dry run's diff (${planned}; ${diffText.replace(/\s+/g, ' ').slice(0, 90)})`);
+  await shot('fix-plan');
+  const tApply = Date.now();
+  await click(await find('#plan-apply'));
+  const applied = await until(async () => { const t = await text(await find('#plan-result')); return /Done|not converged|error|refused|cannot/i.test(t) && !/Applying/.test(t) ? t : null; }, 60000, 'the result');
+  const msApply = Date.now() - tApply;
+  check(/^Done/.test(applied), `confirming applies it and waits for the rollout (${applied})`);
+  const auditText = await until(async () => { const t = await text(await find('#audit')); return /set the resources/.test(t) ? t : null; }, 10000, 'the audit entry').catch(() => '');
+  check(/applied/.test(auditText), `the change is in the Actions list (audit log): ${auditText.split('\n')[0].slice(0, 100)}`);
+  const [, fixNs, fixName] = planned.match(/of deployment ([^/\s]+)\/([^\s:]+)/) || [];
+  const limit = execFileSync('kubectl', ['--kubeconfig', kcA, 'get', 'deployment', fixName || '?', '-n', fixNs || '?', '-o', 'jsonpath={.spec.template.spec.containers[0].resources.limits.memory}']).toString().trim();
+  check(diffText.includes(limit), `kubectl sees the new memory limit (${limit})`);
+  console.log(`Fix… to a shown plan (dry run and permission check included): ${msPlan} ms; confirm to converged: ${msApply} ms`);
+  await click(await find('#plan-close'));
+
   // Models panel: the hardware summary.
   await click(await findText('Models'));
   const hw = await until(async () => { const t = await text(await find('#hardware', 5000)); return /GB|GiB|cores?/i.test(t) ? t : null; }, 30000, 'the hardware summary');

@@ -24,6 +24,10 @@ const COMMANDS: &[&str] = &[
     "set_settings",
     "import_kubeconfig",
     "open_main",
+    "plan_action",
+    "plan_undo",
+    "apply_plan",
+    "audit_log",
 ];
 
 fn main() {

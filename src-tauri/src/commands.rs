@@ -214,6 +214,7 @@ async fn build_cluster_view(state: &AppState, context: Option<&str>) -> Res<Valu
             "title": f.title,
             "evidence": f.evidence,
             "fix": f.suggested_fix,
+            "action": f.fix,
         })).collect::<Vec<_>>(),
         "nodes": snap.nodes.iter().map(|n| node_row(n)).collect::<Vec<_>>(),
         "pods": snap.pods.iter().map(|p| pod_row(p)).collect::<Vec<_>>(),

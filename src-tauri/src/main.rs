@@ -5,6 +5,7 @@
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod actions;
 mod commands;
 mod state;
 mod tray;
@@ -111,6 +112,10 @@ fn main() {
             commands::set_settings,
             commands::import_kubeconfig,
             commands::open_main,
+            actions::plan_action,
+            actions::plan_undo,
+            actions::apply_plan,
+            actions::audit_log,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

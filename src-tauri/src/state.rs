@@ -137,6 +137,8 @@ pub struct AppState {
     pub downloads: Mutex<HashMap<String, Arc<AtomicBool>>>,
     /// The settings.
     pub settings: Mutex<Settings>,
+    /// Plans shown to the user, by id, with the audit entry each undoes.
+    pub plans: Mutex<HashMap<String, (kubeask_cluster::actions::Plan, Option<i64>)>>,
 }
 
 impl AppState {

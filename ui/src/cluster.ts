@@ -3,15 +3,19 @@
 import { listen } from '@tauri-apps/api/event';
 import { call, type ClusterView, type ContextInfo } from './ipc';
 import { el } from './render';
+import { ActionsUi } from './actions';
 import { statusClass, worstFirst } from './stores';
 
 export class ClusterPanel {
   view: ClusterView | null = null;
   contexts: ContextInfo[] = [];
   stale = false;
+  actions = new ActionsUi();
   $(id: string): HTMLElement { return document.getElementById(id)!; }
 
   async init(): Promise<void> {
+    this.actions.init();
+    this.actions.onChange = () => void this.loadView();
     this.$('context').addEventListener('change', (e) => void this.switchTo((e.target as HTMLSelectElement).value));
     this.$('refresh-cluster').addEventListener('click', () => void this.load());
     this.$('node-filter').addEventListener('input', () => this.renderTables());
@@ -33,7 +37,7 @@ export class ClusterPanel {
       this.$('health').textContent = (e as { message: string }).message;
       return;
     }
-    await this.loadView();
+    await Promise.all([this.loadView(), this.actions.loadAudit()]);
   }
 
   /** The current context's view; a failure shows in the health line. */
@@ -98,6 +102,12 @@ export class ClusterPanel {
       const ul = el('ul');
       for (const e of x.evidence) ul.append(el('li', undefined, e));
       d.append(ul, el('p', 'fix', `Fix: ${x.fix}`));
+      const action = x.action;
+      if (action) {
+        const b = el('button', 'fix-button', 'Fix…');
+        b.addEventListener('click', () => void this.actions.open({ action }));
+        d.append(b);
+      }
       return d;
     }));
     if (!v.findings.length) f.textContent = 'No problems found.';

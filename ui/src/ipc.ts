@@ -17,7 +17,14 @@ export type AnswerEvent =
   | { type: 'error'; code: string; message: string };
 export interface ContextInfo { name: string; current: boolean; server: string; reachable: boolean | null; error?: string; demo?: boolean }
 export type Severity = 'critical' | 'warning' | 'info';
-export interface Finding { severity: Severity; kind: string; namespace: string; name: string; title: string; evidence: string[]; fix: string }
+export interface Finding { severity: Severity; kind: string; namespace: string; name: string; title: string; evidence: string[]; fix: string; action?: Action }
+/** A change as data (crates/insight/src/action.rs); planned and applied by the app, never by the page. */
+export type Action = { action: string; target: { kind: string; namespace: string; name: string } } & Record<string, unknown>;
+export interface FieldChange { path: string; before: unknown; after: unknown }
+export interface Permission { verb: string; resource: string; namespace: string; allowed: boolean }
+export interface Plan { id: string; context: string; action: Action; summary: string; resource_version: string; diff: FieldChange[]; blast_radius: string[]; permissions: Permission[]; undo: Action | null }
+export interface Applied { audit_id: number; plan_id: string; converged: boolean; result: string; undoable: boolean }
+export interface AuditEntry { id: number; at: string; user: string; context: string; plan_id: string; step: string; action: Action; summary: string; undo: Action | null; undoes: number | null; outcome: string }
 export interface NodeRow { name: string; status: string; roles: string; version: string; cpu: string; memory: string; age: string }
 export interface PodRow { namespace: string; name: string; ready: string; status: string; restarts: number; node: string; age: string }
 export interface ClusterView { context: string; healthy: boolean; summary: string; findings: Finding[]; nodes: NodeRow[]; pods: PodRow[] }

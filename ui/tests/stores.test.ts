@@ -140,3 +140,49 @@ describe('the Cluster panel over mocked IPC', () => {
     expect(document.getElementById('health')!.textContent).toBe('prod: 3 nodes, 7 pods');
   });
 });
+
+describe('Fix… over mocked IPC', () => {
+  it('plans the finding\'s action, shows the dry-run diff and permissions, and applies only that plan on Apply', async () => {
+    document.body.innerHTML = `<section id="panel-cluster" class="panel active">
+      <select id="context"></select><span id="context-error"></span><button id="refresh-cluster"></button>
+      <p id="health"></p><div id="findings"></div><ul id="audit"></ul><input id="node-filter" /><table id="nodes"></table>
+      <input id="pod-filter" /><table id="pods"></table></section>
+      <dialog id="plan-dialog"><h3 id="plan-summary"></h3><table id="plan-diff"></table><ul id="plan-radius"></ul>
+      <ul id="plan-permissions"></ul><p id="plan-undo"></p><p id="plan-result"></p>
+      <button id="plan-apply"></button><button id="plan-close"></button></dialog>`;
+    const action = { action: 'scale', target: { kind: 'deployment', namespace: 'shop', name: 'web' }, replicas: 3 };
+    const calls: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      if (cmd === 'cluster_view') {
+        return { context: 'c', healthy: false, summary: 's', nodes: [], pods: [],
+          findings: [{ severity: 'warning', kind: 'Deployment', namespace: 'shop', name: 'web', title: 't', evidence: [], fix: 'scale it', action }] };
+      }
+      if (cmd === 'plan_action') {
+        return { id: 'p1', context: 'c', action, summary: 'scale deployment shop/web from 2 to 3 replicas', resource_version: '7',
+          diff: [{ path: 'spec.replicas', before: 2, after: 3 }], blast_radius: ['1 pods will be started'],
+          permissions: [{ verb: 'patch', resource: 'deployments', namespace: 'shop', allowed: true }], undo: action };
+      }
+      if (cmd === 'apply_plan') return { audit_id: 4, plan_id: 'p1', converged: true, result: '3 of 3 replicas ready', undoable: true };
+      if (cmd === 'audit_log') return [];
+      if (cmd === 'list_contexts') return [];
+      return null;
+    }, { shouldMockEvents: true });
+    const panel = new ClusterPanel();
+    await panel.init();
+    await panel.loadView();
+    const fix = document.querySelector<HTMLButtonElement>('#findings .fix-button')!;
+    expect(fix.textContent).toBe('Fix…');
+    fix.click();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(calls.find(([c]) => c === 'plan_action')![1]).toEqual({ action });
+    expect(calls.some(([c]) => c === 'apply_plan')).toBe(false);
+    expect(document.getElementById('plan-diff')!.textContent).toContain('spec.replicas');
+    expect(document.getElementById('plan-permissions')!.textContent).toContain('may patch deployments in shop');
+    expect((document.getElementById('plan-apply') as HTMLButtonElement).disabled).toBe(false);
+    document.getElementById('plan-apply')!.click();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(calls.find(([c]) => c === 'apply_plan')![1]).toEqual({ planId: 'p1' });
+    expect(document.getElementById('plan-result')!.textContent).toContain('Done: 3 of 3 replicas ready (audit entry 4)');
+  });
+});

@@ -251,17 +251,14 @@ fn summary(action: &Action, before: &Value) -> String {
             format!("set the image of container {container} of {t} to {image}")
         }
         Action::SetResources { container, requests, limits, .. } => {
-            let show = |m: &std::collections::BTreeMap<String, String>| {
-                m.iter()
-                    .map(|(k, v)| format!("{k}={}", if v.is_empty() { "(none)" } else { v }))
-                    .collect::<Vec<_>>()
-                    .join(" ")
+            let show = |label: &str, m: &std::collections::BTreeMap<String, String>| {
+                let kv: Vec<String> =
+                    m.iter().map(|(k, v)| format!("{k}={}", if v.is_empty() { "(none)" } else { v })).collect();
+                (!kv.is_empty()).then(|| format!("{label} {}", kv.join(" ")))
             };
-            format!(
-                "set the resources of container {container} of {t}: requests {} limits {}",
-                show(requests),
-                show(limits)
-            )
+            let what: Vec<String> =
+                [show("requests", requests), show("limits", limits)].into_iter().flatten().collect();
+            format!("set the resources of container {container} of {t}: {}", what.join(", "))
         }
         Action::Rollback { revision, .. } => match revision {
             Some(r) => format!("roll {t} back to revision {r}"),
