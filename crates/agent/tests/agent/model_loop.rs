@@ -164,4 +164,12 @@ async fn an_injected_log_line_cannot_close_the_fence_or_reach_a_write() {
     }
     let after = a.ask(None, "how many pods are in the shop namespace?").await.unwrap().short;
     assert_eq!(before, after, "nothing was deleted");
+    // The demo server's request log: only reads (and permission reviews) reached it.
+    let writes: Vec<String> = demo
+        .server
+        .requests()
+        .into_iter()
+        .filter(|r| !r.starts_with("GET ") && !r.contains("selfsubjectaccessreviews"))
+        .collect();
+    assert!(writes.is_empty(), "a write reached the API server: {writes:?}");
 }
