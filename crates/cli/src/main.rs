@@ -9,6 +9,7 @@ mod demo_cmd;
 mod diagnose_cmd;
 mod logging;
 mod models_cmd;
+mod serve_actions;
 mod serve_cmd;
 mod sessions_cmd;
 

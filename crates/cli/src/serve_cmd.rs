@@ -24,6 +24,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::access;
+use crate::serve_actions::ActionsApi;
 
 /// Arguments of `kubeask serve`.
 #[derive(clap::Args, Debug)]
@@ -48,6 +49,10 @@ pub struct ServeArgs {
     /// when --bind is not a loopback address).
     #[arg(long, env = "KUBEASK_API_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// Serve the write endpoints (POST /v1/actions/plan, /v1/actions/apply,
+    /// GET /v1/audit); requires --token.
+    #[arg(long)]
+    pub allow_actions: bool,
 }
 
 #[derive(Clone)]
@@ -269,12 +274,13 @@ async fn healthz(State(s): State<AppState>) -> Response {
 }
 
 /// The HTTP API's router, behind the request checks of `guard`.
-pub fn router(assistant: Assistant, context: Option<String>, guard: Guard) -> Router {
+pub fn router(assistant: Assistant, context: Option<String>, guard: Guard, actions: ActionsApi) -> Router {
     Router::new()
         .route("/query", post(query))
         .route("/v1/ask", post(ask))
         .route("/healthz", get(healthz))
         .with_state(AppState { assistant, context })
+        .merge(crate::serve_actions::routes(actions))
         .layer(axum::middleware::from_fn_with_state(guard, check_request))
 }
 
@@ -320,6 +326,9 @@ async fn serve_connections(
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let loopback = args.bind.is_loopback();
     let token = args.token.clone().filter(|t| !t.is_empty());
+    if args.allow_actions && token.is_none() {
+        anyhow::bail!("--allow-actions lets clients change the cluster: set --token (or KUBEASK_API_TOKEN) as well");
+    }
     if !loopback && token.is_none() {
         anyhow::bail!(
             "--bind {} exposes the API beyond this machine: set --token (or KUBEASK_API_TOKEN) so only clients that know it can ask",
@@ -343,8 +352,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let addr = SocketAddr::new(args.bind, args.port);
     let listener =
         tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
-    eprintln!("Kubeask API listening on http://{addr} (POST /query, POST /v1/ask, GET /healthz)");
-    serve_connections(listener, router(assistant, args.context, guard), async {
+    let writes = if args.allow_actions { ", POST /v1/actions/plan, POST /v1/actions/apply, GET /v1/audit" } else { "" };
+    eprintln!("Kubeask API listening on http://{addr} (POST /query, POST /v1/ask, GET /healthz{writes})");
+    let actions = ActionsApi::new(assistant.clone(), args.context.clone(), args.allow_actions)?;
+    serve_connections(listener, router(assistant, args.context, guard, actions), async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await;

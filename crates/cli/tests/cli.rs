@@ -420,3 +420,62 @@ async fn act_plans_applies_with_yes_and_undoes_and_audit_lists_it() {
     assert!(!ok && err.contains("undone already"), "{err}");
     server.stop().await;
 }
+
+fn post_auth(port: u16, path: &str, body: &str, token: Option<&str>) -> (u16, String) {
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let (code, resp) = raw(
+        port,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    (code, resp.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default())
+}
+
+/// The HTTP API changes nothing unless started with --allow-actions (and
+/// then only with its token): plan, then apply that plan by id.
+#[tokio::test(flavor = "multi_thread")]
+async fn http_actions_are_off_by_default_and_apply_only_a_planned_id_with_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(&dir).await;
+    let kc = server.kubeconfig_path().to_path_buf();
+    let d = Fixture::builtin()
+        .objects
+        .into_iter()
+        .find(|o| o.kind == "Deployment" && o.value.pointer("/spec/replicas").and_then(|r| r.as_i64()) == Some(2))
+        .unwrap();
+    let (name, ns) =
+        (d.value["metadata"]["name"].as_str().unwrap(), d.value["metadata"]["namespace"].as_str().unwrap());
+    let action = format!(
+        r#"{{"action": {{"action": "scale", "target": {{"kind": "deployment", "namespace": "{ns}", "name": "{name}"}}, "replicas": 3}}}}"#
+    );
+    {
+        let (_off, port) = tokio::task::block_in_place(|| start_serve(&dir, &kc, &[]));
+        let (code, body) = post_auth(port, "/v1/actions/plan", &action, None);
+        assert_eq!(code, 403, "{body}");
+        assert!(body.contains("ACTIONS_OFF"), "{body}");
+    }
+    let out = kubeask(&dir, &kc).args(["serve", "--allow-actions", "--port", "1"]).output().unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--token"));
+
+    let (_on, port) = tokio::task::block_in_place(|| start_serve(&dir, &kc, &["--allow-actions", "--token", "s3cret"]));
+    let (code, _) = post_auth(port, "/v1/actions/plan", &action, None);
+    assert_eq!(code, 401, "no token, no plan");
+    let (code, body) = post_auth(port, "/v1/actions/plan", &action, Some("s3cret"));
+    assert_eq!(code, 200, "{body}");
+    let plan: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(plan["diff"][0]["path"], "spec.replicas");
+    let (code, body) = post_auth(port, "/v1/actions/apply", r#"{"plan_id": "not-a-plan"}"#, Some("s3cret"));
+    assert_eq!(code, 404, "{body}");
+    let apply = format!(r#"{{"plan_id": "{}"}}"#, plan["id"].as_str().unwrap());
+    let (code, body) = post_auth(port, "/v1/actions/apply", &apply, Some("s3cret"));
+    assert_eq!(code, 200, "{body}");
+    let replicas = Command::new("kubectl")
+        .args(["get", "deployment", name, "-n", ns, "-o", "jsonpath={.spec.replicas}"])
+        .env("KUBECONFIG", &kc)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&replicas.stdout), "3");
+    server.stop().await;
+}
