@@ -78,6 +78,17 @@ enum What {
         #[arg(long)]
         to_revision: Option<i64>,
     },
+    /// Set an HPA's bounds: `set-hpa hpa/NAME --max 10 [--min 2]`.
+    SetHpa {
+        /// hpa/NAME.
+        target: String,
+        /// New minReplicas.
+        #[arg(long)]
+        min: Option<i64>,
+        /// New maxReplicas.
+        #[arg(long)]
+        max: Option<i64>,
+    },
     /// Delete a pod: `delete pod/NAME`.
     Delete {
         /// pod/NAME.
@@ -246,6 +257,7 @@ fn action_of(what: &What, namespace: &str) -> Result<Action, ActionError> {
             limits: pairs(limits)?,
         },
         What::Rollback { target, to_revision } => Action::Rollback { target: t(target)?, revision: *to_revision },
+        What::SetHpa { target, min, max } => Action::SetHpa { target: t(target)?, min: *min, max: *max },
         What::Delete { target } => Action::DeletePod { target: t(target)? },
         What::Cordon { target } => Action::Cordon { target: t(target)? },
         What::Uncordon { target } => Action::Uncordon { target: t(target)? },

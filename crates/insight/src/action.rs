@@ -33,6 +33,7 @@ impl Target {
             "pod" | "pods" | "po" => "pod",
             "node" | "nodes" | "no" => "node",
             "cronjob" | "cronjobs" | "cj" => "cronjob",
+            "hpa" | "hpas" | "horizontalpodautoscaler" | "horizontalpodautoscalers" => "hpa",
             other => return Err(format!("kubeask cannot act on {other:?} objects")),
         };
         let namespace = if kind == "node" { String::new() } else { namespace.to_string() };
@@ -57,6 +58,7 @@ impl Target {
             "daemonset" => ("apps", "v1", "DaemonSet", "daemonsets"),
             "pod" => ("", "v1", "Pod", "pods"),
             "node" => ("", "v1", "Node", "nodes"),
+            "hpa" => ("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers"),
             _ => ("batch", "v1", "CronJob", "cronjobs"),
         }
     }
@@ -111,6 +113,17 @@ pub enum Action {
         #[serde(default)]
         revision: Option<i64>,
     },
+    /// Set a HorizontalPodAutoscaler's bounds.
+    SetHpa {
+        /// The HPA.
+        target: Target,
+        /// The new minReplicas, if it changes.
+        #[serde(default)]
+        min: Option<i64>,
+        /// The new maxReplicas, if it changes.
+        #[serde(default)]
+        max: Option<i64>,
+    },
     /// Delete a pod (its controller makes a new one).
     DeletePod {
         /// The pod.
@@ -147,6 +160,7 @@ impl Action {
             | Action::SetImage { target, .. }
             | Action::SetResources { target, .. }
             | Action::Rollback { target, .. }
+            | Action::SetHpa { target, .. }
             | Action::DeletePod { target }
             | Action::Cordon { target }
             | Action::Uncordon { target }
@@ -163,6 +177,7 @@ impl Action {
             Action::SetImage { .. } => "set-image",
             Action::SetResources { .. } => "set-resources",
             Action::Rollback { .. } => "rollback",
+            Action::SetHpa { .. } => "set-hpa",
             Action::DeletePod { .. } => "delete",
             Action::Cordon { .. } => "cordon",
             Action::Uncordon { .. } => "uncordon",
@@ -187,6 +202,15 @@ impl Action {
                 matches!(kind, "deployment" | "statefulset" | "daemonset")
             }
             Action::Rollback { .. } => kind == "deployment",
+            Action::SetHpa { min, max, .. } => {
+                match (min, max) {
+                    (None, None) => return Err("set-hpa needs --min or --max".into()),
+                    (Some(a), Some(b)) if a > b => return Err(format!("min ({a}) must not exceed max ({b})")),
+                    (Some(a), _) | (_, Some(a)) if *a < 1 => return Err("replica bounds must be 1 or more".into()),
+                    _ => {}
+                }
+                kind == "hpa"
+            }
             Action::DeletePod { .. } => kind == "pod",
             Action::Cordon { .. } | Action::Uncordon { .. } => kind == "node",
             Action::Suspend { .. } | Action::Resume { .. } => kind == "cronjob",

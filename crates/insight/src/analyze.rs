@@ -808,7 +808,7 @@ fn autoscalers(snap: &Snapshot, out: &mut Vec<Finding>) {
                 likely_cause: "load is above what the maximum number of replicas can absorb".into(),
                 suggested_fix: "raise maxReplicas or make each replica handle more".into(),
                 kubectl: vec![format!("kubectl describe hpa {}{}", obj.name, nsf(&obj.namespace))],
-                fix: None,
+                fix: Some(fixes::raise_hpa_max(&obj, max)),
             });
         }
     }

@@ -97,3 +97,13 @@ pub(crate) fn rollback(snap: &Snapshot, workload: &Object) -> Option<Action> {
 pub(crate) fn cordon(node: &str) -> Action {
     Action::Cordon { target: Target { kind: "node".into(), namespace: String::new(), name: node.into() } }
 }
+
+/// An HPA pinned at its maximum: half again as many replicas allowed.
+pub(crate) fn raise_hpa_max(hpa: &Object, max: i32) -> Action {
+    let max = i64::from(max);
+    Action::SetHpa {
+        target: Target { kind: "hpa".into(), namespace: hpa.namespace.clone(), name: hpa.name.clone() },
+        min: None,
+        max: Some(max + (max + 1) / 2),
+    }
+}

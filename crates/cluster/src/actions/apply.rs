@@ -196,6 +196,10 @@ fn converged(plan: &Plan, state: Result<Value, ActionError>) -> (bool, String) {
             let deleting = obj.pointer("/metadata/deletionTimestamp").is_some();
             (false, if deleting { "the pod is terminating".into() } else { "the pod is still there".into() })
         }
+        Action::SetHpa { min, max, .. } => {
+            let (lo, hi) = (n("/spec/minReplicas").max(1), n("/spec/maxReplicas"));
+            (min.is_none_or(|m| m == lo) && max.is_none_or(|m| m == hi), format!("bounds {lo}–{hi}"))
+        }
         Action::Cordon { .. } | Action::Uncordon { .. } => {
             let on = obj.pointer("/spec/unschedulable").and_then(Value::as_bool).unwrap_or(false);
             let want = matches!(action, Action::Cordon { .. });

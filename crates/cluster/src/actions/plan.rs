@@ -123,6 +123,16 @@ async fn change_of(conn: &Connection, action: &Action, rv: &str) -> Result<Chang
                 {"op": "replace", "path": "/spec/template", "value": template},
             ])));
         }
+        Action::SetHpa { min, max, .. } => {
+            let mut spec = serde_json::Map::new();
+            if let Some(m) = min {
+                spec.insert("minReplicas".into(), json!(m));
+            }
+            if let Some(m) = max {
+                spec.insert("maxReplicas".into(), json!(m));
+            }
+            json!({ "spec": spec })
+        }
         Action::DeletePod { .. } => return Ok(Change::Delete),
         Action::Cordon { .. } => json!({"spec": {"unschedulable": true}}),
         Action::Uncordon { .. } => json!({"spec": {"unschedulable": false}}),
@@ -264,6 +274,12 @@ fn summary(action: &Action, before: &Value) -> String {
             Some(r) => format!("roll {t} back to revision {r}"),
             None => format!("roll {t} back to its previous revision"),
         },
+        Action::SetHpa { min, max, .. } => {
+            let now = |p: &str| before.pointer(p).and_then(Value::as_i64).map_or("?".into(), |v| v.to_string());
+            let min = min.map_or(now("/spec/minReplicas"), |m| m.to_string());
+            let max = max.map_or(now("/spec/maxReplicas"), |m| m.to_string());
+            format!("set {t} to scale between {min} and {max} replicas")
+        }
         Action::DeletePod { .. } => format!("delete {t}"),
         Action::Cordon { .. } => format!("cordon {t}: no new pods are scheduled on it"),
         Action::Uncordon { .. } => format!("uncordon {t}: pods may be scheduled on it again"),
@@ -301,6 +317,14 @@ fn blast_radius(action: &Action, before: &Value) -> Vec<String> {
                 "1 pod stops and nothing replaces it (it has no controller)".into()
             }]
         }
+        Action::SetHpa { max, .. } => {
+            let cur = before.pointer("/status/currentReplicas").and_then(Value::as_i64).unwrap_or(0);
+            let mut v = vec![format!("{cur} replicas now; the autoscaler moves within the new bounds")];
+            if let Some(m) = max.filter(|m| *m > cur) {
+                v.push(format!("up to {} more pods may be scheduled: check the nodes have room", m - cur));
+            }
+            v
+        }
         Action::Cordon { .. } => vec!["pods already on the node keep running".into()],
         Action::Uncordon { .. } => vec!["the scheduler may place new pods on the node".into()],
         Action::Suspend { .. } | Action::Resume { .. } => vec!["running Jobs are not touched".into()],
@@ -331,6 +355,14 @@ fn undo_of(action: &Action, before: &Value) -> Option<Action> {
                 container: container.clone(),
                 requests: old("requests", requests),
                 limits: old("limits", limits),
+            })
+        }
+        Action::SetHpa { min, max, .. } => {
+            let now = |p: &str| before.pointer(p).and_then(Value::as_i64);
+            Some(Action::SetHpa {
+                target,
+                min: min.and(now("/spec/minReplicas").or(Some(1))),
+                max: max.and(now("/spec/maxReplicas")),
             })
         }
         // NB: the revision rolled back to becomes the newest; the one left is then the previous.

@@ -119,7 +119,7 @@ pub static RESOURCES: &[ResourceType] = &[
         true,
         &["hpa"],
         ALL,
-        READ,
+        READ_PATCH,
         &[]
     ),
     rt!("metrics.k8s.io", "v1beta1", "nodes", "", "NodeMetrics", false, &[], &[], &["get", "list"], &[]),

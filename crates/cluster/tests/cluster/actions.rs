@@ -265,3 +265,38 @@ async fn set_resources_and_rollback_to_the_previous_revision() {
     let e = actions::plan(&conn, &Action::Rollback { target, revision: Some(99) }).await.unwrap_err();
     assert!(e.to_string().contains("no revision 99"), "{e}");
 }
+
+#[tokio::test]
+async fn an_hpa_at_its_maximum_gets_more_room_and_the_undo_puts_it_back() {
+    let demo = support::start().await;
+    let conn = connect(&demo).await;
+    let guard = guard(&demo);
+    let hpa = support::objects("HorizontalPodAutoscaler")
+        .into_iter()
+        .find(|h| h.pointer("/status/currentReplicas") == h.pointer("/spec/maxReplicas"))
+        .expect("the fixture has an HPA at its maximum");
+    let (ns, name) = (support::namespace(&hpa), support::name(&hpa));
+    let max = hpa.pointer("/spec/maxReplicas").and_then(Value::as_i64).unwrap();
+    // The analyzers propose the fix; the plan shows what it changes.
+    let mut snap = kubeask_cluster::insight::snapshot::Snapshot::default();
+    for o in support::fixture().objects {
+        snap.insert_json(o.value).unwrap();
+    }
+    let findings = kubeask_cluster::insight::analyze::analyze(&snap, &Default::default());
+    let fix = findings
+        .iter()
+        .find(|f| f.object.name == name && f.object.kind == "HorizontalPodAutoscaler")
+        .and_then(|f| f.fix.clone());
+    let Some(action @ Action::SetHpa { max: Some(new_max), .. }) = fix else { panic!("no HPA fix proposed: {fix:?}") };
+    assert!(new_max > max);
+    let plan = actions::plan(&conn, &action).await.unwrap();
+    assert_eq!(plan.diff[0].path, "spec.maxReplicas", "{:?}", plan.diff);
+    let done = actions::apply(&conn, &plan, &guard, DEADLINE).await.unwrap();
+    assert!(done.converged, "{}", done.result);
+    assert_eq!(jsonpath(&demo, "hpa", &ns, &name, "{.spec.maxReplicas}").await, new_max.to_string());
+    let undo = actions::undo_plan(&conn, &guard.audit, done.audit_id).await.unwrap();
+    actions::apply_undo(&conn, &undo, &guard, done.audit_id, DEADLINE).await.unwrap();
+    assert_eq!(jsonpath(&demo, "hpa", &ns, &name, "{.spec.maxReplicas}").await, max.to_string());
+    let bad = Action::SetHpa { target: action.target().clone(), min: Some(5), max: Some(2) };
+    assert_eq!(actions::plan(&conn, &bad).await.unwrap_err().code(), "INVALID");
+}
