@@ -99,6 +99,12 @@ enum What {
         /// node/NAME.
         target: String,
     },
+    /// Cordon a node and evict its pods (PodDisruptionBudgets respected):
+    /// `drain node/NAME`.
+    Drain {
+        /// node/NAME.
+        target: String,
+    },
     /// Mark a node schedulable: `uncordon node/NAME`.
     Uncordon {
         /// node/NAME.
@@ -260,6 +266,7 @@ fn action_of(what: &What, namespace: &str) -> Result<Action, ActionError> {
         What::SetHpa { target, min, max } => Action::SetHpa { target: t(target)?, min: *min, max: *max },
         What::Delete { target } => Action::DeletePod { target: t(target)? },
         What::Cordon { target } => Action::Cordon { target: t(target)? },
+        What::Drain { target } => Action::Drain { target: t(target)? },
         What::Uncordon { target } => Action::Uncordon { target: t(target)? },
         What::Suspend { target } => Action::Suspend { target: t(target)? },
         What::Resume { target } => Action::Resume { target: t(target)? },

@@ -319,6 +319,11 @@ impl Contexts {
             .map_err(|e| ContextError::BadContext { context: name.clone(), message: e.to_string() })?;
         config.connect_timeout = Some(CONNECT_TIMEOUT);
         config.read_timeout = Some(Duration::from_secs(30));
+        // NB: kube retries 429/503/504 up to 15 times with backoff to 1000 s
+        // by default: an interactive app waits minutes, and an eviction a
+        // PodDisruptionBudget refuses (429) would hang a drain. Callers
+        // here keep their own deadlines and say what failed.
+        config.default_retry = false;
         Ok((name, config))
     }
 

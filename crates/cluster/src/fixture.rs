@@ -260,6 +260,7 @@ pub fn validate_object(
         ("batch/v1", "Job") => check::<batch::Job>(value),
         ("batch/v1", "CronJob") => check::<batch::CronJob>(value),
         ("networking.k8s.io/v1", "Ingress") => check::<networking::Ingress>(value),
+        ("policy/v1", "PodDisruptionBudget") => check::<k8s_openapi::api::policy::v1::PodDisruptionBudget>(value),
         ("autoscaling/v2", "HorizontalPodAutoscaler") => check::<autoscaling::HorizontalPodAutoscaler>(value),
         ("metrics.k8s.io/v1beta1", "NodeMetrics") => check::<kubeask_insight::metrics::NodeMetrics>(value),
         ("metrics.k8s.io/v1beta1", "PodMetrics") => check::<kubeask_insight::metrics::PodMetrics>(value),

@@ -134,6 +134,12 @@ pub enum Action {
         /// The node.
         target: Target,
     },
+    /// Cordon a node and evict its pods, respecting PodDisruptionBudgets
+    /// (DaemonSet and mirror pods stay).
+    Drain {
+        /// The node.
+        target: Target,
+    },
     /// Mark a node schedulable again.
     Uncordon {
         /// The node.
@@ -163,6 +169,7 @@ impl Action {
             | Action::SetHpa { target, .. }
             | Action::DeletePod { target }
             | Action::Cordon { target }
+            | Action::Drain { target }
             | Action::Uncordon { target }
             | Action::Suspend { target }
             | Action::Resume { target } => target,
@@ -180,6 +187,7 @@ impl Action {
             Action::SetHpa { .. } => "set-hpa",
             Action::DeletePod { .. } => "delete",
             Action::Cordon { .. } => "cordon",
+            Action::Drain { .. } => "drain",
             Action::Uncordon { .. } => "uncordon",
             Action::Suspend { .. } => "suspend",
             Action::Resume { .. } => "resume",
@@ -212,7 +220,7 @@ impl Action {
                 kind == "hpa"
             }
             Action::DeletePod { .. } => kind == "pod",
-            Action::Cordon { .. } | Action::Uncordon { .. } => kind == "node",
+            Action::Cordon { .. } | Action::Drain { .. } | Action::Uncordon { .. } => kind == "node",
             Action::Suspend { .. } | Action::Resume { .. } => kind == "cronjob",
         };
         if ok {

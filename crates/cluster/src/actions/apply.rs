@@ -148,6 +148,30 @@ async fn apply_recorded(
         audit.finish(id, &format!("failed: {e}"))?;
         return Err(e);
     }
+    if let Action::Drain { target } = &plan.action {
+        let drained = async {
+            let (pods, left) = super::drain::pods_on(conn, &target.name).await?;
+            let n = super::drain::evict_all(conn, &pods, deadline).await?;
+            Ok::<_, ActionError>(format!("cordoned; evicted {n} pods ({left} DaemonSet or mirror pods stay)"))
+        };
+        return match drained.await {
+            Ok(result) => {
+                audit.finish(id, &format!("done: {result}"))?;
+                Ok(Applied {
+                    audit_id: id,
+                    plan_id: plan.id.clone(),
+                    converged: true,
+                    result,
+                    undoable: plan.undo.is_some(),
+                })
+            }
+            Err(e) => {
+                // NB: the node is cordoned whatever happened to the evictions: undo can uncordon it.
+                audit.finish(id, &format!("partly done: {e}"))?;
+                Err(e)
+            }
+        };
+    }
     let (converged, result) = verify(conn, plan, deadline).await;
     audit.finish(id, &if converged { format!("done: {result}") } else { format!("not converged: {result}") })?;
     Ok(Applied { audit_id: id, plan_id: plan.id.clone(), converged, result, undoable: plan.undo.is_some() })
@@ -200,9 +224,9 @@ fn converged(plan: &Plan, state: Result<Value, ActionError>) -> (bool, String) {
             let (lo, hi) = (n("/spec/minReplicas").max(1), n("/spec/maxReplicas"));
             (min.is_none_or(|m| m == lo) && max.is_none_or(|m| m == hi), format!("bounds {lo}–{hi}"))
         }
-        Action::Cordon { .. } | Action::Uncordon { .. } => {
+        Action::Cordon { .. } | Action::Drain { .. } | Action::Uncordon { .. } => {
             let on = obj.pointer("/spec/unschedulable").and_then(Value::as_bool).unwrap_or(false);
-            let want = matches!(action, Action::Cordon { .. });
+            let want = !matches!(action, Action::Uncordon { .. });
             (on == want, if on { "the node is unschedulable".into() } else { "the node is schedulable".into() })
         }
         Action::Suspend { .. } | Action::Resume { .. } => {

@@ -13,6 +13,7 @@
 mod apply;
 pub mod audit;
 mod diff;
+mod drain;
 mod error;
 mod plan;
 pub mod policy;

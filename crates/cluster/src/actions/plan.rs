@@ -134,7 +134,7 @@ async fn change_of(conn: &Connection, action: &Action, rv: &str) -> Result<Chang
             json!({ "spec": spec })
         }
         Action::DeletePod { .. } => return Ok(Change::Delete),
-        Action::Cordon { .. } => json!({"spec": {"unschedulable": true}}),
+        Action::Cordon { .. } | Action::Drain { .. } => json!({"spec": {"unschedulable": true}}),
         Action::Uncordon { .. } => json!({"spec": {"unschedulable": false}}),
         Action::Suspend { .. } => json!({"spec": {"suspend": true}}),
         Action::Resume { .. } => json!({"spec": {"suspend": false}}),
@@ -167,11 +167,15 @@ pub(super) async fn send(conn: &Connection, action: &Action, rv: &str, dry_run: 
 }
 
 /// The permissions an action needs.
-fn needed(action: &Action) -> Vec<(&'static str, &'static str, &'static str)> {
+/// `(verb, group, resource[/subresource], of this object only)`.
+fn needed(action: &Action) -> Vec<(&'static str, &'static str, &'static str, bool)> {
     let (group, _, _, plural) = action.target().api();
     match action {
-        Action::DeletePod { .. } => vec![("delete", group, plural)],
-        _ => vec![("patch", group, plural)],
+        Action::DeletePod { .. } => vec![("delete", group, plural, true)],
+        Action::Drain { .. } => {
+            vec![("patch", group, plural, true), ("list", "", "pods", false), ("create", "", "pods/eviction", false)]
+        }
+        _ => vec![("patch", group, plural, true)],
     }
 }
 
@@ -180,15 +184,17 @@ async fn check_permissions(conn: &Connection, action: &Action) -> Result<Vec<Per
     let ns = action.target().namespace.clone();
     let api: Api<SelfSubjectAccessReview> = Api::all(conn.client.clone());
     let mut out = Vec::new();
-    for (verb, group, resource) in needed(action) {
+    for (verb, group, resource, this_object) in needed(action) {
+        let (plural, sub) = resource.split_once('/').map_or((resource, None), |(r, s)| (r, Some(s.to_string())));
         let review = SelfSubjectAccessReview {
             spec: SelfSubjectAccessReviewSpec {
                 resource_attributes: Some(ResourceAttributes {
                     verb: Some(verb.into()),
                     group: Some(group.into()),
-                    resource: Some(resource.into()),
+                    resource: Some(plural.into()),
+                    subresource: sub,
                     namespace: (!ns.is_empty()).then(|| ns.clone()),
-                    name: Some(action.target().name.clone()),
+                    name: this_object.then(|| action.target().name.clone()),
                     ..Default::default()
                 }),
                 ..Default::default()
@@ -236,13 +242,17 @@ pub async fn plan(conn: &Connection, action: &Action) -> Result<Plan, ActionErro
         let after = send(conn, action, &rv, true).await?;
         diff(&before, &after)
     };
+    let mut radius = blast_radius(action, &before);
+    if let Action::Drain { target } = action {
+        radius.extend(drain_radius(conn, &target.name, permitted).await?);
+    }
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     (serde_json::to_string(action).unwrap_or_default(), &conn.context, &rv).hash(&mut hasher);
     Ok(Plan {
         id: format!("{:012x}", hasher.finish() & 0xffff_ffff_ffff),
         context: conn.context.clone(),
         summary: summary(action, &before),
-        blast_radius: blast_radius(action, &before),
+        blast_radius: radius,
         undo: undo_of(action, &before),
         action: action.clone(),
         resource_version: rv,
@@ -250,6 +260,23 @@ pub async fn plan(conn: &Connection, action: &Action) -> Result<Plan, ActionErro
         diff,
         permissions,
     })
+}
+
+/// What a drain will evict, what it leaves, and which pods a budget holds
+/// back right now (a dry-run eviction of each, when permitted).
+async fn drain_radius(conn: &Connection, node: &str, permitted: bool) -> Result<Vec<String>, ActionError> {
+    let (pods, left) = super::drain::pods_on(conn, node).await?;
+    let names: Vec<String> = pods.iter().map(|(ns, n)| format!("{ns}/{n}")).collect();
+    let mut v = vec![format!("{} pods are evicted and rescheduled elsewhere: {}", pods.len(), names.join(", "))];
+    if left > 0 {
+        v.push(format!("{left} DaemonSet or mirror pods stay"));
+    }
+    if permitted {
+        for b in super::drain::blocked(conn, &pods).await {
+            v.push(format!("a PodDisruptionBudget holds back {b}: the drain waits for it, up to its deadline"));
+        }
+    }
+    Ok(v)
 }
 
 fn summary(action: &Action, before: &Value) -> String {
@@ -282,6 +309,7 @@ fn summary(action: &Action, before: &Value) -> String {
         }
         Action::DeletePod { .. } => format!("delete {t}"),
         Action::Cordon { .. } => format!("cordon {t}: no new pods are scheduled on it"),
+        Action::Drain { .. } => format!("drain {t}: cordon it and evict its pods (PodDisruptionBudgets respected)"),
         Action::Uncordon { .. } => format!("uncordon {t}: pods may be scheduled on it again"),
         Action::Suspend { .. } => format!("suspend {t}: it starts no new Jobs"),
         Action::Resume { .. } => format!("resume {t}: it starts Jobs on its schedule again"),
@@ -326,6 +354,8 @@ fn blast_radius(action: &Action, before: &Value) -> Vec<String> {
             v
         }
         Action::Cordon { .. } => vec!["pods already on the node keep running".into()],
+        // NB: a drain's pods are listed by plan(), which reads them.
+        Action::Drain { .. } => Vec::new(),
         Action::Uncordon { .. } => vec!["the scheduler may place new pods on the node".into()],
         Action::Suspend { .. } | Action::Resume { .. } => vec!["running Jobs are not touched".into()],
     }
@@ -367,6 +397,9 @@ fn undo_of(action: &Action, before: &Value) -> Option<Action> {
         }
         // NB: the revision rolled back to becomes the newest; the one left is then the previous.
         Action::Rollback { .. } => Some(Action::Rollback { target, revision: None }),
+        Action::Drain { .. } if before.pointer("/spec/unschedulable") != Some(&json!(true)) => {
+            Some(Action::Uncordon { target })
+        }
         Action::Cordon { .. } if before.pointer("/spec/unschedulable") != Some(&json!(true)) => {
             Some(Action::Uncordon { target })
         }

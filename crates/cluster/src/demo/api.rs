@@ -295,6 +295,10 @@ async fn route(
             Ok(ok(&deleted))
         }
         ("create", None) if rt.kind == "SelfSubjectAccessReview" => self_subject_access_review(app, &body),
+        ("create", Some("eviction")) => {
+            let evicted = write(&mut |txn| controller::evict_pod(txn, &t.key()))?;
+            Ok(ok(&evicted))
+        }
         _ => Err(ApiError::method_not_allowed(verb, rt.kind)),
     }
 }

@@ -670,3 +670,79 @@ pub fn delete_pod(txn: &mut Txn<'_>, key: &ObjKey, precondition_rv: Option<&str>
     }
     Ok(shown)
 }
+
+/// A `LabelSelector` object (`matchLabels`, `matchExpressions`) in the
+/// string form the selector parser reads.
+fn selector_text(sel: &Value) -> String {
+    let mut terms: Vec<String> = sel
+        .get("matchLabels")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or(""))).collect())
+        .unwrap_or_default();
+    for e in sel.get("matchExpressions").and_then(Value::as_array).into_iter().flatten() {
+        let key = s(e, "/key");
+        let values: Vec<&str> = e
+            .get("values")
+            .and_then(Value::as_array)
+            .map(|v| v.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        terms.push(match s(e, "/operator") {
+            "In" => format!("{key} in ({})", values.join(",")),
+            "NotIn" => format!("{key} notin ({})", values.join(",")),
+            "Exists" => key.to_string(),
+            _ => format!("!{key}"),
+        });
+    }
+    terms.join(",")
+}
+
+/// How many pods a PodDisruptionBudget lets go now, and its description.
+fn disruptions_allowed(state: &State, pdb: &Value, ns: &str) -> Option<(i64, String)> {
+    let sel = super::selector::LabelSelector::parse(&selector_text(pdb.pointer("/spec/selector")?)).ok()?;
+    let matching: Vec<&Arc<Value>> = state
+        .of(pods())
+        .range(ObjKey::new(ns, "")..)
+        .take_while(|(k, _)| k.namespace == ns)
+        .map(|(_, p)| p)
+        .filter(|p| sel.matches_json(p.pointer("/metadata/labels").and_then(Value::as_object)))
+        .collect();
+    let expected = matching.len() as i64;
+    let healthy = matching.iter().filter(|p| is_ready(p)).count() as i64;
+    let count = |v: &Value| match v {
+        Value::String(p) if p.ends_with('%') => {
+            p.trim_end_matches('%').parse::<i64>().ok().map(|pct| (pct * expected + 99) / 100)
+        }
+        other => other.as_i64(),
+    };
+    if let Some(min) = pdb.pointer("/spec/minAvailable").and_then(count) {
+        return Some((healthy - min, format!("needs {min} healthy pods and has {healthy} currently")));
+    }
+    let max = pdb.pointer("/spec/maxUnavailable").and_then(count)?;
+    Some((
+        max - (expected - healthy),
+        format!("allows {max} unavailable pods and {} are unavailable", expected - healthy),
+    ))
+}
+
+/// Evicts a pod the way the eviction subresource does: refused with 429
+/// while a PodDisruptionBudget covering it allows no disruption, else
+/// deleted (its controller replaces it).
+pub fn evict_pod(txn: &mut Txn<'_>, key: &ObjKey) -> Result<Value, ApiError> {
+    let pod = txn.state.get(pods(), key).ok_or_else(|| ApiError::not_found("pods", "", &key.name))?.clone();
+    let pdbs = rid("poddisruptionbudgets", "policy", "v1");
+    for pdb in
+        txn.state.of(pdbs).range(ObjKey::new(&key.namespace, "")..).take_while(|(k, _)| k.namespace == key.namespace)
+    {
+        let sel = pdb.1.pointer("/spec/selector").map(selector_text).unwrap_or_default();
+        let covers = super::selector::LabelSelector::parse(&sel).is_ok_and(|s| {
+            !sel.is_empty() && s.matches_json(pod.pointer("/metadata/labels").and_then(Value::as_object))
+        });
+        if let Some((allowed, why)) = covers.then(|| disruptions_allowed(txn.state, pdb.1, &key.namespace)).flatten() {
+            if allowed <= 0 {
+                return Err(ApiError::disruption_budget(&pdb.0.name, why));
+            }
+        }
+    }
+    delete_pod(txn, key, None)?;
+    Ok(json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}))
+}

@@ -83,7 +83,10 @@ pub static RESOURCES: &[ResourceType] = &[
         &["po"],
         ALL,
         POD_VERBS,
-        &[Subresource { name: "log", kind: "Pod", group: "", version: "v1", verbs: &["get"] }]
+        &[
+            Subresource { name: "log", kind: "Pod", group: "", version: "v1", verbs: &["get"] },
+            Subresource { name: "eviction", kind: "Eviction", group: "policy", version: "v1", verbs: &["create"] },
+        ]
     ),
     rt!("", "v1", "services", "service", "Service", true, &["svc"], ALL, READ, &[]),
     rt!("", "v1", "endpoints", "endpoints", "Endpoints", true, &["ep"], &[], READ, &[]),
@@ -110,6 +113,18 @@ pub static RESOURCES: &[ResourceType] = &[
     rt!("batch", "v1", "jobs", "job", "Job", true, &[], ALL, READ, &[]),
     rt!("batch", "v1", "cronjobs", "cronjob", "CronJob", true, &["cj"], ALL, READ_PATCH, &[]),
     rt!("networking.k8s.io", "v1", "ingresses", "ingress", "Ingress", true, &["ing"], &[], READ, &[]),
+    rt!(
+        "policy",
+        "v1",
+        "poddisruptionbudgets",
+        "poddisruptionbudget",
+        "PodDisruptionBudget",
+        true,
+        &["pdb"],
+        &[],
+        READ,
+        &[]
+    ),
     rt!(
         "autoscaling",
         "v2",

@@ -21,6 +21,15 @@ impl ApiError {
     fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
         Self { code, reason, message: message.into(), details: None }
     }
+    /// 429: an eviction a PodDisruptionBudget does not allow now.
+    pub fn disruption_budget(pdb: &str, message: impl Into<String>) -> Self {
+        let mut e =
+            Self::new(429, "TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget.");
+        e.details = Some(
+            serde_json::json!({"causes": [{"reason": "DisruptionBudget", "message": format!("The disruption budget {pdb} {}", message.into())}]}),
+        );
+        e
+    }
     /// 400.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, "BadRequest", message)

@@ -300,3 +300,61 @@ async fn an_hpa_at_its_maximum_gets_more_room_and_the_undo_puts_it_back() {
     let bad = Action::SetHpa { target: action.target().clone(), min: Some(5), max: Some(2) };
     assert_eq!(actions::plan(&conn, &bad).await.unwrap_err().code(), "INVALID");
 }
+
+/// A drain evicts what it may, waits for what a PodDisruptionBudget holds
+/// back, and says which pod and which budget when its deadline passes; the
+/// node stays cordoned until the undo uncordons it.
+#[tokio::test]
+async fn a_drain_respects_a_disruption_budget_and_names_what_it_waits_for() {
+    let mut f = support::fixture();
+    // A pod owned by a ReplicaSet, on a node with other pods.
+    let pods = support::objects("Pod");
+    let on = |n: &str| pods.iter().filter(|p| p.pointer("/spec/nodeName").and_then(Value::as_str) == Some(n)).count();
+    let held = pods
+        .iter()
+        .find(|p| {
+            p.pointer("/metadata/ownerReferences/0/kind").and_then(Value::as_str) == Some("ReplicaSet")
+                && p.pointer("/spec/nodeName").and_then(Value::as_str).is_some_and(|n| on(n) > 2)
+        })
+        .unwrap()
+        .clone();
+    let node = held.pointer("/spec/nodeName").and_then(Value::as_str).unwrap().to_string();
+    let (ns, pod) = (support::namespace(&held), support::name(&held));
+    let labels = held.pointer("/metadata/labels").unwrap().clone();
+    let pdb = serde_json::json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+        "metadata": {"name": "hold-all", "namespace": ns},
+        "spec": {"maxUnavailable": 0, "selector": {"matchLabels": labels}}});
+    f.objects.push(kubeask_cluster::fixture::FixtureObject {
+        api_version: "policy/v1".into(),
+        kind: "PodDisruptionBudget".into(),
+        value: pdb,
+    });
+    let demo = support::start_with(f).await;
+    let conn = connect(&demo).await;
+    let guard = guard(&demo);
+
+    let drain = Action::Drain { target: Target::parse(&format!("node/{node}"), "").unwrap() };
+    let plan = actions::plan(&conn, &drain).await.unwrap();
+    let radius = plan.blast_radius.join("\n");
+    assert!(radius.contains(&format!("holds back {ns}/{pod}")) && radius.contains("hold-all"), "{radius}");
+    assert!(plan.permissions.iter().any(|p| p.resource == "pods/eviction" && p.allowed), "{:?}", plan.permissions);
+
+    let e = actions::apply(&conn, &plan, &guard, Duration::from_secs(2)).await.unwrap_err();
+    assert_eq!(e.code(), "TIMEOUT", "{e}");
+    assert!(e.to_string().contains(&pod), "{e}");
+    let nodes = kubectl_ok(&demo, &["get", "node", &node]).await;
+    assert!(nodes.contains("SchedulingDisabled"), "{nodes}");
+    let left =
+        kubectl_ok(&demo, &["get", "pods", "-A", "--field-selector", &format!("spec.nodeName={node}"), "-o", "name"])
+            .await;
+    let left: Vec<&str> = left.lines().collect();
+    assert!(left.contains(&format!("pod/{pod}").as_str()), "the held pod stays: {left:?}");
+    assert!(left.len() < on(&node), "the others were evicted: {left:?}");
+
+    let entry = guard.audit.list(1).unwrap().remove(0);
+    assert!(entry.outcome.starts_with("partly done"), "{}", entry.outcome);
+    let undo = actions::undo_plan(&conn, &guard.audit, entry.id).await.unwrap();
+    assert!(matches!(undo.action, Action::Uncordon { .. }));
+    actions::apply_undo(&conn, &undo, &guard, entry.id, DEADLINE).await.unwrap();
+    assert!(!kubectl_ok(&demo, &["get", "node", &node]).await.contains("SchedulingDisabled"));
+}
