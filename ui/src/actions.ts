@@ -12,10 +12,19 @@ export class ActionsUi {
   plan: Plan | null = null;
   onChange: () => void = () => undefined;
 
+  initialized = false;
+
   init(): void {
-    // NB: a page without the dialog (a test's partial DOM) has no actions.
-    document.getElementById('plan-close')?.addEventListener('click', () => ($('plan-dialog') as HTMLDialogElement).close());
-    document.getElementById('plan-apply')?.addEventListener('click', () => void this.apply());
+    if (this.initialized) return;
+    this.initialized = true;
+    // A proposal in an answer asks for its plan here.
+    document.addEventListener('kubeask:review', (e) => void this.open({ action: (e as CustomEvent<Action>).detail }));
+    // NB: delegated, so a dialog drawn later (or again) works the same.
+    document.addEventListener('click', (e) => {
+      const id = (e.target as HTMLElement | null)?.id;
+      if (id === 'plan-close') ($('plan-dialog') as HTMLDialogElement).close();
+      if (id === 'plan-apply') void this.apply();
+    });
   }
 
   /** Plans an action (or the undo of an audit entry) and opens the dialog. */
@@ -100,3 +109,6 @@ export class ActionsUi {
     if (!entries.length) list.textContent = 'No actions yet.';
   }
 }
+
+/** The one instance: the Cluster panel's Fix… and the answers' proposals share the dialog. */
+export const actionsUi = new ActionsUi();

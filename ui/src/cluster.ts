@@ -3,14 +3,14 @@
 import { listen } from '@tauri-apps/api/event';
 import { call, type ClusterView, type ContextInfo } from './ipc';
 import { el } from './render';
-import { ActionsUi } from './actions';
+import { actionsUi } from './actions';
 import { statusClass, worstFirst } from './stores';
 
 export class ClusterPanel {
   view: ClusterView | null = null;
   contexts: ContextInfo[] = [];
   stale = false;
-  actions = new ActionsUi();
+  actions = actionsUi;
   $(id: string): HTMLElement { return document.getElementById(id)!; }
 
   async init(): Promise<void> {

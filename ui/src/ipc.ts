@@ -7,6 +7,8 @@ export interface Evidence { kind: string; namespace: string; name: string }
 export interface Answer {
   question: string; short: string; explanation: string; evidence: Evidence[]; kubectl: string[];
   mode: Mode; context: string; elapsed_ms: number; warning?: string;
+  /** Changes proposed (never applied): each may be planned and confirmed. */
+  proposals?: Action[];
 }
 export type AnswerEvent =
   | { type: 'routing'; route: string }

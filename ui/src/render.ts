@@ -82,6 +82,15 @@ export function renderTurn(turn: Turn): HTMLElement {
       d.append(ul);
       body.append(d);
     }
+    // Proposed changes (the model's, or an analyzer's fix): a button that
+    // asks the app for the plan; nothing is applied from here.
+    for (const p of a.proposals ?? []) {
+      const t = p.target;
+      const b = el('button', 'propose-button', `Review change: ${p.action} ${t.kind} ${t.namespace ? t.namespace + '/' : ''}${t.name}…`);
+      b.type = 'button';
+      b.addEventListener('click', () => document.dispatchEvent(new CustomEvent('kubeask:review', { detail: p })));
+      body.append(b);
+    }
     if (a.kubectl.length) {
       const d = el('details', 'kubectl');
       d.append(el('summary', undefined, 'kubectl'));

@@ -59,3 +59,19 @@ describe('answers', () => {
     expect(md).toContain('kubectl get nodes');
   });
 });
+
+describe('proposals in an answer', () => {
+  it('offer a review button that asks for the plan and applies nothing', () => {
+    const action = { action: 'scale', target: { kind: 'deployment', namespace: 'shop', name: 'web' }, replicas: 4 };
+    const turn = { requestId: 'r', question: 'q', streamed: '', steps: [], answer: {
+      question: 'q', short: 'proposed', explanation: '', evidence: [], kubectl: [], mode: 'model' as const, context: 'c', elapsed_ms: 1,
+      proposals: [action] } };
+    const node = renderTurn(turn);
+    const b = node.querySelector<HTMLButtonElement>('.propose-button')!;
+    expect(b.textContent).toBe('Review change: scale deployment shop/web…');
+    let asked: unknown = null;
+    document.addEventListener('kubeask:review', (e) => { asked = (e as CustomEvent).detail; });
+    b.click();
+    expect(asked).toEqual(action);
+  });
+});

@@ -61,6 +61,10 @@ pub struct Answer {
     /// Set when the cache is stale: the data may be out of date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
+    /// Changes proposed to fix what the answer found (by the model, or an
+    /// analyzer's fix): never applied here; the user may plan and confirm.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub proposals: Vec<kubeask_insight::action::Action>,
 }
 
 /// What `Assistant::ask_stream` emits, in order.

@@ -171,6 +171,21 @@ impl std::fmt::Debug for Assistant {
     }
 }
 
+/// The fix an analyzer proposes for what a "why" answer is about (its
+/// evidence names the pod, workload or node), if any.
+fn analyzer_fix(
+    snap: &kubeask_insight::snapshot::Snapshot,
+    evidence: &[crate::answer::Evidence],
+) -> Option<kubeask_insight::action::Action> {
+    let about =
+        |o: &kubeask_insight::analyze::Object| evidence.iter().any(|e| e.name == o.name && e.namespace == o.namespace);
+    // NB: fixes need no logs; the analyzers read them only for wording.
+    kubeask_insight::analyze::analyze(snap, &Default::default())
+        .into_iter()
+        .find(|f| f.fix.is_some() && (about(&f.object) || about(&f.workload)))
+        .and_then(|f| f.fix)
+}
+
 impl Assistant {
     /// An assistant over the given kubeconfig files.
     pub fn new(kubeconfigs: Vec<PathBuf>) -> Self {
@@ -360,6 +375,7 @@ impl Assistant {
             warning,
             subject: None,
             namespace: None,
+            proposals: Vec::new(),
         };
         match outcome {
             Outcome::Answered(r) => {
@@ -372,6 +388,9 @@ impl Assistant {
                 answer.kubectl = r.kubectl;
                 answer.subject = r.subject;
                 answer.namespace = r.namespace;
+                if r.route == "why" {
+                    answer.proposals = analyzer_fix(&prepared.snap, &answer.evidence).into_iter().collect();
+                }
             }
             Outcome::NotFound { message } | Outcome::Ambiguous { message } => {
                 answer.short = message.clone();
@@ -421,6 +440,7 @@ impl Assistant {
                             .map(|o| crate::answer::Evidence { kind: o.kind, namespace: o.namespace, name: o.name })
                             .collect();
                         answer.kubectl = l.kubectl;
+                        answer.proposals = l.proposals;
                     }
                     Err(model_loop::LoopError::Cancelled) => return Err(AskError::Cancelled),
                     Err(model_loop::LoopError::Model(e)) => return Err(AskError::Model(e.to_string())),

@@ -117,6 +117,9 @@ pub struct LoopAnswer {
     pub calls: Vec<ToolCall>,
     /// Why the loop stopped: `answered`, `step_limit`, `repeated_call`, `malformed`.
     pub stop: &'static str,
+    /// Changes the model proposed (checked against the cluster, never
+    /// applied): the user may plan and confirm them.
+    pub proposals: Vec<kubeask_insight::action::Action>,
 }
 
 /// Limits of the loop.
@@ -283,12 +286,14 @@ pub async fn run(
     let mut kubectl: Vec<String> = Vec::new();
     let mut findings: Vec<String> = Vec::new();
     let mut malformed = 0;
-    let finish = |short: String,
-                  explanation: String,
-                  evidence: Vec<Object>,
-                  kubectl: Vec<String>,
-                  calls: Vec<ToolCall>,
-                  stop| LoopAnswer { short, explanation, evidence, kubectl, calls, stop };
+    let finish =
+        |short: String,
+         explanation: String,
+         evidence: Vec<Object>,
+         kubectl: Vec<String>,
+         calls: Vec<ToolCall>,
+         stop| LoopAnswer { short, explanation, evidence, kubectl, calls, stop, proposals: Vec::new() };
+    let mut proposals: Vec<kubeask_insight::action::Action> = Vec::new();
     for step in 0..MAX_STEPS {
         if cancel.is_cancelled() {
             return Err(LoopError::Cancelled);
@@ -310,7 +315,9 @@ pub async fn run(
                 if !findings.is_empty() {
                     text.push_str(&format!("\n\nWhat the tools returned:\n{}", findings.join("\n")));
                 }
-                return Ok(finish(answer, text, evidence, kubectl, calls, "answered"));
+                let mut done = finish(answer, text, evidence, kubectl, calls, "answered");
+                done.proposals = proposals;
+                return Ok(done);
             }
             Ok(Step::Call { tool, args }) => {
                 malformed = 0;
@@ -343,6 +350,9 @@ pub async fn run(
                 let result = run_call(snap, logs_src, &call).await;
                 let text = match &result {
                     Ok(o) => {
+                        if matches!(call, ToolCall::Propose(_)) {
+                            proposals.extend(serde_json::from_value(o.data.clone()).ok());
+                        }
                         evidence.extend(o.objects.iter().cloned());
                         if !o.kubectl.is_empty() {
                             kubectl.push(o.kubectl.clone());

@@ -330,3 +330,39 @@ fn confirmed(args: &ActArgs) -> anyhow::Result<bool> {
     std::io::stdin().lock().read_line(&mut line)?;
     Ok(matches!(line.trim(), "y" | "Y" | "yes"))
 }
+
+/// The `kubeask act` command line that plans `action` (printed under an
+/// answer that proposes it).
+pub fn command_for(action: &Action) -> String {
+    let t = action.target();
+    let ns = if t.namespace.is_empty() { String::new() } else { format!(" -n {}", t.namespace) };
+    let obj = format!("{}/{}", t.kind, t.name);
+    let kv = |m: &std::collections::BTreeMap<String, String>| {
+        m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+    };
+    let rest = match action {
+        Action::Scale { replicas, .. } => format!(" --replicas {replicas}"),
+        Action::SetImage { container, image, .. } => format!(" {container}={image}"),
+        Action::SetResources { container, requests, limits, .. } => {
+            let mut r = format!(" {container}");
+            if !requests.is_empty() {
+                r.push_str(&format!(" --requests {}", kv(requests)));
+            }
+            if !limits.is_empty() {
+                r.push_str(&format!(" --limits {}", kv(limits)));
+            }
+            r
+        }
+        Action::Rollback { revision: Some(r), .. } => format!(" --to-revision {r}"),
+        Action::SetHpa { min, max, .. } => {
+            min.map(|m| format!(" --min {m}")).unwrap_or_default()
+                + &max.map(|m| format!(" --max {m}")).unwrap_or_default()
+        }
+        _ => String::new(),
+    };
+    let verb = match action {
+        Action::DeletePod { .. } => "delete",
+        other => other.verb(),
+    };
+    format!("kubeask act {verb} {obj}{rest}{ns} --dry-run")
+}

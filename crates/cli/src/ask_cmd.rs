@@ -70,6 +70,9 @@ fn print_answer(a: &Answer, json: bool) {
     for k in &a.kubectl {
         println!("$ {k}");
     }
+    for p in &a.proposals {
+        println!("Proposed, not applied — plan it with: {}", crate::act_cmd::command_for(p));
+    }
 }
 
 /// Runs `kubeask ask`.

@@ -173,3 +173,79 @@ async fn an_injected_log_line_cannot_close_the_fence_or_reach_a_write() {
         .collect();
     assert!(writes.is_empty(), "a write reached the API server: {writes:?}");
 }
+
+/// The model can only propose: a proposal is checked against the cluster
+/// (a name that does not exist is fed back as an error), comes back on
+/// the answer as an action the user may plan, and nothing reaches the API
+/// server but reads.
+#[tokio::test]
+async fn the_model_proposes_a_change_and_nothing_is_applied() {
+    let demo = crate::support::start().await;
+    let (ns, name) = crate::support::fixture()
+        .objects
+        .iter()
+        .find(|o| o.kind == "Deployment")
+        .map(|o| {
+            (
+                o.value["metadata"]["namespace"].as_str().unwrap().to_string(),
+                o.value["metadata"]["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .unwrap();
+    let model = Arc::new(Scripted::new(&[
+        r#"{"tool":"propose","args":{"action":"scale","kind":"deployment","name":"no-such-thing","replicas":4}}"#,
+        &format!(
+            r#"{{"tool":"propose","args":{{"action":"scale","kind":"deployment","name":"{name}","replicas":4}}}}"#
+        ),
+        r#"{"answer":"proposed","explanation":"Scaling would help."}"#,
+    ]));
+    let a = demo.assistant.clone().with_model(model.clone());
+    let answer = a.ask(None, UNPARSED).await.unwrap();
+    assert_eq!(answer.mode, Mode::Model);
+    assert_eq!(answer.proposals.len(), 1, "{:?}", answer.proposals);
+    match &answer.proposals[0] {
+        kubeask_insight::action::Action::Scale { target, replicas } => {
+            assert_eq!((target.namespace.as_str(), target.name.as_str(), *replicas), (ns.as_str(), name.as_str(), 4));
+        }
+        other => panic!("{other:?}"),
+    }
+    {
+        let seen = model.seen.lock().unwrap();
+        assert!(seen[1].last().unwrap().content.contains("no deployment called no-such-thing"), "{:?}", seen[1].last());
+        assert!(seen[2].last().unwrap().content.contains("Nothing was changed"));
+        assert!(model.grammar_seen.lock().unwrap().contains("\\\"propose\\\""), "the grammar offers propose");
+    }
+    let writes: Vec<String> = demo
+        .server
+        .requests()
+        .into_iter()
+        .filter(|r| !r.starts_with("GET ") && !r.contains("selfsubjectaccessreviews"))
+        .collect();
+    assert!(writes.is_empty(), "a write reached the API server: {writes:?}");
+}
+
+/// Direct mode's "why" answers carry the analyzer's fix for what they
+/// explain, as a proposal.
+#[tokio::test]
+async fn a_why_answer_about_an_oom_killed_workload_proposes_more_memory() {
+    let demo = crate::support::start().await;
+    let snap = {
+        let mut s = kubeask_insight::snapshot::Snapshot::default();
+        for o in crate::support::fixture().objects {
+            s.insert_json(o.value).unwrap();
+        }
+        s
+    };
+    let oom = kubeask_insight::analyze::analyze(&snap, &Default::default())
+        .into_iter()
+        .find(|f| f.title.starts_with("OOMKilled"))
+        .expect("the fixture has an OOM-killed pod");
+    let answer = demo.assistant.ask(None, &format!("why is {} failing?", oom.workload.name)).await.unwrap();
+    assert_eq!(answer.mode, Mode::Direct);
+    assert!(
+        matches!(answer.proposals.first(), Some(kubeask_insight::action::Action::SetResources { .. })),
+        "{:?} / {}",
+        answer.proposals,
+        answer.short
+    );
+}

@@ -13,6 +13,7 @@ pub mod find;
 pub mod list;
 pub mod logs;
 pub mod misc;
+pub mod propose;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -77,6 +78,8 @@ pub enum ToolCall {
     Summary(misc::SummaryArgs),
     /// Fuzzy-find objects by name.
     Find(find::FindArgs),
+    /// Propose a change for the user to review (never applied here).
+    Propose(propose::ProposeArgs),
 }
 
 impl ToolCall {
@@ -89,6 +92,7 @@ impl ToolCall {
             ToolCall::Events(_) => "events",
             ToolCall::Top(_) => "top",
             ToolCall::Owners(_) => "owners",
+            ToolCall::Propose(_) => "propose",
             ToolCall::PodsOf(_) => "pods_of",
             ToolCall::Summary(_) => "summary",
             ToolCall::Find(_) => "find",
@@ -155,6 +159,8 @@ pub fn schemas() -> Vec<ToolSchema> {
             parameters: obj(json!({"namespace": s()}), &[]) },
         ToolSchema { name: "find", description: "Find objects whose names match a term (typos and partial names allowed), best first.",
             parameters: obj(json!({"term": s(), "kind": string_enum(&kinds())}), &["term"]) },
+        ToolSchema { name: "propose", description: "Propose a change that would fix the problem, for the user to review. Nothing is applied: the user sees the plan and decides.",
+            parameters: obj(json!({"action": string_enum(propose::ACTIONS), "kind": string_enum(propose::KINDS), "name": s(), "namespace": s(), "replicas": {"type": "integer"}, "container": s(), "image": s()}), &["action", "kind", "name"]) },
     ]
 }
 
@@ -172,6 +178,7 @@ pub fn run(snap: &Snapshot, call: &ToolCall) -> Result<ToolOutput, ToolError> {
         ToolCall::PodsOf(a) => misc::pods_of(snap, a),
         ToolCall::Summary(a) => Ok(misc::summary(snap, a)),
         ToolCall::Find(a) => Ok(find::find(snap, a)),
+        ToolCall::Propose(a) => propose::propose(snap, a),
     }
 }
 
