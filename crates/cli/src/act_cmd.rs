@@ -115,6 +115,14 @@ enum What {
         /// cronjob/NAME.
         target: String,
     },
+    /// Start a Job now from a CronJob's template: `trigger cronjob/NAME`.
+    Trigger {
+        /// cronjob/NAME.
+        target: String,
+        /// The Job's name (default: NAME-manual-<time>).
+        #[arg(long)]
+        job_name: Option<String>,
+    },
     /// Let a CronJob start Jobs again: `resume cronjob/NAME`.
     Resume {
         /// cronjob/NAME.
@@ -270,6 +278,15 @@ fn action_of(what: &What, namespace: &str) -> Result<Action, ActionError> {
         What::Uncordon { target } => Action::Uncordon { target: t(target)? },
         What::Suspend { target } => Action::Suspend { target: t(target)? },
         What::Resume { target } => Action::Resume { target: t(target)? },
+        What::Trigger { target, job_name } => {
+            let target = t(target)?;
+            let job = job_name.clone().unwrap_or_else(|| {
+                let stamp = jiff::Timestamp::now().as_second() % 100_000;
+                let base: String = target.name.chars().take(45).collect();
+                format!("{base}-manual-{stamp}")
+            });
+            Action::Trigger { target, job }
+        }
         What::Undo { .. } | What::Policy { .. } => unreachable!("handled before"),
     })
 }
@@ -354,6 +371,7 @@ pub fn command_for(action: &Action) -> String {
             r
         }
         Action::Rollback { revision: Some(r), .. } => format!(" --to-revision {r}"),
+        Action::Trigger { job, .. } => format!(" --job-name {job}"),
         Action::SetHpa { min, max, .. } => {
             min.map(|m| format!(" --min {m}")).unwrap_or_default()
                 + &max.map(|m| format!(" --max {m}")).unwrap_or_default()

@@ -150,6 +150,14 @@ pub enum Action {
         /// The CronJob.
         target: Target,
     },
+    /// Start a Job now from a CronJob's template (as `kubectl create job
+    /// --from=cronjob/…`).
+    Trigger {
+        /// The CronJob.
+        target: Target,
+        /// The new Job's name.
+        job: String,
+    },
     /// Let a suspended CronJob start Jobs again.
     Resume {
         /// The CronJob.
@@ -172,6 +180,7 @@ impl Action {
             | Action::Drain { target }
             | Action::Uncordon { target }
             | Action::Suspend { target }
+            | Action::Trigger { target, .. }
             | Action::Resume { target } => target,
         }
     }
@@ -190,6 +199,7 @@ impl Action {
             Action::Drain { .. } => "drain",
             Action::Uncordon { .. } => "uncordon",
             Action::Suspend { .. } => "suspend",
+            Action::Trigger { .. } => "trigger",
             Action::Resume { .. } => "resume",
         }
     }
@@ -222,6 +232,17 @@ impl Action {
             Action::DeletePod { .. } => kind == "pod",
             Action::Cordon { .. } | Action::Drain { .. } | Action::Uncordon { .. } => kind == "node",
             Action::Suspend { .. } | Action::Resume { .. } => kind == "cronjob",
+            Action::Trigger { job, .. } => {
+                let ok_name = !job.is_empty()
+                    && job.len() <= 63
+                    && job.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && !job.starts_with('-')
+                    && !job.ends_with('-');
+                if !ok_name {
+                    return Err(format!("{job:?} is not a valid Job name (lower-case letters, digits and '-')"));
+                }
+                kind == "cronjob"
+            }
         };
         if ok {
             Ok(())

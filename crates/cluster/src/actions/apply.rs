@@ -203,6 +203,8 @@ fn converged(plan: &Plan, state: Result<Value, ActionError>) -> (bool, String) {
     let n = |p: &str| obj.pointer(p).and_then(Value::as_i64).unwrap_or(0);
     let fresh = n("/status/observedGeneration") >= n("/metadata/generation");
     match action {
+        // NB: the server answered the create with the new Job.
+        Action::Trigger { job, .. } => (true, format!("Job {job} was created")),
         Action::Scale { replicas, .. } => {
             let ready = n("/status/readyReplicas");
             (fresh && ready == *replicas, format!("{ready} of {replicas} replicas ready"))

@@ -73,6 +73,9 @@ impl ActionError {
     pub fn from_kube(what: &str, e: kube::Error) -> Self {
         match e {
             kube::Error::Api(s) if s.code == 404 => ActionError::NotFound(what.to_string()),
+            kube::Error::Api(s) if s.code == 409 && s.reason == "AlreadyExists" => {
+                ActionError::Refused(s.message.clone())
+            }
             kube::Error::Api(s) if s.code == 409 => ActionError::Conflict(what.to_string()),
             kube::Error::Api(s) if s.code == 403 => ActionError::Forbidden { missing: vec![s.message.clone()] },
             kube::Error::Api(s) => ActionError::Refused(s.message.clone()),

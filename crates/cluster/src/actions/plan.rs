@@ -96,6 +96,8 @@ enum Change {
     Json(Value),
     /// A delete with a resourceVersion precondition.
     Delete,
+    /// A new Job (from a CronJob's template).
+    CreateJob(Value),
 }
 
 /// The change an action sends, bound to `rv` (the server answers 409 if
@@ -134,6 +136,10 @@ async fn change_of(conn: &Connection, action: &Action, rv: &str) -> Result<Chang
             json!({ "spec": spec })
         }
         Action::DeletePod { .. } => return Ok(Change::Delete),
+        Action::Trigger { target, job } => {
+            let cj = live(conn, target).await?;
+            return Ok(Change::CreateJob(job_from(&cj, job)));
+        }
         Action::Cordon { .. } | Action::Drain { .. } => json!({"spec": {"unschedulable": true}}),
         Action::Uncordon { .. } => json!({"spec": {"unschedulable": false}}),
         Action::Suspend { .. } => json!({"spec": {"suspend": true}}),
@@ -141,6 +147,21 @@ async fn change_of(conn: &Connection, action: &Action, rv: &str) -> Result<Chang
     };
     body["metadata"] = json!({"resourceVersion": rv});
     Ok(Change::Strategic(body))
+}
+
+/// A Job from a CronJob's template, owned by it, marked as started by hand
+/// (what `kubectl create job --from=cronjob/…` sends).
+fn job_from(cj: &Value, name: &str) -> Value {
+    let template = cj.pointer("/spec/jobTemplate").cloned().unwrap_or_default();
+    let mut meta = template.get("metadata").cloned().unwrap_or_else(|| json!({}));
+    meta["name"] = json!(name);
+    meta["annotations"]["cronjob.kubernetes.io/instantiate"] = json!("manual");
+    meta["ownerReferences"] = json!([{
+        "apiVersion": "batch/v1", "kind": "CronJob", "controller": true,
+        "name": cj.pointer("/metadata/name").cloned().unwrap_or_default(),
+        "uid": cj.pointer("/metadata/uid").cloned().unwrap_or_default(),
+    }]);
+    json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": meta, "spec": template.get("spec").cloned().unwrap_or_default()})
 }
 
 /// Sends the action; `dry_run` changes nothing.
@@ -155,6 +176,13 @@ pub(super) async fn send(conn: &Connection, action: &Action, rv: &str, dry_run: 
             let ops: json_patch::Patch =
                 serde_json::from_value(ops).map_err(|e| ActionError::Invalid(e.to_string()))?;
             api.patch(&t.name, &pp, &Patch::<()>::Json(ops)).await.map(to_json)
+        }
+        Change::CreateJob(job) => {
+            let obj: DynamicObject = serde_json::from_value(job).map_err(|e| ActionError::Invalid(e.to_string()))?;
+            let ar = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("batch", "v1", "Job"), "jobs");
+            let jobs: Api<DynamicObject> = Api::namespaced_with(conn.client.clone(), &t.namespace, &ar);
+            let pp = PostParams { dry_run, ..Default::default() };
+            jobs.create(&pp, &obj).await.map(to_json)
         }
         Change::Delete => {
             let mut dp = DeleteParams::default()
@@ -172,6 +200,7 @@ fn needed(action: &Action) -> Vec<(&'static str, &'static str, &'static str, boo
     let (group, _, _, plural) = action.target().api();
     match action {
         Action::DeletePod { .. } => vec![("delete", group, plural, true)],
+        Action::Trigger { .. } => vec![("create", "batch", "jobs", false)],
         Action::Drain { .. } => {
             vec![("patch", group, plural, true), ("list", "", "pods", false), ("create", "", "pods/eviction", false)]
         }
@@ -235,6 +264,14 @@ pub async fn plan(conn: &Connection, action: &Action) -> Result<Plan, ActionErro
     // there is nothing to show but what is missing.
     let diff = if !permitted {
         Vec::new()
+    } else if let Action::Trigger { job, .. } = action {
+        let created = send(conn, action, &rv, true).await?;
+        let image = created.pointer("/spec/template/spec/containers/0/image").cloned().unwrap_or_default();
+        vec![FieldChange {
+            path: format!("(Job {}/{job})", t.namespace),
+            before: Value::Null,
+            after: json!(format!("created, running {}", image.as_str().unwrap_or("its template"))),
+        }]
     } else if matches!(action, Action::DeletePod { .. }) {
         send(conn, action, &rv, true).await?;
         vec![FieldChange { path: "(the pod)".into(), before: json!("exists"), after: json!("deleted") }]
@@ -312,6 +349,7 @@ fn summary(action: &Action, before: &Value) -> String {
         Action::Drain { .. } => format!("drain {t}: cordon it and evict its pods (PodDisruptionBudgets respected)"),
         Action::Uncordon { .. } => format!("uncordon {t}: pods may be scheduled on it again"),
         Action::Suspend { .. } => format!("suspend {t}: it starts no new Jobs"),
+        Action::Trigger { job, .. } => format!("start Job {job} now from the template of {t}"),
         Action::Resume { .. } => format!("resume {t}: it starts Jobs on its schedule again"),
     }
 }
@@ -358,6 +396,7 @@ fn blast_radius(action: &Action, before: &Value) -> Vec<String> {
         Action::Drain { .. } => Vec::new(),
         Action::Uncordon { .. } => vec!["the scheduler may place new pods on the node".into()],
         Action::Suspend { .. } | Action::Resume { .. } => vec!["running Jobs are not touched".into()],
+        Action::Trigger { .. } => vec!["one Job runs its pods now; the schedule is unchanged".into()],
     }
 }
 

@@ -295,6 +295,15 @@ async fn route(
             Ok(ok(&deleted))
         }
         ("create", None) if rt.kind == "SelfSubjectAccessReview" => self_subject_access_review(app, &body),
+        ("create", None) if rt.kind == "Job" => {
+            let ns = namespace.ok_or_else(ApiError::no_route)?;
+            let created = write(&mut |txn| controller::create_job(txn, ns, &body))?;
+            Ok(Response::builder()
+                .status(StatusCode::CREATED)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(serde_json::to_vec(&created).unwrap_or_default()))
+                .expect("static response parts"))
+        }
         ("create", Some("eviction")) => {
             let evicted = write(&mut |txn| controller::evict_pod(txn, &t.key()))?;
             Ok(ok(&evicted))

@@ -746,3 +746,26 @@ pub fn evict_pod(txn: &mut Txn<'_>, key: &ObjKey) -> Result<Value, ApiError> {
     delete_pod(txn, key, None)?;
     Ok(json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}))
 }
+
+/// Creates a Job (`kubectl create job --from=cronjob/…` posts one): the
+/// body is validated, its namespace is the path's, a taken name is 409.
+pub fn create_job(txn: &mut Txn<'_>, namespace: &str, body: &[u8]) -> Result<Value, ApiError> {
+    let jobs = rid("jobs", "batch", "v1");
+    let mut job: Value =
+        serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid Job: {e}")))?;
+    let name = s(&job, "/metadata/name").to_string();
+    if name.is_empty() {
+        return Err(ApiError::invalid("Job", "", "metadata.name: Required value"));
+    }
+    job["metadata"]["namespace"] = json!(namespace);
+    job["apiVersion"] = json!("batch/v1");
+    job["kind"] = json!("Job");
+    if let Err((path, message)) = validate_object("batch/v1", "Job", &job) {
+        return Err(ApiError::invalid("Job", &name, format!("{path}: {message}")));
+    }
+    if txn.state.get(jobs, &ObjKey::new(namespace, &name)).is_some() {
+        return Err(ApiError::already_exists("jobs", "batch", &name));
+    }
+    job["status"] = json!({"active": 0, "startTime": now_string()});
+    Ok((*txn.put(jobs, job)).clone())
+}

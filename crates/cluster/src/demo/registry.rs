@@ -110,7 +110,7 @@ pub static RESOURCES: &[ResourceType] = &[
     rt!("apps", "v1", "replicasets", "replicaset", "ReplicaSet", true, &["rs"], ALL, READ_PATCH, &[SCALE]),
     rt!("apps", "v1", "statefulsets", "statefulset", "StatefulSet", true, &["sts"], ALL, READ_PATCH, &[SCALE]),
     rt!("apps", "v1", "daemonsets", "daemonset", "DaemonSet", true, &["ds"], ALL, READ_PATCH, &[]),
-    rt!("batch", "v1", "jobs", "job", "Job", true, &[], ALL, READ, &[]),
+    rt!("batch", "v1", "jobs", "job", "Job", true, &[], ALL, &["create", "get", "list", "watch"], &[]),
     rt!("batch", "v1", "cronjobs", "cronjob", "CronJob", true, &["cj"], ALL, READ_PATCH, &[]),
     rt!("networking.k8s.io", "v1", "ingresses", "ingress", "Ingress", true, &["ing"], &[], READ, &[]),
     rt!(

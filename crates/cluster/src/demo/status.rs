@@ -30,6 +30,13 @@ impl ApiError {
         );
         e
     }
+    /// 409: the name is taken.
+    pub fn already_exists(resource: &str, group: &str, name: &str) -> Self {
+        let what = if group.is_empty() { resource.to_string() } else { format!("{resource}.{group}") };
+        let mut e = Self::new(409, "AlreadyExists", format!("{what} \"{name}\" already exists"));
+        e.details = Some(serde_json::json!({"name": name, "group": group, "kind": resource}));
+        e
+    }
     /// 400.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, "BadRequest", message)

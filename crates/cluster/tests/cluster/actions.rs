@@ -358,3 +358,50 @@ async fn a_drain_respects_a_disruption_budget_and_names_what_it_waits_for() {
     actions::apply_undo(&conn, &undo, &guard, entry.id, DEADLINE).await.unwrap();
     assert!(!kubectl_ok(&demo, &["get", "node", &node]).await.contains("SchedulingDisabled"));
 }
+
+/// A change whose pods never become ready is reported as applied but not
+/// converged when the deadline passes, and the audit log says so.
+#[tokio::test]
+async fn a_change_that_does_not_converge_says_so_at_its_deadline() {
+    let demo = support::start().await;
+    let conn = connect(&demo).await;
+    let guard = guard(&demo);
+    let broken = support::objects("Deployment")
+        .into_iter()
+        .find(|d| d.pointer("/status/readyReplicas").and_then(Value::as_i64).unwrap_or(0) == 0)
+        .expect("the fixture has a deployment with no ready pod");
+    let (ns, name) = (support::namespace(&broken), support::name(&broken));
+    let replicas = broken.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1) + 1;
+    let action = Action::Scale { target: Target::parse(&format!("deployment/{name}"), &ns).unwrap(), replicas };
+    let plan = actions::plan(&conn, &action).await.unwrap();
+    let done = actions::apply(&conn, &plan, &guard, Duration::from_secs(1)).await.unwrap();
+    assert!(!done.converged, "{done:?}");
+    assert!(done.result.contains("the deadline"), "{}", done.result);
+    assert_eq!(jsonpath(&demo, "deployment", &ns, &name, "{.spec.replicas}").await, replicas.to_string());
+    let entry = guard.audit.get(done.audit_id).unwrap().unwrap();
+    assert!(entry.outcome.starts_with("not converged"), "{}", entry.outcome);
+}
+
+#[tokio::test]
+async fn trigger_starts_a_job_from_a_cronjob_template_once() {
+    let demo = support::start().await;
+    let conn = connect(&demo).await;
+    let guard = guard(&demo);
+    let cj = &support::objects("CronJob")[0];
+    let (ns, name) = (support::namespace(cj), support::name(cj));
+    let action =
+        Action::Trigger { target: Target::parse(&format!("cronjob/{name}"), &ns).unwrap(), job: "by-hand-1".into() };
+    let plan = actions::plan(&conn, &action).await.unwrap();
+    assert!(plan.diff[0].path.contains("by-hand-1"), "{:?}", plan.diff);
+    let (ok, _, _) = support::kubectl(&demo, &["get", "job", "by-hand-1", "-n", &ns]).await;
+    assert!(!ok, "the dry run created nothing");
+    let done = actions::apply(&conn, &plan, &guard, DEADLINE).await.unwrap();
+    assert!(done.converged && !done.undoable, "{done:?}");
+    let owner = jsonpath(&demo, "job", &ns, "by-hand-1", "{.metadata.ownerReferences[0].name}").await;
+    assert_eq!(owner, name);
+    // The same name again: refused by the server, said plainly.
+    let e = actions::plan(&conn, &action).await.unwrap_err();
+    assert!(e.to_string().contains("already exists"), "{e}");
+    let bad = Action::Trigger { target: action.target().clone(), job: "Not_A_Name".into() };
+    assert_eq!(actions::plan(&conn, &bad).await.unwrap_err().code(), "INVALID");
+}
