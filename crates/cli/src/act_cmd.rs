@@ -128,6 +128,15 @@ enum What {
         /// cronjob/NAME.
         target: String,
     },
+    /// Server-side apply one manifest (field manager kubeask): `apply -f FILE`.
+    Apply {
+        /// The YAML (or JSON) file, one document.
+        #[arg(short = 'f', long)]
+        file: std::path::PathBuf,
+        /// Take over fields another field manager owns.
+        #[arg(long)]
+        force: bool,
+    },
     /// Undo an applied action by its audit id (`kubeask audit` lists them).
     Undo {
         /// The audit entry.
@@ -286,6 +295,11 @@ fn action_of(what: &What, namespace: &str) -> Result<Action, ActionError> {
                 format!("{base}-manual-{stamp}")
             });
             Action::Trigger { target, job }
+        }
+        What::Apply { file, force } => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| ActionError::Invalid(format!("cannot read {}: {e}", file.display())))?;
+            Action::apply_from_yaml(&text, namespace, *force).map_err(ActionError::Invalid)?
         }
         What::Undo { .. } | What::Policy { .. } => unreachable!("handled before"),
     })

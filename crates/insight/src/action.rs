@@ -34,6 +34,8 @@ impl Target {
             "node" | "nodes" | "no" => "node",
             "cronjob" | "cronjobs" | "cj" => "cronjob",
             "hpa" | "hpas" | "horizontalpodautoscaler" | "horizontalpodautoscalers" => "hpa",
+            "configmap" | "configmaps" | "cm" => "configmap",
+            "service" | "services" | "svc" => "service",
             other => return Err(format!("kubeask cannot act on {other:?} objects")),
         };
         let namespace = if kind == "node" { String::new() } else { namespace.to_string() };
@@ -59,6 +61,8 @@ impl Target {
             "pod" => ("", "v1", "Pod", "pods"),
             "node" => ("", "v1", "Node", "nodes"),
             "hpa" => ("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers"),
+            "configmap" => ("", "v1", "ConfigMap", "configmaps"),
+            "service" => ("", "v1", "Service", "services"),
             _ => ("batch", "v1", "CronJob", "cronjobs"),
         }
     }
@@ -158,6 +162,18 @@ pub enum Action {
         /// The new Job's name.
         job: String,
     },
+    /// Server-side apply of one object (field manager `kubeask`): created
+    /// if missing, else its listed fields set; `force` takes over fields
+    /// another manager owns.
+    Apply {
+        /// The object the manifest names.
+        target: Target,
+        /// The manifest, as JSON.
+        manifest: serde_json::Value,
+        /// Take over fields other managers own.
+        #[serde(default)]
+        force: bool,
+    },
     /// Let a suspended CronJob start Jobs again.
     Resume {
         /// The CronJob.
@@ -166,6 +182,38 @@ pub enum Action {
 }
 
 impl Action {
+    /// An apply of one YAML (or JSON) document; its namespace defaults to
+    /// `namespace` for namespaced kinds.
+    pub fn apply_from_yaml(text: &str, namespace: &str, force: bool) -> Result<Self, String> {
+        let docs: Vec<serde_json::Value> = serde_yaml::Deserializer::from_str(text)
+            .map(|d| serde_json::Value::deserialize(d).map_err(|e| format!("the manifest is not valid YAML: {e}")))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .filter(|d| !d.is_null())
+            .collect();
+        let [mut manifest] = <[serde_json::Value; 1]>::try_from(docs)
+            .map_err(|d| format!("apply takes one document at a time; this file has {}", d.len()))?;
+        let kind = manifest.get("kind").and_then(|k| k.as_str()).ok_or("the manifest has no kind")?.to_string();
+        let name =
+            manifest.pointer("/metadata/name").and_then(|n| n.as_str()).ok_or("the manifest has no metadata.name")?;
+        let mut target = Target::parse(&format!("{kind}/{name}"), namespace)?;
+        if target.kind != "node" {
+            match manifest.pointer("/metadata/namespace").and_then(|n| n.as_str()) {
+                Some(ns) => target.namespace = ns.to_string(),
+                None => manifest["metadata"]["namespace"] = serde_json::json!(namespace),
+            }
+        }
+        let (group, version, api_kind, _) = target.api();
+        let want = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
+        if manifest.get("apiVersion").and_then(|v| v.as_str()) != Some(want.as_str()) || kind != api_kind {
+            return Err(format!(
+                "kubeask applies {api_kind} as {want}; the manifest says {kind} {}",
+                manifest["apiVersion"]
+            ));
+        }
+        Ok(Action::Apply { target, manifest, force })
+    }
+
     /// The object it changes.
     pub fn target(&self) -> &Target {
         match self {
@@ -181,6 +229,7 @@ impl Action {
             | Action::Uncordon { target }
             | Action::Suspend { target }
             | Action::Trigger { target, .. }
+            | Action::Apply { target, .. }
             | Action::Resume { target } => target,
         }
     }
@@ -200,6 +249,7 @@ impl Action {
             Action::Uncordon { .. } => "uncordon",
             Action::Suspend { .. } => "suspend",
             Action::Trigger { .. } => "trigger",
+            Action::Apply { .. } => "apply",
             Action::Resume { .. } => "resume",
         }
     }
@@ -232,6 +282,7 @@ impl Action {
             Action::DeletePod { .. } => kind == "pod",
             Action::Cordon { .. } | Action::Drain { .. } | Action::Uncordon { .. } => kind == "node",
             Action::Suspend { .. } | Action::Resume { .. } => kind == "cronjob",
+            Action::Apply { .. } => true,
             Action::Trigger { job, .. } => {
                 let ok_name = !job.is_empty()
                     && job.len() <= 63

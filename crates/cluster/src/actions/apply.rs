@@ -138,7 +138,7 @@ async fn apply_recorded(
         ))));
     }
     let t = plan.action.target();
-    let now = live(conn, t).await.map_err(refuse)?;
+    let now = super::plan::live_or_new(conn, &plan.action).await.map_err(refuse)?;
     let rv = now.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or("");
     if rv != plan.resource_version {
         return Err(refuse(ActionError::Conflict(t.shown())));
@@ -205,6 +205,7 @@ fn converged(plan: &Plan, state: Result<Value, ActionError>) -> (bool, String) {
     match action {
         // NB: the server answered the create with the new Job.
         Action::Trigger { job, .. } => (true, format!("Job {job} was created")),
+        Action::Apply { .. } => (true, "the API server accepted the applied configuration".into()),
         Action::Scale { replicas, .. } => {
             let ready = n("/status/readyReplicas");
             (fresh && ready == *replicas, format!("{ready} of {replicas} replicas ready"))

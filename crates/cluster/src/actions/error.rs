@@ -76,6 +76,9 @@ impl ActionError {
             kube::Error::Api(s) if s.code == 409 && s.reason == "AlreadyExists" => {
                 ActionError::Refused(s.message.clone())
             }
+            kube::Error::Api(s) if s.code == 409 && s.message.contains("Apply failed") => {
+                ActionError::Refused(format!("{} (apply with force to take those fields over)", s.message))
+            }
             kube::Error::Api(s) if s.code == 409 => ActionError::Conflict(what.to_string()),
             kube::Error::Api(s) if s.code == 403 => ActionError::Forbidden { missing: vec![s.message.clone()] },
             kube::Error::Api(s) => ActionError::Refused(s.message.clone()),

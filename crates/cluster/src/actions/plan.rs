@@ -82,6 +82,14 @@ pub(super) fn api_for(conn: &Connection, t: &Target) -> Api<DynamicObject> {
     }
 }
 
+/// The live object; `null` for an apply that will create it.
+pub(super) async fn live_or_new(conn: &Connection, action: &Action) -> Result<Value, ActionError> {
+    match (action, live(conn, action.target()).await) {
+        (Action::Apply { .. }, Err(ActionError::NotFound(_))) => Ok(Value::Null),
+        (_, r) => r,
+    }
+}
+
 /// The live object, as JSON.
 pub(super) async fn live(conn: &Connection, t: &Target) -> Result<Value, ActionError> {
     let obj = api_for(conn, t).get(&t.name).await.map_err(|e| ActionError::from_kube(&t.shown(), e))?;
@@ -98,6 +106,8 @@ enum Change {
     Delete,
     /// A new Job (from a CronJob's template).
     CreateJob(Value),
+    /// A server-side apply (the manifest, force).
+    Apply(Value, bool),
 }
 
 /// The change an action sends, bound to `rv` (the server answers 409 if
@@ -136,6 +146,14 @@ async fn change_of(conn: &Connection, action: &Action, rv: &str) -> Result<Chang
             json!({ "spec": spec })
         }
         Action::DeletePod { .. } => return Ok(Change::Delete),
+        Action::Apply { manifest, force, .. } => {
+            let mut m = manifest.clone();
+            // NB: bound to the version planned against, as every change is.
+            if !rv.is_empty() {
+                m["metadata"]["resourceVersion"] = json!(rv);
+            }
+            return Ok(Change::Apply(m, *force));
+        }
         Action::Trigger { target, job } => {
             let cj = live(conn, target).await?;
             return Ok(Change::CreateJob(job_from(&cj, job)));
@@ -176,6 +194,10 @@ pub(super) async fn send(conn: &Connection, action: &Action, rv: &str, dry_run: 
             let ops: json_patch::Patch =
                 serde_json::from_value(ops).map_err(|e| ActionError::Invalid(e.to_string()))?;
             api.patch(&t.name, &pp, &Patch::<()>::Json(ops)).await.map(to_json)
+        }
+        Change::Apply(manifest, force) => {
+            let pp = PatchParams { dry_run, force, field_manager: Some("kubeask".into()), ..Default::default() };
+            api.patch(&t.name, &pp, &Patch::Apply(manifest)).await.map(to_json)
         }
         Change::CreateJob(job) => {
             let obj: DynamicObject = serde_json::from_value(job).map_err(|e| ActionError::Invalid(e.to_string()))?;
@@ -246,7 +268,7 @@ async fn check_permissions(conn: &Connection, action: &Action) -> Result<Vec<Per
 pub async fn plan(conn: &Connection, action: &Action) -> Result<Plan, ActionError> {
     action.check_kind().map_err(ActionError::Invalid)?;
     let t = action.target();
-    let before = live(conn, t).await?;
+    let before = live_or_new(conn, action).await?;
     if let Action::SetImage { container, .. } | Action::SetResources { container, .. } = action {
         let names = super::apply::container_names(&before);
         if !names.iter().any(|n| n == container) {
@@ -350,6 +372,11 @@ fn summary(action: &Action, before: &Value) -> String {
         Action::Uncordon { .. } => format!("uncordon {t}: pods may be scheduled on it again"),
         Action::Suspend { .. } => format!("suspend {t}: it starts no new Jobs"),
         Action::Trigger { job, .. } => format!("start Job {job} now from the template of {t}"),
+        Action::Apply { force, .. } => format!(
+            "{} {t} by server-side apply (field manager kubeask{})",
+            if before.is_null() { "create" } else { "apply to" },
+            if *force { ", taking over fields other managers own" } else { "" }
+        ),
         Action::Resume { .. } => format!("resume {t}: it starts Jobs on its schedule again"),
     }
 }
@@ -397,6 +424,10 @@ fn blast_radius(action: &Action, before: &Value) -> Vec<String> {
         Action::Uncordon { .. } => vec!["the scheduler may place new pods on the node".into()],
         Action::Suspend { .. } | Action::Resume { .. } => vec!["running Jobs are not touched".into()],
         Action::Trigger { .. } => vec!["one Job runs its pods now; the schedule is unchanged".into()],
+        Action::Apply { .. } => {
+            vec!["only the fields in the manifest are set; a field another manager owns is a conflict unless forced"
+                .into()]
+        }
     }
 }
 

@@ -284,6 +284,14 @@ async fn route(
             })?;
             Ok(ok(&scale))
         }
+        ("patch", None) if content_type(headers) == "application/apply-patch+yaml" => {
+            let manager = query.get("fieldManager").cloned().unwrap_or_default();
+            let force = query.get("force").is_some_and(|f| f == "true");
+            let key = t.key();
+            let applied =
+                write(&mut |txn| super::apply::server_side_apply(txn, resource, &key, &manager, force, &body))?;
+            Ok(ok(&applied))
+        }
         ("patch", None) => {
             let ct = content_type(headers);
             let patched = write(&mut |txn| controller::patch_object(txn, resource, &t.key(), &ct, &body))?;

@@ -241,6 +241,12 @@ pub fn patch_object(
     Ok(txn.state.get(resource, key).map_or_else(|| (*stored).clone(), |v| (**v).clone()))
 }
 
+/// The controllers' reaction to an applied object (`old` is `None` when
+/// the apply created it).
+pub fn after_apply(txn: &mut Txn<'_>, resource: ResourceId, old: Option<&Value>, new: &Value) {
+    after_change(txn, resource, old.unwrap_or(&json!({})), new);
+}
+
 fn after_change(txn: &mut Txn<'_>, resource: ResourceId, old: &Value, new: &Value) {
     let key = ObjKey::of(new);
     match RESOURCES[resource].kind {

@@ -7,6 +7,7 @@
 //! speaks the real API.
 
 pub mod api;
+pub mod apply;
 pub mod controller;
 pub mod discovery;
 pub mod logs;

@@ -88,9 +88,9 @@ pub static RESOURCES: &[ResourceType] = &[
             Subresource { name: "eviction", kind: "Eviction", group: "policy", version: "v1", verbs: &["create"] },
         ]
     ),
-    rt!("", "v1", "services", "service", "Service", true, &["svc"], ALL, READ, &[]),
+    rt!("", "v1", "services", "service", "Service", true, &["svc"], ALL, READ_PATCH, &[]),
     rt!("", "v1", "endpoints", "endpoints", "Endpoints", true, &["ep"], &[], READ, &[]),
-    rt!("", "v1", "configmaps", "configmap", "ConfigMap", true, &["cm"], &[], READ, &[]),
+    rt!("", "v1", "configmaps", "configmap", "ConfigMap", true, &["cm"], &[], READ_PATCH, &[]),
     rt!("", "v1", "secrets", "secret", "Secret", true, &[], &[], READ, &[]),
     rt!(
         "",

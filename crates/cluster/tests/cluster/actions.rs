@@ -405,3 +405,39 @@ async fn trigger_starts_a_job_from_a_cronjob_template_once() {
     let bad = Action::Trigger { target: action.target().clone(), job: "Not_A_Name".into() };
     assert_eq!(actions::plan(&conn, &bad).await.unwrap_err().code(), "INVALID");
 }
+
+/// Server-side apply: a new object is created (the dry run creates
+/// nothing), the field manager is recorded, a field another manager owns
+/// is a conflict that names it, and force takes it over.
+#[tokio::test]
+async fn apply_creates_records_its_fields_and_reports_conflicts_until_forced() {
+    let demo = support::start().await;
+    let conn = connect(&demo).await;
+    let guard = guard(&demo);
+    let ns = support::namespace(&support::objects("Deployment")[0]);
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied-by-kubeask\ndata:\n  mode: safe\n";
+    let action = Action::apply_from_yaml(cm, &ns, false).unwrap();
+    let plan = actions::plan(&conn, &action).await.unwrap();
+    assert!(plan.summary.starts_with("create"), "{}", plan.summary);
+    assert!(plan.diff.iter().any(|c| c.path == "data.mode" && c.after == "safe"), "{:?}", plan.diff);
+    let (ok, _, _) = support::kubectl(&demo, &["get", "configmap", "applied-by-kubeask", "-n", &ns]).await;
+    assert!(!ok, "the dry run created nothing");
+    actions::apply(&conn, &plan, &guard, DEADLINE).await.unwrap();
+    assert_eq!(jsonpath(&demo, "configmap", &ns, "applied-by-kubeask", "{.data.mode}").await, "safe");
+    let managers =
+        jsonpath(&demo, "configmap", &ns, "applied-by-kubeask", "{.metadata.managedFields[*].manager}").await;
+    assert_eq!(managers, "kubeask");
+
+    // Another manager owns data.mode with another value: a conflict, then force.
+    let api: kube::Api<k8s_openapi::api::core::v1::ConfigMap> = kube::Api::namespaced(conn.client.clone(), &ns);
+    let theirs = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "applied-by-kubeask"}, "data": {"mode": "fast"}});
+    let pp = kube::api::PatchParams::apply("other-tool").force();
+    api.patch("applied-by-kubeask", &pp, &kube::api::Patch::Apply(&theirs)).await.unwrap();
+    let e = actions::plan(&conn, &Action::apply_from_yaml(cm, &ns, false).unwrap()).await.unwrap_err();
+    assert!(e.to_string().contains("other-tool") && e.to_string().contains(".data.mode"), "{e}");
+    let forced = actions::plan(&conn, &Action::apply_from_yaml(cm, &ns, true).unwrap()).await.unwrap();
+    actions::apply(&conn, &forced, &guard, DEADLINE).await.unwrap();
+    assert_eq!(jsonpath(&demo, "configmap", &ns, "applied-by-kubeask", "{.data.mode}").await, "safe");
+    let two = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n";
+    assert!(Action::apply_from_yaml(two, &ns, false).unwrap_err().contains("one document"));
+}
