@@ -146,7 +146,7 @@ enum What {
     Policy {
         /// The context.
         name: String,
-        /// read-only | confirm-each.
+        /// read-only | confirm-each | allow:scale,restart,….
         mode: String,
     },
 }
@@ -179,7 +179,8 @@ pub async fn audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
             (Some(_), None) => " (undo: kubeask act undo ID)".replace("ID", &e.id.to_string()),
             _ => String::new(),
         };
-        println!("{:>4}  {}  {}@{}  {}: {}{undo}", e.id, e.at, e.user, e.context, e.step, e.summary);
+        let who = if e.cluster_user.is_empty() { e.user.clone() } else { format!("{} as {}", e.user, e.cluster_user) };
+        println!("{:>4}  {}  {who}@{}  {}: {}{undo}", e.id, e.at, e.context, e.step, e.summary);
         println!("      {}", e.outcome);
     }
     Ok(ExitCode::SUCCESS)
@@ -214,7 +215,8 @@ pub async fn run(args: ActArgs) -> anyhow::Result<ExitCode> {
     if args.dry_run {
         return Ok(ExitCode::SUCCESS);
     }
-    if plan.permitted() && guard.policies.read_only(&conn.context, &conn.server).is_none() && !confirmed(&args)? {
+    let allowed = guard.policies.refuses(&conn.context, &conn.server, plan.action.verb()).is_none();
+    if plan.permitted() && allowed && !confirmed(&args)? {
         eprintln!("Not applied.");
         return Ok(ExitCode::FAILURE);
     }

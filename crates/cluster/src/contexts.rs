@@ -333,7 +333,14 @@ impl Contexts {
         let (name, config) = self.config(name).await?;
         let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
         let client = kube::Client::try_from(config).map_err(|e| classify(&name, &server, &e))?;
-        Ok(Connection { context: name, server, client })
+        let user = self
+            .merged
+            .contexts
+            .iter()
+            .find(|c| c.name == name)
+            .and_then(|c| c.context.as_ref()?.user.clone())
+            .unwrap_or_default();
+        Ok(Connection { context: name, server, user, client })
     }
 }
 
@@ -344,6 +351,8 @@ pub struct Connection {
     pub context: String,
     /// API server URL.
     pub server: String,
+    /// The kubeconfig user the context authenticates as.
+    pub user: String,
     /// The kube client.
     pub client: kube::Client,
 }

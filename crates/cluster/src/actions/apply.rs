@@ -125,7 +125,7 @@ async fn apply_recorded(
         let _ = audit.record_undo(plan, Step::Refused, &e.to_string(), undoes);
         e
     };
-    if let Some(why) = guard.policies.read_only(&conn.context, &conn.server) {
+    if let Some(why) = guard.policies.refuses(&conn.context, &conn.server, plan.action.verb()) {
         return Err(refuse(ActionError::ReadOnly { context: conn.context.clone(), why }));
     }
     if !plan.permitted() {

@@ -39,6 +39,8 @@ pub struct Entry {
     pub user: String,
     /// The kubeconfig context.
     pub context: String,
+    /// The context's kubeconfig user (who the cluster saw).
+    pub cluster_user: String,
     /// The plan's id.
     pub plan_id: String,
     /// `applied` or `refused`.
@@ -83,7 +85,7 @@ impl Audit {
              CREATE TABLE IF NOT EXISTS entries (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL,
                  user TEXT NOT NULL, context TEXT NOT NULL, plan_id TEXT NOT NULL, step TEXT NOT NULL,
                  action TEXT NOT NULL, summary TEXT NOT NULL, diff TEXT NOT NULL, undo TEXT,
-                 undoes INTEGER, outcome TEXT NOT NULL);",
+                 undoes INTEGER, outcome TEXT NOT NULL, cluster_user TEXT NOT NULL DEFAULT '');",
         )
         .map_err(err)?;
         Ok(Self { path: path.to_path_buf(), db: Mutex::new(db) })
@@ -102,8 +104,8 @@ impl Audit {
     pub fn record_undo(&self, plan: &Plan, step: Step, outcome: &str, undoes: Option<i64>) -> Result<i64, ActionError> {
         let db = self.db.lock().unwrap_or_else(|e| e.into_inner());
         db.execute(
-            "INSERT INTO entries (at, user, context, plan_id, step, action, summary, diff, undo, undoes, outcome)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            "INSERT INTO entries (at, user, context, plan_id, step, action, summary, diff, undo, undoes, outcome, cluster_user)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             params![
                 jiff::Timestamp::now().to_string(),
                 os_user(),
@@ -116,6 +118,7 @@ impl Audit {
                 plan.undo.as_ref().map(to_json),
                 undoes,
                 outcome,
+                plan.cluster_user,
             ],
         )
         .map_err(self.err())?;
@@ -158,7 +161,7 @@ impl Audit {
 }
 
 const SELECT: &str =
-    "SELECT id, at, user, context, plan_id, step, action, summary, diff, undo, undoes, outcome FROM entries";
+    "SELECT id, at, user, context, plan_id, step, action, summary, diff, undo, undoes, outcome, cluster_user FROM entries";
 
 fn parse<T: serde::de::DeserializeOwned>(i: usize, text: String) -> rusqlite::Result<T> {
     serde_json::from_str(&text)
@@ -180,6 +183,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
         undo: undo.map(|u| parse(9, u)).transpose()?,
         undoes: r.get(10)?,
         outcome: r.get(11)?,
+        cluster_user: r.get(12)?,
     })
 }
 

@@ -41,6 +41,9 @@ pub struct Plan {
     pub id: String,
     /// The context it is for.
     pub context: String,
+    /// The kubeconfig user of that context (who the cluster sees).
+    #[serde(default)]
+    pub cluster_user: String,
     /// The action.
     pub action: Action,
     /// One line: what changes.
@@ -310,6 +313,7 @@ pub async fn plan(conn: &Connection, action: &Action) -> Result<Plan, ActionErro
     Ok(Plan {
         id: format!("{:012x}", hasher.finish() & 0xffff_ffff_ffff),
         context: conn.context.clone(),
+        cluster_user: conn.user.clone(),
         summary: summary(action, &before),
         blast_radius: radius,
         undo: undo_of(action, &before),

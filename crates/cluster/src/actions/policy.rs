@@ -1,5 +1,6 @@
-//! What each context allows: `read-only` (no action is applied) or
-//! `confirm-each` (every plan is confirmed by a person). A context whose
+//! What each context allows: `read-only` (no action is applied),
+//! `confirm-each` (every plan is confirmed by a person) or `allow:VERBS`
+//! (only those actions, each confirmed). A context whose
 //! name or server looks like production (`prod`, `prd`, `live`) starts
 //! read-only until the user changes it; the choice is kept in
 //! `<data dir>/policies.json`.
@@ -12,13 +13,15 @@ use serde::{Deserialize, Serialize};
 use super::ActionError;
 
 /// A context's policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
     /// Nothing is applied.
     ReadOnly,
     /// Each plan is applied once a person confirms it.
     ConfirmEach,
+    /// Only these actions (`scale`, `restart`, …), each confirmed.
+    Allow(Vec<String>),
 }
 
 impl std::str::FromStr for Mode {
@@ -27,7 +30,14 @@ impl std::str::FromStr for Mode {
         match s {
             "read-only" => Ok(Mode::ReadOnly),
             "confirm-each" => Ok(Mode::ConfirmEach),
-            other => Err(ActionError::Invalid(format!("{other:?} is not a policy: use read-only or confirm-each"))),
+            other => match other.strip_prefix("allow:") {
+                Some(list) if !list.trim().is_empty() => {
+                    Ok(Mode::Allow(list.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect()))
+                }
+                _ => Err(ActionError::Invalid(format!(
+                    "{other:?} is not a policy: use read-only, confirm-each or allow:scale,restart,…"
+                ))),
+            },
         }
     }
 }
@@ -67,11 +77,25 @@ impl Policies {
     pub fn read_only(&self, context: &str, server: &str) -> Option<String> {
         match self.contexts.get(context) {
             Some(Mode::ReadOnly) => Some("its policy is read-only".into()),
-            Some(Mode::ConfirmEach) => None,
+            Some(Mode::ConfirmEach | Mode::Allow(_)) => None,
             None if looks_like_production(context) || looks_like_production(server) => {
                 Some("it looks like production, and such contexts start read-only".into())
             }
             None => None,
+        }
+    }
+
+    /// Why `verb` may not be applied on a context, or `None` when it may
+    /// (once confirmed).
+    pub fn refuses(&self, context: &str, server: &str, verb: &str) -> Option<String> {
+        if let Some(why) = self.read_only(context, server) {
+            return Some(why);
+        }
+        match self.contexts.get(context) {
+            Some(Mode::Allow(verbs)) if !verbs.iter().any(|v| v == verb) => {
+                Some(format!("its policy allows only {}", verbs.join(", ")))
+            }
+            _ => None,
         }
     }
 
@@ -89,7 +113,19 @@ impl Policies {
 
 #[cfg(test)]
 mod tests {
-    use super::looks_like_production;
+    use super::{looks_like_production, Mode, Policies};
+
+    #[test]
+    fn an_allow_list_permits_only_its_actions() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = Policies::load(&dir.path().join("policies.json"));
+        p.set("dev", "allow:scale, restart".parse::<Mode>().unwrap()).unwrap();
+        let p = Policies::load(&dir.path().join("policies.json"));
+        assert_eq!(p.refuses("dev", "https://10.0.0.1", "scale"), None);
+        assert!(p.refuses("dev", "https://10.0.0.1", "delete").unwrap().contains("only scale, restart"));
+        assert!(p.refuses("eu-prod", "https://x", "scale").is_some(), "production-looking contexts start read-only");
+        assert!("allow:".parse::<Mode>().is_err());
+    }
 
     #[test]
     fn production_looking_names_are_words_not_substrings() {

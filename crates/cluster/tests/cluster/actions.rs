@@ -87,6 +87,7 @@ async fn scale_plans_with_a_dry_run_applies_verifies_and_undoes() {
     let log = guard.audit.list(10).unwrap();
     assert_eq!(log.len(), 2, "{log:?}");
     assert_eq!(log[0].undoes, Some(done.audit_id));
+    assert!(!log[0].cluster_user.is_empty(), "the context's kubeconfig user is recorded");
     assert!(log.iter().all(|e| e.step == "applied" && e.outcome.starts_with("done")), "{log:?}");
 }
 
