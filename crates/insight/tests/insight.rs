@@ -277,7 +277,10 @@ mod tools {
         assert!(ToolCall::parse(&serde_json::json!({"tool": "rm_rf", "args": {}})).is_err());
         assert!(ToolCall::parse(&serde_json::json!({"tool": "describe", "args": {"kind": "pod"}})).is_err());
         let names: Vec<&str> = schemas().iter().map(|s| s.name).collect();
-        assert_eq!(names, ["list", "describe", "logs", "events", "top", "owners", "pods_of", "summary", "find", "propose"]);
+        assert_eq!(
+            names,
+            ["list", "describe", "logs", "events", "top", "owners", "pods_of", "summary", "find", "propose"]
+        );
         assert!(schemas().iter().all(|s| s.parameters["type"] == "object"));
     }
 }
