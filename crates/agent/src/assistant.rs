@@ -487,6 +487,20 @@ impl Assistant {
         Ok(findings)
     }
 
+    /// The security checks' findings, worst first (optionally one namespace's).
+    pub async fn security(
+        &self,
+        context: Option<&str>,
+        namespace: Option<&str>,
+    ) -> Result<Vec<kubeask_insight::security::SecurityFinding>, AskError> {
+        let cache = self.cache(context).await?;
+        let mut found = kubeask_insight::security::check(&cache.snapshot());
+        if let Some(ns) = namespace {
+            found.retain(|f| f.finding.object.namespace == ns);
+        }
+        Ok(found)
+    }
+
     /// Answers a question as part of a conversation: a follow-up that names
     /// no object ("and its logs?") is about the previous answer's object;
     /// one that names only a namespace ("what about staging?") repeats the

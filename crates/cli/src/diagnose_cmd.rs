@@ -16,12 +16,21 @@ pub struct DiagnoseArgs {
     /// Print the findings as a JSON array.
     #[arg(long)]
     json: bool,
+    /// The security checks (Pod Security Standards, CIS, exposure) instead
+    /// of what is broken.
+    #[arg(long)]
+    security: bool,
 }
 
 /// Runs `kubeask diagnose`.
 pub async fn run(args: DiagnoseArgs) -> anyhow::Result<ExitCode> {
     let access = access::resolve().await?;
     let assistant = access.assistant();
+    if args.security {
+        let code = security(&args, &assistant).await?;
+        access.close().await;
+        return Ok(code);
+    }
     let result = assistant.diagnose(args.context.as_deref(), args.namespace.as_deref()).await;
     let code = match result {
         Ok(findings) if args.json => {
@@ -58,4 +67,30 @@ pub async fn run(args: DiagnoseArgs) -> anyhow::Result<ExitCode> {
     };
     access.close().await;
     Ok(code)
+}
+
+/// `kubeask diagnose --security`.
+async fn security(args: &DiagnoseArgs, assistant: &kubeask_agent::Assistant) -> anyhow::Result<ExitCode> {
+    let found = match assistant.security(args.context.as_deref(), args.namespace.as_deref()).await {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let not_checked = kubeask_insight::security::NOT_CHECKED.join("; ");
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&found)?);
+        eprintln!("not checked yet: {not_checked}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let obj_w = found.iter().map(|f| f.finding.object.to_string().len()).max().unwrap_or(6).min(60);
+    println!("{:9} {:obj_w$}  {:20} PROBLEM", "SEVERITY", "OBJECT", "CHECK");
+    for f in &found {
+        let sev = format!("{:?}", f.finding.severity).to_uppercase();
+        println!("{sev:9} {:obj_w$}  {:20} {}", f.finding.object.to_string(), f.check, f.finding.title);
+        println!("{:9} {:obj_w$}  {:20} control: {}; fix: {}", "", "", "", f.control, f.finding.suggested_fix);
+    }
+    println!("\n{} findings. Not checked yet: {not_checked}.", found.len());
+    Ok(ExitCode::SUCCESS)
 }

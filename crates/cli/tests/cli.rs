@@ -479,3 +479,21 @@ async fn http_actions_are_off_by_default_and_apply_only_a_planned_id_with_the_to
     assert_eq!(String::from_utf8_lossy(&replicas.stdout), "3");
     server.stop().await;
 }
+
+/// `kubeask diagnose --security --json`: the analyzers' finding shape plus
+/// each check's id and control, worst first; what is not checked is said.
+#[tokio::test(flavor = "multi_thread")]
+async fn diagnose_security_lists_findings_with_their_controls() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(&dir).await;
+    let kc = server.kubeconfig_path().to_path_buf();
+    let out =
+        tokio::task::block_in_place(|| kubeask(&dir, &kc).args(["diagnose", "--security", "--json"]).output().unwrap());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let found: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!found.is_empty());
+    assert!(found.iter().all(|f| f["check"].is_string() && f["control"].is_string() && f["evidence"].is_array()));
+    assert_eq!(found[0]["severity"], "critical");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not checked yet: RBAC"));
+    server.stop().await;
+}

@@ -17,6 +17,7 @@ pub mod objects;
 pub mod owners;
 pub mod podstatus;
 pub mod redact;
+pub mod security;
 pub mod selector;
 pub mod snapshot;
 pub mod state;
