@@ -263,10 +263,14 @@ fn pods(snap: &Snapshot, logs: &LogTexts, owners: &Owners, out: &mut Vec<Finding
             } else {
                 "no node satisfies its scheduling constraints".into()
             };
+            let mut evidence = vec![format!("FailedScheduling: {short}")];
+            if short.contains("Insufficient") {
+                evidence.extend(crate::capacity::room_for(snap, p));
+            }
             finding(
                 Severity::Critical,
                 format!("Pending: cannot be scheduled ({short})"),
-                vec![format!("FailedScheduling: {short}")],
+                evidence,
                 cause,
                 "lower the pod's requests, add capacity, or relax node selectors/affinity/tolerations".into(),
                 vec![format!("kubectl get events{} --field-selector involvedObject.name={name}", nsf(&ns))],

@@ -7,6 +7,7 @@
 
 pub mod action;
 pub mod analyze;
+pub mod capacity;
 pub mod env;
 mod fixes;
 pub mod index;

@@ -1,0 +1,119 @@
+//! Room on the nodes: each schedulable, Ready node's allocatable CPU and
+//! memory minus the requests of the pods bound to it (finished pods free
+//! theirs), as the scheduler counts. Read for pods that are Pending for
+//! lack of resources, to say which node would fit them.
+
+use k8s_openapi::api::core::v1::Pod;
+
+use crate::snapshot::Snapshot;
+use crate::state::node_ready;
+use crate::text::{cpu_millis, mem_bytes};
+
+/// A pod's requests: (CPU millicores, memory bytes), containers summed.
+pub fn pod_requests(pod: &Pod) -> (f64, f64) {
+    let containers = pod.spec.iter().flat_map(|s| s.containers.iter());
+    containers.fold((0.0, 0.0), |(c, m), x| {
+        let r = x.resources.as_ref().and_then(|r| r.requests.as_ref());
+        let get = |k: &str| r.and_then(|r| r.get(k)).map(|q| q.0.clone());
+        (c + get("cpu").map_or(0.0, |q| cpu_millis(&q)), m + get("memory").map_or(0.0, |q| mem_bytes(&q)))
+    })
+}
+
+/// Free (CPU millicores, memory bytes) on every node the scheduler may use.
+pub fn free_per_node(snap: &Snapshot) -> Vec<(String, f64, f64)> {
+    snap.nodes
+        .iter()
+        .filter(|n| node_ready(n) && n.spec.as_ref().and_then(|s| s.unschedulable) != Some(true))
+        .map(|n| {
+            let name = n.metadata.name.clone().unwrap_or_default();
+            let alloc = n.status.as_ref().and_then(|s| s.allocatable.as_ref());
+            let get = |k: &str| alloc.and_then(|a| a.get(k)).map(|q| q.0.clone());
+            let (mut cpu, mut mem) =
+                (get("cpu").map_or(0.0, |q| cpu_millis(&q)), get("memory").map_or(0.0, |q| mem_bytes(&q)));
+            for p in snap.pods.iter().filter(|p| p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(&name)) {
+                let phase = p.status.as_ref().and_then(|s| s.phase.as_deref());
+                if !matches!(phase, Some("Succeeded" | "Failed")) {
+                    let (c, m) = pod_requests(p);
+                    cpu -= c;
+                    mem -= m;
+                }
+            }
+            (name, cpu, mem)
+        })
+        .collect()
+}
+
+fn shown(cpu: f64, mem: f64) -> String {
+    format!("cpu {:.0}m, memory {:.0}Mi", cpu.max(0.0), (mem / 1048576.0).max(0.0))
+}
+
+/// One line for a pod that does not fit: what it requests, and the nodes
+/// with room for it, or the node with the most room.
+pub fn room_for(snap: &Snapshot, pod: &Pod) -> Option<String> {
+    let (cpu, mem) = pod_requests(pod);
+    let nodes = free_per_node(snap);
+    let fits: Vec<&str> = nodes.iter().filter(|(_, c, m)| *c >= cpu && *m >= mem).map(|(n, ..)| n.as_str()).collect();
+    let want = shown(cpu, mem);
+    if !fits.is_empty() {
+        return Some(format!("requests {want}; nodes with room now: {}", fits.join(", ")));
+    }
+    // NB: "most room" is the node short of the least, in proportion to the request.
+    let short = |c: f64, m: f64| ((cpu - c).max(0.0) / cpu.max(1.0)) + ((mem - m).max(0.0) / mem.max(1.0));
+    let best = nodes.iter().min_by(|a, b| short(a.1, a.2).total_cmp(&short(b.1, b.2)))?;
+    Some(format!(
+        "requests {want}; no schedulable node has that free; most room: {} ({} free)",
+        best.0,
+        shown(best.1, best.2)
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CLUSTER: &str = r#"
+apiVersion: v1
+kind: Node
+metadata: {name: small}
+status: {allocatable: {cpu: "2", memory: 4Gi}, conditions: [{type: Ready, status: "True"}]}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: big}
+status: {allocatable: {cpu: "4", memory: 8Gi}, conditions: [{type: Ready, status: "True"}]}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: down}
+status: {allocatable: {cpu: "64", memory: 256Gi}, conditions: [{type: Ready, status: "False"}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: busy, namespace: a}
+spec: {nodeName: big, containers: [{name: c, resources: {requests: {cpu: "3", memory: 1Gi}}}]}
+status: {phase: Running}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: done, namespace: a}
+spec: {nodeName: small, containers: [{name: c, resources: {requests: {cpu: "2", memory: 1Gi}}}]}
+status: {phase: Succeeded}
+"#;
+
+    fn pod(cpu: &str, mem: &str) -> Pod {
+        serde_json::from_value(serde_json::json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c",
+            "resources": {"requests": {"cpu": cpu, "memory": mem}}}]}}))
+        .unwrap()
+    }
+
+    #[test]
+    fn room_counts_running_pods_requests_and_skips_nodes_that_are_down() {
+        let snap = Snapshot::from_yaml(CLUSTER, None).unwrap();
+        assert_eq!(
+            room_for(&snap, &pod("1500m", "1Gi")).unwrap(),
+            "requests cpu 1500m, memory 1024Mi; nodes with room now: small"
+        );
+        let none = room_for(&snap, &pod("3", "2Gi")).unwrap();
+        assert!(none.contains("no schedulable node") && none.contains("most room: small (cpu 2000m"), "{none}");
+    }
+}
