@@ -47,28 +47,9 @@ pub(crate) fn raise_memory(
     })
 }
 
-fn revision(rs: &ReplicaSet) -> i64 {
-    rs.metadata
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get("deployment.kubernetes.io/revision"))
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(0)
-}
-
 /// A Deployment's ReplicaSets, newest revision first.
 fn revisions<'a>(snap: &'a Snapshot, workload: &Object) -> Vec<&'a ReplicaSet> {
-    let mut v: Vec<&ReplicaSet> = snap
-        .replica_sets
-        .iter()
-        .map(|r| r.as_ref())
-        .filter(|rs| rs.metadata.namespace.as_deref() == Some(workload.namespace.as_str()))
-        .filter(|rs| {
-            rs.metadata.owner_references.iter().flatten().any(|o| o.kind == "Deployment" && o.name == workload.name)
-        })
-        .collect();
-    v.sort_by_key(|rs| std::cmp::Reverse(revision(rs)));
-    v
+    crate::state::revisions(snap, &workload.namespace, &workload.name)
 }
 
 fn image_in(rs: &ReplicaSet, container: &str) -> Option<String> {

@@ -145,6 +145,35 @@ pub fn status_of(o: &AnyObject<'_>) -> String {
     }
 }
 
+/// A ReplicaSet's Deployment revision (`deployment.kubernetes.io/revision`; 0 when absent).
+pub fn revision(rs: &k8s_openapi::api::apps::v1::ReplicaSet) -> i64 {
+    rs.metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get("deployment.kubernetes.io/revision"))
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A Deployment's ReplicaSets (its revisions), newest first.
+pub fn revisions<'a>(
+    snap: &'a crate::snapshot::Snapshot,
+    namespace: &str,
+    deployment: &str,
+) -> Vec<&'a k8s_openapi::api::apps::v1::ReplicaSet> {
+    let mut v: Vec<&k8s_openapi::api::apps::v1::ReplicaSet> = snap
+        .replica_sets
+        .iter()
+        .map(|r| r.as_ref())
+        .filter(|rs| rs.metadata.namespace.as_deref() == Some(namespace))
+        .filter(|rs| {
+            rs.metadata.owner_references.iter().flatten().any(|o| o.kind == "Deployment" && o.name == deployment)
+        })
+        .collect();
+    v.sort_by_key(|rs| std::cmp::Reverse(revision(rs)));
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

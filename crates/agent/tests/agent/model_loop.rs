@@ -43,6 +43,17 @@ impl ChatModel for Scripted {
     }
 }
 
+/// Only reads (and permission reviews) reached the demo server.
+fn assert_no_writes(demo: &crate::support::Demo) {
+    let writes: Vec<String> = demo
+        .server
+        .requests()
+        .into_iter()
+        .filter(|r| !r.starts_with("GET ") && !r.contains("selfsubjectaccessreviews"))
+        .collect();
+    assert!(writes.is_empty(), "a write reached the API server: {writes:?}");
+}
+
 const UNPARSED: &str = "tell me a story about the cluster's feelings";
 
 async fn with_model(model: Arc<Scripted>) -> (crate::support::Demo, Assistant) {
@@ -165,13 +176,7 @@ async fn an_injected_log_line_cannot_close_the_fence_or_reach_a_write() {
     let after = a.ask(None, "how many pods are in the shop namespace?").await.unwrap().short;
     assert_eq!(before, after, "nothing was deleted");
     // The demo server's request log: only reads (and permission reviews) reached it.
-    let writes: Vec<String> = demo
-        .server
-        .requests()
-        .into_iter()
-        .filter(|r| !r.starts_with("GET ") && !r.contains("selfsubjectaccessreviews"))
-        .collect();
-    assert!(writes.is_empty(), "a write reached the API server: {writes:?}");
+    assert_no_writes(&demo);
 }
 
 /// The model can only propose: a proposal is checked against the cluster
@@ -215,13 +220,7 @@ async fn the_model_proposes_a_change_and_nothing_is_applied() {
         assert!(seen[2].last().unwrap().content.contains("Nothing was changed"));
         assert!(model.grammar_seen.lock().unwrap().contains("\\\"propose\\\""), "the grammar offers propose");
     }
-    let writes: Vec<String> = demo
-        .server
-        .requests()
-        .into_iter()
-        .filter(|r| !r.starts_with("GET ") && !r.contains("selfsubjectaccessreviews"))
-        .collect();
-    assert!(writes.is_empty(), "a write reached the API server: {writes:?}");
+    assert_no_writes(&demo);
 }
 
 /// Direct mode's "why" answers carry the analyzer's fix for what they

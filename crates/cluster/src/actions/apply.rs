@@ -76,7 +76,7 @@ pub struct Guard {
 impl Guard {
     /// The audit log and policies in the data dir.
     pub fn open_default() -> Result<Self, ActionError> {
-        Ok(Self { audit: Audit::open(&Audit::default_path())?, policies: Policies::load(&Policies::default_path()) })
+        Ok(Self { audit: Audit::open(&Audit::default_path())?, policies: Policies::load(&Policies::default_path())? })
     }
 }
 

@@ -71,8 +71,22 @@ fn walk(path: &str, a: &Value, b: &Value, out: &mut Vec<FieldChange>) {
                 walk(&format!("{path}[name={n}]"), &p, &q, out);
             }
         }
-        _ => out.push(FieldChange { path: path.to_string(), before: a.clone(), after: b.clone() }),
+        _ => out.push(FieldChange { path: path.to_string(), before: shown(path, a), after: shown(path, b) }),
     }
+}
+
+/// A value as a plan, the UI and the audit log may show it: masked when
+/// the field's name says it is a secret (`env[name=DB_PASSWORD].value`,
+/// `data.API_TOKEN`), else redacted like any cluster text.
+fn shown(path: &str, v: &Value) -> Value {
+    let Value::String(s) = v else { return v.clone() };
+    let field = path.strip_suffix(".value").unwrap_or(path);
+    let name = field
+        .rsplit_once("[name=")
+        .map(|(_, n)| n.trim_end_matches(']'))
+        .filter(|_| field.ends_with(']'))
+        .unwrap_or_else(|| field.rsplit('.').next().unwrap_or(field));
+    Value::String(kubeask_insight::redact::shown_value(name, s))
 }
 
 fn named(items: &[Value]) -> bool {
@@ -98,6 +112,11 @@ mod tests {
         assert_eq!(d[0].before, json!(2));
         assert_eq!(d[0].after, json!(5));
         assert!(diff(&a, &a).is_empty());
+        let env = |v: &str, mode: &str| json!({"env": [{"name": "DB_PASSWORD", "value": v}], "data": {"API_TOKEN": v, "mode": mode}});
+        let secret = diff(&env("old-secret", "slow"), &env("hunter2", "fast"));
+        let text = serde_json::to_string(&secret).unwrap();
+        assert!(!text.contains("hunter2") && !text.contains("old-secret"), "{text}");
+        assert!(text.contains(r#""path":"data.mode","before":"slow","after":"fast""#), "{text}");
         let added = diff(&json!({"spec": {}}), &json!({"spec": {"template": {"annotations": {"k": "v"}}}}));
         assert_eq!(added.len(), 1);
         assert_eq!((added[0].path.as_str(), &added[0].after), ("spec.template.annotations.k", &json!("v")));

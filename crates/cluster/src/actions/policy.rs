@@ -65,12 +65,19 @@ impl Policies {
         kubeask_paths::data_dir().join("policies.json")
     }
 
-    /// Reads the policies at `path` (none stored: every context has its default).
-    pub fn load(path: &Path) -> Self {
-        let mut p: Policies =
-            std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+    /// Reads the policies at `path` (no file: every context has its
+    /// default). A file that cannot be read or parsed is an error: read as
+    /// "no policy" it would lift a read-only context's protection.
+    pub fn load(path: &Path) -> Result<Self, ActionError> {
+        let mut p: Policies = match std::fs::read(path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                ActionError::Invalid(format!("{} is not valid ({e}): fix it or remove it", path.display()))
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Policies::default(),
+            Err(e) => return Err(ActionError::Invalid(format!("cannot read {}: {e}", path.display()))),
+        };
         p.path = path.to_path_buf();
-        p
+        Ok(p)
     }
 
     /// Why a context is read-only, or `None` when actions may be confirmed.
@@ -118,13 +125,15 @@ mod tests {
     #[test]
     fn an_allow_list_permits_only_its_actions() {
         let dir = tempfile::tempdir().unwrap();
-        let mut p = Policies::load(&dir.path().join("policies.json"));
+        let mut p = Policies::load(&dir.path().join("policies.json")).unwrap();
         p.set("dev", "allow:scale, restart".parse::<Mode>().unwrap()).unwrap();
-        let p = Policies::load(&dir.path().join("policies.json"));
+        let p = Policies::load(&dir.path().join("policies.json")).unwrap();
         assert_eq!(p.refuses("dev", "https://10.0.0.1", "scale"), None);
         assert!(p.refuses("dev", "https://10.0.0.1", "delete").unwrap().contains("only scale, restart"));
         assert!(p.refuses("eu-prod", "https://x", "scale").is_some(), "production-looking contexts start read-only");
         assert!("allow:".parse::<Mode>().is_err());
+        std::fs::write(dir.path().join("policies.json"), b"{not json").unwrap();
+        assert!(Policies::load(&dir.path().join("policies.json")).is_err(), "a broken file is not 'no policy'");
     }
 
     #[test]

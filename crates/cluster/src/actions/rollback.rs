@@ -9,11 +9,7 @@ use serde_json::Value;
 use super::{ActionError, Target};
 use crate::contexts::Connection;
 
-const REVISION: &str = "deployment.kubernetes.io/revision";
-
-fn revision_of(rs: &ReplicaSet) -> i64 {
-    rs.metadata.annotations.as_ref().and_then(|a| a.get(REVISION)).and_then(|r| r.parse().ok()).unwrap_or(0)
-}
+use kubeask_insight::state::revision as revision_of;
 
 /// The ReplicaSets a Deployment owns, newest revision first.
 async fn revisions(conn: &Connection, t: &Target) -> Result<Vec<ReplicaSet>, ActionError> {

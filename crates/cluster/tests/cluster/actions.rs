@@ -25,7 +25,7 @@ fn guard(demo: &Demo) -> Guard {
     let dir = demo.dir.path();
     Guard {
         audit: Audit::open(&dir.join("audit.sqlite")).unwrap(),
-        policies: Policies::load(&dir.join("policies.json")),
+        policies: Policies::load(&dir.join("policies.json")).unwrap(),
     }
 }
 

@@ -273,27 +273,8 @@ pub(in crate::router) fn workload_version(ctx: &Ctx<'_>, w: &Words, r: &Refs) ->
     let entries = pick(ctx, r, &distinct_kinds(kinds))?;
     let e = &entries[0];
     let containers: Vec<Container> = if previous && e.kind == Kind::Deployment {
-        let mut rss: Vec<(i64, &Arc<k8s_openapi::api::apps::v1::ReplicaSet>)> = ctx
-            .snap
-            .replica_sets
-            .iter()
-            .filter(|rs| rs.metadata.namespace.as_deref() == Some(&e.namespace))
-            .filter(|rs| {
-                rs.metadata.owner_references.iter().flatten().any(|o| o.kind == "Deployment" && o.name == e.name)
-            })
-            .map(|rs| {
-                let rev = rs
-                    .metadata
-                    .annotations
-                    .as_ref()
-                    .and_then(|a| a.get("deployment.kubernetes.io/revision"))
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0);
-                (rev, rs)
-            })
-            .collect();
-        rss.sort_by_key(|(rev, _)| std::cmp::Reverse(*rev));
-        let Some((_, rs)) = rss.get(1) else {
+        let rss = kubeask_insight::state::revisions(ctx.snap, &e.namespace, &e.name);
+        let Some(rs) = rss.get(1) else {
             return Err(Outcome::NotFound {
                 message: format!("no earlier revision of {} is kept (not found)", e.name),
             });
