@@ -9,7 +9,7 @@ use k8s_openapi::api::core::v1::{Node, Pod};
 use kubeask_agent::model_loop::CancelFlag;
 use kubeask_agent::{Answer, AnswerEvent};
 use kubeask_insight::podstatus;
-use kubeask_llm::download::{self, DownloadEvent, DownloadRequest};
+use kubeask_llm::download::{self, DownloadEvent};
 use kubeask_llm::hardware::{self, Hardware};
 use kubeask_llm::store::{LocalModel as StoredModel, ModelStore};
 use serde::Serialize;
@@ -306,8 +306,7 @@ pub async fn download_model(app: AppHandle, state: State<'_, AppState>, id: Stri
         .ok_or_else(|| CmdError::new("UNKNOWN_MODEL", format!("{id} is not in the catalog")))?;
     let cancel = Arc::new(AtomicBool::new(false));
     state.downloads.lock().await.insert(id.clone(), cancel.clone());
-    let mut req = DownloadRequest::new(m.repo, m.file);
-    req.sha256 = m.sha256;
+    let req = m.download_request();
     let dir = ModelStore::default_dir();
     let _ = std::fs::create_dir_all(&dir);
     let emit = |state: &str, extra: Value| {

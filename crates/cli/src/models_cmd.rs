@@ -64,9 +64,10 @@ enum Action {
         model: String,
         /// The file in the repository, when MODEL is a repository.
         file: Option<String>,
-        /// Branch, tag or commit.
-        #[arg(long, default_value = "main")]
-        revision: String,
+        /// Branch, tag or commit (default: the commit the catalog pins for a
+        /// catalog id, `main` for a repository).
+        #[arg(long)]
+        revision: Option<String>,
     },
     /// Prompt and generation speed, time to first token and load time,
     /// side by side with llama.cpp's llama-bench on the same file and threads.
@@ -121,25 +122,30 @@ async fn run_download(
     store: &ModelStore,
     model: String,
     file: Option<String>,
-    revision: String,
+    revision: Option<String>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let mut req = match (&file, catalog::find(&model)) {
+    let req = match (&file, catalog::find(&model)) {
         (None, Some(m)) => {
             let hw = Hardware::detect_host();
             if let Err(e) = hardware::check_fit(&m.name, m.ram_bytes, &hw) {
                 eprintln!("warning: {e}");
             }
-            let mut r = DownloadRequest::new(m.repo, m.file);
-            r.sha256 = m.sha256;
+            let mut r = m.download_request();
+            if let Some(rev) = revision {
+                r.revision = rev;
+            }
             r
         }
-        (Some(f), _) => DownloadRequest::new(model.clone(), f.clone()),
+        (Some(f), _) => {
+            let mut r = DownloadRequest::new(model.clone(), f.clone());
+            r.revision = revision.unwrap_or_else(|| "main".into());
+            r
+        }
         (None, None) => anyhow::bail!(
             "{model} is not in the catalog (see `kubeask models catalog`); to download any file give the repository and the file: kubeask models download ORG/REPO FILE.gguf"
         ),
     };
-    req.revision = revision;
     let cancel = Arc::new(AtomicBool::new(false));
     let c = cancel.clone();
     tokio::spawn(async move {

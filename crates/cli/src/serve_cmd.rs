@@ -173,6 +173,31 @@ fn bad_request(message: impl Into<String>) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({"error": err}))).into_response()
 }
 
+/// Cancels a question when its request handler is dropped before the
+/// answer: hyper drops the handler when the client closes the connection,
+/// and the model's generation (which would otherwise hold the engine until
+/// its token budget runs out) stops with it.
+struct CancelOnDrop {
+    flag: kubeask_agent::model_loop::CancelFlag,
+    question: String,
+    answered: bool,
+}
+
+impl CancelOnDrop {
+    fn new(question: &str) -> Self {
+        Self { flag: Default::default(), question: question.escape_debug().to_string(), answered: false }
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if !self.answered {
+            self.flag.cancel();
+            tracing::info!(target: "kubeask::query", query = %self.question, "cancelled: the client went away");
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct QueryBody {
     query: String,
@@ -188,7 +213,10 @@ async fn query(State(s): State<AppState>, body: Bytes) -> Response {
     // NB: escaped: a newline in a question must not forge a log line.
     let logged = query.escape_debug().to_string();
     tracing::info!(target: "kubeask::query", query = %logged, "query");
-    match s.assistant.ask(s.context.as_deref(), &query).await {
+    let mut pending = CancelOnDrop::new(&query);
+    let result = s.assistant.ask_cancellable(s.context.as_deref(), &query, &pending.flag).await;
+    pending.answered = true;
+    match result {
         Ok(a) => {
             let answer = a.short.escape_debug().to_string();
             tracing::info!(target: "kubeask::query", query = %logged, %answer, ms = a.elapsed_ms, "answer");
@@ -248,7 +276,9 @@ async fn ask(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Resp
         });
         return Sse::new(stream).into_response();
     }
-    let result = s.assistant.ask(context.as_deref(), &question).await;
+    let mut pending = CancelOnDrop::new(&question);
+    let result = s.assistant.ask_cancellable(context.as_deref(), &question, &pending.flag).await;
+    pending.answered = true;
     tracing::info!(target: "kubeask::query", question = %question.escape_debug(), answer = ?result.as_ref().map(|a| a.short.clone()).map_err(|e| e.to_string()), "ask");
     match result {
         Ok(a) => Json(a).into_response(),

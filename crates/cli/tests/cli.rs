@@ -296,6 +296,51 @@ async fn the_http_api_refuses_rebinding_cross_origin_and_blind_requests() {
     server.stop().await;
 }
 
+/// A client that closes its connection before the answer cancels the
+/// question: the handler is dropped, the cancel reaches the model loop, and
+/// the log says so (the engine side — a dropped generation stops within a
+/// token — is tested in the engine's own tests).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dropped_query_cancels_its_question() {
+    let gemma = std::env::var_os("KUBEASK_GEMMA_GGUF")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| dirs::home_dir().unwrap_or_default().join(".cache/kubeask/models/gemma-3-270m-q4_k_m.gguf"));
+    assert!(gemma.is_file(), "{} is missing: run scripts/setup.sh --test", gemma.display());
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(&dir).await;
+    let kc = server.kubeconfig_path().to_path_buf();
+    let (guard, port) = tokio::task::block_in_place(|| start_serve(&dir, &kc, &["--model", gemma.to_str().unwrap()]));
+    // A question direct mode passes to the model (seconds of work for Gemma
+    // on two cores), abandoned after a second.
+    let body = r#"{"query": "tell me a story about the cluster's feelings"}"#;
+    let request = format!(
+        "POST /query HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    tokio::task::spawn_blocking(move || {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.write_all(request.as_bytes()).unwrap();
+        std::thread::sleep(Duration::from_secs(1));
+        s.shutdown(std::net::Shutdown::Both).unwrap();
+    })
+    .await
+    .unwrap();
+    let log = dir.path().join("agent.log");
+    let t = Instant::now();
+    let logged = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("cancelled: the client went away") || t.elapsed() > Duration::from_secs(20) {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    println!("the dropped question was cancelled {:.2} s after the client left", t.elapsed().as_secs_f64());
+    assert!(logged.contains("cancelled: the client went away"), "no cancel logged:\n{logged}");
+    assert!(!logged.contains("answer="), "the abandoned question was answered anyway:\n{logged}");
+    drop(guard);
+    server.stop().await;
+}
+
 #[path = "../../agent/tests/agent/hung.rs"]
 mod hung;
 

@@ -14,6 +14,8 @@ mod cache;
 mod contexts;
 #[path = "cluster/kube_client.rs"]
 mod kube_client;
+#[path = "cluster/kubeconfig_fuzz.rs"]
+mod kubeconfig_fuzz;
 #[path = "cluster/kubectl.rs"]
 mod kubectl;
 #[path = "cluster/stored.rs"]

@@ -284,3 +284,6 @@ mod tools {
         assert!(schemas().iter().all(|s| s.parameters["type"] == "object"));
     }
 }
+
+#[path = "insight/fuzz.rs"]
+mod fuzz;

@@ -25,6 +25,9 @@ pub struct CatalogModel {
     pub repo: String,
     /// File in the repository.
     pub file: String,
+    /// The repository commit downloads fetch (40 hex digits): a moved
+    /// branch never changes what a catalog id installs.
+    pub revision: String,
     /// Size as listed on the hub (rounded; the download uses the hub's exact figure).
     pub size_bytes: u64,
     /// Memory needed to run it with the default context.
@@ -42,6 +45,14 @@ pub struct CatalogModel {
 }
 
 impl CatalogModel {
+    /// The download of this entry: its file at its pinned commit, checked
+    /// against its sha256 where the catalog has one.
+    pub fn download_request(&self) -> crate::download::DownloadRequest {
+        let mut r = crate::download::DownloadRequest::new(self.repo.clone(), self.file.clone());
+        r.revision = self.revision.clone();
+        r.sha256 = self.sha256.clone();
+        r
+    }
     /// Parameters that do work per token: the active ones for MoE models.
     pub fn compute_params_b(&self) -> f64 {
         self.active_params_b.unwrap_or(self.params_b)
@@ -68,6 +79,12 @@ pub fn parse(text: &str) -> Result<Vec<CatalogModel>, CatalogError> {
         }
         if !m.file.ends_with(".gguf") {
             return Err(CatalogError(format!("{}: {} is not a .gguf file", m.id, m.file)));
+        }
+        if m.revision.len() != 40 || !m.revision.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(CatalogError(format!(
+                "{}: revision must be a 40-hex-digit commit, not {:?}",
+                m.id, m.revision
+            )));
         }
         if let Some(sum) = &m.sha256 {
             if sum.len() != 64 || !sum.bytes().all(|b| b.is_ascii_hexdigit()) {

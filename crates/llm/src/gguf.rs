@@ -235,7 +235,7 @@ struct Reader<R> {
 
 impl<R: Read> Reader<R> {
     fn bytes(&mut self, n: u64, what: &str) -> Result<Vec<u8>, GgufError> {
-        if self.pos + n > self.len {
+        if self.pos.saturating_add(n) > self.len {
             return Err(GgufError::Truncated {
                 path: self.path.clone(),
                 detail: format!("the header ends inside {what} (byte {} of {})", self.pos, self.len),
@@ -260,7 +260,7 @@ impl<R: Read> Reader<R> {
         Ok(String::from_utf8_lossy(&self.bytes(n, what)?).into_owned())
     }
     fn skip(&mut self, n: u64, what: &str) -> Result<(), GgufError> {
-        if self.pos + n > self.len {
+        if self.pos.saturating_add(n) > self.len {
             return Err(GgufError::Truncated {
                 path: self.path.clone(),
                 detail: format!("the header ends inside {what}"),
@@ -376,7 +376,14 @@ pub fn read(path: &Path) -> Result<GgufInfo, GgufError> {
         Some(Value::Int(a)) if *a > 0 => *a as u64,
         _ => 32,
     };
-    let data_offset = r.pos.div_ceil(alignment) * alignment;
+    let corrupt = |detail: String| GgufError::Corrupt { path: shown.clone(), detail };
+    // NB: every figure below comes from the file: checked arithmetic, so a
+    // hostile header is refused instead of overflowing.
+    let data_offset = r
+        .pos
+        .div_ceil(alignment)
+        .checked_mul(alignment)
+        .ok_or_else(|| corrupt(format!("alignment {alignment} is impossible")))?;
     let mut data_size = 0u64;
     for t in &tensors {
         let (block_bytes, block_elems) = type_size(t.ggml_type).ok_or_else(|| GgufError::Corrupt {
@@ -387,10 +394,13 @@ pub fn read(path: &Path) -> Result<GgufInfo, GgufError> {
             path: shown.clone(),
             detail: format!("tensor {} is impossibly large", t.name),
         })?;
-        let bytes = elems.div_ceil(block_elems) * block_bytes;
+        let bytes = elems
+            .div_ceil(block_elems)
+            .checked_mul(block_bytes)
+            .ok_or_else(|| corrupt(format!("tensor {} is impossibly large", t.name)))?;
         data_size = data_size.max(t.offset.saturating_add(bytes));
     }
-    let needed = data_offset + data_size;
+    let needed = data_offset.saturating_add(data_size);
     if needed > len {
         return Err(GgufError::Truncated {
             path: shown,

@@ -13,6 +13,8 @@ mod download;
 mod engine;
 #[path = "llm/gemma.rs"]
 mod gemma;
+#[path = "llm/gguf_fuzz.rs"]
+mod gguf_fuzz;
 #[path = "llm/import.rs"]
 mod import;
 #[path = "llm/variants.rs"]

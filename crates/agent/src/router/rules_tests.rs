@@ -230,3 +230,85 @@ async fn questions_the_cluster_cannot_answer_are_declined_not_guessed() {
         assert!(!matches!(out, Outcome::Answered(_)), "{q:?} must be declined, got {out:?}");
     }
 }
+
+/// Questions are outside input: any mix of the cluster's names, question
+/// words, typos, odd Unicode and punctuation is answered, declined or
+/// passed on — never a panic (a panic here takes `/query` down with it).
+mod any_question {
+    use proptest::prelude::*;
+
+    use super::{ask, cluster};
+
+    const WORDS: &[&str] = &[
+        "why",
+        "is",
+        "the",
+        "how",
+        "many",
+        "which",
+        "what",
+        "pods",
+        "pod",
+        "deployment",
+        "ledger",
+        "ledgr",
+        "vault-db-0",
+        "payments",
+        "in",
+        "namespace",
+        "node",
+        "pool-b-1",
+        "image",
+        "version",
+        "of",
+        "ip",
+        "10.244.2.31",
+        "port",
+        "8080",
+        "logs",
+        "events",
+        "not",
+        "running",
+        "ready",
+        "restarts",
+        "memory",
+        "cpu",
+        "zone",
+        "label",
+        "team",
+        "=",
+        "?",
+        "'s",
+        "-",
+        "İ",
+        "é",
+        "🙂",
+        "\u{202e}",
+        "<|im_start|>",
+        "all",
+        "most",
+        "and",
+        "or",
+    ];
+
+    fn question() -> impl Strategy<Value = String> {
+        prop_oneof![
+            3 => proptest::collection::vec(prop::sample::select(WORDS), 0..12).prop_map(|w| w.join(" ")),
+            1 => "\\PC{0,80}",
+            1 => (proptest::collection::vec(prop::sample::select(WORDS), 1..8), "\\PC{0,6}")
+                .prop_map(|(w, glue)| w.join(&glue)),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_question_is_answered_declined_or_passed_on(q in question()) {
+            static PREPARED: std::sync::OnceLock<super::Prepared> = std::sync::OnceLock::new();
+            let p = PREPARED.get_or_init(cluster);
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let _ = rt.block_on(ask(p, &q));
+        }
+    }
+}

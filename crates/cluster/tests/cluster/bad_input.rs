@@ -170,3 +170,23 @@ proptest! {
         })?;
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// A fixture folder (a user's own `kubeask demo --fixture`) with any
+    /// text in its cluster.yaml, or a real document cut anywhere, loads or
+    /// is refused with a reason.
+    #[test]
+    fn any_fixture_text_loads_or_is_refused(
+        text in "\\PC{0,200}",
+        cut in any::<usize>(),
+    ) {
+        let dir = fixture_dir(&text);
+        let _ = Fixture::load_dir(dir.path()).map_err(|e| e.to_string());
+        let real = format!("{NS}---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: a\nspec:\n  replicas: 2\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec: {{containers: [{{name: web, image: nginx}}]}}\n");
+        let at = cut % (real.chars().count() + 1);
+        let dir = fixture_dir(&format!("{}{text}", real.chars().take(at).collect::<String>()));
+        let _ = Fixture::load_dir(dir.path()).map_err(|e| e.to_string());
+    }
+}

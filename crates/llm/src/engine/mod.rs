@@ -297,6 +297,15 @@ impl Generation {
     }
 }
 
+/// A generation nobody waits for any more (its reader dropped it: a closed
+/// HTTP connection, a window that went away) stops within a token instead
+/// of holding the engine until its token budget runs out.
+impl Drop for Generation {
+    fn drop(&mut self) {
+        self.cancel.store(true, Ordering::SeqCst);
+    }
+}
+
 /// The engine's state, readable at any time (also mid-generation).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct EngineStatus {

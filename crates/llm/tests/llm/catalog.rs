@@ -30,7 +30,7 @@ fn the_catalog_lists_the_qwen_builds_with_what_each_needs() {
         "qwen2.5-0.5b-instruct-q4_k_m",
         "qwen2.5-0.5b-instruct-q8_0",
         "qwen2.5-7b-instruct-q4_k_m",
-        "qwen2.5-coder-7b-instruct-q4_k_m",
+        "qwen2.5-coder-1.5b-instruct-q4_k_m",
         "qwen3-4b-instruct-2507-q4_k_m",
         "qwen3-30b-a3b-instruct-2507-q4_k_m",
         "qwen3-coder-30b-a3b-instruct-q4_k_m",
@@ -40,6 +40,10 @@ fn the_catalog_lists_the_qwen_builds_with_what_each_needs() {
         assert!(m.repo.contains('/') && m.file.ends_with(".gguf"));
     }
     assert!(catalog::parse("[[model]]\nid = \"x\"\n").is_err());
+    // An entry that follows a branch instead of pinning a commit is refused.
+    let first = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/models/catalog.toml")).unwrap();
+    let branch = with_first_revision_main(&first);
+    assert!(catalog::parse(&branch).unwrap_err().to_string().contains("revision"));
 }
 
 #[test]
@@ -63,4 +67,20 @@ fn a_model_that_cannot_fit_is_refused_with_the_numbers() {
     let err = check_fit("Qwen3 30B-A3B", 21_000_000_000, &machine(8, 4, None)).unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("21000 MB") && msg.contains("6500 MB"), "{msg}");
+}
+
+/// The catalog text with its first `revision = "…"` line set to `main`.
+fn with_first_revision_main(text: &str) -> String {
+    let mut done = false;
+    text.lines()
+        .map(|l| {
+            if !done && l.starts_with("revision = ") {
+                done = true;
+                "revision = \"main\"".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }

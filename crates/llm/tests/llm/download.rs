@@ -207,3 +207,29 @@ async fn two_downloads_of_the_same_file_never_share_its_part() {
     cancel.store(true, Ordering::SeqCst);
     assert!(matches!(first.await.unwrap(), Err(DownloadError::Cancelled)));
 }
+
+/// A catalog entry downloads the commit it pins, never `main`: the bytes a
+/// user installs are the ones the entry was written (and checksummed) for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_catalog_download_fetches_its_pinned_commit() {
+    let (mirror, bytes, _g) = with_mirror().await;
+    mirror.add("acme/Tiny-GGUF", "tiny.gguf", MirrorFile { content: bytes.clone(), ..Default::default() });
+    let rev = "89abcdef0123456789abcdef0123456789abcdef";
+    let entry = kubeask_llm::catalog::parse(&format!(
+        "[[model]]\nid = \"tiny\"\nname = \"Tiny\"\nfamily = \"qwen2\"\nparams_b = 0.001\nquant = \"F32\"\n\
+         repo = \"acme/Tiny-GGUF\"\nfile = \"tiny.gguf\"\nrevision = \"{rev}\"\nsize_bytes = 1\nram_bytes = 2\n\
+         context_length = 32768\nlicense = \"apache-2.0\"\n"
+    ))
+    .unwrap()
+    .remove(0);
+    let dir = tempfile::tempdir().unwrap();
+    let done = download(dir.path(), &entry.download_request(), &AtomicBool::new(false), |_| {}).await.unwrap();
+    assert_eq!(done.commit, rev);
+    let asked = mirror.state.revisions.lock().unwrap().clone();
+    assert!(!asked.is_empty() && asked.iter().all(|r| r == rev), "asked the hub for {asked:?}");
+    // Every built-in entry pins a commit (the parser refuses one that does not).
+    for m in kubeask_llm::catalog::builtin() {
+        assert_eq!(m.download_request().revision, m.revision, "{}", m.id);
+        assert!(m.revision.len() == 40 && m.revision != "main", "{}", m.id);
+    }
+}

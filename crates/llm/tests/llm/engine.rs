@@ -109,6 +109,32 @@ fn cancel_stops_a_generation_within_a_token() {
     assert!(next.stats.generated_tokens <= 2);
 }
 
+#[test]
+fn a_dropped_generation_stops_and_frees_the_engine() {
+    let engine = loaded(4096);
+    let mut req = GenerateRequest::raw("tell me everything");
+    req.max_tokens = 3000;
+    req.ignore_eog = true;
+    let mut gen = engine.generate(req);
+    assert!(matches!(gen.next_blocking(), Some(GenEvent::Token(_))));
+    drop(gen);
+    let started = std::time::Instant::now();
+    let dropped = loop {
+        let status = engine.status();
+        match status.last_run {
+            Some(run) if !status.busy => break run,
+            _ if started.elapsed() > std::time::Duration::from_secs(30) => panic!("the dropped generation still runs"),
+            _ => std::thread::sleep(std::time::Duration::from_millis(5)),
+        }
+    };
+    println!("dropped generation stopped after {} of 3000 tokens", dropped.generated_tokens);
+    assert_eq!(dropped.stop, StopReason::Cancelled);
+    assert!(dropped.generated_tokens < 1500, "{} tokens after the drop", dropped.generated_tokens);
+    // The engine takes the next request.
+    let next = engine.generate(GenerateRequest::raw("next").with_max_tokens(2)).complete_blocking().unwrap();
+    assert!(next.stats.generated_tokens <= 2);
+}
+
 const TOOL_GRAMMAR: &str = r#"root ::= "{\"tool\":" tool ",\"args\":{\"namespace\":" ns ",\"limit\":" num "}}"
 tool ::= "\"list\"" | "\"describe\"" | "\"logs\""
 ns ::= "\"default\"" | "\"shop\"" | "\"kube-system\""

@@ -60,6 +60,8 @@ pub struct MirrorState {
     files: Mutex<HashMap<String, MirrorFile>>,
     /// (path, Range header) of every content request.
     pub ranges: Mutex<Vec<(String, Option<String>)>>,
+    /// The revision of every metadata (`resolve`) request.
+    pub revisions: Mutex<Vec<String>>,
     port: Mutex<u16>,
 }
 
@@ -103,6 +105,10 @@ async fn handle(State(st): State<Arc<MirrorState>>, req: Request) -> Response<Bo
     // the metadata headers the hub sends.
     if parts.len() == 5 && parts[2] == "resolve" {
         let key = format!("{}/{}/{}", parts[0], parts[1], parts[4]);
+        st.revisions.lock().unwrap().push(parts[3].to_string());
+        // The hub names the commit it served: the one asked for, when a
+        // commit was asked for.
+        let commit = if parts[3].len() == 40 { parts[3].to_string() } else { COMMIT.to_string() };
         let Some(f) = st.files.lock().unwrap().get(&key).cloned() else { return not_found() };
         let size = f.claimed_size.unwrap_or(f.content.len() as u64);
         let etag = if f.wrong_sha { sha(b"something else") } else { sha(&f.content) };
@@ -112,7 +118,7 @@ async fn handle(State(st): State<Arc<MirrorState>>, req: Request) -> Response<Bo
             // Another host, as the hub's CDN is: hf-hub follows only
             // same-host redirects when it reads the metadata headers.
             .header(header::LOCATION, format!("http://localhost:{port}/cdn/{key}"))
-            .header("x-repo-commit", COMMIT)
+            .header("x-repo-commit", commit)
             .header("x-linked-etag", format!("\"{etag}\""))
             .header("x-linked-size", size.to_string())
             .header(header::ETAG, format!("\"{etag}\""))
