@@ -224,6 +224,21 @@ async function shortState() {
   return { n: els.length, text: els.length ? (await text(idOf(els[els.length - 1]))).trim() : '' };
 }
 
+async function pickInDialog(title, path) {
+  const env = { ...process.env, DISPLAY: display };
+  const win = await until(async () => {
+    try { return execFileSync('xdotool', ['search', '--onlyvisible', '--name', `^${title}$`], { env, stdio: 'pipe' }).toString().trim().split('\n')[0]; }
+    catch { return null; }
+  }, 20000, `the "${title}" dialog`);
+  await sleep(500);
+  execFileSync('xdotool', ['windowfocus', '--sync', win], { env });
+  execFileSync('xdotool', ['key', '--clearmodifiers', 'ctrl+l'], { env });
+  await sleep(300);
+  execFileSync('xdotool', ['type', '--delay', '10', path], { env });
+  await sleep(300);
+  execFileSync('xdotool', ['key', 'Return'], { env });
+}
+
 async function askShort(question, ms = 60000) {
   const before = await shortState();
   const q = await find('#question');
@@ -247,7 +262,12 @@ try {
 
   // Two clusters: ask, switch context, models.
   const tray = startTrayHost();
-  driver = await startDriver({ ...baseEnv, KUBECONFIG: `${kcA}:${kcB}`, DBUS_SESSION_BUS_ADDRESS: tray.address });
+  // The system browser, as the app sees it: an xdg-open that notes the URL.
+  const fakeBin = join(home, 'bin');
+  const browserLog = join(home, "opened.txt");
+  mkdirSync(fakeBin, { recursive: true });
+  writeFileSync(join(fakeBin, 'xdg-open'), `#!/bin/sh\necho "$1" >> '${browserLog}'\n`, { mode: 0o755 });
+  driver = await startDriver({ ...baseEnv, KUBECONFIG: `${kcA}:${kcB}`, DBUS_SESSION_BUS_ADDRESS: tray.address, PATH: `${fakeBin}:${process.env.PATH}` });
   const started = Date.now();
   await openApp();
   await find('#question');
@@ -260,6 +280,24 @@ try {
   check(short === '3', `sample question answered: short answer ${JSON.stringify(short)} (expected "3")`);
   const bannerNow = await wd('GET', S(`/element/${await find('#demo-banner')}/displayed`));
   check(bannerNow === false, 'with a kubeconfig there is no demo offer');
+
+  // A link in an answer opens in the system browser; the window stays on
+  // the app, whether the link is clicked or a script tries to navigate.
+  const appUrl = await wd('GET', S('/url'));
+  const link = await wd('POST', S('/execute/sync'), { script: `const a = document.createElement('a');
+    a.href = 'https://kubernetes.io/docs/e2e-click'; a.textContent = 'docs'; a.id = 'e2e-link';
+    [...document.querySelectorAll('.explanation, .short-answer')].pop().append(a); return a;`, args: [] });
+  await click(idOf(link));
+  await wd('POST', S('/execute/sync'), { script: "setTimeout(() => { location.href = 'https://example.org/e2e-script'; }, 0); return true;", args: [] });
+  const sent = await until(async () => {
+    const t = readFileSync(browserLog, "utf8");
+    return t.includes('e2e-click') && t.includes('e2e-script') ? t : null;
+  }, 10000, 'links handed to the browser').catch(() => (() => { try { return readFileSync(browserLog, "utf8"); } catch { return ''; } })());
+  check(sent.includes('https://kubernetes.io/docs/e2e-click'), 'a clicked link in an answer opens in the system browser');
+  check(sent.includes('https://example.org/e2e-script'), 'a script navigation is refused and handed to the browser');
+  await sleep(300);
+  const stillApp = await wd('GET', S('/url'));
+  check(stillApp === appUrl && !!(await find('#question', 3000)), `the window stays on the app (${stillApp})`);
   await shot('ask');
 
   const mainWindow = await wd('GET', S('/window'));
@@ -334,6 +372,11 @@ try {
   // Fix…: a finding's proposed change, planned (dry run, permissions),
   // confirmed in the dialog, applied, in the audit list; kubectl agrees.
   // Actions are off while Settings → Read-only is on (the default).
+  // Read-only is enforced where changes are made, not only in the UI: a
+  // page that calls apply directly is refused.
+  const roRefused = await wd('POST', S('/execute/async'), { script: `const done = arguments[arguments.length - 1];
+    window.__TAURI_INTERNALS__.invoke('apply_plan', { planId: 'any' }).then(() => done('applied'), (e) => done(JSON.stringify(e)));`, args: [] });
+  check(/READ_ONLY/.test(String(roRefused)), `with Read-only on, apply_plan is refused by the app (${roRefused})`);
   await click(await findText('Settings'));
   const ro = await find('#read-only');
   if (await wd('GET', S(`/element/${ro}/selected`))) await click(ro);
@@ -379,9 +422,10 @@ try {
   // times while a model-mode answer streams. Figures only.
   const gemma = process.env.KUBEASK_GEMMA_GGUF;
   if (gemma) {
-    const input = await find('#import-path');
-    await wd('POST', S(`/element/${input}/value`), { text: gemma });
+    // Paths come only from the system's file dialog: drive the real GTK
+    // dialog with X key events (Ctrl+L, the path, Enter).
     await click(await find('#import-model'));
+    await pickInDialog('Import a GGUF model', gemma);
     const load = await until(async () => {
       const b = await wd('POST', S('/elements'), { using: 'xpath', value: "//table[@id='installed']//tr[td[contains(., 'gemma')]]//button" });
       return b.length ? idOf(b[0]) : null;
@@ -389,6 +433,10 @@ try {
     await click(load);
     const status = await until(async () => { const t = await text(await find('#model-status', 5000)); return /gemma/i.test(t) ? t : null; }, 60000, 'the loaded model');
     check(/Gemma/i.test(status), `model loaded from the Models panel (${status.replace(/\s+/g, ' ').slice(0, 70)}…)`);
+    // A page cannot make the app load (read) a path of its choosing.
+    const refused = await wd('POST', S('/execute/async'), { script: `const done = arguments[arguments.length - 1];
+      window.__TAURI_INTERNALS__.invoke('load_model', { path: '/etc/hostname' }).then(() => done('loaded'), (e) => done(JSON.stringify(e)));`, args: [] });
+    check(/NOT_INSTALLED/.test(String(refused)), `load_model refuses a path that is not an installed model (${refused})`);
     await sleep(1000);
     console.log(`memory, whole process tree, Gemma 270M loaded: ${treeRssMiB(pid).toFixed(0)} MiB`);
     await shot('models-loaded');

@@ -28,6 +28,7 @@ const COMMANDS: &[&str] = &[
     "plan_undo",
     "apply_plan",
     "audit_log",
+    "open_link",
 ];
 
 fn main() {

@@ -352,12 +352,36 @@ pub async fn cancel_download(state: State<'_, AppState>, id: String) -> Res<()> 
     Ok(())
 }
 
-/// Imports a local .gguf (validated, copied atomically).
+/// Asks the user for a file in the system's file dialog; `None` when they
+/// cancel. The one way a filesystem path reaches a command: a page cannot
+/// name a path of its choosing (say, a key file) for the app to read.
+async fn pick_file(app: &AppHandle, title: &str, filter: Option<(&str, &[&str])>) -> Res<Option<std::path::PathBuf>> {
+    use tauri_plugin_dialog::DialogExt;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let mut dialog = app.dialog().file().set_title(title);
+    if let Some((name, extensions)) = filter {
+        dialog = dialog.add_filter(name, extensions);
+    }
+    dialog.pick_file(move |picked| {
+        let _ = tx.send(picked);
+    });
+    let picked = rx.await.map_err(|_| CmdError::new("ERROR", "the file dialog closed without an answer"))?;
+    picked
+        .map(|p| p.into_path().map_err(|e| CmdError::new("BAD_PATH", format!("that file cannot be opened: {e}"))))
+        .transpose()
+}
+
+/// Imports a .gguf the user picks in the file dialog (validated, copied
+/// atomically); `null` when the dialog is cancelled.
 #[tauri::command]
-pub async fn import_model(path: String) -> Res<StoredModel> {
-    tokio::task::spawn_blocking(move || store().import(std::path::Path::new(&path)).map(|(m, _)| m))
+pub async fn import_model(app: AppHandle) -> Res<Option<StoredModel>> {
+    let Some(path) = pick_file(&app, "Import a GGUF model", Some(("GGUF model", &["gguf"]))).await? else {
+        return Ok(None);
+    };
+    tokio::task::spawn_blocking(move || store().import(&path).map(|(m, _)| m))
         .await
         .map_err(|e| CmdError::new("ERROR", e))?
+        .map(Some)
         .map_err(|e| CmdError::new("IMPORT", e))
 }
 
@@ -378,6 +402,14 @@ async fn status_value(state: &AppState) -> Value {
 /// Loads a model (replacing the loaded one); refused before loading when it cannot fit.
 #[tauri::command]
 pub async fn load_model(app: AppHandle, state: State<'_, AppState>, path: String) -> Res<Value> {
+    // Only a model in the list the UI was given: imported or downloaded
+    // through the app, or in the Hugging Face cache.
+    if !store().list(true).iter().any(|m| m.path == std::path::Path::new(&path)) {
+        return Err(CmdError::new(
+            "NOT_INSTALLED",
+            "that file is not an installed model: import it first (Models → Import…)",
+        ));
+    }
     let model = kubeask_agent::access::load_model(&path).await?;
     *state.model.lock().await = Some(model);
     let mut settings = state.settings.lock().await;
@@ -423,15 +455,19 @@ pub async fn set_settings(state: State<'_, AppState>, settings: Settings) -> Res
     Ok(s.clone())
 }
 
-/// Imports a kubeconfig into the app (secrets to the keychain).
+/// Imports a kubeconfig the user picks in the file dialog (secrets to the
+/// keychain); `null` when the dialog is cancelled.
 #[tauri::command]
-pub async fn import_kubeconfig(state: State<'_, AppState>, path: String) -> Res<Vec<ContextView>> {
+pub async fn import_kubeconfig(app: AppHandle, state: State<'_, AppState>) -> Res<Option<Vec<ContextView>>> {
+    let Some(path) = pick_file(&app, "Import a kubeconfig", None).await? else {
+        return Ok(None);
+    };
     let stored = kubeask_cluster::stored::StoredContexts::open_default();
-    tokio::task::spawn_blocking(move || stored.import_file(std::path::Path::new(&path)))
+    tokio::task::spawn_blocking(move || stored.import_file(&path))
         .await
         .map_err(|e| CmdError::new("ERROR", e))?
         .map_err(|e| CmdError::new("IMPORT", e))?;
-    contexts_view(&state).await
+    contexts_view(&state).await.map(Some)
 }
 
 /// Shows the main window (from the quick window), optionally asking there.

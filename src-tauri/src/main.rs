@@ -7,6 +7,7 @@
 
 mod actions;
 mod commands;
+mod links;
 mod state;
 mod tray;
 
@@ -38,6 +39,8 @@ fn main() {
                 let _ = w.set_focus();
             }
         }))
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(links::navigation_guard())
         .plugin(tauri_plugin_window_state::Builder::default().with_denylist(&["quick"]).build())
         .plugin(
             tauri_plugin_global_shortcut::Builder::new()
@@ -116,6 +119,7 @@ fn main() {
             actions::plan_undo,
             actions::apply_plan,
             actions::audit_log,
+            links::open_link,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -6,6 +6,7 @@ import { AskPanel } from './ask';
 import { ClusterPanel } from './cluster';
 import { ModelsPanel } from './models';
 import { SettingsPanel } from './settings';
+import { routeLinks } from './render';
 
 const ask = new AskPanel();
 const cluster = new ClusterPanel();
@@ -14,7 +15,8 @@ const settings = new SettingsPanel();
 const loaded = new Set<string>();
 
 function show(panel: string): void {
-  for (const b of document.querySelectorAll<HTMLButtonElement>('#nav button')) b.classList.toggle('active', b.dataset.panel === panel);
+  routeLinks(document, (url) => void call('open_link', { url }).catch(() => undefined));
+for (const b of document.querySelectorAll<HTMLButtonElement>('#nav button')) b.classList.toggle('active', b.dataset.panel === panel);
   for (const s of document.querySelectorAll<HTMLElement>('.panel')) s.classList.toggle('active', s.id === `panel-${panel}`);
   if (panel === 'cluster' && loaded.has(panel)) cluster.shown();
   if (!loaded.has(panel)) {

@@ -108,9 +108,13 @@ export class ModelsPanel {
   }
 
   async importModel(): Promise<void> {
-    const path = (this.$('import-path') as HTMLInputElement).value.trim();
-    if (!path) return;
-    try { await call<LocalModel>('import_model', { path }); this.$('models-error').textContent = ''; await this.loadInstalled(); }
+    // The file is picked in the system's file dialog (the app never takes a
+    // typed path); null when the dialog is cancelled.
+    try {
+      const added = await call<LocalModel | null>('import_model');
+      this.$('models-error').textContent = '';
+      if (added) await this.loadInstalled();
+    }
     catch (e) { this.error(e); }
   }
 }

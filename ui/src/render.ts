@@ -123,3 +123,20 @@ export function turnMarkdown(turns: Turn[]): string {
   }
   return out.join('\n');
 }
+
+/**
+ * Links in answers (model text, cluster text) open in the system browser,
+ * never in the app's window: a click on a web link is handed to `open`;
+ * any other link (file:, custom schemes, relative) does nothing. The app's
+ * own downloads (an anchor with `download`, e.g. the Markdown export) pass.
+ */
+export function routeLinks(root: Document | HTMLElement, open: (url: string) => void): void {
+  root.addEventListener('click', (e) => {
+    const a = (e.target as Element | null)?.closest?.('a[href]') as HTMLAnchorElement | null;
+    if (!a || a.hasAttribute('download')) return;
+    e.preventDefault();
+    let url: URL;
+    try { url = new URL(a.getAttribute('href') ?? '', 'about:blank'); } catch { return; }
+    if (url.protocol === 'http:' || url.protocol === 'https:') open(url.href);
+  });
+}

@@ -37,10 +37,9 @@ export class SettingsPanel {
   }
 
   async importKubeconfig(): Promise<void> {
-    const path = (this.$('kubeconfig-path') as HTMLInputElement).value.trim();
-    if (!path) return;
     try {
-      const ctx = await call<{ name: string }[]>('import_kubeconfig', { path });
+      const ctx = await call<{ name: string }[] | null>('import_kubeconfig');
+      if (!ctx) return;
       this.$('settings-status').textContent = `Imported; contexts: ${ctx.map((c) => c.name).join(', ')}`;
     } catch (e) {
       this.$('settings-status').textContent = (e as { message: string }).message;

@@ -2,7 +2,7 @@
 // HTML never becomes executable; streamed events land on the right turn.
 import { describe, expect, it } from 'vitest';
 import type { Answer } from '../src/ipc';
-import { applyEvent, renderTurn, safeMarkdown, turnMarkdown, type Turn } from '../src/render';
+import { applyEvent, renderTurn, routeLinks, safeMarkdown, turnMarkdown, type Turn } from '../src/render';
 
 const answer = (over: Partial<Answer> = {}): Answer => ({
   question: 'how many nodes?', short: '3', explanation: 'There are **3** nodes.', evidence: [{ kind: 'Node', namespace: '', name: 'shop-node-1' }],
@@ -73,5 +73,34 @@ describe('proposals in an answer', () => {
     document.addEventListener('kubeask:review', (e) => { asked = (e as CustomEvent).detail; });
     b.click();
     expect(asked).toEqual(action);
+  });
+});
+
+describe('links in answers', () => {
+  it('open web links in the system browser and never navigate the window', () => {
+    const root = document.createElement('div');
+    document.body.append(root);
+    const opened: string[] = [];
+    routeLinks(root, (u) => opened.push(u));
+    root.append(renderTurn({ requestId: 'r', question: 'q', streamed: '', steps: [], answer: answer({
+      explanation: 'See [the docs](https://kubernetes.io/docs/) or [this](file:///etc/passwd) or [that](ssh://host) or [here](/index.html).',
+    }) }));
+    const clicks = [...root.querySelectorAll('a[href]')].map((a) => {
+      const ev = new MouseEvent('click', { bubbles: true, cancelable: true });
+      a.dispatchEvent(ev);
+      return ev.defaultPrevented;
+    });
+    // DOMPurify already drops file: and ssh: hrefs; the web link and the relative one remain.
+    expect(clicks.length).toBe(2);
+    expect(clicks.every((prevented) => prevented)).toBe(true);
+    expect(opened).toEqual(['https://kubernetes.io/docs/']);
+    // The app's own download (the Markdown export) is not intercepted.
+    const dl = document.createElement('a');
+    dl.href = 'blob:x'; dl.download = 'chat.md';
+    root.append(dl);
+    const ev = new MouseEvent('click', { bubbles: true, cancelable: true });
+    dl.dispatchEvent(ev);
+    expect(ev.defaultPrevented).toBe(false);
+    root.remove();
   });
 });

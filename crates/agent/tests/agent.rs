@@ -18,6 +18,8 @@ mod canary;
 mod model_loop;
 #[path = "agent/paraphrases.rs"]
 mod paraphrases;
+#[path = "agent/planted.rs"]
+mod planted;
 #[path = "agent/real_model.rs"]
 mod real_model;
 #[path = "agent/sample_questions.rs"]

@@ -14,6 +14,9 @@ mod grading;
 
 use grading::{grade, paraphrases, questions, verdict, Verdict};
 
+#[path = "../../agent/tests/agent/planted.rs"]
+mod planted;
+
 async fn demo(dir: &tempfile::TempDir) -> DemoServer {
     let mut opts = DemoOptions::new(Fixture::builtin());
     opts.kubeconfig_path = Some(dir.path().join("kubeconfig"));
@@ -540,5 +543,83 @@ async fn diagnose_security_lists_findings_with_their_controls() {
     assert!(found.iter().all(|f| f["check"].is_string() && f["control"].is_string() && f["evidence"].is_array()));
     assert_eq!(found[0]["severity"], "critical");
     assert!(String::from_utf8_lossy(&out.stderr).contains("not checked yet: RBAC"));
+    server.stop().await;
+}
+
+/// Every face, one canary: a cluster with planted secrets is asked the
+/// why / logs / events / env / describe questions through `kubeask ask`
+/// (in a saved conversation), `POST /query` and `/v1/ask` as server-sent
+/// events, and diagnosed with `--json`; no output, no log line and no byte
+/// of any file the CLI wrote (query log, sessions.sqlite, the API's log)
+/// holds a planted value.
+#[tokio::test(flavor = "multi_thread")]
+async fn planted_secrets_never_leave_through_any_face_or_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = DemoOptions::new(planted::planted(Fixture::builtin()));
+    opts.kubeconfig_path = Some(dir.path().join("kubeconfig"));
+    let server = DemoServer::start(opts).await.unwrap();
+    let kc = server.kubeconfig_path().to_path_buf();
+    let mut seen = String::new();
+    let mut run = |args: Vec<String>| {
+        let out = kubeask(&dir, &kc).args(&args).output().unwrap();
+        seen.push_str(&String::from_utf8_lossy(&out.stdout));
+        seen.push_str(&String::from_utf8_lossy(&out.stderr));
+    };
+    tokio::task::block_in_place(|| {
+        for q in planted::QUESTIONS {
+            run(vec!["ask".into(), "--json".into(), "--session".into(), "canary".into(), q.to_string()]);
+        }
+        run(vec!["diagnose".into(), "--json".into()]);
+    });
+    let (guard, port) = tokio::task::block_in_place(|| start_serve(&dir, &kc, &[]));
+    for q in planted::QUESTIONS {
+        let post = |path: &str, body: String, accept: &str| {
+            format!(
+                "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nAccept: {accept}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+        };
+        let query = post("/query", serde_json::json!({"query": q}).to_string(), "application/json");
+        let sse = post("/v1/ask", serde_json::json!({"question": q}).to_string(), "text/event-stream");
+        for r in [query, sse] {
+            let (code, resp) = tokio::task::spawn_blocking(move || raw(port, &r)).await.unwrap();
+            assert_eq!(code, 200, "{resp}");
+            seen.push_str(&resp);
+        }
+    }
+    assert!(seen.contains("event: final"), "the SSE stream ran to its final event");
+    drop(guard);
+    // Every file the CLI and the API wrote, byte for byte.
+    let mut files = Vec::new();
+    let mut stack = vec![dir.path().to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| n != "kubeconfig") {
+                files.push(p);
+            }
+        }
+    }
+    let mut written = String::new();
+    for f in &files {
+        written.push_str(&String::from_utf8_lossy(&std::fs::read(f).unwrap_or_default()));
+    }
+    let names: Vec<String> = files.iter().filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into())).collect();
+    assert!(names.iter().any(|n| n.starts_with("sessions.sqlite")), "a conversation was saved: {names:?}");
+    assert!(names.iter().any(|n| n == "kubeask.log") && names.iter().any(|n| n == "agent.log"), "{names:?}");
+    let (out, disk) = (planted::hits(&seen), planted::hits(&written));
+    println!(
+        "canary hits: {} in the outputs of {} questions x 3 faces + diagnose, {} in {} files written ({:?})",
+        out.len(),
+        planted::QUESTIONS.len(),
+        disk.len(),
+        files.len(),
+        names
+    );
+    assert!(out.is_empty(), "planted secrets came back: {out:?}");
+    assert!(disk.is_empty(), "planted secrets were written to disk: {disk:?}");
+    assert!(seen.contains("postgres://app:****@db"), "the crash reason is still shown, masked");
     server.stop().await;
 }

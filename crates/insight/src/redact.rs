@@ -107,6 +107,35 @@ pub fn shown_value(name: &str, value: &str) -> String {
     }
 }
 
+/// Masks an object as read from the API before any of it is shown: an
+/// env entry (`{name, value}`) by its name, every other string by its text
+/// (URLs with credentials, tokens, keys). Walks the whole value: templates
+/// nest containers at any depth (CronJob → Job → Pod).
+pub fn object(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => {
+            let env_name = match (m.get("name"), m.get("value")) {
+                (Some(Value::String(n)), Some(Value::String(_))) => Some(n.clone()),
+                _ => None,
+            };
+            for (k, x) in m.iter_mut() {
+                match (x, &env_name) {
+                    (Value::String(s), Some(n)) if k == "value" => *s = shown_value(n, s),
+                    (x, _) => object(x),
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(object),
+        Value::String(s) => {
+            if let Cow::Owned(masked) = redact(s) {
+                *s = masked;
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +169,25 @@ mod tests {
             assert_eq!(redact(keep), keep);
         }
         assert!(redact("login ok password=hunter2 user=bob").contains("user=bob"));
+    }
+
+    #[test]
+    fn an_object_is_masked_at_any_depth_by_env_name_and_by_text() {
+        let mut v = serde_json::json!({"spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": [{
+            "name": "app",
+            "env": [
+                {"name": "DB_PASSWORD", "value": "plainpw1"},
+                {"name": "DATABASE_URL", "value": "postgres://u:urlpw2@db/x"},
+                {"name": "PORT", "value": "8080"}
+            ],
+            "args": ["--token=argtok3"]
+        }]}}}}}, "metadata": {"annotations": {"note": "Authorization: Bearer bearer4abcdef"}}});
+        object(&mut v);
+        let text = v.to_string();
+        for secret in ["plainpw1", "urlpw2", "argtok3", "bearer4abcdef"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(text.contains("8080") && text.contains("\"app\""), "{text}");
     }
 
     #[test]

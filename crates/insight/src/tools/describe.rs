@@ -74,6 +74,8 @@ pub fn describe(snap: &Snapshot, a: &DescribeArgs) -> Result<ToolOutput, ToolErr
         }
     }
     let (ns, mut v) = locate(snap, kind, &name, a.namespace.as_deref())?;
+    // NB: the text and the structured data both leave the facts layer.
+    crate::redact::object(&mut v);
     let text = if kind == Kind::Pod {
         let pod = snap.index().pod(&ns, &name).expect("located");
         describe_pod(snap, pod)
