@@ -487,18 +487,25 @@ impl Assistant {
         Ok(findings)
     }
 
-    /// The security checks' findings, worst first (optionally one namespace's).
+    /// The security checks' findings, worst first (optionally one
+    /// namespace's), and the checks that could not run (kinds this user
+    /// may not read).
     pub async fn security(
         &self,
         context: Option<&str>,
         namespace: Option<&str>,
-    ) -> Result<Vec<kubeask_insight::security::SecurityFinding>, AskError> {
+    ) -> Result<(Vec<kubeask_insight::security::SecurityFinding>, Vec<String>), AskError> {
         let cache = self.cache(context).await?;
-        let mut found = kubeask_insight::security::check(&cache.snapshot());
+        let snap = cache.snapshot();
+        let mut found = kubeask_insight::security::check(&snap);
         if let Some(ns) = namespace {
-            found.retain(|f| f.finding.object.namespace == ns);
+            // A namespace's own findings carry it as their name.
+            found.retain(|f| {
+                f.finding.object.namespace == ns
+                    || (f.finding.object.kind == "Namespace" && f.finding.object.name == ns)
+            });
         }
-        Ok(found)
+        Ok((found, kubeask_insight::security::not_checked(&snap)))
     }
 
     /// Answers a question as part of a conversation: a follow-up that names

@@ -71,17 +71,18 @@ pub async fn run(args: DiagnoseArgs) -> anyhow::Result<ExitCode> {
 
 /// `kubeask diagnose --security`.
 async fn security(args: &DiagnoseArgs, assistant: &kubeask_agent::Assistant) -> anyhow::Result<ExitCode> {
-    let found = match assistant.security(args.context.as_deref(), args.namespace.as_deref()).await {
+    let (found, not_checked) = match assistant.security(args.context.as_deref(), args.namespace.as_deref()).await {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");
             return Ok(ExitCode::FAILURE);
         }
     };
-    let not_checked = kubeask_insight::security::NOT_CHECKED.join("; ");
     if args.json {
         println!("{}", serde_json::to_string_pretty(&found)?);
-        eprintln!("not checked yet: {not_checked}");
+        for n in &not_checked {
+            eprintln!("not checked: {n}");
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let obj_w = found.iter().map(|f| f.finding.object.to_string().len()).max().unwrap_or(6).min(60);
@@ -91,6 +92,9 @@ async fn security(args: &DiagnoseArgs, assistant: &kubeask_agent::Assistant) -> 
         println!("{sev:9} {:obj_w$}  {:20} {}", f.finding.object.to_string(), f.check, f.finding.title);
         println!("{:9} {:obj_w$}  {:20} control: {}; fix: {}", "", "", "", f.control, f.finding.suggested_fix);
     }
-    println!("\n{} findings. Not checked yet: {not_checked}.", found.len());
+    println!("\n{} findings.", found.len());
+    if !not_checked.is_empty() {
+        println!("Not checked (this user may not read what they need): {}.", not_checked.join("; "));
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -542,7 +542,28 @@ async fn diagnose_security_lists_findings_with_their_controls() {
     assert!(!found.is_empty());
     assert!(found.iter().all(|f| f["check"].is_string() && f["control"].is_string() && f["evidence"].is_array()));
     assert_eq!(found[0]["severity"], "critical");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not checked yet: RBAC"));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("not checked"), "every kind is readable here");
+    server.stop().await;
+
+    // A user who may not list ClusterRoleBindings: that check is "not
+    // checked", and no binding is reported either way.
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").unwrap();
+    let mut f = Fixture::load_dir(&std::path::Path::new(&manifest).join("../cluster/fixtures/posture")).unwrap();
+    f.rbac = Some(
+        serde_yaml::from_str("rules:\n- verbs: [list, watch]\n  resources: [clusterrolebindings]\n  allowed: false\n")
+            .unwrap(),
+    );
+    let mut opts = DemoOptions::new(f);
+    opts.kubeconfig_path = Some(dir.path().join("posture-kubeconfig"));
+    let server = DemoServer::start(opts).await.unwrap();
+    let kc = server.kubeconfig_path().to_path_buf();
+    let out =
+        tokio::task::block_in_place(|| kubeask(&dir, &kc).args(["diagnose", "--security", "--json"]).output().unwrap());
+    let found: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let checks: Vec<&str> = found.iter().filter_map(|f| f["check"].as_str()).collect();
+    assert!(checks.contains(&"rbac-wildcard") && !checks.contains(&"cluster-admin-binding"), "{checks:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not checked: cluster-admin bindings (ClusterRoleBinding: forbidden"), "{stderr}");
     server.stop().await;
 }
 

@@ -18,8 +18,10 @@ use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
     ConfigMap, Endpoints, Event, Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, Secret, Service,
+    ServiceAccount,
 };
-use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use kube::api::{Api, ApiResource, DynamicObject, ListParams, LogParams};
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{watcher, WatchStreamExt};
@@ -178,6 +180,12 @@ pub struct ClusterCache {
     events: Source<Event>,
     hpas: Source<HorizontalPodAutoscaler>,
     config_maps: Source<ConfigMap>,
+    service_accounts: Source<ServiceAccount>,
+    roles: Source<Role>,
+    cluster_roles: Source<ClusterRole>,
+    role_bindings: Source<RoleBinding>,
+    cluster_role_bindings: Source<ClusterRoleBinding>,
+    network_policies: Source<NetworkPolicy>,
     secrets: Option<Store<kube::core::PartialObjectMeta<Secret>>>,
     node_metrics: Source<NodeMetrics>,
     pod_metrics: Source<PodMetrics>,
@@ -508,6 +516,12 @@ impl ClusterCache {
         let events = b.typed();
         let hpas = b.versioned(&["autoscaling/v2", "autoscaling/v2beta2"], "horizontalpodautoscalers").await;
         let config_maps = b.typed();
+        let service_accounts = b.typed();
+        let roles = b.typed();
+        let cluster_roles = b.typed();
+        let role_bindings = b.typed();
+        let cluster_role_bindings = b.typed();
+        let network_policies = b.typed();
         let secrets = {
             let index = push_status(&b.statuses, "Secret", "v1", KindState::Syncing, None);
             let (reader, writer) = reflector::store();
@@ -557,6 +571,12 @@ impl ClusterCache {
             events,
             hpas,
             config_maps,
+            service_accounts,
+            roles,
+            cluster_roles,
+            role_bindings,
+            cluster_role_bindings,
+            network_policies,
             secrets,
             node_metrics,
             pod_metrics,
@@ -632,6 +652,20 @@ impl ClusterCache {
             hpas: self.hpas.items(),
             config_maps: self.config_maps.items(),
             secrets,
+            service_accounts: self.service_accounts.items(),
+            roles: self.roles.items(),
+            cluster_roles: self.cluster_roles.items(),
+            role_bindings: self.role_bindings.items(),
+            cluster_role_bindings: self.cluster_role_bindings.items(),
+            network_policies: self.network_policies.items(),
+            unreadable: self
+                .statuses
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .filter(|k| k.state == KindState::Unavailable)
+                .map(|k| (k.kind.to_string(), k.error.clone().unwrap_or_else(|| "not served".into())))
+                .collect(),
             node_metrics: self.node_metrics.items(),
             pod_metrics: self.pod_metrics.items(),
             server_version: self.version.lock().ok().and_then(|v| v.clone()),

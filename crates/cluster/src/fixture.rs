@@ -223,6 +223,12 @@ pub const SUPPORTED_KINDS: &[(&str, &str)] = &[
     ("batch/v1", "CronJob"),
     ("networking.k8s.io/v1", "Ingress"),
     ("autoscaling/v2", "HorizontalPodAutoscaler"),
+    ("v1", "ServiceAccount"),
+    ("rbac.authorization.k8s.io/v1", "Role"),
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+    ("networking.k8s.io/v1", "NetworkPolicy"),
     ("metrics.k8s.io/v1beta1", "NodeMetrics"),
     ("metrics.k8s.io/v1beta1", "PodMetrics"),
 ];
@@ -236,7 +242,7 @@ pub fn validate_object(
     value: &serde_json::Value,
 ) -> std::result::Result<bool, (String, String)> {
     use k8s_openapi::api::{apps::v1 as apps, autoscaling::v2 as autoscaling, batch::v1 as batch};
-    use k8s_openapi::api::{core::v1 as core, networking::v1 as networking};
+    use k8s_openapi::api::{core::v1 as core, networking::v1 as networking, rbac::v1 as rbac};
     fn check<T: DeserializeOwned>(v: &serde_json::Value) -> std::result::Result<bool, (String, String)> {
         serde_path_to_error::deserialize::<_, T>(v)
             .map(|_| true)
@@ -262,6 +268,12 @@ pub fn validate_object(
         ("networking.k8s.io/v1", "Ingress") => check::<networking::Ingress>(value),
         ("policy/v1", "PodDisruptionBudget") => check::<k8s_openapi::api::policy::v1::PodDisruptionBudget>(value),
         ("autoscaling/v2", "HorizontalPodAutoscaler") => check::<autoscaling::HorizontalPodAutoscaler>(value),
+        ("v1", "ServiceAccount") => check::<core::ServiceAccount>(value),
+        ("rbac.authorization.k8s.io/v1", "Role") => check::<rbac::Role>(value),
+        ("rbac.authorization.k8s.io/v1", "ClusterRole") => check::<rbac::ClusterRole>(value),
+        ("rbac.authorization.k8s.io/v1", "RoleBinding") => check::<rbac::RoleBinding>(value),
+        ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding") => check::<rbac::ClusterRoleBinding>(value),
+        ("networking.k8s.io/v1", "NetworkPolicy") => check::<networking::NetworkPolicy>(value),
         ("metrics.k8s.io/v1beta1", "NodeMetrics") => check::<kubeask_insight::metrics::NodeMetrics>(value),
         ("metrics.k8s.io/v1beta1", "PodMetrics") => check::<kubeask_insight::metrics::PodMetrics>(value),
         _ => Ok(false),

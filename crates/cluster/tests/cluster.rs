@@ -18,5 +18,7 @@ mod kube_client;
 mod kubeconfig_fuzz;
 #[path = "cluster/kubectl.rs"]
 mod kubectl;
+#[path = "cluster/posture.rs"]
+mod posture;
 #[path = "cluster/stored.rs"]
 mod stored;

@@ -9,8 +9,10 @@ use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
     ConfigMap, Endpoints, Event, Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, Secret, Service,
+    ServiceAccount,
 };
-use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use serde::Deserialize;
 
 use crate::metrics::{NodeMetrics, PodMetrics};
@@ -57,6 +59,21 @@ pub struct Snapshot {
     pub config_maps: Vec<Arc<ConfigMap>>,
     /// Secrets, metadata and type only.
     pub secrets: Vec<Arc<Secret>>,
+    /// ServiceAccounts.
+    pub service_accounts: Vec<Arc<ServiceAccount>>,
+    /// Roles (rbac.authorization.k8s.io/v1).
+    pub roles: Vec<Arc<Role>>,
+    /// ClusterRoles.
+    pub cluster_roles: Vec<Arc<ClusterRole>>,
+    /// RoleBindings.
+    pub role_bindings: Vec<Arc<RoleBinding>>,
+    /// ClusterRoleBindings.
+    pub cluster_role_bindings: Vec<Arc<ClusterRoleBinding>>,
+    /// NetworkPolicies.
+    pub network_policies: Vec<Arc<NetworkPolicy>>,
+    /// Kinds that could not be read, with why (`ClusterRole` → "forbidden by
+    /// RBAC: …"): analyses that need them say "not checked", never "clean".
+    pub unreadable: BTreeMap<String, String>,
     /// Node usage from metrics.k8s.io (empty without metrics-server).
     pub node_metrics: Vec<Arc<NodeMetrics>>,
     /// Pod usage from metrics.k8s.io (empty without metrics-server).
@@ -124,6 +141,12 @@ impl Snapshot {
             "Event" => self.events.push(a(value)?),
             "HorizontalPodAutoscaler" => self.hpas.push(a(value)?),
             "ConfigMap" => self.config_maps.push(a(value)?),
+            "ServiceAccount" => self.service_accounts.push(a(value)?),
+            "Role" => self.roles.push(a(value)?),
+            "ClusterRole" => self.cluster_roles.push(a(value)?),
+            "RoleBinding" => self.role_bindings.push(a(value)?),
+            "ClusterRoleBinding" => self.cluster_role_bindings.push(a(value)?),
+            "NetworkPolicy" => self.network_policies.push(a(value)?),
             "Secret" => {
                 let mut s: Secret = serde_json::from_value(value)?;
                 s.data = None;

@@ -287,3 +287,6 @@ mod tools {
 
 #[path = "insight/fuzz.rs"]
 mod fuzz;
+
+#[path = "insight/posture.rs"]
+mod posture;

@@ -92,6 +92,7 @@ pub static RESOURCES: &[ResourceType] = &[
     rt!("", "v1", "endpoints", "endpoints", "Endpoints", true, &["ep"], &[], READ, &[]),
     rt!("", "v1", "configmaps", "configmap", "ConfigMap", true, &["cm"], &[], READ_PATCH, &[]),
     rt!("", "v1", "secrets", "secret", "Secret", true, &[], &[], READ, &[]),
+    rt!("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, &["sa"], &[], READ, &[]),
     rt!(
         "",
         "v1",
@@ -113,6 +114,33 @@ pub static RESOURCES: &[ResourceType] = &[
     rt!("batch", "v1", "jobs", "job", "Job", true, &[], ALL, &["create", "get", "list", "watch"], &[]),
     rt!("batch", "v1", "cronjobs", "cronjob", "CronJob", true, &["cj"], ALL, READ_PATCH, &[]),
     rt!("networking.k8s.io", "v1", "ingresses", "ingress", "Ingress", true, &["ing"], &[], READ, &[]),
+    rt!(
+        "networking.k8s.io",
+        "v1",
+        "networkpolicies",
+        "networkpolicy",
+        "NetworkPolicy",
+        true,
+        &["netpol"],
+        &[],
+        READ,
+        &[]
+    ),
+    rt!("rbac.authorization.k8s.io", "v1", "roles", "role", "Role", true, &[], &[], READ, &[]),
+    rt!("rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole", "ClusterRole", false, &[], &[], READ, &[]),
+    rt!("rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding", "RoleBinding", true, &[], &[], READ, &[]),
+    rt!(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "clusterrolebindings",
+        "clusterrolebinding",
+        "ClusterRoleBinding",
+        false,
+        &[],
+        &[],
+        READ,
+        &[]
+    ),
     rt!(
         "policy",
         "v1",

@@ -45,7 +45,12 @@ pub fn events(snap: &Snapshot, a: &EventsArgs) -> Result<ToolOutput, ToolError> 
         }
         None => Vec::new(),
     };
-    let cutoff = a.since_minutes.map(|m| snap.now() - jiff::SignedDuration::from_mins(m));
+    // NB: the argument comes from a model: a window past the representable
+    // range means "everything", not a panic.
+    let cutoff = a.since_minutes.and_then(|m| {
+        let window = jiff::SignedDuration::from_secs(m.clamp(0, i64::MAX / 120) * 60);
+        snap.now().checked_sub(window).ok()
+    });
     let mut evs: Vec<_> = snap
         .events
         .iter()

@@ -1,6 +1,7 @@
-//! Security posture: the checks Polaris and Kubescape make on pod specs
-//! and exposure, each naming the control it follows (Pod Security
-//! Standards baseline/restricted, a CIS Kubernetes Benchmark item). Same
+//! Security posture: the checks Polaris and Kubescape make on pod specs,
+//! exposure, RBAC, service accounts and namespaces, each naming the control
+//! it follows (Pod Security Standards baseline/restricted, a CIS Kubernetes
+//! Benchmark item). Same
 //! finding shape as the analyzers, plus the check's id and control.
 //! Checks read workloads' pod templates once (a pod owned by a workload is
 //! its workload's finding); a Secret's value is never read or shown.
@@ -12,6 +13,11 @@ use crate::analyze::{Finding, Object, Severity};
 use crate::kind::Kind;
 use crate::redact::is_secret_name;
 use crate::snapshot::Snapshot;
+
+mod identity;
+mod network;
+
+pub use network::PSS_ENFORCE;
 
 /// A security finding: an analyzer finding plus what it checks.
 #[derive(Debug, Clone, Serialize)]
@@ -25,13 +31,23 @@ pub struct SecurityFinding {
     pub control: &'static str,
 }
 
-/// What the checks could not look at (kinds the cache does not hold yet):
-/// reported as not checked, never as clean.
-pub const NOT_CHECKED: &[&str] = &[
-    "RBAC (wildcard verbs/resources, cluster-admin bindings)",
-    "NetworkPolicies per namespace",
-    "ServiceAccount token automount",
-];
+/// What the checks could not look at: kinds the user may not list (or the
+/// cluster does not serve), with the checks that needed them — reported as
+/// not checked, never as clean.
+pub fn not_checked(snap: &Snapshot) -> Vec<String> {
+    const NEEDS: &[(&str, &str)] = &[
+        ("ClusterRole", "wildcard ClusterRoles"),
+        ("Role", "wildcard Roles"),
+        ("ClusterRoleBinding", "cluster-admin bindings"),
+        ("RoleBinding", "cluster-admin bindings in namespaces"),
+        ("ServiceAccount", "service-account token automount"),
+        ("NetworkPolicy", "namespaces without NetworkPolicies"),
+    ];
+    NEEDS
+        .iter()
+        .filter_map(|(kind, check)| snap.unreadable.get(*kind).map(|why| format!("{check} ({kind}: {why})")))
+        .collect()
+}
 
 /// Admin and data ports that should not face outside the cluster.
 const ADMIN_PORTS: &[(i32, &str)] = &[
@@ -313,6 +329,14 @@ pub fn check(snap: &Snapshot) -> Vec<SecurityFinding> {
         out.extend(merged.into_iter().map(|c| finding(&obj, c)));
     }
     exposure(snap, &mut out);
+    let checked = checked_objects(snap);
+    identity::rbac_wildcards(snap, &mut out);
+    identity::cluster_admin_bindings(snap, &mut out);
+    if !snap.unreadable.contains_key("ServiceAccount") {
+        identity::default_sa_tokens(snap, &checked, &mut out);
+    }
+    identity::shared_secrets(&checked, &mut out);
+    network::namespace_guards(snap, &mut out);
     out.sort_by(|a, b| (a.finding.severity, &a.finding.object).cmp(&(b.finding.severity, &b.finding.object)));
     out
 }
@@ -384,7 +408,9 @@ spec: {rules: [{host: web.example.org}]}
         ] {
             assert!(agent.contains(&id), "{id} missing: {agent:?}");
         }
-        assert!(of("tidy").is_empty(), "{:?}", of("tidy"));
+        // Its spec is clean; it runs as the default service account, which
+        // this cluster has no ServiceAccount object to turn off.
+        assert_eq!(of("tidy"), ["default-sa-token"]);
         assert_eq!(of("db"), ["exposed-admin-port"]);
         assert_eq!(of("web"), ["ingress-no-tls"]);
         assert_eq!(found[0].finding.severity, Severity::Critical);
