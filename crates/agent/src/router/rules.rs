@@ -117,7 +117,10 @@ pub static RULES: &[Rule] = &[
     Rule {
         name: "unknown-name",
         example: "is the paymnts-api pod running?",
-        when: |_, _, r| r.targets.is_empty() && (r.unknown.is_some() || r.state_miss.is_some()),
+        when: |_, _, r| {
+            let unknown = r.unknown.as_deref().is_some_and(|u| !security_topic_word(u));
+            r.targets.is_empty() && (unknown || r.state_miss.is_some())
+        },
         answer: Answer::Now(|ctx, _, r| match (&r.state_miss, &r.unknown) {
             (Some(miss), _) => Err(Outcome::NotFound { message: miss.clone() }),
             (None, unknown) => Err(not_found(ctx, unknown.as_deref().unwrap_or(""), r.kind)),
@@ -175,6 +178,15 @@ pub static RULES: &[Rule] = &[
             w.has("namespace") && w.any(&["most", "fewest", "least"]) && w.prefix(&["pod"]) && r.targets.is_empty()
         },
         answer: Answer::Now(|ctx, w, _| some(namespace_by_pods(ctx, w))),
+    },
+    Rule {
+        name: "security",
+        example: "which pods run as root?",
+        when: |_, w, _| security_q(w),
+        answer: Answer::Now(|ctx, w, r| {
+            guard::accounted_for_with(ctx, w, r, &security_words())?;
+            some(security(ctx, w, r))
+        }),
     },
     Rule {
         name: "top",

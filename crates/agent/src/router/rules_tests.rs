@@ -54,6 +54,10 @@ const CASES: &[(&str, &str, &str)] = &[
     ("objects-by-label", "how many deployments belong to team core?", "1"),
     ("hpa-metric", "what is the cpu utilization of the ledger hpa?", "41%"),
     ("namespace-by-pods", "which namespace has the most pods?", "payments"),
+    // Nothing in this cluster sets runAsNonRoot, and nothing is privileged.
+    ("security", "which pods run as root in payments?", "gateway, ledger, vault-db"),
+    ("security", "is anything privileged in payments?", "no"),
+    ("security", "how many workloads in payments may run as root?", "3"),
     ("top", "which pod uses the most memory?", "vault-db-0"),
     ("not-ready-nodes", "which nodes are not ready?", "pool-b-1"),
     ("all-nodes-ready", "are all nodes ready?", "no: pool-b-1 not Ready"),

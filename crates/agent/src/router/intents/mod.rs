@@ -27,6 +27,7 @@ mod collections;
 mod field_table;
 mod fields;
 mod nodes;
+mod security;
 mod status;
 mod why;
 
@@ -34,6 +35,7 @@ pub(in crate::router) use collections::*;
 pub(in crate::router) use field_table::*;
 pub(in crate::router) use fields::*;
 pub(in crate::router) use nodes::*;
+pub(in crate::router) use security::*;
 pub(in crate::router) use status::*;
 pub(in crate::router) use why::*;
 
