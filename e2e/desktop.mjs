@@ -369,6 +369,17 @@ try {
   const gone = await until(async () => !(await podsText()).includes(victim), 20000, `${victim} to leave the pods table`).catch(() => false);
   check(listed && gone === true, `a pod deleted with kubectl (${victim}) leaves the open Cluster panel without a refresh`);
 
+  // Security: the posture findings grouped by namespace, the same count
+  // the CLI's `diagnose --security` reports for the same context.
+  await click(await findText('Security'));
+  const secSummary = await until(async () => { const t = await text(await find('#security-summary', 5000)); return /^\d+ findings/.test(t) ? t : null; }, 30000, 'the security view');
+  const groupsText = await text(await find('#security-groups'));
+  const cliFindings = JSON.parse(execFileSync(cli, ['diagnose', '--security', '--json'], { env: { ...process.env, HOME: home, KUBECONFIG: kcA }, stdio: ['ignore', 'pipe', 'ignore'] }).toString());
+  check(secSummary.startsWith(`${cliFindings.length} findings`) && /kube-system/.test(groupsText) && /host-path/.test(groupsText),
+    `the Security view groups the posture findings by namespace, as many as the CLI finds (${secSummary}; CLI ${cliFindings.length})`);
+  await shot('security');
+  await click(await findText('Cluster'));
+
   // Fix…: a finding's proposed change, planned (dry run, permissions),
   // confirmed in the dialog, applied, in the audit list; kubectl agrees.
   // Actions are off while Settings → Read-only is on (the default).

@@ -10,6 +10,7 @@ const COMMANDS: &[&str] = &[
     "list_contexts",
     "switch_context",
     "cluster_view",
+    "security_view",
     "hardware",
     "catalog",
     "recommended",

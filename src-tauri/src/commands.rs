@@ -188,6 +188,20 @@ pub async fn cluster_view(state: State<'_, AppState>, context: Option<String>) -
     build_cluster_view(&state, context.as_deref()).await
 }
 
+/// The Security view: the posture checks' findings for a context (the
+/// current one by default), and what could not be checked.
+#[tauri::command]
+pub async fn security_view(state: State<'_, AppState>, context: Option<String>) -> Res<Value> {
+    let context = match context {
+        Some(c) => Some(c),
+        None => state.context.lock().await.clone(),
+    };
+    let assistant = state.assistant().await?;
+    let (findings, not_checked) = assistant.security(context.as_deref(), None).await?;
+    let context = assistant.cache(context.as_deref()).await?.connection().context.clone();
+    Ok(json!({ "context": context, "findings": findings, "not_checked": not_checked }))
+}
+
 async fn build_cluster_view(state: &AppState, context: Option<&str>) -> Res<Value> {
     let assistant = state.assistant().await?;
     let cache = assistant.cache(context).await?;

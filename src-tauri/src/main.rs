@@ -101,6 +101,7 @@ fn main() {
             commands::list_contexts,
             commands::switch_context,
             commands::cluster_view,
+            commands::security_view,
             commands::hardware,
             commands::catalog,
             commands::recommended,

@@ -29,6 +29,12 @@ export interface Applied { audit_id: number; plan_id: string; converged: boolean
 export interface AuditEntry { id: number; at: string; user: string; context: string; plan_id: string; step: string; action: Action; summary: string; undo: Action | null; undoes: number | null; outcome: string }
 export interface NodeRow { name: string; status: string; roles: string; version: string; cpu: string; memory: string; age: string }
 export interface PodRow { namespace: string; name: string; ready: string; status: string; restarts: number; node: string; age: string }
+/** A posture check's finding (`kubeask diagnose --security --json` shape). */
+export interface SecurityFinding {
+  severity: Severity; object: { kind: string; namespace: string; name: string }; workload: { kind: string; namespace: string; name: string };
+  title: string; evidence: string[]; likely_cause: string; suggested_fix: string; kubectl: string[]; check: string; control: string;
+}
+export interface SecurityView { context: string; findings: SecurityFinding[]; not_checked: string[] }
 export interface ClusterView { context: string; healthy: boolean; summary: string; findings: Finding[]; nodes: NodeRow[]; pods: PodRow[] }
 export interface Device { name: string; description: string; backend: string; kind: string; memory_total: number; memory_free: number }
 export interface Hardware { ram_total: number; ram_available: number; cores_physical: number; cores_logical: number; cpu: string; cpu_variant: string | null; cpu_variant_notes: string[]; backends: string[]; devices: Device[] }

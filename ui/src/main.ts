@@ -6,12 +6,14 @@ import { AskPanel } from './ask';
 import { ClusterPanel } from './cluster';
 import { ModelsPanel } from './models';
 import { SettingsPanel } from './settings';
+import { SecurityPanel } from './security';
 import { routeLinks } from './render';
 
 const ask = new AskPanel();
 const cluster = new ClusterPanel();
 const models = new ModelsPanel();
 const settings = new SettingsPanel();
+const security = new SecurityPanel();
 const loaded = new Set<string>();
 
 function show(panel: string): void {
@@ -23,6 +25,7 @@ for (const b of document.querySelectorAll<HTMLButtonElement>('#nav button')) b.c
     loaded.add(panel);
     if (panel === 'cluster') void cluster.load();
     if (panel === 'models') void models.load();
+    if (panel === 'security') void security.load();
   }
 }
 
@@ -44,7 +47,7 @@ export function showDemoBanner(contexts: ContextInfo[]): void {
 }
 
 void (async () => {
-  await Promise.all([ask.init(), cluster.init(), models.init(), settings.init()]);
+  await Promise.all([ask.init(), cluster.init(), models.init(), settings.init(), security.init()]);
   call<ContextInfo[]>('list_contexts').then((c) => {
     showDemoBanner(c);
     const cur = c.find((x) => x.current);
