@@ -45,6 +45,9 @@ pub enum AskError {
     /// The model failed.
     #[error("the local model failed: {0}")]
     Model(String),
+    /// A settings file of the user's could not be used.
+    #[error("{0}")]
+    Config(String),
     /// The context failed recently; it is not tried again until `retry_in`
     /// has passed, so one broken cluster does not slow every question.
     #[error("{message} (context {context:?} failed {ago:?} ago; tried again in {retry_in:?})")]
@@ -94,6 +97,7 @@ impl AskError {
             AskError::RecentlyFailed { code, .. } => code,
             AskError::Cancelled => "CANCELLED",
             AskError::Model(_) => "MODEL_ERROR",
+            AskError::Config(_) => "BAD_SETTINGS",
         }
     }
 
@@ -360,7 +364,12 @@ impl Assistant {
         });
         let prepared = self.prepared(&cache);
         let logs = CacheLogs(&cache);
-        let ctx = Ctx::new(&prepared, &logs);
+        // Cost questions are answered only at the user's own prices.
+        let prices = crate::prices::load()
+            .ok()
+            .map(|book| book.for_context(&cache.connection().context))
+            .and_then(|(p, theirs)| theirs.then_some(p));
+        let ctx = Ctx::new(&prepared, &logs).with_prices(prices);
         let outcome = router::route(&ctx, question).await;
         let context_name = cache.connection().context.clone();
         let mut answer = Answer {
@@ -485,6 +494,20 @@ impl Assistant {
             findings.retain(|f| f.object.namespace == ns || f.workload.namespace == ns);
         }
         Ok(findings)
+    }
+
+    /// The cluster's monthly cost at the context's prices (the data
+    /// folder's `prices.json`, else OpenCost's default list prices), and
+    /// whether those prices are the user's.
+    pub async fn cost(
+        &self,
+        context: Option<&str>,
+        by: &kubeask_insight::cost::By,
+    ) -> Result<(kubeask_insight::cost::CostReport, bool), AskError> {
+        let cache = self.cache(context).await?;
+        let book = crate::prices::load().map_err(AskError::Config)?;
+        let (prices, theirs) = book.for_context(&cache.connection().context);
+        Ok((kubeask_insight::cost::report(&cache.snapshot(), &prices, by), theirs))
     }
 
     /// The security checks' findings, worst first (optionally one

@@ -11,6 +11,7 @@ pub mod assistant;
 pub mod facts;
 pub mod local_model;
 pub mod model_loop;
+pub mod prices;
 pub mod router;
 pub mod sessions;
 pub mod supervise;

@@ -5,6 +5,7 @@ mod access;
 mod act_cmd;
 mod ask_cmd;
 mod contexts_cmd;
+mod cost_cmd;
 mod demo_cmd;
 mod diagnose_cmd;
 mod logging;
@@ -35,6 +36,8 @@ enum Command {
     Serve(serve_cmd::ServeArgs),
     /// Find what is broken: every analyzer's findings, worst first.
     Diagnose(diagnose_cmd::DiagnoseArgs),
+    /// What the cluster costs a month per namespace, workload or label, and where money is wasted.
+    Cost(cost_cmd::CostArgs),
     /// List, export (markdown) or remove conversations.
     Sessions(sessions_cmd::SessionsArgs),
     /// Local GGUF models: list, import, rm, info.
@@ -64,6 +67,7 @@ async fn main() -> std::process::ExitCode {
         Command::Ask(args) => ask_cmd::run(args).await,
         Command::Serve(args) => serve_cmd::run(args).await,
         Command::Diagnose(args) => diagnose_cmd::run(args).await,
+        Command::Cost(args) => cost_cmd::run(args).await,
         Command::Sessions(args) => sessions_cmd::run(args).await,
         Command::Models(args) => models_cmd::run(args).await,
         Command::Act(args) => act_cmd::run(args).await,

@@ -644,3 +644,51 @@ async fn planted_secrets_never_leave_through_any_face_or_file() {
     assert!(seen.contains("postgres://app:****@db"), "the crash reason is still shown, masked");
     server.stop().await;
 }
+
+/// `kubeask cost` at default list prices says so; a cost question is
+/// declined until the user sets prices, then answered with the same figure
+/// `kubeask cost` shows; a broken price file is an error naming it.
+#[tokio::test(flavor = "multi_thread")]
+async fn cost_is_estimated_at_defaults_and_answered_only_at_your_prices() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(&dir).await;
+    let kc = server.kubeconfig_path().to_path_buf();
+    let run = |args: &[&str]| {
+        let out = kubeask(&dir, &kc).args(args).output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    tokio::task::block_in_place(|| {
+        let (ok, out, err) = run(&["cost", "--json"]);
+        assert!(ok, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["your_prices"], false);
+        assert!(v["report"]["basis"].as_str().unwrap().contains("default list prices"));
+        let q = "how much does the shop namespace cost per month?";
+        let (_, out, _) = run(&["ask", "--json", q]);
+        let a: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert!(a["short"].as_str().unwrap().contains("no pricing"), "declined without prices: {a}");
+
+        let prices = dir.path().join("data/kubeask/prices.json");
+        std::fs::write(&prices, r#"{"default": {"cpu_core_hour": 0.05, "memory_gib_hour": 0.006}}"#).unwrap();
+        let (ok, out, err) = run(&["cost", "--json"]);
+        assert!(ok, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["your_prices"], true);
+        let shop = v["report"]["allocations"].as_array().unwrap().iter().find(|a| a["name"] == "shop").unwrap();
+        let want = format!("${:.2} a month", shop["total"].as_f64().unwrap());
+        let (_, out, _) = run(&["ask", "--json", q]);
+        let a: serde_json::Value = serde_json::from_str(&out).unwrap();
+        println!("{q} -> {}", a["short"]);
+        assert_eq!(a["short"], want.as_str());
+        assert!(a["explanation"].as_str().unwrap().contains("your prices"));
+
+        std::fs::write(&prices, "{not json").unwrap();
+        let (ok, _, err) = run(&["cost"]);
+        assert!(!ok && err.contains("prices.json"), "{err}");
+    });
+    server.stop().await;
+}

@@ -8,6 +8,7 @@
 pub mod action;
 pub mod analyze;
 pub mod capacity;
+pub mod cost;
 pub mod env;
 mod fixes;
 pub mod index;

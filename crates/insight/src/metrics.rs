@@ -85,3 +85,16 @@ macro_rules! metrics_resource {
 
 metrics_resource!(NodeMetrics, "NodeMetrics", "nodes", k8s_openapi::ClusterResourceScope);
 metrics_resource!(PodMetrics, "PodMetrics", "pods", k8s_openapi::NamespaceResourceScope);
+
+impl PodMetrics {
+    /// The pod's usage, containers summed: (CPU millicores, memory bytes).
+    pub fn usage(&self) -> (f64, f64) {
+        use crate::text::{cpu_millis, mem_bytes};
+        self.containers.iter().fold((0.0, 0.0), |(c, m), x| {
+            (
+                c + x.usage.get("cpu").map_or(0.0, |q| cpu_millis(&q.0)),
+                m + x.usage.get("memory").map_or(0.0, |q| mem_bytes(&q.0)),
+            )
+        })
+    }
+}

@@ -290,3 +290,6 @@ mod fuzz;
 
 #[path = "insight/posture.rs"]
 mod posture;
+
+#[path = "insight/cost.rs"]
+mod cost;

@@ -36,13 +36,8 @@ const QUESTION_WORDS: &[&str] = &[
 const SECRET_WORDS: &[&str] =
     &["password", "passwords", "passwd", "token", "tokens", "apikey", "credential", "credentials", "decode", "base64"];
 
-/// The cluster keeps no such data: only its current state.
-const NO_DATA_WORDS: &[&str] = &[
-    "yesterday",
-    "history",
-    "historical",
-    "trend",
-    "trends",
+/// Money words: answerable at the user's own prices, declined without.
+pub const COST_WORDS: &[&str] = &[
     "cost",
     "costs",
     "costing",
@@ -52,6 +47,21 @@ const NO_DATA_WORDS: &[&str] = &[
     "bill",
     "spend",
     "spending",
+    "expensive",
+    "cheapest",
+    "waste",
+    "wasting",
+    "wasted",
+    "wasteful",
+];
+
+/// The cluster keeps no such data: only its current state.
+const NO_DATA_WORDS: &[&str] = &[
+    "yesterday",
+    "history",
+    "historical",
+    "trend",
+    "trends",
     "latency",
     "p99",
     "p95",
@@ -66,11 +76,13 @@ const NO_DATA_WORDS: &[&str] = &[
 ];
 
 /// A refusal for requests that reading the cluster cannot satisfy.
-pub fn refusal(w: &Words, r: &Refs) -> Option<Outcome> {
+pub fn refusal(w: &Words, r: &Refs, has_prices: bool) -> Option<Outcome> {
     let message = if is_injection(w) || is_write_request(w) {
         "I can't do that: questions are read-only, and Kubeask never changes the cluster from a question"
     } else if asks_for_secret(w, r) {
         "I can't show that: Secret values are never read or shown (only Secret names and keys are known)"
+    } else if w.any(COST_WORDS) && !has_prices {
+        "I can't answer that: there is no pricing data for this context (no cost data until you set your prices in prices.json; `kubeask cost` shows estimates at default list prices)"
     } else if asks_for_missing_data(w) {
         "I can't answer that: Kubeask has only the cluster's current state here (no history, cost, latency or uptime data)"
     } else {
@@ -692,7 +704,7 @@ mod tests {
     use super::*;
 
     fn refused(q: &str) -> bool {
-        refusal(&Words::new(q), &Refs::default()).is_some()
+        refusal(&Words::new(q), &Refs::default(), false).is_some()
     }
 
     #[test]

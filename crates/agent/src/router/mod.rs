@@ -113,12 +113,21 @@ pub struct Ctx<'a> {
     pub names: &'a Names,
     /// Logs.
     pub logs: &'a dyn LogSource,
+    /// The user's prices for this context; without them cost questions
+    /// are declined (default list prices are not their bill).
+    pub prices: Option<kubeask_insight::cost::Prices>,
 }
 
 impl<'a> Ctx<'a> {
     /// A context over prepared indexes.
     pub fn new(prepared: &'a Prepared, logs: &'a dyn LogSource) -> Self {
-        Self { snap: &prepared.snap, owners: &prepared.owners, names: &prepared.names, logs }
+        Self { snap: &prepared.snap, owners: &prepared.owners, names: &prepared.names, logs, prices: None }
+    }
+
+    /// The same, answering cost questions at `prices`.
+    pub fn with_prices(mut self, prices: Option<kubeask_insight::cost::Prices>) -> Self {
+        self.prices = prices;
+        self
     }
 }
 
@@ -131,7 +140,7 @@ pub fn refs_of(ctx: &Ctx<'_>, question: &str) -> Refs {
 pub async fn route(ctx: &Ctx<'_>, question: &str) -> Outcome {
     let words = Words::new(question).corrected(ctx.names);
     let refs = parse::refs(&words, ctx.names);
-    if let Some(refused) = guard::refusal(&words, &refs) {
+    if let Some(refused) = guard::refusal(&words, &refs, ctx.prices.is_some()) {
         return refused;
     }
     intents::answer(ctx, &words, &refs).await

@@ -78,7 +78,14 @@ impl Words {
     /// of exactly one vocabulary word becomes that word.
     pub fn corrected(&self, names: &Names) -> Words {
         let mut out = self.clone();
-        let known = |x: &str| is_stopword(x) || kind_word(x).is_some() || super::guard::is_intent_word(x);
+        let known = |x: &str| {
+            is_stopword(x)
+                || kind_word(x).is_some()
+                || super::guard::is_intent_word(x)
+                || super::guard::COST_WORDS.contains(&x)
+                || super::intents::COST_QUESTION_WORDS.contains(&x)
+                || super::intents::security_topic_word(x)
+        };
         for (i, w) in self.lower.iter().enumerate() {
             let len = w.chars().count();
             if len < 5 || !w.chars().all(|c| c.is_ascii_alphabetic()) || known(w) || names.lookup(w).is_some() {

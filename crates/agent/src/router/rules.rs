@@ -118,7 +118,9 @@ pub static RULES: &[Rule] = &[
         name: "unknown-name",
         example: "is the paymnts-api pod running?",
         when: |_, _, r| {
-            let unknown = r.unknown.as_deref().is_some_and(|u| !security_topic_word(u));
+            // NB: question words of the security and cost rules are not names.
+            let question_word = |u: &str| security_topic_word(u) || guard::COST_WORDS.contains(&u);
+            let unknown = r.unknown.as_deref().is_some_and(|u| !question_word(u));
             r.targets.is_empty() && (unknown || r.state_miss.is_some())
         },
         answer: Answer::Now(|ctx, _, r| match (&r.state_miss, &r.unknown) {
@@ -178,6 +180,15 @@ pub static RULES: &[Rule] = &[
             w.has("namespace") && w.any(&["most", "fewest", "least"]) && w.prefix(&["pod"]) && r.targets.is_empty()
         },
         answer: Answer::Now(|ctx, w, _| some(namespace_by_pods(ctx, w))),
+    },
+    Rule {
+        name: "cost",
+        example: "what does the shop namespace cost per month?",
+        when: |ctx, w, _| ctx.prices.is_some() && w.any(guard::COST_WORDS),
+        answer: Answer::Now(|ctx, w, r| {
+            guard::accounted_for_with(ctx, w, r, COST_QUESTION_WORDS)?;
+            some(cost(ctx, w, r))
+        }),
     },
     Rule {
         name: "security",

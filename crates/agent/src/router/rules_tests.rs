@@ -54,6 +54,9 @@ const CASES: &[(&str, &str, &str)] = &[
     ("objects-by-label", "how many deployments belong to team core?", "1"),
     ("hpa-metric", "what is the cpu utilization of the ledger hpa?", "41%"),
     ("namespace-by-pods", "which namespace has the most pods?", "payments"),
+    ("cost", "which namespace costs the most?", "payments"),
+    ("cost", "what does the payments namespace cost per month?", "~a month"),
+    ("cost", "where are we wasting the most?", "~a month)"),
     // Nothing in this cluster sets runAsNonRoot, and nothing is privileged.
     ("security", "which pods run as root in payments?", "gateway, ledger, vault-db"),
     ("security", "is anything privileged in payments?", "no"),
@@ -141,12 +144,28 @@ async fn ask(p: &Prepared, q: &str) -> Outcome {
     route(&ctx, q).await
 }
 
+/// Asked by a user who set prices (cost questions are answered only then):
+/// $0.04 a core-hour, $0.005 a GiB-hour, $0.10 a GiB-month of storage.
+async fn ask_priced(p: &Prepared, q: &str) -> Outcome {
+    let logs = logs();
+    let prices = kubeask_insight::cost::Prices {
+        cpu_core_hour: 0.04,
+        memory_gib_hour: 0.005,
+        storage_gib_month: 0.10,
+        source: "test prices".into(),
+        ..Default::default()
+    };
+    let ctx = Ctx::new(p, &logs).with_prices(Some(prices));
+    route(&ctx, q).await
+}
+
 #[tokio::test]
 async fn every_rule_answers_its_own_question_on_a_cluster_it_never_saw() {
     let p = cluster();
     let mut wrong = Vec::new();
     for (rule, q, want) in CASES {
-        match ask(&p, q).await {
+        let out = if *rule == "cost" { ask_priced(&p, q).await } else { ask(&p, q).await };
+        match out {
             Outcome::Answered(a) if a.rule == *rule && matches(&a.short, want) => {}
             Outcome::Answered(a) => {
                 wrong.push(format!("{q:?}: rule {} answered {:?} (want {rule}: {want:?})", a.rule, a.short))

@@ -146,11 +146,12 @@ pub fn top(snap: &Snapshot, a: &TopArgs) -> Result<ToolOutput, ToolError> {
             .iter()
             .filter(|m| a.namespace.as_deref().is_none_or(|n| m.metadata.namespace.as_deref() == Some(n)))
             .map(|m| {
+                let (cpu, mem) = m.usage();
                 (
                     m.metadata.namespace.clone().unwrap_or_default(),
                     m.metadata.name.clone().unwrap_or_default(),
-                    m.containers.iter().map(|c| c.usage.get("cpu").map_or(0.0, |q| cpu_millis(&q.0))).sum(),
-                    m.containers.iter().map(|c| c.usage.get("memory").map_or(0.0, |q| mem_bytes(&q.0))).sum(),
+                    cpu,
+                    mem,
                 )
             })
             .collect(),

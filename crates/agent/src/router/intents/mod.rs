@@ -24,6 +24,7 @@ use crate::facts::{self, cpu_millis, env_value, mem_bytes, node_ready, restarts}
 type R = Result<Routed, Outcome>;
 
 mod collections;
+mod cost;
 mod field_table;
 mod fields;
 mod nodes;
@@ -32,6 +33,7 @@ mod status;
 mod why;
 
 pub(in crate::router) use collections::*;
+pub(in crate::router) use cost::*;
 pub(in crate::router) use field_table::*;
 pub(in crate::router) use fields::*;
 pub(in crate::router) use nodes::*;
