@@ -9,6 +9,7 @@ mod cost_cmd;
 mod demo_cmd;
 mod diagnose_cmd;
 mod logging;
+mod manifest_cmd;
 mod models_cmd;
 mod serve_actions;
 mod serve_cmd;
@@ -38,6 +39,8 @@ enum Command {
     Diagnose(diagnose_cmd::DiagnoseArgs),
     /// What the cluster costs a month per namespace, workload or label, and where money is wasted.
     Cost(cost_cmd::CostArgs),
+    /// Check a manifest before applying it: strict parsing, security checks, the API server's dry run and diff.
+    Manifest(manifest_cmd::ManifestArgs),
     /// List, export (markdown) or remove conversations.
     Sessions(sessions_cmd::SessionsArgs),
     /// Local GGUF models: list, import, rm, info.
@@ -68,6 +71,7 @@ async fn main() -> std::process::ExitCode {
         Command::Serve(args) => serve_cmd::run(args).await,
         Command::Diagnose(args) => diagnose_cmd::run(args).await,
         Command::Cost(args) => cost_cmd::run(args).await,
+        Command::Manifest(args) => manifest_cmd::run(args).await,
         Command::Sessions(args) => sessions_cmd::run(args).await,
         Command::Models(args) => models_cmd::run(args).await,
         Command::Act(args) => act_cmd::run(args).await,

@@ -692,3 +692,75 @@ async fn cost_is_estimated_at_defaults_and_answered_only_at_your_prices() {
     });
     server.stop().await;
 }
+
+/// `kubeask manifest check`: a new Deployment and Service pass strict
+/// parsing and the API server's dry run (and come with their security
+/// findings); a change to a live object shows only the fields it touches;
+/// unknown fields, bad ports and missing images are refused before the
+/// server is asked; what only the server knows (the namespace does not
+/// exist) is reported with the server's message. Nothing is applied.
+#[tokio::test(flavor = "multi_thread")]
+async fn manifest_check_validates_locally_and_by_server_dry_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(&dir).await;
+    let kc = server.kubeconfig_path().to_path_buf();
+    let new = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  replicas: 3\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n        ports: [{containerPort: 80}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {app: web}\n  ports: [{port: 80, targetPort: 80}]\n";
+    let check = |name: &str, text: &str| {
+        let f = dir.path().join(name);
+        std::fs::write(&f, text).unwrap();
+        let out = kubeask(&dir, &kc).args(["manifest", "check", "--json", f.to_str().unwrap()]).output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.success(), v)
+    };
+    tokio::task::block_in_place(|| {
+        let (ok, v) = check("new.yaml", new);
+        assert!(ok, "{v}");
+        let docs = v["documents"].as_array().unwrap();
+        assert_eq!(docs.len(), 2);
+        assert!(docs.iter().all(|d| d["dry_run"]["result"] == "accepted" && d["dry_run"]["new"] == true), "{v}");
+        assert!(docs[0]["object"]["findings"].as_array().unwrap().iter().any(|f| f["check"] == "run-as-root"));
+
+        // The live checkout Deployment with a different readiness probe path.
+        let live = std::process::Command::new("kubectl")
+            .args(["--kubeconfig", kc.to_str().unwrap(), "get", "deploy", "checkout", "-n", "shop", "-o", "json"])
+            .output()
+            .unwrap();
+        let mut d: serde_json::Value = serde_json::from_slice(&live.stdout).unwrap();
+        d.as_object_mut().unwrap().remove("status");
+        for k in ["resourceVersion", "uid", "generation", "creationTimestamp", "managedFields", "annotations"] {
+            d["metadata"].as_object_mut().unwrap().remove(k);
+        }
+        d["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"]["path"] = "/healthz".into();
+        let (ok, v) = check("probe.json", &d.to_string());
+        assert!(ok, "{v}");
+        let changes = v["documents"][0]["dry_run"]["changes"].as_array().unwrap();
+        assert!(!changes.is_empty(), "{v}");
+        assert!(
+            changes.iter().all(|c| c["path"].as_str().unwrap().contains("readinessProbe")),
+            "only the probe changes: {changes:?}"
+        );
+
+        let bad = new
+            .replace("replicas: 3", "replicas: 3\n  replicaz: 1")
+            .replace("image: nginx:1.27", "imagePullPolicy: Always");
+        let (ok, v) = check("bad.yaml", &bad);
+        assert!(!ok);
+        let errors = v["documents"][0]["object"]["errors"].to_string();
+        assert!(errors.contains("unknown field spec.replicaz") && errors.contains("has no image"), "{errors}");
+        assert_eq!(v["documents"][0]["dry_run"]["result"], "skipped");
+
+        let (ok, v) = check("nowhere.yaml", &new.replace("namespace: shop", "namespace: nowhere"));
+        assert!(!ok);
+        let refused = v["documents"][0]["dry_run"]["message"].as_str().unwrap_or_default().to_string();
+        println!("server refused: {refused}");
+        assert!(refused.contains("nowhere") && refused.contains("not found"), "{v}");
+    });
+    // Nothing was applied.
+    let out = std::process::Command::new("kubectl")
+        .args(["--kubeconfig", kc.to_str().unwrap(), "get", "deploy", "web", "-n", "shop"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a checked manifest was applied");
+    server.stop().await;
+}

@@ -13,6 +13,7 @@ pub mod env;
 mod fixes;
 pub mod index;
 pub mod kind;
+pub mod manifest;
 pub mod metrics;
 pub mod names;
 pub mod objects;

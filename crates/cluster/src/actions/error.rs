@@ -72,6 +72,11 @@ impl ActionError {
     /// Maps an API error for `what` (`deployment shop/web`).
     pub fn from_kube(what: &str, e: kube::Error) -> Self {
         match e {
+            // NB: a 404 for the namespace (creating into one that does not
+            // exist) is the server refusing, not the object missing.
+            kube::Error::Api(s) if s.code == 404 && s.message.starts_with("namespaces ") => {
+                ActionError::Refused(s.message.clone())
+            }
             kube::Error::Api(s) if s.code == 404 => ActionError::NotFound(what.to_string()),
             kube::Error::Api(s) if s.code == 409 && s.reason == "AlreadyExists" => {
                 ActionError::Refused(s.message.clone())

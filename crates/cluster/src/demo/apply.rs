@@ -175,6 +175,14 @@ pub fn server_side_apply(
         return Err(ApiError::bad_request(format!("the applied object must be {} {:?}", rt.kind, key.name)));
     }
     let old = txn.state.get(resource, key).map(|v| (**v).clone());
+    // As a real API server: an object is created only in a namespace that exists.
+    if old.is_none() && rt.namespaced {
+        let ns = super::registry::lookup("", "v1", "namespaces").expect("namespaces are served");
+        let ns_key = ObjKey { namespace: String::new(), name: key.namespace.clone() };
+        if txn.state.get(ns, &ns_key).is_none() {
+            return Err(ApiError::not_found("namespaces", "", &key.namespace));
+        }
+    }
     let live = old.clone().unwrap_or_else(|| json!({"metadata": {"name": key.name, "namespace": key.namespace}}));
     let mut applied = Vec::new();
     leaves(&config, &mut Vec::new(), &mut applied);
@@ -214,6 +222,10 @@ pub fn server_side_apply(
     new["kind"] = json!(rt.kind);
     if let Err((path, message)) = validate_object(&api_version, rt.kind, &new) {
         return Err(ApiError::invalid(rt.kind, &key.name, format!("{path}: {message}")));
+    }
+    let refused = kubeask_insight::manifest::api_rules(&new);
+    if !refused.is_empty() {
+        return Err(ApiError::invalid(rt.kind, &key.name, refused.join("; ")));
     }
     if old.as_ref().and_then(|o| o.get("spec")) != new.get("spec") && old.is_some() {
         let g = new.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1);

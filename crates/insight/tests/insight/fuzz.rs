@@ -250,3 +250,18 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// A pasted manifest is outside input: any text, or a real document
+    /// with a leaf changed, is checked or refused with a reason.
+    #[test]
+    fn any_manifest_is_checked_or_refused(text in "\\PC{0,200}", m in mutation()) {
+        let _ = kubeask_insight::manifest::check_text(&text);
+        let mut docs = docs().clone();
+        mutate(&mut docs, &m);
+        let yaml: String = docs.iter().take(12).map(|d| format!("---\n{}", serde_yaml::to_string(d).unwrap())).collect();
+        let _ = kubeask_insight::manifest::check_text(&yaml);
+    }
+}

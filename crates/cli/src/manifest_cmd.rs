@@ -1,0 +1,136 @@
+//! `kubeask manifest check FILE`: what a manifest creates or changes, what
+//! is risky in it, and whether the cluster would take it — before anyone
+//! applies it. Strict parsing and the security checks run here; the API
+//! server's dry run (server-side apply) gives the diff against the live
+//! object, or the server's reason for refusing it. Nothing is applied.
+
+use std::process::ExitCode;
+
+use kubeask_cluster::actions;
+use kubeask_cluster::contexts::Contexts;
+use kubeask_insight::action::Action;
+use kubeask_insight::manifest::{check_text, Checked};
+use serde_json::json;
+
+/// Arguments of `kubeask manifest`.
+#[derive(clap::Args, Debug)]
+pub struct ManifestArgs {
+    #[command(subcommand)]
+    what: What,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum What {
+    /// Check a manifest file (`-` reads standard input).
+    Check {
+        /// The YAML file.
+        file: std::path::PathBuf,
+        /// The context whose API server dry-runs it (default: the current one).
+        #[arg(long)]
+        context: Option<String>,
+        /// Namespace for documents that name none (default: the context's).
+        #[arg(short = 'n', long)]
+        namespace: Option<String>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// What the server's dry run said about one document.
+#[derive(serde::Serialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+enum DryRun {
+    /// Accepted; the fields it would change (all of them for a new object).
+    Accepted { new: bool, changes: Vec<actions::FieldChange> },
+    /// Refused, with the server's reason.
+    Refused { message: String },
+    /// Not dry-run: a local error already refuses it, or kubeask does not
+    /// apply this kind.
+    Skipped { why: String },
+}
+
+/// Runs `kubeask manifest`.
+pub async fn run(args: ManifestArgs) -> anyhow::Result<ExitCode> {
+    let What::Check { file, context, namespace, json } = args.what;
+    let text = if file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())?
+    } else {
+        std::fs::read_to_string(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?
+    };
+    let docs = match check_text(&text) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let contexts = Contexts::discover()?;
+    let conn = contexts.connect(context.as_deref()).await?;
+    let ns = namespace.unwrap_or_else(|| {
+        let info = contexts.list().into_iter().find(|c| c.name == conn.context);
+        info.and_then(|c| c.namespace).unwrap_or_else(|| "default".into())
+    });
+    let mut results = Vec::new();
+    for d in &docs {
+        results.push(dry_run(&conn, d, &ns).await);
+    }
+    let ok = docs.iter().zip(&results).all(|(d, r)| d.errors.is_empty() && !matches!(r, DryRun::Refused { .. }));
+    if json {
+        let out: Vec<_> = docs.iter().zip(&results).map(|(d, r)| json!({"object": d, "dry_run": r})).collect();
+        println!("{}", serde_json::to_string_pretty(&json!({"context": conn.context, "documents": out, "ok": ok}))?);
+    } else {
+        for (d, r) in docs.iter().zip(&results) {
+            show(d, r);
+        }
+        println!("\n{} on context {}. Nothing was applied.", if ok { "Valid" } else { "Not valid" }, conn.context);
+    }
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+async fn dry_run(conn: &kubeask_cluster::contexts::Connection, d: &Checked, ns: &str) -> DryRun {
+    if !d.errors.is_empty() {
+        return DryRun::Skipped { why: "fix the errors first".into() };
+    }
+    let yaml = serde_yaml::to_string(&d.value).unwrap_or_default();
+    let action = match Action::apply_from_yaml(&yaml, ns, false) {
+        Ok(a) => a,
+        Err(e) => return DryRun::Skipped { why: e },
+    };
+    match actions::plan(conn, &action).await {
+        Ok(plan) if !plan.permitted() => {
+            DryRun::Refused { message: format!("you may not apply it: {}", plan.missing().join(", ")) }
+        }
+        Ok(plan) => DryRun::Accepted { new: plan.resource_version.is_empty(), changes: plan.diff },
+        Err(e) => DryRun::Refused { message: e.to_string() },
+    }
+}
+
+fn show(d: &Checked, r: &DryRun) {
+    let at = if d.namespace.is_empty() { d.name.clone() } else { format!("{}/{}", d.namespace, d.name) };
+    println!("{} {at}", d.kind);
+    for e in &d.errors {
+        println!("  ✗ {e}");
+    }
+    match r {
+        DryRun::Accepted { new: true, .. } => println!("  ✓ the API server accepts it (dry run): a new object"),
+        DryRun::Accepted { changes, .. } if changes.is_empty() => println!("  ✓ the API server accepts it: no change"),
+        DryRun::Accepted { changes, .. } => {
+            println!("  ✓ the API server accepts it (dry run); it changes:");
+            for c in changes {
+                println!("      {}: {} → {}", c.path, c.before, c.after);
+            }
+        }
+        DryRun::Refused { message } => println!("  ✗ the API server refuses it: {message}"),
+        DryRun::Skipped { why } => println!("  – not dry-run: {why}"),
+    }
+    for f in &d.findings {
+        println!(
+            "  ! {} {}: {} ({})",
+            format!("{:?}", f.finding.severity).to_lowercase(),
+            f.check,
+            f.finding.title,
+            f.control
+        );
+    }
+}
