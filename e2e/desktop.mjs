@@ -378,6 +378,15 @@ try {
   check(secSummary.startsWith(`${cliFindings.length} findings`) && /kube-system/.test(groupsText) && /host-path/.test(groupsText),
     `the Security view groups the posture findings by namespace, as many as the CLI finds (${secSummary}; CLI ${cliFindings.length})`);
   await shot('security');
+
+  // Cost: the same monthly total as `kubeask cost` on the same context.
+  await click(await findText('Cost'));
+  const costTotal = await until(async () => { const t = await text(await find('#cost-total', 5000)); return /\$[\d.]+ a month/.test(t) ? t : null; }, 30000, 'the cost view');
+  const cliCost = JSON.parse(execFileSync(cli, ['cost', '--json'], { env: { ...process.env, HOME: home, KUBECONFIG: kcA }, stdio: ['ignore', 'pipe', 'ignore'] }).toString());
+  const basis = await text(await find('#cost-basis'));
+  check(costTotal.includes(`$${cliCost.report.total.toFixed(2)} a month`) && /default list prices/.test(basis),
+    `the Cost view shows the CLI's monthly total and says what it is based on (${costTotal}; CLI $${cliCost.report.total.toFixed(2)})`);
+  await shot('cost');
   await click(await findText('Cluster'));
 
   // Fix…: a finding's proposed change, planned (dry run, permissions),

@@ -11,6 +11,7 @@ const COMMANDS: &[&str] = &[
     "switch_context",
     "cluster_view",
     "security_view",
+    "cost_view",
     "hardware",
     "catalog",
     "recommended",

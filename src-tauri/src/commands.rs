@@ -202,6 +202,25 @@ pub async fn security_view(state: State<'_, AppState>, context: Option<String>) 
     Ok(json!({ "context": context, "findings": findings, "not_checked": not_checked }))
 }
 
+/// The Cost view: the context's monthly cost per namespace (or `by`:
+/// `workload`, `label=KEY`), idle capacity and waste, at the user's prices
+/// or the defaults (the view says which).
+#[tauri::command]
+pub async fn cost_view(state: State<'_, AppState>, by: Option<String>) -> Res<Value> {
+    let by: kubeask_insight::cost::By =
+        by.as_deref().unwrap_or("namespace").parse().map_err(|e: String| CmdError::new("BAD_ARGUMENT", e))?;
+    let context = state.context.lock().await.clone();
+    let assistant = state.assistant().await?;
+    let (report, theirs) = assistant.cost(context.as_deref(), &by).await?;
+    let context = assistant.cache(context.as_deref()).await?.connection().context.clone();
+    Ok(json!({
+        "context": context,
+        "report": report,
+        "your_prices": theirs,
+        "prices_file": kubeask_agent::prices::path(),
+    }))
+}
+
 async fn build_cluster_view(state: &AppState, context: Option<&str>) -> Res<Value> {
     let assistant = state.assistant().await?;
     let cache = assistant.cache(context).await?;

@@ -102,6 +102,7 @@ fn main() {
             commands::switch_context,
             commands::cluster_view,
             commands::security_view,
+            commands::cost_view,
             commands::hardware,
             commands::catalog,
             commands::recommended,

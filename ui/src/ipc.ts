@@ -35,6 +35,12 @@ export interface SecurityFinding {
   title: string; evidence: string[]; likely_cause: string; suggested_fix: string; kubectl: string[]; check: string; control: string;
 }
 export interface SecurityView { context: string; findings: SecurityFinding[]; not_checked: string[] }
+export interface Allocation { name: string; cpu_cores: number; memory_gib: number; gpus: number; storage_gib: number; cpu_cost: number; memory_cost: number; gpu_cost: number; storage_cost: number; total: number }
+export interface Waste { kind: string; object: string; monthly: number; detail: string }
+export interface CostView {
+  context: string; your_prices: boolean; prices_file: string;
+  report: { allocations: Allocation[]; idle: number; load_balancers: number; total: number; waste: Waste[]; basis: string };
+}
 export interface ClusterView { context: string; healthy: boolean; summary: string; findings: Finding[]; nodes: NodeRow[]; pods: PodRow[] }
 export interface Device { name: string; description: string; backend: string; kind: string; memory_total: number; memory_free: number }
 export interface Hardware { ram_total: number; ram_available: number; cores_physical: number; cores_logical: number; cpu: string; cpu_variant: string | null; cpu_variant_notes: string[]; backends: string[]; devices: Device[] }

@@ -7,6 +7,7 @@ import { ClusterPanel } from './cluster';
 import { ModelsPanel } from './models';
 import { SettingsPanel } from './settings';
 import { SecurityPanel } from './security';
+import { CostPanel } from './cost';
 import { routeLinks } from './render';
 
 const ask = new AskPanel();
@@ -14,6 +15,7 @@ const cluster = new ClusterPanel();
 const models = new ModelsPanel();
 const settings = new SettingsPanel();
 const security = new SecurityPanel();
+const cost = new CostPanel();
 const loaded = new Set<string>();
 
 function show(panel: string): void {
@@ -26,6 +28,7 @@ for (const b of document.querySelectorAll<HTMLButtonElement>('#nav button')) b.c
     if (panel === 'cluster') void cluster.load();
     if (panel === 'models') void models.load();
     if (panel === 'security') void security.load();
+    if (panel === 'cost') void cost.load();
   }
 }
 
@@ -48,6 +51,7 @@ export function showDemoBanner(contexts: ContextInfo[]): void {
 
 void (async () => {
   await Promise.all([ask.init(), cluster.init(), models.init(), settings.init(), security.init()]);
+  cost.init();
   call<ContextInfo[]>('list_contexts').then((c) => {
     showDemoBanner(c);
     const cur = c.find((x) => x.current);

@@ -10,6 +10,7 @@ use kubeask_cluster::actions;
 use kubeask_cluster::contexts::Contexts;
 use kubeask_insight::action::Action;
 use kubeask_insight::manifest::{check_text, Checked};
+use kubeask_insight::workload_spec::{HpaSpec, WorkloadSpec};
 use serde_json::json;
 
 /// Arguments of `kubeask manifest`.
@@ -21,6 +22,42 @@ pub struct ManifestArgs {
 
 #[derive(clap::Subcommand, Debug)]
 enum What {
+    /// Write a Deployment (and optionally its Service, Ingress and HPA)
+    /// from flags, with safe defaults; prints the YAML and checks it.
+    New {
+        /// Name of the Deployment.
+        name: String,
+        /// Container image, with a tag or digest.
+        #[arg(long)]
+        image: String,
+        /// Replicas.
+        #[arg(long, default_value_t = 1)]
+        replicas: i32,
+        /// The container's port.
+        #[arg(long)]
+        port: Option<i32>,
+        /// Also a ClusterIP Service on the port.
+        #[arg(long)]
+        service: bool,
+        /// Also an Ingress (with TLS) for this host.
+        #[arg(long)]
+        ingress_host: Option<String>,
+        /// Also an HPA: MIN-MAX@CPU%, e.g. 2-10@70.
+        #[arg(long)]
+        hpa: Option<String>,
+        /// An HTTP readiness probe on this path.
+        #[arg(long)]
+        readiness_path: Option<String>,
+        /// Namespace.
+        #[arg(short = 'n', long, default_value = "default")]
+        namespace: String,
+        /// Print the YAML only: no strict check, no dry run.
+        #[arg(long)]
+        no_check: bool,
+        /// The context whose API server dry-runs it.
+        #[arg(long)]
+        context: Option<String>,
+    },
     /// Check a manifest file (`-` reads standard input).
     Check {
         /// The YAML file.
@@ -52,13 +89,72 @@ enum DryRun {
 
 /// Runs `kubeask manifest`.
 pub async fn run(args: ManifestArgs) -> anyhow::Result<ExitCode> {
-    let What::Check { file, context, namespace, json } = args.what;
-    let text = if file.as_os_str() == "-" {
-        std::io::read_to_string(std::io::stdin())?
-    } else {
-        std::fs::read_to_string(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?
-    };
-    let docs = match check_text(&text) {
+    match args.what {
+        What::Check { file, context, namespace, json } => {
+            let text = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())?
+            } else {
+                std::fs::read_to_string(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?
+            };
+            check(&text, context, namespace, json).await
+        }
+        What::New {
+            name,
+            image,
+            replicas,
+            port,
+            service,
+            ingress_host,
+            hpa,
+            readiness_path,
+            namespace,
+            no_check,
+            context,
+        } => {
+            let hpa = hpa.map(|h| parse_hpa(&h)).transpose()?;
+            let spec = WorkloadSpec {
+                name,
+                namespace: namespace.clone(),
+                image,
+                replicas,
+                port,
+                service,
+                service_port: None,
+                ingress_host,
+                hpa,
+                readiness_path,
+                cpu: "100m".into(),
+                memory: "128Mi".into(),
+            };
+            let yaml = match spec.render() {
+                Ok(y) => y,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            println!("{yaml}");
+            if no_check {
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!("# ---- checks ----");
+            check(&yaml, context, Some(namespace), false).await
+        }
+    }
+}
+
+/// `2-10@70` → min 2, max 10, 70 % CPU.
+fn parse_hpa(s: &str) -> anyhow::Result<HpaSpec> {
+    let bad = || anyhow::anyhow!("--hpa {s:?}: use MIN-MAX@CPU%, e.g. 2-10@70");
+    let (range, cpu) = s.split_once('@').ok_or_else(bad)?;
+    let (min, max) = range.split_once('-').ok_or_else(bad)?;
+    let n = |x: &str| x.trim().trim_end_matches('%').parse::<i32>().map_err(|_| bad());
+    Ok(HpaSpec { min: n(min)?, max: n(max)?, cpu_percent: n(cpu)? })
+}
+
+/// Checks `text` and dry-runs it on the context; prints the result.
+async fn check(text: &str, context: Option<String>, namespace: Option<String>, json: bool) -> anyhow::Result<ExitCode> {
+    let docs = match check_text(text) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("error: {e}");

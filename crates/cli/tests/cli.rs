@@ -756,6 +756,18 @@ async fn manifest_check_validates_locally_and_by_server_dry_run() {
         println!("server refused: {refused}");
         assert!(refused.contains("nowhere") && refused.contains("not found"), "{v}");
     });
+    // Written from flags (the form's path, no model): every object passes
+    // the strict check and the dry run.
+    let out = tokio::task::block_in_place(|| {
+        kubeask(&dir, &kc)
+            .args(["manifest", "new", "web2", "--image", "nginx:1.27", "--port", "80", "--service"])
+            .args(["--ingress-host", "web2.example.com", "--hpa", "2-10@70", "--readiness-path", "/", "-n", "shop"])
+            .output()
+            .unwrap()
+    });
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(text.matches("the API server accepts it").count(), 4, "{text}");
     // Nothing was applied.
     let out = std::process::Command::new("kubectl")
         .args(["--kubeconfig", kc.to_str().unwrap(), "get", "deploy", "web", "-n", "shop"])

@@ -191,4 +191,29 @@ fn read_tools(snap: &kubeask_cluster::insight::snapshot::Snapshot) {
     timed("full analyzer pass", 20, || {
         std::hint::black_box(analyze(snap, &logs));
     });
+    // Security and cost passes, with the anchor above in the same run.
+    use kubeask_cluster::insight::{cost, security};
+    timed("security checks (every check)", 20, || {
+        std::hint::black_box(security::check(snap));
+    });
+    let prices = cost::Prices::default();
+    timed("cost report by namespace", 20, || {
+        std::hint::black_box(cost::report(snap, &prices, &cost::By::Namespace));
+    });
+    timed("cost report by workload", 20, || {
+        std::hint::black_box(cost::report(snap, &prices, &cost::By::Workload));
+    });
+    let mut per_check = std::collections::BTreeMap::<&str, usize>::new();
+    for f in security::check(snap) {
+        *per_check.entry(f.check).or_default() += 1;
+    }
+    println!("security findings per check: {per_check:?}");
+    let r = cost::report(snap, &prices, &cost::By::Namespace);
+    println!(
+        "cost: {} namespaces, total ${:.0} a month, idle ${:.0}, {} waste items",
+        r.allocations.len(),
+        r.total,
+        r.idle,
+        r.waste.len()
+    );
 }

@@ -36,6 +36,7 @@ impl Target {
             "hpa" | "hpas" | "horizontalpodautoscaler" | "horizontalpodautoscalers" => "hpa",
             "configmap" | "configmaps" | "cm" => "configmap",
             "service" | "services" | "svc" => "service",
+            "ingress" | "ingresses" | "ing" => "ingress",
             other => return Err(format!("kubeask cannot act on {other:?} objects")),
         };
         let namespace = if kind == "node" { String::new() } else { namespace.to_string() };
@@ -63,6 +64,7 @@ impl Target {
             "hpa" => ("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers"),
             "configmap" => ("", "v1", "ConfigMap", "configmaps"),
             "service" => ("", "v1", "Service", "services"),
+            "ingress" => ("networking.k8s.io", "v1", "Ingress", "ingresses"),
             _ => ("batch", "v1", "CronJob", "cronjobs"),
         }
     }

@@ -26,3 +26,4 @@ pub mod snapshot;
 pub mod state;
 pub mod text;
 pub mod tools;
+pub mod workload_spec;

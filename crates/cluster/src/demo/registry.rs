@@ -113,7 +113,7 @@ pub static RESOURCES: &[ResourceType] = &[
     rt!("apps", "v1", "daemonsets", "daemonset", "DaemonSet", true, &["ds"], ALL, READ_PATCH, &[]),
     rt!("batch", "v1", "jobs", "job", "Job", true, &[], ALL, &["create", "get", "list", "watch"], &[]),
     rt!("batch", "v1", "cronjobs", "cronjob", "CronJob", true, &["cj"], ALL, READ_PATCH, &[]),
-    rt!("networking.k8s.io", "v1", "ingresses", "ingress", "Ingress", true, &["ing"], &[], READ, &[]),
+    rt!("networking.k8s.io", "v1", "ingresses", "ingress", "Ingress", true, &["ing"], &[], READ_PATCH, &[]),
     rt!(
         "networking.k8s.io",
         "v1",
