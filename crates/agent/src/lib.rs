@@ -10,6 +10,7 @@ pub mod answer;
 pub mod assistant;
 pub mod facts;
 pub mod local_model;
+pub mod manifest_writer;
 pub mod model_loop;
 pub mod prices;
 pub mod router;

@@ -144,7 +144,7 @@ enum Step {
     },
 }
 
-fn json_str_rule(values: &[String]) -> String {
+pub(crate) fn json_str_rule(values: &[String]) -> String {
     if values.is_empty() {
         return "string".into();
     }

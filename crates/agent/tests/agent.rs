@@ -14,6 +14,8 @@ mod agreement;
 mod bad_input;
 #[path = "agent/canary.rs"]
 mod canary;
+#[path = "agent/manifest_writer.rs"]
+mod manifest_writer;
 #[path = "agent/model_loop.rs"]
 mod model_loop;
 #[path = "agent/paraphrases.rs"]

@@ -22,6 +22,19 @@ pub struct ManifestArgs {
 
 #[derive(clap::Subcommand, Debug)]
 enum What {
+    /// Write a manifest from a request in plain words: a local model fills
+    /// the workload structure (under a JSON grammar), code renders the
+    /// YAML, which is then checked and dry-run like `check`.
+    Write {
+        /// What to write, e.g. "nginx:1.27 with 3 replicas, a Service on port 80 and an HPA 2-10 at 70% CPU".
+        request: String,
+        /// The model (a .gguf path, an installed file or a catalog id).
+        #[arg(long, env = "KUBEASK_MODEL")]
+        model: Option<String>,
+        /// The context (its namespaces, its dry run).
+        #[arg(long)]
+        context: Option<String>,
+    },
     /// Write a Deployment (and optionally its Service, Ingress and HPA)
     /// from flags, with safe defaults; prints the YAML and checks it.
     New {
@@ -98,6 +111,7 @@ pub async fn run(args: ManifestArgs) -> anyhow::Result<ExitCode> {
             };
             check(&text, context, namespace, json).await
         }
+        What::Write { request, model, context } => write(&request, model, context).await,
         What::New {
             name,
             image,
@@ -141,6 +155,38 @@ pub async fn run(args: ManifestArgs) -> anyhow::Result<ExitCode> {
             check(&yaml, context, Some(namespace), false).await
         }
     }
+}
+
+/// `kubeask manifest write "REQUEST"`.
+async fn write(request: &str, model: Option<String>, context: Option<String>) -> anyhow::Result<ExitCode> {
+    let Some(spec) = model else {
+        anyhow::bail!(
+            "writing from a request needs a model (--model or KUBEASK_MODEL); without one, `kubeask manifest new NAME --image …` writes it from flags"
+        );
+    };
+    let model = kubeask_agent::access::load_model(&spec).await?;
+    let access = crate::access::resolve().await?;
+    let cache = access.assistant().cache(context.as_deref()).await?;
+    let snap = cache.snapshot();
+    let cancel = kubeask_agent::model_loop::CancelFlag::default();
+    let written = kubeask_agent::manifest_writer::write(model.as_ref(), &snap, request, &cancel).await;
+    access.close().await;
+    let workload = match written {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let yaml = match workload.render() {
+        Ok(y) => y,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    println!("{yaml}\n# ---- checks ----");
+    check(&yaml, context, Some(workload.namespace.clone()), false).await
 }
 
 /// `2-10@70` → min 2, max 10, 70 % CPU.

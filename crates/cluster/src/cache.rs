@@ -482,6 +482,24 @@ impl Builder<'_> {
     }
 }
 
+impl Builder<'_> {
+    /// Secrets, metadata only: their values never enter the cache. An Api
+    /// of `PartialObjectMeta` makes kube ask the server for metadata only
+    /// (`as=PartialObjectMetadataList`), so values never cross the wire
+    /// either (Helm release Secrets are megabytes each).
+    fn secret_metadata(&mut self) -> Store<kube::core::PartialObjectMeta<Secret>> {
+        let index = push_status(&self.statuses, "Secret", "v1", KindState::Syncing, None);
+        let (reader, writer) = reflector::store();
+        let api: Api<kube::core::PartialObjectMeta<Secret>> = Api::all(self.conn.client.clone());
+        let stream = watcher(api, watcher::Config::default())
+            .modify(|s: &mut kube::core::PartialObjectMeta<Secret>| scrub_meta(&mut s.metadata))
+            .backoff(QuickBackoff::new())
+            .reflect(writer);
+        self.tasks.push(drive(stream, self.statuses.clone(), index, self.generation.clone()));
+        reader
+    }
+}
+
 fn static_kind<K: Resource<DynamicType = ()>>() -> &'static str {
     // NB: kinds of k8s-openapi types are static strings; leak-free because
     // `Cow::Borrowed` is what they return.
@@ -522,21 +540,7 @@ impl ClusterCache {
         let role_bindings = b.typed();
         let cluster_role_bindings = b.typed();
         let network_policies = b.typed();
-        let secrets = {
-            let index = push_status(&b.statuses, "Secret", "v1", KindState::Syncing, None);
-            let (reader, writer) = reflector::store();
-            // NB: metadata only: secret values never enter the cache.
-            // NB: an Api of PartialObjectMeta makes kube ask the server for
-            // metadata only (`as=PartialObjectMetadataList`): Secret values
-            // never cross the wire (Helm release Secrets are megabytes each).
-            let api: Api<kube::core::PartialObjectMeta<Secret>> = Api::all(conn.client.clone());
-            let stream = watcher(api, watcher::Config::default())
-                .modify(|s: &mut kube::core::PartialObjectMeta<Secret>| scrub_meta(&mut s.metadata))
-                .backoff(QuickBackoff::new())
-                .reflect(writer);
-            b.tasks.push(drive(stream, b.statuses.clone(), index, b.generation.clone()));
-            Some(reader)
-        };
+        let secrets = Some(b.secret_metadata());
         let node_metrics = b.polled().await;
         let pod_metrics = b.polled().await;
         let version = Arc::new(Mutex::new(None));

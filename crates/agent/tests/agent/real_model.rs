@@ -12,7 +12,7 @@ use kubeask_agent::{AnswerEvent, AskError, Mode};
 
 use crate::support::start;
 
-fn gemma() -> PathBuf {
+pub fn gemma() -> PathBuf {
     let p = std::env::var_os("KUBEASK_GEMMA_GGUF")
         .map(PathBuf::from)
         .unwrap_or_else(|| dirs::home_dir().unwrap_or_default().join(".cache/kubeask/models/gemma-3-270m-q4_k_m.gguf"));
