@@ -387,6 +387,24 @@ try {
   check(costTotal.includes(`$${cliCost.report.total.toFixed(2)} a month`) && /default list prices/.test(basis),
     `the Cost view shows the CLI's monthly total and says what it is based on (${costTotal}; CLI $${cliCost.report.total.toFixed(2)})`);
   await shot('cost');
+
+  // Manifest: the form writes the YAML, Check validates it on the cluster
+  // (strict parsing, security, the server's dry run); nothing is applied.
+  await click(await findText('Manifest'));
+  const type = async (css, value) => wd('POST', S(`/element/${await find(css)}/value`), { text: value });
+  await type('#wl-name', 'e2e-web');
+  await type('#wl-image', 'nginx:1.27');
+  await wd('POST', S('/execute/sync'), { script: "const n = document.getElementById('wl-namespace'); n.value = 'shop'; document.getElementById('wl-port').value = '80'; return true;", args: [] });
+  await click(await find('#wl-service'));
+  await click(await find('#wl-render'));
+  const written = await until(async () => { const v = await wd('POST', S('/execute/sync'), { script: "return document.getElementById('manifest-text').value;", args: [] }); return /kind: Service/.test(v) ? v : null; }, 15000, 'the written manifest');
+  await click(await find('#manifest-check'));
+  const mStatus = await until(async () => { const t = await text(await find('#manifest-status')); return /Valid|Not valid|error/i.test(t) ? t : null; }, 30000, 'the manifest check');
+  const mResults = await text(await find('#manifest-results'));
+  const notApplied = (() => { try { execFileSync('kubectl', ['--kubeconfig', kcA, 'get', 'deploy', 'e2e-web', '-n', 'shop'], { stdio: 'pipe' }); return false; } catch { return true; } })();
+  check(/kind: Deployment/.test(written) && /^Valid on kubeask-demo/.test(mStatus) && (mResults.match(/a new object/g) || []).length === 2 && notApplied,
+    `the Manifest panel writes a Deployment and Service from the form, the server dry-runs both, nothing is applied (${mStatus})`);
+  await shot('manifest');
   await click(await findText('Cluster'));
 
   // Fix…: a finding's proposed change, planned (dry run, permissions),

@@ -30,6 +30,8 @@ const COMMANDS: &[&str] = &[
     "plan_undo",
     "apply_plan",
     "audit_log",
+    "check_manifest",
+    "render_workload",
     "open_link",
 ];
 

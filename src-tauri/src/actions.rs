@@ -76,3 +76,25 @@ pub async fn audit_log() -> Res<Vec<Entry>> {
     let guard = Guard::open_default()?;
     Ok(guard.audit.list(100)?)
 }
+
+/// Checks a pasted manifest on the current context: strict parsing, the
+/// API server's rules, security findings, then the server's dry run per
+/// document. Nothing is applied.
+#[tauri::command]
+pub async fn check_manifest(state: State<'_, AppState>, text: String) -> Res<serde_json::Value> {
+    let docs = kubeask_insight::manifest::check_text(&text).map_err(|e| CmdError::new("BAD_MANIFEST", e))?;
+    let conn = connection(&state).await?;
+    let mut out = Vec::new();
+    for d in &docs {
+        let ns = if d.namespace.is_empty() { "default" } else { d.namespace.as_str() };
+        let dry = actions::dry_run_manifest(&conn, d, ns).await;
+        out.push(serde_json::json!({ "object": d, "dry_run": dry }));
+    }
+    Ok(serde_json::json!({ "context": conn.context, "documents": out }))
+}
+
+/// Renders the form's workload structure as YAML (safe defaults).
+#[tauri::command]
+pub async fn render_workload(spec: kubeask_insight::workload_spec::WorkloadSpec) -> Res<String> {
+    spec.render().map_err(|e| CmdError::new("INCOMPLETE", e))
+}

@@ -121,6 +121,8 @@ fn main() {
             actions::plan_undo,
             actions::apply_plan,
             actions::audit_log,
+            actions::check_manifest,
+            actions::render_workload,
             links::open_link,
         ])
         .run(tauri::generate_context!());

@@ -8,6 +8,7 @@ import { ModelsPanel } from './models';
 import { SettingsPanel } from './settings';
 import { SecurityPanel } from './security';
 import { CostPanel } from './cost';
+import { ManifestPanel } from './manifest';
 import { routeLinks } from './render';
 
 const ask = new AskPanel();
@@ -16,6 +17,7 @@ const models = new ModelsPanel();
 const settings = new SettingsPanel();
 const security = new SecurityPanel();
 const cost = new CostPanel();
+const manifest = new ManifestPanel();
 const loaded = new Set<string>();
 
 function show(panel: string): void {
@@ -52,6 +54,7 @@ export function showDemoBanner(contexts: ContextInfo[]): void {
 void (async () => {
   await Promise.all([ask.init(), cluster.init(), models.init(), settings.init(), security.init()]);
   cost.init();
+  manifest.init();
   call<ContextInfo[]>('list_contexts').then((c) => {
     showDemoBanner(c);
     const cur = c.find((x) => x.current);

@@ -6,9 +6,8 @@
 
 use std::process::ExitCode;
 
-use kubeask_cluster::actions;
+use kubeask_cluster::actions::{self, DryRun};
 use kubeask_cluster::contexts::Contexts;
-use kubeask_insight::action::Action;
 use kubeask_insight::manifest::{check_text, Checked};
 use kubeask_insight::workload_spec::{HpaSpec, WorkloadSpec};
 use serde_json::json;
@@ -85,19 +84,6 @@ enum What {
         #[arg(long)]
         json: bool,
     },
-}
-
-/// What the server's dry run said about one document.
-#[derive(serde::Serialize)]
-#[serde(tag = "result", rename_all = "kebab-case")]
-enum DryRun {
-    /// Accepted; the fields it would change (all of them for a new object).
-    Accepted { new: bool, changes: Vec<actions::FieldChange> },
-    /// Refused, with the server's reason.
-    Refused { message: String },
-    /// Not dry-run: a local error already refuses it, or kubeask does not
-    /// apply this kind.
-    Skipped { why: String },
 }
 
 /// Runs `kubeask manifest`.
@@ -215,7 +201,7 @@ async fn check(text: &str, context: Option<String>, namespace: Option<String>, j
     });
     let mut results = Vec::new();
     for d in &docs {
-        results.push(dry_run(&conn, d, &ns).await);
+        results.push(actions::dry_run_manifest(&conn, d, &ns).await);
     }
     let ok = docs.iter().zip(&results).all(|(d, r)| d.errors.is_empty() && !matches!(r, DryRun::Refused { .. }));
     if json {
@@ -228,24 +214,6 @@ async fn check(text: &str, context: Option<String>, namespace: Option<String>, j
         println!("\n{} on context {}. Nothing was applied.", if ok { "Valid" } else { "Not valid" }, conn.context);
     }
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-}
-
-async fn dry_run(conn: &kubeask_cluster::contexts::Connection, d: &Checked, ns: &str) -> DryRun {
-    if !d.errors.is_empty() {
-        return DryRun::Skipped { why: "fix the errors first".into() };
-    }
-    let yaml = serde_yaml::to_string(&d.value).unwrap_or_default();
-    let action = match Action::apply_from_yaml(&yaml, ns, false) {
-        Ok(a) => a,
-        Err(e) => return DryRun::Skipped { why: e },
-    };
-    match actions::plan(conn, &action).await {
-        Ok(plan) if !plan.permitted() => {
-            DryRun::Refused { message: format!("you may not apply it: {}", plan.missing().join(", ")) }
-        }
-        Ok(plan) => DryRun::Accepted { new: plan.resource_version.is_empty(), changes: plan.diff },
-        Err(e) => DryRun::Refused { message: e.to_string() },
-    }
 }
 
 fn show(d: &Checked, r: &DryRun) {

@@ -1,0 +1,52 @@
+//! A checked manifest's server-side dry run: new, the fields it changes on
+//! the live object, or the server's reason for refusing it. One home for
+//! the CLI's `manifest check` and the desktop's Manifest panel.
+
+use kubeask_insight::action::Action;
+use kubeask_insight::manifest::Checked;
+
+use crate::contexts::Connection;
+
+/// What the server's dry run said about one document.
+#[derive(serde::Serialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+pub enum DryRun {
+    /// Accepted; the fields it would change (all of them for a new object).
+    Accepted {
+        /// Whether it creates the object.
+        new: bool,
+        /// What it changes on the live object.
+        changes: Vec<super::FieldChange>,
+    },
+    /// Refused, with the server's reason.
+    Refused {
+        /// The server's reason.
+        message: String,
+    },
+    /// Not dry-run: a local error already refuses it, or kubeask does not
+    /// apply this kind.
+    Skipped {
+        /// Why.
+        why: String,
+    },
+}
+
+/// Dry-runs one checked document on `conn` (namespace `ns` when it names
+/// none); nothing is applied.
+pub async fn dry_run_manifest(conn: &Connection, d: &Checked, ns: &str) -> DryRun {
+    if !d.errors.is_empty() {
+        return DryRun::Skipped { why: "fix the errors first".into() };
+    }
+    let yaml = serde_yaml::to_string(&d.value).unwrap_or_default();
+    let action = match Action::apply_from_yaml(&yaml, ns, false) {
+        Ok(a) => a,
+        Err(e) => return DryRun::Skipped { why: e },
+    };
+    match super::plan(conn, &action).await {
+        Ok(plan) if !plan.permitted() => {
+            DryRun::Refused { message: format!("you may not apply it: {}", plan.missing().join(", ")) }
+        }
+        Ok(plan) => DryRun::Accepted { new: plan.resource_version.is_empty(), changes: plan.diff },
+        Err(e) => DryRun::Refused { message: e.to_string() },
+    }
+}
