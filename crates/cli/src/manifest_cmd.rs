@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use kubeask_cluster::actions::{self, DryRun};
 use kubeask_cluster::contexts::Contexts;
 use kubeask_insight::manifest::{check_text, Checked};
-use kubeask_insight::workload_spec::{HpaSpec, WorkloadSpec};
+use kubeask_insight::workload_spec::{Edit, HpaSpec, WorkloadSpec};
 use serde_json::json;
 
 /// Arguments of `kubeask manifest`.
@@ -21,6 +21,44 @@ pub struct ManifestArgs {
 
 #[derive(clap::Subcommand, Debug)]
 enum What {
+    /// Add (or replace) an HTTP readiness probe on a workload: the live
+    /// object with the probe, checked and dry-run (the diff shows only it).
+    Probe {
+        /// `deployment/NAME` (or statefulset/, daemonset/).
+        target: String,
+        /// HTTP path.
+        #[arg(long)]
+        path: String,
+        /// Port (default: the container's first).
+        #[arg(long)]
+        port: Option<i32>,
+        /// Container (default: the first).
+        #[arg(long)]
+        container: Option<String>,
+        /// Namespace.
+        #[arg(short = 'n', long, default_value = "default")]
+        namespace: String,
+        /// The context.
+        #[arg(long)]
+        context: Option<String>,
+    },
+    /// Expose a Service through a new TLS Ingress on a host.
+    Expose {
+        /// The Service.
+        service: String,
+        /// Host name.
+        #[arg(long)]
+        host: String,
+        /// Service port (default: its first).
+        #[arg(long)]
+        port: Option<i32>,
+        /// Namespace.
+        #[arg(short = 'n', long, default_value = "default")]
+        namespace: String,
+        /// The context.
+        #[arg(long)]
+        context: Option<String>,
+    },
     /// Write a manifest from a request in plain words: a local model fills
     /// the workload structure (under a JSON grammar), code renders the
     /// YAML, which is then checked and dry-run like `check`.
@@ -98,6 +136,23 @@ pub async fn run(args: ManifestArgs) -> anyhow::Result<ExitCode> {
             check(&text, context, namespace, json).await
         }
         What::Write { request, model, context } => write(&request, model, context).await,
+        What::Probe { target, path, port, container, namespace, context } => {
+            let (kind, name) = target
+                .split_once('/')
+                .ok_or_else(|| anyhow::anyhow!("{target:?} is not KIND/NAME (deployment/checkout)"))?;
+            let edit = Edit::ReadinessProbe {
+                kind: kind.into(),
+                name: name.into(),
+                namespace: namespace.clone(),
+                container,
+                path,
+                port,
+            };
+            edited(edit, context, namespace).await
+        }
+        What::Expose { service, host, port, namespace, context } => {
+            edited(Edit::Expose { service, namespace: namespace.clone(), host, port }, context, namespace).await
+        }
         What::New {
             name,
             image,
@@ -143,6 +198,22 @@ pub async fn run(args: ManifestArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// An edit: computed from the live objects, printed, checked and dry-run.
+async fn edited(edit: Edit, context: Option<String>, namespace: String) -> anyhow::Result<ExitCode> {
+    let access = crate::access::resolve().await?;
+    let snap = access.assistant().cache(context.as_deref()).await?.snapshot();
+    access.close().await;
+    let yaml = match edit.render(&snap) {
+        Ok(y) => y,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    println!("{yaml}\n# ---- checks ----");
+    check(&yaml, context, Some(namespace), false).await
+}
+
 /// `kubeask manifest write "REQUEST"`.
 async fn write(request: &str, model: Option<String>, context: Option<String>) -> anyhow::Result<ExitCode> {
     let Some(spec) = model else {
@@ -157,14 +228,14 @@ async fn write(request: &str, model: Option<String>, context: Option<String>) ->
     let cancel = kubeask_agent::model_loop::CancelFlag::default();
     let written = kubeask_agent::manifest_writer::write(model.as_ref(), &snap, request, &cancel).await;
     access.close().await;
-    let workload = match written {
+    let written = match written {
         Ok(w) => w,
         Err(e) => {
             eprintln!("error: {e}");
             return Ok(ExitCode::FAILURE);
         }
     };
-    let yaml = match workload.render() {
+    let yaml = match written.render(&snap) {
         Ok(y) => y,
         Err(e) => {
             eprintln!("error: {e}");
@@ -172,7 +243,7 @@ async fn write(request: &str, model: Option<String>, context: Option<String>) ->
         }
     };
     println!("{yaml}\n# ---- checks ----");
-    check(&yaml, context, Some(workload.namespace.clone()), false).await
+    check(&yaml, context, Some(written.namespace().to_string()), false).await
 }
 
 /// `2-10@70` → min 2, max 10, 70 % CPU.

@@ -768,6 +768,18 @@ async fn manifest_check_validates_locally_and_by_server_dry_run() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(text.matches("the API server accepts it").count(), 4, "{text}");
+    // "add a readiness probe to checkout", as a computed edit: the diff
+    // touches only the probe.
+    let out = tokio::task::block_in_place(|| {
+        kubeask(&dir, &kc)
+            .args(["manifest", "probe", "deployment/checkout", "--path", "/healthz", "-n", "shop"])
+            .output()
+            .unwrap()
+    });
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    let changed: Vec<&str> = text.lines().filter(|l| l.contains(" → ")).collect();
+    assert!(!changed.is_empty() && changed.iter().all(|l| l.contains("readinessProbe")), "{text}");
     // Nothing was applied.
     let out = std::process::Command::new("kubectl")
         .args(["--kubeconfig", kc.to_str().unwrap(), "get", "deploy", "web", "-n", "shop"])

@@ -213,3 +213,165 @@ mod tests {
         assert!(serde_json::from_value::<WorkloadSpec>(json!({"name": "x", "image": "y", "colour": "red"})).is_err());
     }
 }
+
+/// A change to what runs, as a typed structure: code computes the changed
+/// object from the live one (so the dry run's diff shows exactly the
+/// change), or the new object that goes with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Edit {
+    /// Add (or replace) an HTTP readiness probe on a workload's container.
+    ReadinessProbe {
+        /// `deployment`, `statefulset` or `daemonset`.
+        kind: String,
+        /// The workload.
+        name: String,
+        /// Its namespace.
+        namespace: String,
+        /// The container (default: the first).
+        #[serde(default)]
+        container: Option<String>,
+        /// HTTP path.
+        path: String,
+        /// Port (default: the container's first port).
+        #[serde(default)]
+        port: Option<i32>,
+    },
+    /// Expose a Service through a new Ingress (with TLS) on a host.
+    Expose {
+        /// The Service.
+        service: String,
+        /// Its namespace.
+        namespace: String,
+        /// The host name.
+        host: String,
+        /// The Service port (default: its first).
+        #[serde(default)]
+        port: Option<i32>,
+    },
+}
+
+/// Live fields a manifest must not carry back (the server owns them).
+fn strip_server_fields(v: &mut Value) {
+    if let Some(o) = v.as_object_mut() {
+        o.remove("status");
+    }
+    if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+        for k in ["resourceVersion", "uid", "generation", "creationTimestamp", "managedFields", "selfLink"] {
+            m.remove(k);
+        }
+        if let Some(a) = m.get_mut("annotations").and_then(Value::as_object_mut) {
+            a.remove("kubectl.kubernetes.io/last-applied-configuration");
+            a.remove("deployment.kubernetes.io/revision");
+        }
+        // NB: an empty map would claim the field (and clear others' keys).
+        if m.get("annotations").and_then(Value::as_object).is_some_and(|a| a.is_empty()) {
+            m.remove("annotations");
+        }
+    }
+}
+
+impl Edit {
+    /// The manifest that makes the change, computed from `snap`'s live
+    /// objects.
+    pub fn render(&self, snap: &crate::snapshot::Snapshot) -> Result<String, String> {
+        let v = match self {
+            Edit::ReadinessProbe { kind, name, namespace, container, path, port } => {
+                let k = crate::kind::Kind::from_word(kind)
+                    .filter(|k| {
+                        matches!(
+                            k,
+                            crate::kind::Kind::Deployment
+                                | crate::kind::Kind::StatefulSet
+                                | crate::kind::Kind::DaemonSet
+                        )
+                    })
+                    .ok_or_else(|| {
+                        format!("a readiness probe goes on a deployment, statefulset or daemonset, not {kind:?}")
+                    })?;
+                let live = snap.get(k, Some(namespace), name);
+                let obj = live.first().ok_or_else(|| format!("no {} {namespace}/{name}", k.tool_name()))?;
+                let mut v = obj.to_json();
+                strip_server_fields(&mut v);
+                let containers = v
+                    .pointer_mut("/spec/template/spec/containers")
+                    .and_then(Value::as_array_mut)
+                    .ok_or("it has no containers")?;
+                let c = match container {
+                    Some(n) => {
+                        containers.iter_mut().find(|c| c["name"] == n.as_str()).ok_or(format!("no container {n:?}"))?
+                    }
+                    None => containers.first_mut().ok_or("it has no containers")?,
+                };
+                let port = port
+                    .or_else(|| c.pointer("/ports/0/containerPort").and_then(Value::as_i64).map(|p| p as i32))
+                    .ok_or("the container lists no port: say which port the probe uses")?;
+                c["readinessProbe"] = json!({"httpGet": {"path": path, "port": port}, "periodSeconds": 10});
+                v
+            }
+            Edit::Expose { service, namespace, host, port } => {
+                let svc = snap
+                    .services
+                    .iter()
+                    .find(|s| {
+                        s.metadata.name.as_deref() == Some(service)
+                            && s.metadata.namespace.as_deref() == Some(namespace)
+                    })
+                    .ok_or_else(|| format!("no service {namespace}/{service}"))?;
+                let first = svc.spec.as_ref().and_then(|s| s.ports.as_ref()?.first().map(|p| p.port));
+                let port = port.or(first).ok_or("the service has no port")?;
+                json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+                    "metadata": {"name": service, "namespace": namespace, "labels": {"app": service}},
+                    "spec": {"tls": [{"hosts": [host], "secretName": format!("{service}-tls")}],
+                        "rules": [{"host": host, "http": {"paths": [{"path": "/", "pathType": "Prefix",
+                            "backend": {"service": {"name": service, "port": {"number": port}}}}]}}]}})
+            }
+        };
+        serde_yaml::to_string(&v).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod edit_tests {
+    use super::*;
+
+    const LIVE: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: checkout, namespace: shop, resourceVersion: \"42\", uid: u1}\nspec:\n  selector: {matchLabels: {app: checkout}}\n  template:\n    metadata: {labels: {app: checkout}}\n    spec:\n      containers:\n      - {name: checkout, image: \"shop/checkout:1.0\", ports: [{containerPort: 8080}]}\nstatus: {replicas: 1}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: checkout, namespace: shop}\nspec: {ports: [{port: 80, targetPort: 8080}]}\n";
+
+    #[test]
+    fn a_probe_edit_is_the_live_object_with_the_probe_and_nothing_server_owned() {
+        let snap = crate::snapshot::Snapshot::from_yaml(LIVE, None).unwrap();
+        let e: Edit = serde_json::from_value(json!({"change": "readiness-probe", "kind": "deployment", "name": "checkout", "namespace": "shop", "path": "/healthz"})).unwrap();
+        let yaml = e.render(&snap).unwrap();
+        assert!(yaml.contains("readinessProbe") && yaml.contains("port: 8080") && yaml.contains("/healthz"), "{yaml}");
+        assert!(!yaml.contains("resourceVersion") && !yaml.contains("status:"), "{yaml}");
+        assert!(crate::manifest::check_text(&yaml).unwrap()[0].errors.is_empty());
+        let missing = Edit::ReadinessProbe {
+            kind: "deployment".into(),
+            name: "nope".into(),
+            namespace: "shop".into(),
+            container: None,
+            path: "/".into(),
+            port: None,
+        };
+        assert!(missing.render(&snap).unwrap_err().contains("no deployment shop/nope"));
+    }
+
+    #[test]
+    fn expose_writes_a_tls_ingress_for_the_service_port() {
+        let snap = crate::snapshot::Snapshot::from_yaml(LIVE, None).unwrap();
+        let e = Edit::Expose {
+            service: "checkout".into(),
+            namespace: "shop".into(),
+            host: "pay.example.com".into(),
+            port: None,
+        };
+        let yaml = e.render(&snap).unwrap();
+        let c = &crate::manifest::check_text(&yaml).unwrap()[0];
+        assert!(c.errors.is_empty() && c.kind == "Ingress", "{:?}", c.errors);
+        assert!(
+            yaml.contains("number: 80")
+                && yaml.contains("pay.example.com")
+                && !c.findings.iter().any(|f| f.check == "ingress-no-tls")
+        );
+    }
+}

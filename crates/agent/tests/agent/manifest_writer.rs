@@ -37,8 +37,8 @@ async fn a_filled_structure_renders_a_manifest_that_passes_the_checks() {
     let model = Says(
         r#"{"name":"web","namespace":"shop","image":"nginx:1.27","replicas":3,"port":80,"service":true,"ingress_host":null,"hpa":{"min":2,"max":10,"cpu_percent":70},"readiness_path":null}"#,
     );
-    let spec = write(&model, &snap(), REQUEST, &CancelFlag::default()).await.unwrap();
-    let yaml = spec.render().unwrap();
+    let written = write(&model, &snap(), REQUEST, &CancelFlag::default()).await.unwrap();
+    let yaml = written.render(&snap()).unwrap();
     let checked = kubeask_insight::manifest::check_text(&yaml).unwrap();
     let kinds: Vec<&str> = checked.iter().map(|c| c.kind.as_str()).collect();
     assert_eq!(kinds, ["Deployment", "Service", "HorizontalPodAutoscaler"]);
@@ -64,5 +64,22 @@ async fn gemma_under_the_grammar_always_fills_the_structure() {
     println!("Gemma 270M: {out:?}");
     // The values may be poor; the shape is the grammar's, so it parses.
     assert!(!matches!(out, Err(WriteError::Malformed(_)) | Err(WriteError::Model(_))), "{out:?}");
-    assert!(!grammar(&["a".into()]).is_empty());
+    assert!(!grammar(&["a".into()], &[]).is_empty());
+}
+
+/// "add a readiness probe to checkout": an edit, computed from the live
+/// object, so the manifest is the live object plus the probe.
+#[tokio::test]
+async fn an_edit_is_computed_from_the_live_object() {
+    let live = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: checkout, namespace: shop}\nspec:\n  selector: {matchLabels: {app: checkout}}\n  template:\n    metadata: {labels: {app: checkout}}\n    spec:\n      containers: [{name: checkout, image: \"shop/checkout:1.0\", ports: [{containerPort: 8080}]}]\n";
+    let snap = Snapshot::from_yaml(live, None).unwrap();
+    let model = Says(
+        r#"{"change":"readiness-probe","kind":"deployment","name":"checkout","namespace":"shop","path":"/healthz"}"#,
+    );
+    let written =
+        write(&model, &snap, "add a readiness probe on /healthz to checkout", &CancelFlag::default()).await.unwrap();
+    assert_eq!(written.namespace(), "shop");
+    let yaml = written.render(&snap).unwrap();
+    assert!(yaml.contains("readinessProbe") && yaml.contains("image: shop/checkout:1.0"), "{yaml}");
+    assert!(grammar(&["shop".into()], &["checkout".into()]).contains("\"\\\"checkout\\\"\""));
 }
