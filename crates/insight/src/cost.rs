@@ -35,15 +35,20 @@ pub struct Prices {
     pub load_balancer_month: f64,
     /// Hourly price of a node by its `node.kubernetes.io/instance-type`
     /// label; a node whose type is listed is charged that, split into CPU
-    /// and memory in the proportion of the rates above.
+    /// and memory in the proportion of the rates above. (A price file
+    /// that lists none charges every node at its rates: the built-in table
+    /// applies only to the built-in prices.)
+    #[serde(default)]
     pub instance_types: BTreeMap<String, f64>,
     /// Where the figures come from, as reports say it.
     pub source: String,
 }
 
 impl Default for Prices {
-    /// OpenCost's default list prices (its `default.json`); a load
-    /// balancer at a typical cloud's hourly rate.
+    /// OpenCost's default list prices (its `default.json`), the common
+    /// instance families at their on-demand list prices (AWS us-east-1, GCP
+    /// us-central1, Azure East US), a load balancer at a typical cloud's
+    /// hourly rate.
     fn default() -> Self {
         Self {
             cpu_core_hour: 0.031611,
@@ -51,11 +56,40 @@ impl Default for Prices {
             gpu_hour: 0.95,
             storage_gib_month: 0.04,
             load_balancer_month: 18.25,
-            instance_types: BTreeMap::new(),
-            source: "default list prices (OpenCost's defaults), not your bill".into(),
+            instance_types: INSTANCE_LIST_PRICES.iter().map(|(t, p)| (t.to_string(), *p)).collect(),
+            source: "default list prices (OpenCost's defaults, on-demand instance prices), not your bill".into(),
         }
     }
 }
+
+/// On-demand hourly list prices of common instance types.
+const INSTANCE_LIST_PRICES: &[(&str, f64)] = &[
+    ("t3.medium", 0.0416),
+    ("t3.large", 0.0832),
+    ("t3.xlarge", 0.1664),
+    ("m5.large", 0.096),
+    ("m5.xlarge", 0.192),
+    ("m5.2xlarge", 0.384),
+    ("m5.4xlarge", 0.768),
+    ("m6i.large", 0.096),
+    ("m6i.xlarge", 0.192),
+    ("m6i.2xlarge", 0.384),
+    ("c5.large", 0.085),
+    ("c5.xlarge", 0.17),
+    ("c5.2xlarge", 0.34),
+    ("r5.large", 0.126),
+    ("r5.xlarge", 0.252),
+    ("r5.2xlarge", 0.504),
+    ("e2-standard-2", 0.067),
+    ("e2-standard-4", 0.134),
+    ("e2-standard-8", 0.268),
+    ("n2-standard-2", 0.0971),
+    ("n2-standard-4", 0.1942),
+    ("n2-standard-8", 0.3885),
+    ("Standard_D2s_v3", 0.096),
+    ("Standard_D4s_v3", 0.192),
+    ("Standard_D8s_v3", 0.384),
+];
 
 /// How allocations are grouped.
 #[derive(Debug, Clone, PartialEq, Eq)]

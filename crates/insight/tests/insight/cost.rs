@@ -144,3 +144,13 @@ fn instance_type_prices_split_the_node_price_by_the_rates() {
     let by_label = report(&snap, &p, &"label=team".parse().unwrap());
     assert!(by_label.allocations.iter().all(|a| a.name.starts_with("team=")));
 }
+
+#[test]
+fn a_price_file_without_instance_types_charges_its_own_rates() {
+    let book: kubeask_insight::cost::PriceBook =
+        serde_json::from_str(r#"{"default": {"cpu_core_hour": 0.05, "memory_gib_hour": 0.006}}"#).unwrap();
+    let (p, theirs) = book.for_context("any");
+    assert!(theirs && p.instance_types.is_empty() && p.source == "your prices", "{p:?}");
+    // The built-in prices know the common instance types.
+    assert!(Prices::default().instance_types.contains_key("m5.large"));
+}
