@@ -386,6 +386,13 @@ try {
   const basis = await text(await find('#cost-basis'));
   check(costTotal.includes(`$${cliCost.report.total.toFixed(2)} a month`) && /default list prices/.test(basis),
     `the Cost view shows the CLI's monthly total and says what it is based on (${costTotal}; CLI $${cliCost.report.total.toFixed(2)})`);
+  // Your prices: saved for this context, the view redraws at them.
+  await wd('POST', S('/execute/sync'), { script: "document.getElementById('price-cpu').value = '0.1'; document.getElementById('price-mem').value = '0.01'; document.getElementById('price-storage').value = '0.1'; document.getElementById('price-lb').value = '20'; return true;", args: [] });
+  await click(await find('#price-save'));
+  const repriced = await until(async () => { const b = await text(await find('#cost-basis')); return /at your prices/.test(b) && !/Set your prices/.test(b) ? await text(await find('#cost-total')) : null; }, 20000, 'the view at your prices').catch(() => null);
+  const cliRepriced = JSON.parse(execFileSync(cli, ['cost', '--json'], { env: { ...process.env, HOME: home, XDG_DATA_HOME: join(home, 'data'), KUBECONFIG: kcA }, stdio: ['ignore', 'pipe', 'ignore'] }).toString());
+  check(repriced !== null && repriced !== costTotal && cliRepriced.your_prices === true && repriced.includes(`$${cliRepriced.report.total.toFixed(2)}`),
+    `prices saved in the Cost view are the context's prices for the CLI too (${repriced}; CLI $${cliRepriced.report.total.toFixed(2)})`);
   await shot('cost');
 
   // Manifest: the form writes the YAML, Check validates it on the cluster

@@ -12,6 +12,7 @@ const COMMANDS: &[&str] = &[
     "cluster_view",
     "security_view",
     "cost_view",
+    "set_prices",
     "hardware",
     "catalog",
     "recommended",

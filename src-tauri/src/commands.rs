@@ -221,6 +221,23 @@ pub async fn cost_view(state: State<'_, AppState>, by: Option<String>) -> Res<Va
     }))
 }
 
+/// Saves the current context's prices (per vCPU-hour, GiB-hour, GiB-month
+/// of storage, LoadBalancer-month) and returns the Cost view at them.
+#[tauri::command]
+pub async fn set_prices(
+    state: State<'_, AppState>,
+    prices: kubeask_insight::cost::Prices,
+    by: Option<String>,
+) -> Res<Value> {
+    let context = state.context.lock().await.clone();
+    let assistant = state.assistant().await?;
+    let name = assistant.cache(context.as_deref()).await?.connection().context.clone();
+    let mut prices = prices;
+    prices.source = "your prices".into();
+    kubeask_agent::prices::save_for(&name, prices).map_err(|e| CmdError::new("BAD_SETTINGS", e))?;
+    cost_view(state, by).await
+}
+
 async fn build_cluster_view(state: &AppState, context: Option<&str>) -> Res<Value> {
     let assistant = state.assistant().await?;
     let cache = assistant.cache(context).await?;

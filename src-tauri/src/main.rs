@@ -103,6 +103,7 @@ fn main() {
             commands::cluster_view,
             commands::security_view,
             commands::cost_view,
+            commands::set_prices,
             commands::hardware,
             commands::catalog,
             commands::recommended,

@@ -22,6 +22,23 @@ export class CostPanel {
   init(): void {
     this.$('refresh-cost').addEventListener('click', () => void this.load());
     this.$('cost-by').addEventListener('change', () => void this.load());
+    this.$('price-save').addEventListener('click', () => void this.savePrices());
+  }
+
+  /** Saves the four rates for the current context (the built-in instance
+   * table does not apply to your own prices) and redraws at them. */
+  async savePrices(): Promise<void> {
+    const n = (id: string) => Number((this.$(id) as HTMLInputElement).value) || 0;
+    const prices = {
+      cpu_core_hour: n('price-cpu'), memory_gib_hour: n('price-mem'), gpu_hour: 0.95,
+      storage_gib_month: n('price-storage'), load_balancer_month: n('price-lb'), instance_types: {},
+    };
+    try {
+      const by = (this.$('cost-by') as HTMLSelectElement).value;
+      this.render(await call<CostView>('set_prices', { prices, by }));
+    } catch (e) {
+      this.$('cost-total').textContent = (e as { message: string }).message;
+    }
   }
 
   async load(): Promise<void> {

@@ -21,3 +21,16 @@ pub fn load() -> Result<PriceBook, String> {
         Err(e) => Err(format!("cannot read {}: {e}", p.display())),
     }
 }
+
+/// Saves `prices` for `context` (private file, written whole), keeping
+/// the other contexts' prices.
+pub fn save_for(context: &str, prices: kubeask_insight::cost::Prices) -> Result<(), String> {
+    let mut book = load()?;
+    book.contexts.insert(context.to_string(), prices);
+    let p = path();
+    let text = serde_json::to_string_pretty(&book).map_err(|e| e.to_string())?;
+    if let Some(dir) = p.parent() {
+        kubeask_paths::private_dir(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    kubeask_paths::write_private(&p, text.as_bytes()).map_err(|e| format!("cannot write {}: {e}", p.display()))
+}
