@@ -3,7 +3,7 @@
 //! theirs), as the scheduler counts. Read for pods that are Pending for
 //! lack of resources, to say which node would fit them.
 
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Node, Pod};
 
 use crate::snapshot::Snapshot;
 use crate::state::node_ready;
@@ -19,6 +19,21 @@ pub fn pod_requests(pod: &Pod) -> (f64, f64) {
     })
 }
 
+/// A node's allocatable (CPU millicores, memory bytes).
+pub fn allocatable(node: &Node) -> (f64, f64) {
+    let alloc = node.status.as_ref().and_then(|s| s.allocatable.as_ref());
+    let get = |k: &str| alloc.and_then(|a| a.get(k)).map(|q| q.0.clone());
+    (get("cpu").map_or(0.0, |q| cpu_millis(&q)), get("memory").map_or(0.0, |q| mem_bytes(&q)))
+}
+
+/// Whether a pod holds its node's resources now: bound to a node and not
+/// finished (a Succeeded or Failed pod frees its requests).
+pub fn holds_resources(pod: &Pod) -> bool {
+    let bound = pod.spec.as_ref().and_then(|s| s.node_name.as_deref()).is_some();
+    let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
+    bound && !matches!(phase, Some("Succeeded" | "Failed"))
+}
+
 /// Free (CPU millicores, memory bytes) on every node the scheduler may use.
 pub fn free_per_node(snap: &Snapshot) -> Vec<(String, f64, f64)> {
     snap.nodes
@@ -26,13 +41,9 @@ pub fn free_per_node(snap: &Snapshot) -> Vec<(String, f64, f64)> {
         .filter(|n| node_ready(n) && n.spec.as_ref().and_then(|s| s.unschedulable) != Some(true))
         .map(|n| {
             let name = n.metadata.name.clone().unwrap_or_default();
-            let alloc = n.status.as_ref().and_then(|s| s.allocatable.as_ref());
-            let get = |k: &str| alloc.and_then(|a| a.get(k)).map(|q| q.0.clone());
-            let (mut cpu, mut mem) =
-                (get("cpu").map_or(0.0, |q| cpu_millis(&q)), get("memory").map_or(0.0, |q| mem_bytes(&q)));
+            let (mut cpu, mut mem) = allocatable(n);
             for p in snap.pods.iter().filter(|p| p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(&name)) {
-                let phase = p.status.as_ref().and_then(|s| s.phase.as_deref());
-                if !matches!(phase, Some("Succeeded" | "Failed")) {
+                if holds_resources(p) {
                     let (c, m) = pod_requests(p);
                     cpu -= c;
                     mem -= m;

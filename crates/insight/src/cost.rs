@@ -10,10 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use serde::{Deserialize, Serialize};
 
-use crate::capacity::pod_requests;
+use crate::capacity::{allocatable, holds_resources, pod_requests};
 use crate::snapshot::Snapshot;
 use crate::state::node_ready;
-use crate::text::{cpu_millis, mem_bytes};
+use crate::text::mem_bytes;
 
 /// Hours in a month, as cloud bills count them.
 pub const HOURS_PER_MONTH: f64 = 730.0;
@@ -188,9 +188,8 @@ fn node_rates(prices: &Prices, node: Option<&Node>) -> (f64, f64) {
 
 /// A node's allocatable (cores, GiB).
 fn node_capacity(node: &Node) -> (f64, f64) {
-    let alloc = node.status.as_ref().and_then(|s| s.allocatable.as_ref());
-    let get = |k: &str| alloc.and_then(|a| a.get(k)).map(|q| q.0.clone());
-    (get("cpu").map_or(0.0, |q| cpu_millis(&q)) / 1000.0, get("memory").map_or(0.0, |q| mem_bytes(&q)) / GIB)
+    let (millis, bytes) = allocatable(node);
+    (millis / 1000.0, bytes / GIB)
 }
 
 fn gpus(pod: &Pod) -> f64 {
@@ -217,15 +216,6 @@ fn group_of(snap: &Snapshot, pod: &Pod, by: &By) -> String {
     }
 }
 
-/// Pods that hold node resources now (bound, not finished).
-fn charged_pods(snap: &Snapshot) -> impl Iterator<Item = &Pod> {
-    snap.pods.iter().map(|p| p.as_ref()).filter(|p| {
-        let bound = p.spec.as_ref().and_then(|s| s.node_name.as_deref()).is_some();
-        let phase = p.status.as_ref().and_then(|s| s.phase.as_deref());
-        bound && !matches!(phase, Some("Succeeded" | "Failed"))
-    })
-}
-
 /// Allocates the cluster's monthly cost at `prices`, grouped `by`.
 pub fn report(snap: &Snapshot, prices: &Prices, by: &By) -> CostReport {
     let nodes: BTreeMap<&str, &Node> =
@@ -242,7 +232,7 @@ pub fn report(snap: &Snapshot, prices: &Prices, by: &By) -> CostReport {
     let mut used_on_node: BTreeMap<String, (f64, f64)> = BTreeMap::new();
     let mut waste = Vec::new();
     let mut unused_by_workload: BTreeMap<String, (f64, f64)> = BTreeMap::new();
-    for p in charged_pods(snap) {
+    for p in snap.pods.iter().map(|p| p.as_ref()).filter(|p| holds_resources(p)) {
         let node_name = p.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap_or_default();
         let (cpu_rate, mem_rate) = node_rates(prices, nodes.get(node_name.as_str()).copied());
         let (req_m, req_b) = pod_requests(p);

@@ -79,12 +79,7 @@ impl Words {
     pub fn corrected(&self, names: &Names) -> Words {
         let mut out = self.clone();
         let known = |x: &str| {
-            is_stopword(x)
-                || kind_word(x).is_some()
-                || super::guard::is_intent_word(x)
-                || super::guard::COST_WORDS.contains(&x)
-                || super::intents::COST_QUESTION_WORDS.contains(&x)
-                || super::intents::security_topic_word(x)
+            is_stopword(x) || kind_word(x).is_some() || super::guard::is_intent_word(x) || rule_question_word(x)
         };
         for (i, w) in self.lower.iter().enumerate() {
             let len = w.chars().count();
@@ -110,6 +105,14 @@ impl Words {
         out.text = out.lower.join(" ");
         out
     }
+}
+
+/// A word the cost and security rules ask with (`costs`, `cluster-admin`,
+/// `privileged`): never a typo to correct, never an object's name.
+fn rule_question_word(x: &str) -> bool {
+    super::guard::COST_WORDS.contains(&x)
+        || super::intents::COST_QUESTION_WORDS.contains(&x)
+        || super::intents::security_topic_word(x)
 }
 
 /// What a question refers to.
@@ -300,13 +303,13 @@ fn labels_typos_unknowns(words: &Words, names: &Names, r: &mut Refs, used: &mut 
                 r.target_word = Some(fixed.to_string());
                 break;
             }
-            if looks_like_name(&words.original[i]) && r.unknown.is_none() {
+            if looks_like_name(&words.original[i]) && r.unknown.is_none() && !rule_question_word(w) {
                 r.unknown = Some(w.clone());
             }
         }
     }
     if r.targets.is_empty() && r.unknown.is_none() {
-        if let Some((word, kind)) = unknown_before_kind(words, names, used) {
+        if let Some((word, kind)) = unknown_before_kind(words, names, used).filter(|(w, _)| !rule_question_word(w)) {
             // "the backfill job": a part of exactly one Job's name names it
             // (the answer shows the full name); else it names nothing.
             match names.by_name_part(kind, &word) {

@@ -117,12 +117,7 @@ pub static RULES: &[Rule] = &[
     Rule {
         name: "unknown-name",
         example: "is the paymnts-api pod running?",
-        when: |_, _, r| {
-            // NB: question words of the security and cost rules are not names.
-            let question_word = |u: &str| security_topic_word(u) || guard::COST_WORDS.contains(&u);
-            let unknown = r.unknown.as_deref().is_some_and(|u| !question_word(u));
-            r.targets.is_empty() && (unknown || r.state_miss.is_some())
-        },
+        when: |_, _, r| r.targets.is_empty() && (r.unknown.is_some() || r.state_miss.is_some()),
         answer: Answer::Now(|ctx, _, r| match (&r.state_miss, &r.unknown) {
             (Some(miss), _) => Err(Outcome::NotFound { message: miss.clone() }),
             (None, unknown) => Err(not_found(ctx, unknown.as_deref().unwrap_or(""), r.kind)),
