@@ -54,3 +54,45 @@ fn config_value(snap: &Snapshot, ns: &str, name: &str, key: &str) -> Option<Stri
         .find(|c| c.metadata.name.as_deref() == Some(name) && c.metadata.namespace.as_deref() == Some(ns))
         .and_then(|c| c.data.as_ref()?.get(key).cloned())
 }
+
+/// The ConfigMaps and Secrets a pod spec reads (env, envFrom, volumes,
+/// projected volumes), as (`ConfigMap` | `Secret`, name).
+pub fn config_sources(spec: &k8s_openapi::api::core::v1::PodSpec) -> std::collections::BTreeSet<(&'static str, String)> {
+    let mut out = std::collections::BTreeSet::new();
+    let containers = spec.containers.iter().chain(spec.init_containers.iter().flatten());
+    for c in containers {
+        for e in c.env.iter().flatten().filter_map(|e| e.value_from.as_ref()) {
+            if let Some(r) = &e.config_map_key_ref {
+                out.insert(("ConfigMap", r.name.clone()));
+            }
+            if let Some(r) = &e.secret_key_ref {
+                out.insert(("Secret", r.name.clone()));
+            }
+        }
+        for ef in c.env_from.iter().flatten() {
+            if let Some(r) = &ef.config_map_ref {
+                out.insert(("ConfigMap", r.name.clone()));
+            }
+            if let Some(r) = &ef.secret_ref {
+                out.insert(("Secret", r.name.clone()));
+            }
+        }
+    }
+    for v in spec.volumes.iter().flatten() {
+        if let Some(c) = &v.config_map {
+            out.insert(("ConfigMap", c.name.clone()));
+        }
+        if let Some(s) = v.secret.as_ref().and_then(|s| s.secret_name.clone()) {
+            out.insert(("Secret", s));
+        }
+        for p in v.projected.iter().flat_map(|p| p.sources.iter().flatten()) {
+            if let Some(c) = &p.config_map {
+                out.insert(("ConfigMap", c.name.clone()));
+            }
+            if let Some(s) = &p.secret {
+                out.insert(("Secret", s.name.clone()));
+            }
+        }
+    }
+    out
+}

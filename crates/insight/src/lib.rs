@@ -10,6 +10,7 @@ pub mod analyze;
 pub mod capacity;
 pub mod cost;
 pub mod env;
+pub mod history;
 mod fixes;
 pub mod index;
 pub mod kind;

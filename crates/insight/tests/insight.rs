@@ -293,3 +293,6 @@ mod posture;
 
 #[path = "insight/cost.rs"]
 mod cost;
+
+#[path = "insight/history.rs"]
+mod history;

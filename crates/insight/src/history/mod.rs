@@ -1,0 +1,143 @@
+//! Insights over time: what changed, when it started, where a series is
+//! heading, what is out of the ordinary, what a container really needs.
+//!
+//! Pure analyses over series of samples, whichever source they came from
+//! (the cluster's Prometheus or Kubeask's own sampler): the sources live in
+//! `kubeask-cluster`, and the model only explains what these compute.
+
+pub mod anomaly;
+pub mod forecast;
+pub mod rightsize;
+pub mod stats;
+pub mod timeline;
+
+use serde::{Deserialize, Serialize};
+
+/// What a series measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// CPU in cores.
+    Cpu,
+    /// Memory (working set) in bytes.
+    Memory,
+}
+
+impl Metric {
+    /// The name used in files, URLs and the CLI.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Metric::Cpu => "cpu",
+            Metric::Memory => "memory",
+        }
+    }
+
+    /// Parses `cpu` / `memory` (and `mem`).
+    pub fn parse(s: &str) -> Option<Metric> {
+        match s.to_ascii_lowercase().as_str() {
+            "cpu" => Some(Metric::Cpu),
+            "memory" | "mem" => Some(Metric::Memory),
+            _ => None,
+        }
+    }
+
+    /// A value of this metric as people read it (`250m`, `512Mi`).
+    pub fn show(self, v: f64) -> String {
+        match self {
+            Metric::Cpu if v < 1.0 => format!("{:.0}m", v * 1000.0),
+            Metric::Cpu => format!("{v:.2} cores"),
+            Metric::Memory => crate::text::show_mem(v),
+        }
+    }
+}
+
+/// Whose series it is: one container of one pod, or one node.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "scope", rename_all = "snake_case")]
+pub enum Scope {
+    /// A container of a pod.
+    Container {
+        /// Namespace of the pod.
+        namespace: String,
+        /// Pod name.
+        pod: String,
+        /// Container name.
+        container: String,
+    },
+    /// A node.
+    Node {
+        /// Node name.
+        node: String,
+    },
+}
+
+/// The identity of one series.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SeriesKey {
+    /// What is measured.
+    pub metric: Metric,
+    /// Whose it is.
+    #[serde(flatten)]
+    pub scope: Scope,
+}
+
+impl SeriesKey {
+    /// A container's series.
+    pub fn container(metric: Metric, namespace: &str, pod: &str, container: &str) -> Self {
+        let scope = Scope::Container { namespace: namespace.into(), pod: pod.into(), container: container.into() };
+        SeriesKey { metric, scope }
+    }
+
+    /// A node's series.
+    pub fn node(metric: Metric, node: &str) -> Self {
+        SeriesKey { metric, scope: Scope::Node { node: node.into() } }
+    }
+}
+
+/// One sample: seconds since the Unix epoch, and the value.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    /// Unix seconds.
+    pub t: i64,
+    /// The value (cores or bytes).
+    pub v: f64,
+}
+
+/// A series: its key and its samples, oldest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Series {
+    /// Whose and what.
+    pub key: SeriesKey,
+    /// Samples, oldest first, finite values only.
+    pub points: Vec<Point>,
+}
+
+/// Samples with finite values, sorted by time, one per timestamp (the
+/// last one given wins): what every analysis expects of its input.
+pub fn clean(points: &[Point]) -> Vec<Point> {
+    let mut out: Vec<Point> = points.iter().copied().filter(|p| p.v.is_finite()).collect();
+    out.sort_by_key(|p| p.t);
+    out.dedup_by(|later, earlier| {
+        let same = later.t == earlier.t;
+        if same {
+            earlier.v = later.v;
+        }
+        same
+    });
+    out
+}
+
+/// Human form of a number of seconds: `45 min`, `~3 h`, `2 days`.
+pub fn show_secs(secs: f64) -> String {
+    if !secs.is_finite() || secs < 0.0 {
+        return "never".into();
+    }
+    let m = secs / 60.0;
+    if m < 90.0 {
+        format!("{:.0} min", m.max(1.0))
+    } else if m < 48.0 * 60.0 {
+        format!("{:.0} h", m / 60.0)
+    } else {
+        format!("{:.0} days", m / 1440.0)
+    }
+}
