@@ -201,6 +201,8 @@ pub struct Fixture {
     pub now: Option<Timestamp>,
     /// RBAC answers, if the fixture restricts anything.
     pub rbac: Option<RbacRules>,
+    /// The demo's past metrics (`metrics.yaml`), if the fixture has one.
+    pub metrics: Option<crate::demo::shapes::MetricsPlan>,
 }
 
 /// The kinds a fixture may hold, as `(apiVersion, kind)`.
@@ -333,6 +335,10 @@ impl Fixture {
                         message: format!("`now: {now}` is not an RFC 3339 instant: {e}"),
                     })?);
                 }
+            } else if path == "metrics.yaml" {
+                let plan = crate::demo::shapes::MetricsPlan::parse(&text(path, bytes)?)
+                    .map_err(|message| FixtureError::Settings { file: shown.clone(), message })?;
+                fixture.metrics = Some(plan);
             } else if path == "rbac.yaml" {
                 fixture.rbac = Some(
                     serde_yaml::from_str(&text(path, bytes)?)
@@ -358,6 +364,39 @@ impl Fixture {
     }
 }
 
+impl Fixture {
+    /// Each container's metrics now (its PodMetrics) and since when its pod
+    /// exists, in seconds relative to the fixture's `now`: where the demo's
+    /// past metrics start from.
+    pub fn metric_bases(&self) -> Vec<crate::demo::shapes::Base> {
+        use kubeask_insight::history::{Metric, SeriesKey};
+        let now = self.now.map_or(0, |t| t.as_second());
+        let created: BTreeMap<(String, String), i64> = self
+            .typed::<k8s_openapi::api::core::v1::Pod>("Pod")
+            .into_iter()
+            .filter_map(|p| {
+                let t = p.metadata.creation_timestamp.as_ref()?.0.as_second();
+                Some(((p.metadata.namespace.clone()?, p.metadata.name.clone()?), t - now))
+            })
+            .collect();
+        let mut out = Vec::new();
+        for pm in self.typed::<kubeask_insight::metrics::PodMetrics>("PodMetrics") {
+            let ns = pm.metadata.namespace.clone().unwrap_or_default();
+            let pod = pm.metadata.name.clone().unwrap_or_default();
+            let since = created.get(&(ns.clone(), pod.clone())).copied().unwrap_or(i64::MIN);
+            for c in &pm.containers {
+                let cpu = c.usage.get("cpu").map(|q| (Metric::Cpu, kubeask_insight::text::cpu_millis(&q.0) / 1000.0));
+                let mem = c.usage.get("memory").map(|q| (Metric::Memory, kubeask_insight::text::mem_bytes(&q.0)));
+                for (metric, now_value) in cpu.into_iter().chain(mem) {
+                    let key = SeriesKey::container(metric, &ns, &pod, &c.name);
+                    out.push(crate::demo::shapes::Base { key, now_value, since });
+                }
+            }
+        }
+        out
+    }
+}
+
 fn collect_files(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) -> Result<()> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -371,7 +410,7 @@ fn collect_files(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) -> R
         } else {
             let rel = path.strip_prefix(root).unwrap_or(&path);
             let rel = rel.to_string_lossy().replace('\\', "/");
-            if rel == "cluster.yaml" || rel == "fixture.yaml" || rel == "rbac.yaml" || rel.starts_with("logs/") {
+            if ["cluster.yaml", "fixture.yaml", "rbac.yaml", "metrics.yaml"].contains(&rel.as_str()) || rel.starts_with("logs/") {
                 out.push((rel, std::fs::read(&path).map_err(io(&path))?));
             }
         }

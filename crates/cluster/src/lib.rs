@@ -8,6 +8,7 @@ pub mod cache;
 pub mod contexts;
 pub mod demo;
 pub mod fixture;
+pub mod history;
 pub mod stored;
 pub mod synthetic;
 pub mod timeshift;

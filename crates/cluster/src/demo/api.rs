@@ -45,6 +45,8 @@ pub struct App {
     pub address: String,
     /// The latest requests, for tests that must prove what a client asked.
     pub requests: RequestLog,
+    /// The fixture's past metrics, served as its Prometheus (`metrics.yaml`).
+    pub history: Option<Arc<super::prometheus::DemoHistory>>,
 }
 
 /// The last requests the server received: `METHOD path?query accept`.
@@ -137,6 +139,10 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         ["api"] => Ok(ok(&discovery::api_versions(&app.address))),
         ["apis"] => Ok(ok(&discovery::group_list())),
         ["apis", group] => discovery::group(group).map(|v| ok(&v)).ok_or_else(ApiError::no_route),
+        ["api", "v1", "namespaces", ns, "services", svc, "proxy", rest @ ..] => match &app.history {
+            Some(h) => super::prometheus::proxy(h, ns, svc, rest, &query),
+            None => Err(ApiError::service_unavailable(&format!("no endpoints available for service \"{svc}\""))),
+        },
         ["api", "v1", rest @ ..] => route(&app, "", "v1", rest, &parts.method, &parts.headers, &query, body).await,
         ["apis", group, version, rest @ ..] => {
             route(&app, group, version, rest, &parts.method, &parts.headers, &query, body).await

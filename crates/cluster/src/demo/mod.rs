@@ -11,9 +11,11 @@ pub mod apply;
 pub mod controller;
 pub mod discovery;
 pub mod logs;
+pub mod prometheus;
 pub mod protobuf;
 pub mod registry;
 pub mod selector;
+pub mod shapes;
 pub mod status;
 pub mod store;
 pub mod table;
@@ -133,6 +135,10 @@ impl DemoServer {
             None => DemoIdentity::generate()?,
         };
         let fixture = opts.fixture;
+        let history = fixture.metrics.clone().filter(|p| p.prometheus.is_some()).map(|plan| {
+            let bases = fixture.metric_bases();
+            Arc::new(prometheus::DemoHistory { plan, bases, origin: jiff::Timestamp::now().as_second() })
+        });
         let offset = fixture.now.map(|captured| jiff::Timestamp::now().duration_since(captured)).unwrap_or_default();
         let mut objects = Vec::with_capacity(fixture.objects.len());
         let mut version = None;
@@ -166,6 +172,7 @@ impl DemoServer {
             bookmark_every: opts.bookmark_every,
             address: addr.to_string(),
             requests: api::RequestLog::default(),
+            history,
         });
         let router = axum::Router::new().fallback(api::handle).with_state(app.clone());
         let task = tokio::spawn(serve(listener, tokio_rustls::TlsAcceptor::from(config), router, shutdown_rx));

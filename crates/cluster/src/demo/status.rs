@@ -76,6 +76,10 @@ impl ApiError {
     pub fn no_route() -> Self {
         Self::new(404, "NotFound", "the server could not find the requested resource")
     }
+    /// 503: a service proxy with nothing behind it.
+    pub fn service_unavailable(message: &str) -> Self {
+        Self::new(503, "ServiceUnavailable", message)
+    }
     /// 405.
     pub fn method_not_allowed(verb: &str, resource: &str) -> Self {
         Self::new(405, "MethodNotAllowed", format!("{verb} is not supported on resources of kind \"{resource}\""))

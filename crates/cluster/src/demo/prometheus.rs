@@ -1,0 +1,93 @@
+//! The demo's Prometheus: when the fixture has a `metrics.yaml` naming one
+//! of its Services, the demo server answers the Prometheus HTTP API on
+//! that Service's proxy path (`/api/v1/namespaces/NS/services/NAME:PORT/
+//! proxy/api/v1/…`) with the fixture's past (`shapes`), so the demo has
+//! history from the first second. It answers the range queries Kubeask
+//! sends (per-container CPU and memory) and nothing else: it is a test
+//! bed, not a PromQL engine — the real Prometheus is tested separately.
+
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+use super::shapes::{generate, Base, MetricsPlan};
+use super::status::ApiError;
+use kubeask_insight::history::{Metric, Scope};
+
+/// The demo's past and where it is served.
+#[derive(Debug)]
+pub struct DemoHistory {
+    /// Shapes.
+    pub plan: MetricsPlan,
+    /// Values now.
+    pub bases: Vec<Base>,
+    /// Unix seconds of the fixture's `now` (the server's start).
+    pub origin: i64,
+}
+
+fn reply(v: Value) -> Response {
+    axum::Json(v).into_response()
+}
+
+fn error(kind: &str, message: &str) -> Response {
+    let body = json!({"status": "error", "errorType": kind, "error": message});
+    (axum::http::StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
+}
+
+/// Answers a request for `NAME:PORT` in `namespace`, sub-path `rest`.
+pub fn proxy(
+    h: &DemoHistory,
+    namespace: &str,
+    service: &str,
+    rest: &[&str],
+    query: &std::collections::HashMap<String, String>,
+) -> Result<Response, ApiError> {
+    let Some(p) = &h.plan.prometheus else { return Err(ApiError::no_route()) };
+    let (name, port) = service.rsplit_once(':').unwrap_or((service, ""));
+    let port_ok = port.is_empty() || port == p.port.to_string();
+    if namespace != p.namespace || name.trim_start_matches("http:") != p.service || !port_ok {
+        return Err(ApiError::service_unavailable(&format!("no endpoints available for service \"{name}\"")));
+    }
+    Ok(match rest {
+        ["api", "v1", "status", "buildinfo"] => reply(json!({"status": "success", "data": {"version": "demo"}})),
+        ["api", "v1", "query_range"] => range(h, query),
+        _ => error("bad_data", "the demo's Prometheus answers only query_range"),
+    })
+}
+
+fn range(h: &DemoHistory, q: &std::collections::HashMap<String, String>) -> Response {
+    let num = |k: &str| q.get(k).and_then(|v| v.parse::<f64>().ok());
+    let (Some(start), Some(end), Some(step)) = (num("start"), num("end"), num("step")) else {
+        return error("bad_data", "start, end and step are required");
+    };
+    let text = q.get("query").cloned().unwrap_or_default();
+    let metric = if text.contains("container_cpu_usage_seconds_total") {
+        Metric::Cpu
+    } else if text.contains("container_memory_working_set_bytes") {
+        Metric::Memory
+    } else {
+        return error("bad_data", "the demo's Prometheus knows container CPU and memory only");
+    };
+    if text.contains("container_name") || step < 1.0 || end < start || (end - start) / step > 11_000.0 {
+        return reply(json!({"status": "success", "data": {"resultType": "matrix", "result": []}}));
+    }
+    let ns = text.split("namespace=\"").nth(1).and_then(|r| r.split('"').next());
+    let bases: Vec<Base> = h
+        .bases
+        .iter()
+        .filter(|b| b.key.metric == metric)
+        .filter(|b| ns.is_none_or(|n| matches!(&b.key.scope, Scope::Container { namespace, .. } if namespace == n)))
+        .cloned()
+        .collect();
+    let (from, to) = (start as i64 - h.origin, end as i64 - h.origin);
+    let past = -h.plan.history_secs();
+    let series = generate(&h.plan, &bases, h.origin, from.max(past), to, step as i64);
+    let result: Vec<Value> = series
+        .into_iter()
+        .map(|s| {
+            let Scope::Container { namespace, pod, container } = &s.key.scope else { return Value::Null };
+            let values: Vec<Value> = s.points.iter().map(|p| json!([p.t as f64, p.v.to_string()])).collect();
+            json!({"metric": {"namespace": namespace, "pod": pod, "container": container}, "values": values})
+        })
+        .collect();
+    reply(json!({"status": "success", "data": {"resultType": "matrix", "result": result}}))
+}

@@ -1,0 +1,220 @@
+//! The cluster's Prometheus as a history source: found among the
+//! cluster's Services and reached through the API server's service proxy
+//! (so it needs nothing but the kubeconfig), or at a URL the user gives.
+//! Read-only range queries over cAdvisor's container series.
+
+use std::time::Duration;
+
+use kubeask_insight::history::{Metric, Point, Series, SeriesKey};
+use kubeask_insight::snapshot::Snapshot;
+use serde::Deserialize;
+
+use super::source::HistoryError;
+
+/// Where the Prometheus HTTP API is.
+#[derive(Clone)]
+pub enum Target {
+    /// A URL the user gave (`http://prometheus.example:9090`).
+    Url(String),
+    /// A Service reached through the API server's proxy.
+    Proxy {
+        /// The context's client.
+        client: kube::Client,
+        /// Namespace of the Service.
+        namespace: String,
+        /// Service name.
+        service: String,
+        /// Service port.
+        port: i32,
+    },
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl Target {
+    /// `Prometheus at http://…` / `Prometheus (Service monitoring/prometheus:9090)`.
+    pub fn describe(&self) -> String {
+        match self {
+            Target::Url(u) => format!("Prometheus at {u}"),
+            Target::Proxy { namespace, service, port, .. } => format!("Prometheus (Service {namespace}/{service}:{port})"),
+        }
+    }
+}
+
+/// Services that look like a Prometheus server, best first: a name or
+/// `app.kubernetes.io/name` with `prometheus`, not an exporter, operator,
+/// Alertmanager or adapter; the port 9090 or one named `web`/`http`.
+pub fn candidates(snap: &Snapshot) -> Vec<(String, String, i32)> {
+    const NOT: &[&str] = &["operator", "alertmanager", "exporter", "pushgateway", "adapter", "blackbox", "kube-state"];
+    let mut out: Vec<(u8, String, String, i32)> = Vec::new();
+    for s in &snap.services {
+        let name = s.metadata.name.clone().unwrap_or_default();
+        let app = s.metadata.labels.as_ref().and_then(|l| l.get("app.kubernetes.io/name")).cloned().unwrap_or_default();
+        let looks = name.contains("prometheus") || app == "prometheus";
+        if !looks || NOT.iter().any(|n| name.contains(n)) {
+            continue;
+        }
+        let ports = s.spec.iter().flat_map(|sp| sp.ports.iter().flatten());
+        let port = ports
+            .clone()
+            .find(|p| p.port == 9090)
+            .or_else(|| ports.clone().find(|p| matches!(p.name.as_deref(), Some("web" | "http" | "http-web"))))
+            .map(|p| p.port);
+        let Some(port) = port else { continue };
+        let rank = match name.as_str() {
+            "prometheus-operated" => 0,
+            n if n.ends_with("-prometheus") || n == "prometheus" || n == "prometheus-server" => 1,
+            _ => 2,
+        };
+        out.push((rank, s.metadata.namespace.clone().unwrap_or_default(), name, port));
+    }
+    out.sort();
+    out.into_iter().map(|(_, ns, n, p)| (ns, n, p)).collect()
+}
+
+#[derive(Deserialize)]
+struct Reply {
+    status: String,
+    #[serde(default)]
+    data: Option<Data>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Data {
+    #[serde(default)]
+    result: Vec<Matrix>,
+}
+
+#[derive(Deserialize)]
+struct Matrix {
+    metric: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    values: Vec<(f64, String)>,
+}
+
+/// The step of a range query over `window` seconds: the sampler's 15 s
+/// while under Prometheus's 11,000 points a series.
+pub fn step_for(window: i64) -> i64 {
+    let s = (window + 9_999) / 10_000;
+    (s.max(15) + 14) / 15 * 15
+}
+
+/// The PromQL of a metric's per-container series.
+pub fn query(metric: Metric, namespace: Option<&str>, step: i64, legacy: bool) -> String {
+    let (c, p) = if legacy { ("container_name", "pod_name") } else { ("container", "pod") };
+    let ns = namespace.map_or(String::new(), |n| format!(",namespace=\"{}\"", n.replace(['"', '\\'], "")));
+    let sel = format!("{{{c}!=\"\",{c}!=\"POD\"{ns}}}");
+    match metric {
+        // NB: irate at the sampler's step reads the same per-interval rate
+        // metrics-server reports; past a minute, rate over the step.
+        Metric::Cpu if step <= 60 => format!("sum by (namespace,{p},{c}) (irate(container_cpu_usage_seconds_total{sel}[2m]))"),
+        Metric::Cpu => format!("sum by (namespace,{p},{c}) (rate(container_cpu_usage_seconds_total{sel}[{step}s]))"),
+        Metric::Memory => format!("sum by (namespace,{p},{c}) (container_memory_working_set_bytes{sel})"),
+    }
+}
+
+/// A Prometheus HTTP API client.
+#[derive(Clone, Debug)]
+pub struct Prometheus {
+    target: Target,
+    http: reqwest::Client,
+}
+
+impl Prometheus {
+    /// A client for `target`.
+    pub fn new(target: Target) -> Self {
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap_or_default();
+        Self { target, http }
+    }
+
+    /// Where it is.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// The first candidate Service that answers as a Prometheus.
+    pub async fn discover(client: &kube::Client, snap: &Snapshot) -> Option<Prometheus> {
+        for (namespace, service, port) in candidates(snap) {
+            let p = Prometheus::new(Target::Proxy { client: client.clone(), namespace, service, port });
+            match p.get("/api/v1/status/buildinfo").await {
+                Ok(_) => return Some(p),
+                Err(e) => tracing::debug!("{} is not usable: {e}", p.target.describe()),
+            }
+        }
+        None
+    }
+
+    async fn get(&self, path_and_query: &str) -> Result<String, HistoryError> {
+        let unreachable = |m: String| HistoryError::Prometheus { target: self.target.describe(), message: m };
+        match &self.target {
+            Target::Url(base) => {
+                let url = format!("{}{path_and_query}", base.trim_end_matches('/'));
+                let r = self.http.get(&url).send().await.map_err(|e| unreachable(e.to_string()))?;
+                let status = r.status();
+                let text = r.text().await.map_err(|e| unreachable(e.to_string()))?;
+                if !status.is_success() && !text.starts_with('{') {
+                    return Err(unreachable(format!("HTTP {status}")));
+                }
+                Ok(text)
+            }
+            Target::Proxy { client, namespace, service, port } => {
+                let path = format!("/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy{path_and_query}");
+                let req = http::Request::get(path).body(Vec::new()).map_err(|e| unreachable(e.to_string()))?;
+                client.request_text(req).await.map_err(|e| unreachable(e.to_string()))
+            }
+        }
+    }
+
+    /// Per-container series of `metric` over `[start, end]`.
+    pub async fn series(&self, metric: Metric, namespace: Option<&str>, start: i64, end: i64) -> Result<Vec<Series>, HistoryError> {
+        let step = step_for(end - start);
+        let mut out = self.range(metric, &query(metric, namespace, step, false), start, end, step, false).await?;
+        if out.is_empty() {
+            out = self.range(metric, &query(metric, namespace, step, true), start, end, step, true).await?;
+        }
+        Ok(out)
+    }
+
+    async fn range(&self, metric: Metric, q: &str, start: i64, end: i64, step: i64, legacy: bool) -> Result<Vec<Series>, HistoryError> {
+        let enc: String = percent_encoding::utf8_percent_encode(q, percent_encoding::NON_ALPHANUMERIC).to_string();
+        let text = self.get(&format!("/api/v1/query_range?query={enc}&start={start}&end={end}&step={step}")).await?;
+        let bad = |m: String| HistoryError::Prometheus { target: self.target.describe(), message: m };
+        let reply: Reply = serde_json::from_str(&text).map_err(|e| bad(format!("not a Prometheus reply ({e})")))?;
+        if reply.status != "success" {
+            return Err(bad(reply.error.unwrap_or_else(|| "the query failed".into())));
+        }
+        let (c, p) = if legacy { ("container_name", "pod_name") } else { ("container", "pod") };
+        let label = |m: &std::collections::BTreeMap<String, String>, k: &str| m.get(k).cloned().unwrap_or_default();
+        Ok(reply
+            .data
+            .map(|d| d.result)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| {
+                let key = SeriesKey::container(metric, &label(&m.metric, "namespace"), &label(&m.metric, p), &label(&m.metric, c));
+                let points = m.values.iter().filter_map(|(t, v)| Some(Point { t: *t as i64, v: v.parse().ok()? })).collect();
+                Series { key, points }
+            })
+            .filter(|s: &Series| !s.points.is_empty())
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_and_steps() {
+        assert_eq!(step_for(6 * 3600), 15);
+        assert_eq!(step_for(14 * 86_400), 135);
+        let q = query(Metric::Memory, Some("shop\"x"), 15, false);
+        assert_eq!(q, "sum by (namespace,pod,container) (container_memory_working_set_bytes{container!=\"\",container!=\"POD\",namespace=\"shopx\"})");
+    }
+}

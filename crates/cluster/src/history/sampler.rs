@@ -1,0 +1,122 @@
+//! The own sampler: every 15 s, the metrics of an open context's cache
+//! (metrics.k8s.io per container and node) and what its timeline shows
+//! (events, restarts, rollouts) go into the history store.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kubeask_insight::history::timeline::{from_snapshot, Entry};
+use kubeask_insight::history::{Metric, Point, SeriesKey};
+use kubeask_insight::snapshot::Snapshot;
+use kubeask_insight::text::{cpu_millis, mem_bytes};
+use tokio::task::JoinHandle;
+use tracing::Instrument;
+
+use super::store::HistoryStore;
+use crate::cache::ClusterCache;
+
+/// How often a context is sampled.
+pub const EVERY: Duration = Duration::from_secs(15);
+/// How often the store is packed and trimmed.
+const MAINTAIN_EVERY: u32 = 20;
+
+/// The samples a snapshot's metrics hold: CPU (cores) and memory (bytes)
+/// per container and per node, each at the time metrics-server took it.
+pub fn samples_of(snap: &Snapshot) -> Vec<(SeriesKey, Point)> {
+    let now = snap.now().as_second();
+    let mut out = Vec::new();
+    for pm in &snap.pod_metrics {
+        let t = pm.timestamp.as_ref().map_or(now, |t| t.0.as_second());
+        let ns = pm.metadata.namespace.as_deref().unwrap_or("");
+        let pod = pm.metadata.name.as_deref().unwrap_or("");
+        for c in &pm.containers {
+            for (metric, v) in usage(&c.usage) {
+                out.push((SeriesKey::container(metric, ns, pod, &c.name), Point { t, v }));
+            }
+        }
+    }
+    for nm in &snap.node_metrics {
+        let t = nm.timestamp.as_ref().map_or(now, |t| t.0.as_second());
+        let node = nm.metadata.name.as_deref().unwrap_or("");
+        for (metric, v) in usage(&nm.usage) {
+            out.push((SeriesKey::node(metric, node), Point { t, v }));
+        }
+    }
+    out
+}
+
+fn usage(
+    u: &std::collections::BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>,
+) -> impl Iterator<Item = (Metric, f64)> + '_ {
+    let cpu = u.get("cpu").map(|q| (Metric::Cpu, cpu_millis(&q.0) / 1000.0));
+    let mem = u.get("memory").map(|q| (Metric::Memory, mem_bytes(&q.0)));
+    cpu.into_iter().chain(mem)
+}
+
+/// Remembers which timeline entries were stored, so each tick writes only
+/// what is new or changed.
+#[derive(Default)]
+pub struct Seen(HashSet<(i64, String, String)>);
+
+impl Seen {
+    /// The entries of `snap` not stored yet (marks them stored).
+    pub fn fresh(&mut self, snap: &Snapshot) -> Vec<Entry> {
+        let mut out = Vec::new();
+        for e in from_snapshot(snap) {
+            if self.0.insert((e.time.as_second(), e.object.clone(), e.evidence.clone())) {
+                out.push(e);
+            }
+        }
+        out
+    }
+}
+
+/// One tick: what the snapshot holds goes into the store.
+pub fn sample_once(store: &HistoryStore, context: &str, snap: &Snapshot, seen: &mut Seen) -> Result<usize, super::store::StoreError> {
+    let samples = samples_of(snap);
+    store.record_points(context, samples.iter().map(|(k, p)| (k, *p)))?;
+    store.keep_entries(context, &seen.fresh(snap))?;
+    Ok(samples.len())
+}
+
+/// Samples `cache` every [`EVERY`] until the task is dropped or aborted.
+pub fn spawn(cache: Arc<ClusterCache>, store: Arc<HistoryStore>, context: String) -> JoinHandle<()> {
+    let span = tracing::info_span!("sampler", context = %context);
+    tokio::spawn(
+        async move {
+            let mut seen = Seen::default();
+            let mut tick = tokio::time::interval(EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            for n in 0u32.. {
+                tick.tick().await;
+                let snap = cache.snapshot();
+                let (store2, ctx) = (store.clone(), context.clone());
+                let result = tokio::task::spawn_blocking(move || {
+                    let r = sample_once(&store2, &ctx, &snap, &mut seen);
+                    if n % MAINTAIN_EVERY == 0 {
+                        if let Err(e) = store2.maintain(jiff::Timestamp::now().as_second()) {
+                            tracing::warn!("history maintenance failed: {e}");
+                        }
+                    }
+                    (r, seen)
+                })
+                .await;
+                match result {
+                    Ok((r, s)) => {
+                        seen = s;
+                        match r {
+                            Ok(n) => tracing::debug!(samples = n, "sampled"),
+                            Err(e) => tracing::warn!("history sample not stored: {e}"),
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!("history sampler stopped: {e}");
+                        return;
+                    }
+                }
+            }
+        }
+        .instrument(span),
+    )
+}

@@ -1,0 +1,95 @@
+//! One history source for the analyses, whichever holds the past: the
+//! cluster's Prometheus when it has one (or the user names one), else
+//! Kubeask's own store.
+
+use std::sync::Arc;
+
+use kubeask_insight::history::timeline::Entry;
+use kubeask_insight::history::{Metric, Scope, Series};
+
+use super::prometheus::Prometheus;
+use super::store::{HistoryStore, SeriesFilter, StoreError};
+
+/// Errors reading history.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    /// The own history file.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Prometheus did not answer or refused the query.
+    #[error("{target} did not answer: {message}")]
+    Prometheus {
+        /// Which Prometheus.
+        target: String,
+        /// Why.
+        message: String,
+    },
+}
+
+/// Where history comes from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// Kubeask's own sampler.
+    Own {
+        /// The store.
+        store: Arc<HistoryStore>,
+        /// The context whose samples to read.
+        context: String,
+    },
+    /// The cluster's Prometheus; kept timeline entries still come from
+    /// the own store when there is one.
+    Prometheus {
+        /// The client.
+        prometheus: Prometheus,
+        /// The own store, for kept timeline entries.
+        store: Option<Arc<HistoryStore>>,
+        /// The context.
+        context: String,
+    },
+}
+
+impl Source {
+    /// Says where the figures come from, for the answer's basis.
+    pub fn describe(&self) -> String {
+        match self {
+            Source::Own { .. } => "Kubeask's own samples".into(),
+            Source::Prometheus { prometheus, .. } => prometheus.target().describe(),
+        }
+    }
+
+    /// Series matching `filter` with samples in `[start, end]`.
+    pub async fn series(&self, filter: &SeriesFilter, start: i64, end: i64) -> Result<Vec<Series>, HistoryError> {
+        match self {
+            Source::Own { store, context } => {
+                let (store, context, filter) = (store.clone(), context.clone(), filter.clone());
+                tokio::task::spawn_blocking(move || store.series(&context, &filter, start, end))
+                    .await
+                    .unwrap_or_else(|e| Err(StoreError { path: String::new(), message: e.to_string() }))
+                    .map_err(HistoryError::from)
+            }
+            Source::Prometheus { prometheus, .. } => {
+                if filter.nodes == Some(true) {
+                    return Ok(Vec::new());
+                }
+                let metrics = filter.metric.map_or(vec![Metric::Cpu, Metric::Memory], |m| vec![m]);
+                let mut out = Vec::new();
+                for m in metrics {
+                    out.extend(prometheus.series(m, filter.namespace.as_deref(), start, end).await?);
+                }
+                if let Some(pods) = &filter.pods {
+                    out.retain(|s| matches!(&s.key.scope, Scope::Container { pod, .. } if pods.contains(pod)));
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// Timeline entries kept past the API server's event TTL.
+    pub fn kept(&self, since: i64) -> Vec<Entry> {
+        let (store, context) = match self {
+            Source::Own { store, context } => (Some(store), context),
+            Source::Prometheus { store, context, .. } => (store.as_ref(), context),
+        };
+        store.and_then(|s| s.entries(context, since).ok()).unwrap_or_default()
+    }
+}
