@@ -146,7 +146,7 @@ pub struct Sizing {
 pub fn rightsize(snap: &Snapshot, series: &[Series], min_span: i64) -> Vec<Sizing> {
     let owners = Owners::new(snap);
     let workloads = workload_pods(snap, &owners);
-    let mut pooled: BTreeMap<(String, String, String), (Vec<Point>, Vec<Point>, std::collections::BTreeSet<String>)> = BTreeMap::new();
+    let mut pooled: BTreeMap<(String, String, String), Pooled> = BTreeMap::new();
     for s in series {
         let Scope::Container { namespace, pod, container } = &s.key.scope else { continue };
         let Some(workload) = workload_of_pod_name(&workloads, namespace, pod) else { continue };
@@ -171,6 +171,9 @@ pub fn rightsize(snap: &Snapshot, series: &[Series], min_span: i64) -> Vec<Sizin
     out.sort_by(|a, b| (a.verdict, &a.namespace, &a.workload).cmp(&(b.verdict, &b.namespace, &b.workload)));
     out
 }
+
+/// CPU samples, memory samples and the pods they came from.
+type Pooled = (Vec<Point>, Vec<Point>, std::collections::BTreeSet<String>);
 
 type WorkloadPods<'a> = BTreeMap<(String, String), Vec<&'a Pod>>;
 
@@ -208,10 +211,11 @@ fn workload_of_pod_name(workloads: &WorkloadPods<'_>, namespace: &str, pod: &str
     by_name
 }
 
-type Pair = (Option<f64>, Option<f64>);
+/// (CPU, memory), each optional.
+pub type Pair = (Option<f64>, Option<f64>);
 
-/// A container's (cpu, memory) requests and limits in cores and bytes.
-fn container_resources(pod: &Pod, container: &str) -> Option<(Pair, Pair)> {
+/// A container's ((cpu, memory) requests, (cpu, memory) limits) in cores and bytes.
+pub fn container_resources(pod: &Pod, container: &str) -> Option<(Pair, Pair)> {
     let c = pod.spec.as_ref()?.containers.iter().find(|c| c.name == container)?;
     let r = c.resources.as_ref();
     let get = |m: Option<&BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>, k: &str| {

@@ -1,0 +1,260 @@
+//! Insights over time for every face (router, CLI, desktop): reads a
+//! history [`Source`] and the live snapshot, and runs the analyses of
+//! `kubeask_insight::history` — forecasts against limits and node
+//! capacity, anomalies, right-sizing, the incident timeline.
+
+use std::collections::BTreeMap;
+
+use kubeask_cluster::history::{HistoryError, SeriesFilter, Source};
+use kubeask_insight::capacity::allocatable;
+use kubeask_insight::history::anomaly::{anomalies, Anomaly};
+use kubeask_insight::history::forecast::{time_to, trend, Eta};
+use kubeask_insight::history::rightsize::{container_resources, rightsize, Sizing, MIN_SPAN};
+use kubeask_insight::history::timeline::{timeline as incidents, Change, Entry, Incident, Query};
+use kubeask_insight::history::{show_secs, Metric, Point, Scope, Series};
+use kubeask_insight::owners::Owners;
+use kubeask_insight::snapshot::Snapshot;
+use serde::Serialize;
+
+/// How far back forecasts and history look by default (seconds).
+pub const FORECAST_WINDOW: i64 = 6 * 3600;
+/// How far back right-sizing looks by default.
+pub const RIGHTSIZE_WINDOW: i64 = 7 * 86_400;
+/// How far ahead a forecast warns by default.
+pub const HORIZON: i64 = 24 * 3600;
+
+/// The pods of `kind/name` in `namespace` (the pod itself for `Pod`).
+pub fn pods_of(snap: &Snapshot, namespace: &str, kind: &str, name: &str) -> Vec<String> {
+    let owners = Owners::new(snap);
+    snap.pods
+        .iter()
+        .filter(|p| p.metadata.namespace.as_deref() == Some(namespace))
+        .filter(|p| {
+            if kind == "Pod" {
+                p.metadata.name.as_deref() == Some(name)
+            } else {
+                owners.belongs(p, kind, namespace, name)
+            }
+        })
+        .filter_map(|p| p.metadata.name.clone())
+        .collect()
+}
+
+/// A series' subject as people read it: `pod/container` or `node`.
+pub fn subject(s: &Series) -> String {
+    match &s.key.scope {
+        Scope::Container { pod, container, .. } => format!("{pod}/{container}"),
+        Scope::Node { node } => node.clone(),
+    }
+}
+
+/// One forecast: a series heading for a line.
+#[derive(Clone, Debug, Serialize)]
+pub struct Forecast {
+    /// `pod/container`, or a node name.
+    pub subject: String,
+    /// Namespace ("" for nodes).
+    pub namespace: String,
+    /// cpu or memory.
+    pub metric: Metric,
+    /// The fitted value now.
+    pub now: f64,
+    /// The line it heads for.
+    pub line: f64,
+    /// `memory limit`, `CPU limit`, `allocatable memory`, `allocatable CPU`.
+    pub line_name: &'static str,
+    /// Change per hour.
+    pub per_hour: f64,
+    /// When it gets there (`None`: not within the horizon or not rising).
+    pub eta: Option<Eta>,
+    /// Samples the trend was fitted on.
+    pub samples: usize,
+}
+
+impl Forecast {
+    /// `payments-api-…/payments-api memory reaches its 512Mi limit in ~25 min (10 min – 1 h)`.
+    pub fn sentence(&self) -> String {
+        let m = self.metric;
+        match &self.eta {
+            Some(e) if e.secs <= 0.0 => format!("{} is at its {} ({} of {})", self.subject, self.line_name, m.show(self.now), m.show(self.line)),
+            Some(e) => format!(
+                "{} {} reaches its {} {} in ~{} ({} – {}), rising {}/h",
+                self.subject,
+                m.as_str(),
+                m.show(self.line),
+                self.line_name,
+                show_secs(e.secs),
+                show_secs(e.earliest),
+                e.latest.map_or("never".into(), show_secs),
+                m.show(self.per_hour)
+            ),
+            None => format!("{} {}: {} of {} {}, not rising toward it", self.subject, m.as_str(), m.show(self.now), m.show(self.line), self.line_name),
+        }
+    }
+}
+
+/// Forecasts of every container against its limits and every node (its
+/// pods' use summed) against its allocatable, soonest first; those that
+/// get there within `horizon` seconds have an `eta`.
+pub fn forecasts(snap: &Snapshot, series: &[Series], horizon: i64) -> Vec<Forecast> {
+    let pods: BTreeMap<(&str, &str), &k8s_openapi::api::core::v1::Pod> = snap
+        .pods
+        .iter()
+        .map(|p| ((p.metadata.namespace.as_deref().unwrap_or(""), p.metadata.name.as_deref().unwrap_or("")), p.as_ref()))
+        .collect();
+    let mut out = Vec::new();
+    let mut per_node: BTreeMap<(String, Metric), Vec<&Series>> = BTreeMap::new();
+    for s in series {
+        let Scope::Container { namespace, pod, container } = &s.key.scope else { continue };
+        let Some(p) = pods.get(&(namespace.as_str(), pod.as_str())) else { continue };
+        if let Some(node) = p.spec.as_ref().and_then(|sp| sp.node_name.clone()) {
+            per_node.entry((node, s.key.metric)).or_default().push(s);
+        }
+        let Some((_, limits)) = container_resources(p, container) else { continue };
+        let (limit, name) = match s.key.metric {
+            Metric::Cpu => (limits.0, "CPU limit"),
+            Metric::Memory => (limits.1, "memory limit"),
+        };
+        if let Some(f) = limit.and_then(|l| forecast_one(&s.points, l, name, horizon)) {
+            out.push(Forecast { subject: subject(s), namespace: namespace.clone(), metric: s.key.metric, ..f });
+        }
+    }
+    for ((node, metric), list) in per_node {
+        let Some(n) = snap.nodes.iter().find(|n| n.metadata.name.as_deref() == Some(node.as_str())) else { continue };
+        let (cpu_m, mem) = allocatable(n);
+        let (line, name) = match metric {
+            Metric::Cpu => (cpu_m / 1000.0, "allocatable CPU"),
+            Metric::Memory => (mem, "allocatable memory"),
+        };
+        if line <= 0.0 {
+            continue;
+        }
+        if let Some(f) = forecast_one(&summed(&list), line, name, horizon) {
+            out.push(Forecast { subject: node.clone(), namespace: String::new(), metric, ..f });
+        }
+    }
+    out.sort_by(|a, b| {
+        let key = |f: &Forecast| f.eta.map_or(f64::INFINITY, |e| e.secs);
+        key(a).total_cmp(&key(b)).then_with(|| a.subject.cmp(&b.subject))
+    });
+    out
+}
+
+fn forecast_one(points: &[Point], line: f64, name: &'static str, horizon: i64) -> Option<Forecast> {
+    let t = trend(points)?;
+    let eta = time_to(&t, line).filter(|e| e.secs <= horizon as f64);
+    Some(Forecast {
+        subject: String::new(),
+        namespace: String::new(),
+        metric: Metric::Memory,
+        now: t.level,
+        line,
+        line_name: name,
+        per_hour: t.slope * 3600.0,
+        eta,
+        samples: t.samples,
+    })
+}
+
+/// The sum of several series, per minute (minutes where fewer than 80% of
+/// them have a sample are left out, so a gap does not look like a dip).
+pub fn summed(list: &[&Series]) -> Vec<Point> {
+    let mut minutes: BTreeMap<i64, (f64, usize)> = BTreeMap::new();
+    for s in list {
+        let mut per_minute: BTreeMap<i64, (f64, usize)> = BTreeMap::new();
+        for p in &s.points {
+            let e = per_minute.entry(p.t.div_euclid(60) * 60).or_default();
+            e.0 += p.v;
+            e.1 += 1;
+        }
+        for (t, (sum, n)) in per_minute {
+            let e = minutes.entry(t).or_default();
+            e.0 += sum / n as f64;
+            e.1 += 1;
+        }
+    }
+    let need = (list.len() as f64 * 0.8).ceil() as usize;
+    minutes.into_iter().filter(|(_, (_, n))| *n >= need.max(1)).map(|(t, (v, _))| Point { t, v }).collect()
+}
+
+/// One anomaly, with whose series it is.
+#[derive(Clone, Debug, Serialize)]
+pub struct Unusual {
+    /// `pod/container` or node.
+    pub subject: String,
+    /// Namespace.
+    pub namespace: String,
+    /// cpu or memory.
+    pub metric: Metric,
+    /// The stretch.
+    #[serde(flatten)]
+    pub anomaly: Anomaly,
+}
+
+/// Anomalies of every series, newest first.
+pub fn unusual(series: &[Series]) -> Vec<Unusual> {
+    let mut out: Vec<Unusual> = series
+        .iter()
+        .flat_map(|s| {
+            let ns = match &s.key.scope {
+                Scope::Container { namespace, .. } => namespace.clone(),
+                Scope::Node { .. } => String::new(),
+            };
+            anomalies(&s.points).into_iter().map(move |a| Unusual { subject: subject(s), namespace: ns.clone(), metric: s.key.metric, anomaly: a })
+        })
+        .collect();
+    out.sort_by_key(|u| std::cmp::Reverse(u.anomaly.t));
+    out
+}
+
+/// Anomalies as timeline entries, grouped with the workload of their pod.
+pub fn anomaly_entries(snap: &Snapshot, found: &[Unusual]) -> Vec<Entry> {
+    let owners = Owners::new(snap);
+    found
+        .iter()
+        .filter_map(|u| {
+            let pod_name = u.subject.split('/').next().unwrap_or("");
+            let pod = snap.pods.iter().find(|p| p.metadata.name.as_deref() == Some(pod_name) && p.metadata.namespace.as_deref() == Some(u.namespace.as_str()));
+            let owner = pod.and_then(|p| owners.workload_of(p)).map_or(format!("{}/Pod/{pod_name}", u.namespace), |w| format!("{}/{}/{}", u.namespace, w.kind, w.name));
+            let time = jiff::Timestamp::from_second(u.anomaly.t).ok()?;
+            let evidence = format!(
+                "{} of {} at {} where {} was expected (z {:.0})",
+                u.metric.as_str(),
+                u.subject,
+                u.metric.show(u.anomaly.value),
+                u.metric.show(u.anomaly.expected),
+                u.anomaly.score
+            );
+            Some(Entry { time, change: Change::Anomaly, namespace: u.namespace.clone(), object: format!("Pod/{pod_name}"), evidence, related: vec![owner] })
+        })
+        .collect()
+}
+
+/// Series for `q`'s target (or namespace) from `source`, over `[start, end]`.
+pub async fn series_for(source: &Source, snap: &Snapshot, q: &Query, metric: Option<Metric>, start: i64, end: i64) -> Result<Vec<Series>, HistoryError> {
+    let pods = q.target.as_ref().map(|(kind, name)| pods_of(snap, q.namespace.as_deref().unwrap_or(""), kind, name));
+    let filter = SeriesFilter { metric, namespace: q.namespace.clone(), pods, nodes: Some(false) };
+    source.series(&filter, start, end).await
+}
+
+/// The incident timeline for `q`: the snapshot, entries the source kept,
+/// and, with a target or namespace, the anomalies of its series.
+pub async fn timeline(snap: &Snapshot, source: Option<&Source>, q: &Query, now: i64) -> Vec<Incident> {
+    let since = q.since.map_or(now - 24 * 3600, |s| s.as_second());
+    let mut kept = source.map(|s| s.kept(since)).unwrap_or_default();
+    if let Some(src) = source.filter(|_| q.target.is_some() || q.namespace.is_some()) {
+        match series_for(src, snap, q, None, since.max(now - 7 * 86_400), now).await {
+            Ok(series) => kept.extend(anomaly_entries(snap, &unusual(&series))),
+            Err(e) => tracing::debug!("no anomalies for the timeline: {e}"),
+        }
+    }
+    incidents(snap, &kept, q)
+}
+
+/// Right-sizing over `[start, end]` (containers with less than 30 minutes
+/// of history are left out).
+pub async fn sizing(source: &Source, snap: &Snapshot, namespace: Option<&str>, start: i64, end: i64) -> Result<Vec<Sizing>, HistoryError> {
+    let filter = SeriesFilter { namespace: namespace.map(str::to_string), nodes: Some(false), ..Default::default() };
+    let series = source.series(&filter, start, end).await?;
+    Ok(rightsize(snap, &series, MIN_SPAN))
+}
