@@ -150,7 +150,12 @@ impl AppState {
                 if access.demo.is_some() {
                     tracing::info!("no kubeconfig: using the built-in demo cluster");
                 }
-                Ok(Cluster { base: access.assistant(), access })
+                let mut base = access.assistant();
+                // The app keeps the history of every context it opens.
+                if let Some(store) = kubeask_agent::access::history_store() {
+                    base = base.with_history(store, true);
+                }
+                Ok(Cluster { base, access })
             })
             .await
             .as_ref()

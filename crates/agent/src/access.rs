@@ -67,10 +67,32 @@ pub async fn load_model(spec: &str) -> anyhow::Result<std::sync::Arc<crate::loca
     Ok(std::sync::Arc::new(crate::local_model::LocalModel::load(&file, 8192).await?))
 }
 
+/// The data folder's history store, opened once per process (`None`, with
+/// a warning logged, when it cannot be opened: history is then off).
+pub fn history_store() -> Option<std::sync::Arc<kubeask_cluster::history::HistoryStore>> {
+    static STORE: std::sync::OnceLock<Option<std::sync::Arc<kubeask_cluster::history::HistoryStore>>> =
+        std::sync::OnceLock::new();
+    STORE
+        .get_or_init(|| {
+            let path = kubeask_cluster::history::HistoryStore::default_path();
+            match kubeask_cluster::history::HistoryStore::open(&path) {
+                Ok(s) => Some(std::sync::Arc::new(s)),
+                Err(e) => {
+                    tracing::warn!("history is off: {e}");
+                    None
+                }
+            }
+        })
+        .clone()
+}
+
 impl Access {
     /// The assistant over these contexts.
     pub fn assistant(&self) -> crate::Assistant {
-        let a = crate::Assistant::new(self.kubeconfigs.clone());
+        let mut a = crate::Assistant::new(self.kubeconfigs.clone());
+        if let Some(store) = history_store() {
+            a = a.with_history(store, false);
+        }
         match &self.stored {
             Some(s) => a.with_stored(s.clone()),
             None => a,

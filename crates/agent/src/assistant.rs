@@ -63,6 +63,13 @@ pub enum AskError {
         /// Until the next try.
         retry_in: Duration,
     },
+    /// No history for what was asked (no Prometheus, no samples yet, or
+    /// not that far back).
+    #[error("{0}")]
+    NoHistory(String),
+    /// The history source failed.
+    #[error(transparent)]
+    History(#[from] kubeask_cluster::history::HistoryError),
     /// The cache never synced.
     #[error("the cluster of context {context:?} did not answer within {waited:?}: {detail}")]
     NotSynced {
@@ -98,6 +105,8 @@ impl AskError {
             AskError::Cancelled => "CANCELLED",
             AskError::Model(_) => "MODEL_ERROR",
             AskError::Config(_) => "BAD_SETTINGS",
+            AskError::NoHistory(_) => "NO_HISTORY",
+            AskError::History(_) => "HISTORY_UNAVAILABLE",
         }
     }
 
@@ -167,6 +176,7 @@ pub struct Assistant {
     prepared: Arc<std::sync::Mutex<HashMap<String, PreparedAt>>>,
     model: Option<Arc<dyn ChatModel>>,
     start_deadline: Duration,
+    pub(crate) history: crate::history_access::HistorySettings,
 }
 
 impl std::fmt::Debug for Assistant {
@@ -200,6 +210,7 @@ impl Assistant {
             prepared: Arc::default(),
             model: None,
             start_deadline: START_DEADLINE,
+            history: Default::default(),
         }
     }
 
@@ -283,6 +294,7 @@ impl Assistant {
         });
         match started {
             Ok(cache) => {
+                self.start_sampler(&name, &cache);
                 *slot = Slot::Ready(cache.clone());
                 Ok(cache)
             }

@@ -72,23 +72,30 @@ pub struct Forecast {
 }
 
 impl Forecast {
-    /// `payments-api-…/payments-api memory reaches its 512Mi limit in ~25 min (10 min – 1 h)`.
+    /// `payments-api-…/payments-api reaches its memory limit (512Mi) in ~25 min (10 min – 1 h)`.
     pub fn sentence(&self) -> String {
         let m = self.metric;
         match &self.eta {
-            Some(e) if e.secs <= 0.0 => format!("{} is at its {} ({} of {})", self.subject, self.line_name, m.show(self.now), m.show(self.line)),
+            Some(e) if e.secs <= 0.0 => {
+                format!("{} is at its {} ({} of {})", self.subject, self.line_name, m.show(self.now), m.show(self.line))
+            }
             Some(e) => format!(
-                "{} {} reaches its {} {} in ~{} ({} – {}), rising {}/h",
+                "{} reaches its {} ({}) in ~{} ({} – {}), rising {}/h",
                 self.subject,
-                m.as_str(),
-                m.show(self.line),
                 self.line_name,
+                m.show(self.line),
                 show_secs(e.secs),
                 show_secs(e.earliest),
                 e.latest.map_or("never".into(), show_secs),
                 m.show(self.per_hour)
             ),
-            None => format!("{} {}: {} of {} {}, not rising toward it", self.subject, m.as_str(), m.show(self.now), m.show(self.line), self.line_name),
+            None => format!(
+                "{}: {} of its {} ({}), not reaching it soon",
+                self.subject,
+                m.show(self.now),
+                self.line_name,
+                m.show(self.line)
+            ),
         }
     }
 }
@@ -100,7 +107,9 @@ pub fn forecasts(snap: &Snapshot, series: &[Series], horizon: i64) -> Vec<Foreca
     let pods: BTreeMap<(&str, &str), &k8s_openapi::api::core::v1::Pod> = snap
         .pods
         .iter()
-        .map(|p| ((p.metadata.namespace.as_deref().unwrap_or(""), p.metadata.name.as_deref().unwrap_or("")), p.as_ref()))
+        .map(|p| {
+            ((p.metadata.namespace.as_deref().unwrap_or(""), p.metadata.name.as_deref().unwrap_or("")), p.as_ref())
+        })
         .collect();
     let mut out = Vec::new();
     let mut per_node: BTreeMap<(String, Metric), Vec<&Series>> = BTreeMap::new();
@@ -200,7 +209,12 @@ pub fn unusual(series: &[Series]) -> Vec<Unusual> {
                 Scope::Container { namespace, .. } => namespace.clone(),
                 Scope::Node { .. } => String::new(),
             };
-            anomalies(&s.points).into_iter().map(move |a| Unusual { subject: subject(s), namespace: ns.clone(), metric: s.key.metric, anomaly: a })
+            anomalies(&s.points).into_iter().map(move |a| Unusual {
+                subject: subject(s),
+                namespace: ns.clone(),
+                metric: s.key.metric,
+                anomaly: a,
+            })
         })
         .collect();
     out.sort_by_key(|u| std::cmp::Reverse(u.anomaly.t));
@@ -214,8 +228,14 @@ pub fn anomaly_entries(snap: &Snapshot, found: &[Unusual]) -> Vec<Entry> {
         .iter()
         .filter_map(|u| {
             let pod_name = u.subject.split('/').next().unwrap_or("");
-            let pod = snap.pods.iter().find(|p| p.metadata.name.as_deref() == Some(pod_name) && p.metadata.namespace.as_deref() == Some(u.namespace.as_str()));
-            let owner = pod.and_then(|p| owners.workload_of(p)).map_or(format!("{}/Pod/{pod_name}", u.namespace), |w| format!("{}/{}/{}", u.namespace, w.kind, w.name));
+            let pod = snap.pods.iter().find(|p| {
+                p.metadata.name.as_deref() == Some(pod_name)
+                    && p.metadata.namespace.as_deref() == Some(u.namespace.as_str())
+            });
+            let owner =
+                pod.and_then(|p| owners.workload_of(p)).map_or(format!("{}/Pod/{pod_name}", u.namespace), |w| {
+                    format!("{}/{}/{}", u.namespace, w.kind, w.name)
+                });
             let time = jiff::Timestamp::from_second(u.anomaly.t).ok()?;
             let evidence = format!(
                 "{} of {} at {} where {} was expected (z {:.0})",
@@ -225,13 +245,28 @@ pub fn anomaly_entries(snap: &Snapshot, found: &[Unusual]) -> Vec<Entry> {
                 u.metric.show(u.anomaly.expected),
                 u.anomaly.score
             );
-            Some(Entry { time, change: Change::Anomaly, namespace: u.namespace.clone(), object: format!("Pod/{pod_name}"), evidence, related: vec![owner] })
+            Some(Entry {
+                time,
+                change: Change::Anomaly,
+                namespace: u.namespace.clone(),
+                object: format!("Pod/{pod_name}"),
+                evidence,
+                until: None,
+                related: vec![owner],
+            })
         })
         .collect()
 }
 
 /// Series for `q`'s target (or namespace) from `source`, over `[start, end]`.
-pub async fn series_for(source: &Source, snap: &Snapshot, q: &Query, metric: Option<Metric>, start: i64, end: i64) -> Result<Vec<Series>, HistoryError> {
+pub async fn series_for(
+    source: &Source,
+    snap: &Snapshot,
+    q: &Query,
+    metric: Option<Metric>,
+    start: i64,
+    end: i64,
+) -> Result<Vec<Series>, HistoryError> {
     let pods = q.target.as_ref().map(|(kind, name)| pods_of(snap, q.namespace.as_deref().unwrap_or(""), kind, name));
     let filter = SeriesFilter { metric, namespace: q.namespace.clone(), pods, nodes: Some(false) };
     source.series(&filter, start, end).await
@@ -253,7 +288,13 @@ pub async fn timeline(snap: &Snapshot, source: Option<&Source>, q: &Query, now: 
 
 /// Right-sizing over `[start, end]` (containers with less than 30 minutes
 /// of history are left out).
-pub async fn sizing(source: &Source, snap: &Snapshot, namespace: Option<&str>, start: i64, end: i64) -> Result<Vec<Sizing>, HistoryError> {
+pub async fn sizing(
+    source: &Source,
+    snap: &Snapshot,
+    namespace: Option<&str>,
+    start: i64,
+    end: i64,
+) -> Result<Vec<Sizing>, HistoryError> {
     let filter = SeriesFilter { namespace: namespace.map(str::to_string), nodes: Some(false), ..Default::default() };
     let series = source.series(&filter, start, end).await?;
     Ok(rightsize(snap, &series, MIN_SPAN))

@@ -9,6 +9,7 @@ pub mod access;
 pub mod answer;
 pub mod assistant;
 pub mod facts;
+pub mod history_access;
 pub mod insights;
 pub mod local_model;
 pub mod manifest_writer;

@@ -8,6 +8,7 @@ mod contexts_cmd;
 mod cost_cmd;
 mod demo_cmd;
 mod diagnose_cmd;
+mod history_cmd;
 mod logging;
 mod manifest_cmd;
 mod models_cmd;
@@ -39,6 +40,14 @@ enum Command {
     Diagnose(diagnose_cmd::DiagnoseArgs),
     /// What the cluster costs a month per namespace, workload or label, and where money is wasted.
     Cost(cost_cmd::CostArgs),
+    /// What happened, oldest first: rollouts, config changes, restarts, OOM kills, failures, anomalies, grouped into incidents.
+    Timeline(history_cmd::TimelineArgs),
+    /// What reaches its memory/CPU limit or its node's capacity soon, and what is out of the ordinary.
+    Forecast(history_cmd::ForecastArgs),
+    /// Requests against the usage history shows: over- and under-provisioned containers, recommended requests.
+    Rightsize(history_cmd::RightsizeArgs),
+    /// A workload's CPU and memory over time.
+    History(history_cmd::HistoryArgs),
     /// Check a manifest before applying it: strict parsing, security checks, the API server's dry run and diff.
     Manifest(manifest_cmd::ManifestArgs),
     /// List, export (markdown) or remove conversations.
@@ -71,6 +80,10 @@ async fn main() -> std::process::ExitCode {
         Command::Serve(args) => serve_cmd::run(args).await,
         Command::Diagnose(args) => diagnose_cmd::run(args).await,
         Command::Cost(args) => cost_cmd::run(args).await,
+        Command::Timeline(args) => history_cmd::timeline(args).await,
+        Command::Forecast(args) => history_cmd::forecast(args).await,
+        Command::Rightsize(args) => history_cmd::rightsize(args).await,
+        Command::History(args) => history_cmd::history(args).await,
         Command::Manifest(args) => manifest_cmd::run(args).await,
         Command::Sessions(args) => sessions_cmd::run(args).await,
         Command::Models(args) => models_cmd::run(args).await,

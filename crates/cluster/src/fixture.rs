@@ -410,7 +410,9 @@ fn collect_files(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) -> R
         } else {
             let rel = path.strip_prefix(root).unwrap_or(&path);
             let rel = rel.to_string_lossy().replace('\\', "/");
-            if ["cluster.yaml", "fixture.yaml", "rbac.yaml", "metrics.yaml"].contains(&rel.as_str()) || rel.starts_with("logs/") {
+            if ["cluster.yaml", "fixture.yaml", "rbac.yaml", "metrics.yaml"].contains(&rel.as_str())
+                || rel.starts_with("logs/")
+            {
                 out.push((rel, std::fs::read(&path).map_err(io(&path))?));
             }
         }

@@ -168,7 +168,13 @@ pub fn generate(size: Size) -> Fixture {
         objects.push(obj("v1", "Endpoints", json!({"apiVersion": "v1", "kind": "Endpoints",
             "metadata": {"name": app, "namespace": ns, "creationTimestamp": "2026-10-01T00:00:00Z", "labels": {"app": app}}, "subsets": subsets})));
     }
-    Fixture { objects, logs: Default::default(), now: Some(NOW.parse().expect("constant instant")), rbac: None, metrics: None }
+    Fixture {
+        objects,
+        logs: Default::default(),
+        now: Some(NOW.parse().expect("constant instant")),
+        rbac: None,
+        metrics: None,
+    }
 }
 
 /// Writes a fixture's objects as a `cluster.yaml` (for `kubeask demo --fixture`).

@@ -57,7 +57,9 @@ fn config_value(snap: &Snapshot, ns: &str, name: &str, key: &str) -> Option<Stri
 
 /// The ConfigMaps and Secrets a pod spec reads (env, envFrom, volumes,
 /// projected volumes), as (`ConfigMap` | `Secret`, name).
-pub fn config_sources(spec: &k8s_openapi::api::core::v1::PodSpec) -> std::collections::BTreeSet<(&'static str, String)> {
+pub fn config_sources(
+    spec: &k8s_openapi::api::core::v1::PodSpec,
+) -> std::collections::BTreeSet<(&'static str, String)> {
     let mut out = std::collections::BTreeSet::new();
     let containers = spec.containers.iter().chain(spec.init_containers.iter().flatten());
     for c in containers {

@@ -45,9 +45,9 @@ pub struct PromService {
     pub port: i32,
 }
 
-/// Which containers a shape applies to.
+/// Which containers a shape applies to. (NB: no `deny_unknown_fields`:
+/// serde cannot combine it with the flattened shape.)
 #[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Rule {
     /// Namespace.
     pub namespace: String,
@@ -65,7 +65,7 @@ pub struct Rule {
 
 /// How a series moves, as a factor of its value at `now`.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(tag = "shape", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "shape", rename_all = "snake_case")]
 pub enum Shape {
     /// Noise only.
     Steady,
@@ -155,7 +155,9 @@ impl MetricsPlan {
             }
         }
         if let Some(h) = &plan.history {
-            secs(h).filter(|s| *s > 0 && *s <= 14 * 86_400).ok_or_else(|| format!("history `{h}` must be between 1s and 14d"))?;
+            secs(h)
+                .filter(|s| *s > 0 && *s <= 14 * 86_400)
+                .ok_or_else(|| format!("history `{h}` must be between 1s and 14d"))?;
         }
         Ok(plan)
     }
@@ -248,6 +250,9 @@ mod tests {
         assert!(plan.value(&web, 1.0, -40 * 60) > 3.5);
         assert!(plan.value(&web, 1.0, -50 * 60) < 1.1);
         assert!(MetricsPlan::parse("shapes:\n  - {namespace: p, workload: a, metric: disk, shape: steady}\n").is_err());
-        assert!(MetricsPlan::parse("shapes:\n  - {namespace: p, workload: a, metric: cpu, shape: step, at: soon, before: 1}\n").is_err());
+        assert!(MetricsPlan::parse(
+            "shapes:\n  - {namespace: p, workload: a, metric: cpu, shape: step, at: soon, before: 1}\n"
+        )
+        .is_err());
     }
 }

@@ -40,7 +40,9 @@ impl Target {
     pub fn describe(&self) -> String {
         match self {
             Target::Url(u) => format!("Prometheus at {u}"),
-            Target::Proxy { namespace, service, port, .. } => format!("Prometheus (Service {namespace}/{service}:{port})"),
+            Target::Proxy { namespace, service, port, .. } => {
+                format!("Prometheus (Service {namespace}/{service}:{port})")
+            }
         }
     }
 }
@@ -113,7 +115,9 @@ pub fn query(metric: Metric, namespace: Option<&str>, step: i64, legacy: bool) -
     match metric {
         // NB: irate at the sampler's step reads the same per-interval rate
         // metrics-server reports; past a minute, rate over the step.
-        Metric::Cpu if step <= 60 => format!("sum by (namespace,{p},{c}) (irate(container_cpu_usage_seconds_total{sel}[2m]))"),
+        Metric::Cpu if step <= 60 => {
+            format!("sum by (namespace,{p},{c}) (irate(container_cpu_usage_seconds_total{sel}[2m]))")
+        }
         Metric::Cpu => format!("sum by (namespace,{p},{c}) (rate(container_cpu_usage_seconds_total{sel}[{step}s]))"),
         Metric::Memory => format!("sum by (namespace,{p},{c}) (container_memory_working_set_bytes{sel})"),
     }
@@ -172,7 +176,13 @@ impl Prometheus {
     }
 
     /// Per-container series of `metric` over `[start, end]`.
-    pub async fn series(&self, metric: Metric, namespace: Option<&str>, start: i64, end: i64) -> Result<Vec<Series>, HistoryError> {
+    pub async fn series(
+        &self,
+        metric: Metric,
+        namespace: Option<&str>,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<Series>, HistoryError> {
         let step = step_for(end - start);
         let mut out = self.range(metric, &query(metric, namespace, step, false), start, end, step, false).await?;
         if out.is_empty() {
@@ -181,7 +191,15 @@ impl Prometheus {
         Ok(out)
     }
 
-    async fn range(&self, metric: Metric, q: &str, start: i64, end: i64, step: i64, legacy: bool) -> Result<Vec<Series>, HistoryError> {
+    async fn range(
+        &self,
+        metric: Metric,
+        q: &str,
+        start: i64,
+        end: i64,
+        step: i64,
+        legacy: bool,
+    ) -> Result<Vec<Series>, HistoryError> {
         let enc: String = percent_encoding::utf8_percent_encode(q, percent_encoding::NON_ALPHANUMERIC).to_string();
         let text = self.get(&format!("/api/v1/query_range?query={enc}&start={start}&end={end}&step={step}")).await?;
         let bad = |m: String| HistoryError::Prometheus { target: self.target.describe(), message: m };
@@ -197,8 +215,14 @@ impl Prometheus {
             .unwrap_or_default()
             .into_iter()
             .map(|m| {
-                let key = SeriesKey::container(metric, &label(&m.metric, "namespace"), &label(&m.metric, p), &label(&m.metric, c));
-                let points = m.values.iter().filter_map(|(t, v)| Some(Point { t: *t as i64, v: v.parse().ok()? })).collect();
+                let key = SeriesKey::container(
+                    metric,
+                    &label(&m.metric, "namespace"),
+                    &label(&m.metric, p),
+                    &label(&m.metric, c),
+                );
+                let points =
+                    m.values.iter().filter_map(|(t, v)| Some(Point { t: *t as i64, v: v.parse().ok()? })).collect();
                 Series { key, points }
             })
             .filter(|s: &Series| !s.points.is_empty())

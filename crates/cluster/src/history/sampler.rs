@@ -73,7 +73,12 @@ impl Seen {
 }
 
 /// One tick: what the snapshot holds goes into the store.
-pub fn sample_once(store: &HistoryStore, context: &str, snap: &Snapshot, seen: &mut Seen) -> Result<usize, super::store::StoreError> {
+pub fn sample_once(
+    store: &HistoryStore,
+    context: &str,
+    snap: &Snapshot,
+    seen: &mut Seen,
+) -> Result<usize, super::store::StoreError> {
     let samples = samples_of(snap);
     store.record_points(context, samples.iter().map(|(k, p)| (k, *p)))?;
     store.keep_entries(context, &seen.fresh(snap))?;

@@ -199,8 +199,9 @@ impl HistoryStore {
         let mut db = self.db();
         let tx = db.transaction().map_err(self.err())?;
         {
-            let mut insert =
-                tx.prepare_cached("INSERT OR REPLACE INTO recent (series, t, v) VALUES (?1, ?2, ?3)").map_err(self.err())?;
+            let mut insert = tx
+                .prepare_cached("INSERT OR REPLACE INTO recent (series, t, v) VALUES (?1, ?2, ?3)")
+                .map_err(self.err())?;
             for (key, p) in samples {
                 if !p.v.is_finite() {
                     continue;
@@ -218,7 +219,9 @@ impl HistoryStore {
         let tx = db.transaction().map_err(self.err())?;
         {
             let mut insert = tx
-                .prepare_cached("INSERT OR REPLACE INTO kept (context, t, change, object, entry) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO kept (context, t, change, object, entry) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
                 .map_err(self.err())?;
             for e in entries {
                 let json = serde_json::to_string(e).unwrap_or_default();
@@ -232,14 +235,22 @@ impl HistoryStore {
     /// Entries kept for `context` at or after `since`.
     pub fn entries(&self, context: &str, since: i64) -> Result<Vec<Entry>, StoreError> {
         let db = self.db();
-        let mut q = db.prepare_cached("SELECT entry FROM kept WHERE context = ?1 AND t >= ?2 ORDER BY t").map_err(self.err())?;
+        let mut q = db
+            .prepare_cached("SELECT entry FROM kept WHERE context = ?1 AND t >= ?2 ORDER BY t")
+            .map_err(self.err())?;
         let rows = q.query_map(params![context, since], |r| r.get::<_, String>(0)).map_err(self.err())?;
         Ok(rows.filter_map(|r| r.ok()).filter_map(|j| serde_json::from_str(&j).ok()).collect())
     }
 
     /// The series of `context` matching `filter`, with samples in
     /// `[start, end]`, oldest first.
-    pub fn series(&self, context: &str, filter: &SeriesFilter, start: i64, end: i64) -> Result<Vec<Series>, StoreError> {
+    pub fn series(
+        &self,
+        context: &str,
+        filter: &SeriesFilter,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<Series>, StoreError> {
         let db = self.db();
         let keys = matching(&db, context, filter).map_err(self.err())?;
         let mut out = Vec::new();
@@ -249,13 +260,19 @@ impl HistoryStore {
                 .prepare_cached("SELECT res, start, data FROM chunks WHERE series = ?1 AND start <= ?2 AND start >= ?3 ORDER BY res DESC, start")
                 .map_err(self.err())?;
             let rows = chunks
-                .query_map(params![id, end, start - DAY], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?)))
+                .query_map(params![id, end, start - DAY], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?))
+                })
                 .map_err(self.err())?;
             for (res, s, data) in rows.flatten() {
                 points.extend(decode(s, unit(res), &data).into_iter().filter(|p| p.t >= start && p.t <= end));
             }
-            let mut recent = db.prepare_cached("SELECT t, v FROM recent WHERE series = ?1 AND t >= ?2 AND t <= ?3").map_err(self.err())?;
-            let rows = recent.query_map(params![id, start, end], |r| Ok(Point { t: r.get(0)?, v: r.get(1)? })).map_err(self.err())?;
+            let mut recent = db
+                .prepare_cached("SELECT t, v FROM recent WHERE series = ?1 AND t >= ?2 AND t <= ?3")
+                .map_err(self.err())?;
+            let rows = recent
+                .query_map(params![id, start, end], |r| Ok(Point { t: r.get(0)?, v: r.get(1)? }))
+                .map_err(self.err())?;
             points.extend(rows.flatten());
             let points = kubeask_insight::history::clean(&points);
             if !points.is_empty() {
@@ -286,9 +303,12 @@ impl HistoryStore {
     /// Packs, rolls up, drops what is too old, then trims to the cap.
     pub fn maintain(&self, now: i64) -> Result<Maintenance, StoreError> {
         let mut db = self.db();
-        let mut m = Maintenance { packed: self.pack(&mut db, floor(now, SLOT)).map_err(self.err())?, ..Default::default() };
+        let mut m =
+            Maintenance { packed: self.pack(&mut db, floor(now, SLOT)).map_err(self.err())?, ..Default::default() };
         m.rolled_up = self.roll_up(&mut db, now - RAW_KEEP).map_err(self.err())?;
-        m.dropped = db.execute("DELETE FROM chunks WHERE res = 1 AND start + 86400 <= ?1", [now - ROLLUP_KEEP]).map_err(self.err())?;
+        m.dropped = db
+            .execute("DELETE FROM chunks WHERE res = 1 AND start + 86400 <= ?1", [now - ROLLUP_KEEP])
+            .map_err(self.err())?;
         db.execute("DELETE FROM kept WHERE t < ?1", [now - ROLLUP_KEEP]).map_err(self.err())?;
         m.dropped += self.trim(&mut db).map_err(self.err())?;
         m.bytes = used_bytes(&db).map_err(self.err())?;
@@ -369,7 +389,11 @@ impl HistoryStore {
 
 fn upsert(tx: &rusqlite::Transaction<'_>, id: i64, res: i64, start: i64, points: Vec<Point>) -> rusqlite::Result<()> {
     let old: Option<Vec<u8>> = tx
-        .query_row("SELECT data FROM chunks WHERE series = ?1 AND res = ?2 AND start = ?3", params![id, res, start], |r| r.get(0))
+        .query_row(
+            "SELECT data FROM chunks WHERE series = ?1 AND res = ?2 AND start = ?3",
+            params![id, res, start],
+            |r| r.get(0),
+        )
         .optional()?;
     let all = merge(old.map(|d| decode(start, unit(res), &d)).unwrap_or_default(), points);
     tx.execute(
@@ -394,14 +418,26 @@ fn columns(key: &SeriesKey) -> (&str, &str, &str, &str) {
 }
 
 fn matching(db: &Connection, context: &str, f: &SeriesFilter) -> rusqlite::Result<Vec<(i64, SeriesKey)>> {
-    let mut q = db.prepare_cached("SELECT id, metric, namespace, pod, container, node FROM series WHERE context = ?1")?;
+    let mut q =
+        db.prepare_cached("SELECT id, metric, namespace, pod, container, node FROM series WHERE context = ?1")?;
     let rows = q.query_map([context], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get::<_, String>(5)?))
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
+        ))
     })?;
     let mut out = Vec::new();
     for (id, metric, ns, pod, container, node) in rows.flatten() {
         let Some(metric) = Metric::parse(&metric) else { continue };
-        let key = if node.is_empty() { SeriesKey::container(metric, &ns, &pod, &container) } else { SeriesKey::node(metric, &node) };
+        let key = if node.is_empty() {
+            SeriesKey::container(metric, &ns, &pod, &container)
+        } else {
+            SeriesKey::node(metric, &node)
+        };
         let is_node = !node.is_empty();
         let keep = f.metric.is_none_or(|m| m == metric)
             && f.nodes.is_none_or(|n| n == is_node)

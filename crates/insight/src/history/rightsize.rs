@@ -182,9 +182,10 @@ fn workload_pods<'a>(snap: &'a Snapshot, owners: &Owners) -> WorkloadPods<'a> {
     let mut out = WorkloadPods::new();
     for pod in &snap.pods {
         let ns = pod.metadata.namespace.clone().unwrap_or_default();
-        let w = owners
-            .workload_of(pod)
-            .map_or_else(|| format!("Pod/{}", pod.metadata.name.as_deref().unwrap_or("")), |w| format!("{}/{}", w.kind, w.name));
+        let w = owners.workload_of(pod).map_or_else(
+            || format!("Pod/{}", pod.metadata.name.as_deref().unwrap_or("")),
+            |w| format!("{}/{}", w.kind, w.name),
+        );
         out.entry((ns, w)).or_default().push(pod);
     }
     out

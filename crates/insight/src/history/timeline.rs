@@ -93,6 +93,9 @@ pub struct Entry {
     pub object: String,
     /// What shows it (event message, exit code, image; never a value).
     pub evidence: String,
+    /// For something that went on (a repeated event): when last seen.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "rfc3339_opt")]
+    pub until: Option<Timestamp>,
     /// Grouping keys: `ns/Kind/name` of the workloads it concerns, `node/N`.
     #[serde(default)]
     pub related: Vec<String>,
@@ -108,6 +111,29 @@ mod rfc3339 {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
         String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+mod rfc3339_opt {
+    use jiff::Timestamp;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_str(&t.to_string()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+        Option::<String>::deserialize(d)?.map(|t| t.parse().map_err(serde::de::Error::custom)).transpose()
+    }
+}
+
+impl Entry {
+    /// When it was last seen: `until`, else `time`.
+    pub fn last_seen(&self) -> Timestamp {
+        self.until.filter(|u| *u > self.time).unwrap_or(self.time)
     }
 }
 
@@ -157,11 +183,19 @@ pub fn timeline(snap: &Snapshot, kept: &[Entry], q: &Query) -> Vec<Incident> {
     all.extend(kept.iter().cloned());
     let wanted = target_keys(snap, q);
     all.retain(|e| {
-        q.since.is_none_or(|s| e.time >= s)
+        q.since.is_none_or(|s| e.last_seen() >= s)
             && q.namespace.as_ref().is_none_or(|ns| &e.namespace == ns || e.namespace.is_empty() && wanted.is_some())
-            && wanted.as_ref().is_none_or(|keys| e.related.iter().any(|k| keys.contains(k)))
+            && wanted.as_ref().is_none_or(|keys| concerns(e, keys))
     });
     group(all, GAP)
+}
+
+/// Whether an entry concerns the target: it names the target's workload,
+/// or it is about a node the target's pods run on (not about other pods
+/// there).
+fn concerns(e: &Entry, keys: &BTreeSet<String>) -> bool {
+    let about_node = e.object.starts_with("Node/");
+    e.related.iter().any(|k| keys.contains(k) && (about_node || !k.starts_with("node/")))
 }
 
 /// Keys an entry must carry to concern the query's target: the target's
@@ -194,11 +228,12 @@ fn target_keys(snap: &Snapshot, q: &Query) -> Option<BTreeSet<String>> {
 /// incident it shares a key with, merging them.
 pub fn group(mut entries: Vec<Entry>, gap: i64) -> Vec<Incident> {
     entries.sort_by(|a, b| (a.time, a.change, &a.object, &a.evidence).cmp(&(b.time, b.change, &b.object, &b.evidence)));
-    entries.dedup_by(|a, b| a.time == b.time && a.change == b.change && a.object == b.object && a.evidence == b.evidence);
+    entries
+        .dedup_by(|a, b| a.time == b.time && a.change == b.change && a.object == b.object && a.evidence == b.evidence);
     let mut groups: Vec<(Vec<Entry>, BTreeSet<String>)> = Vec::new();
     for e in entries {
         let open = |g: &(Vec<Entry>, BTreeSet<String>)| {
-            let last = g.0.last().map_or(e.time, |x| x.time);
+            let last = g.0.iter().map(Entry::last_seen).max().unwrap_or(e.time);
             e.time.as_second() - last.as_second() <= gap && e.related.iter().any(|k| g.1.contains(k))
         };
         let hits: Vec<usize> = (0..groups.len()).filter(|&i| open(&groups[i])).collect();
@@ -240,7 +275,7 @@ fn incident(entries: Vec<Entry>) -> Incident {
     }
     Incident {
         start: entries.first().map_or(Timestamp::UNIX_EPOCH, |e| e.time),
-        end: entries.last().map_or(Timestamp::UNIX_EPOCH, |e| e.time),
+        end: entries.iter().map(Entry::last_seen).max().unwrap_or(Timestamp::UNIX_EPOCH),
         summary: format!("{subject}: {}", story.join(" → ")),
         entries,
     }
@@ -294,14 +329,38 @@ fn rollouts(snap: &Snapshot, out: &mut Vec<Entry>) {
             let object = format!("Deployment/{name}");
             if created.is_none_or(|c| t.as_second() - c.as_second() > 30) {
                 let evidence = format!("ReplicaSet {} created (images {})", name_of(&rs.metadata), images.join(", "));
-                out.push(Entry { time: t, change: Change::Rollout, namespace: ns.clone(), object: object.clone(), evidence, related: related.clone() });
+                out.push(Entry {
+                    time: t,
+                    change: Change::Rollout,
+                    namespace: ns.clone(),
+                    object: object.clone(),
+                    evidence,
+                    until: None,
+                    related: related.clone(),
+                });
             }
-            let reused = rs.metadata.annotations.as_ref().is_some_and(|a| a.contains_key("deployment.kubernetes.io/revision-history"));
+            let reused = rs
+                .metadata
+                .annotations
+                .as_ref()
+                .is_some_and(|a| a.contains_key("deployment.kubernetes.io/revision-history"));
             let older_than_newest = newest_created.is_some_and(|n| n > t);
             if reused && older_than_newest && revisions.first().is_some_and(|r| std::ptr::eq(*r, *rs)) {
                 let when = last_written(&rs.metadata).filter(|w| Some(*w) > newest_created).or(newest_created);
-                let evidence = format!("back to ReplicaSet {} (revision {rev}, images {})", name_of(&rs.metadata), images.join(", "));
-                out.push(Entry { time: when.unwrap_or(t), change: Change::Rollback, namespace: ns.clone(), object, evidence, related });
+                let evidence = format!(
+                    "back to ReplicaSet {} (revision {rev}, images {})",
+                    name_of(&rs.metadata),
+                    images.join(", ")
+                );
+                out.push(Entry {
+                    time: when.unwrap_or(t),
+                    change: Change::Rollback,
+                    namespace: ns.clone(),
+                    object,
+                    evidence,
+                    until: None,
+                    related,
+                });
             }
         }
     }
@@ -312,22 +371,39 @@ fn config_changes(snap: &Snapshot, owners: &Owners, out: &mut Vec<Entry>) {
     for pod in &snap.pods {
         let ns = ns_of(&pod.metadata);
         let Some(spec) = pod.spec.as_ref() else { continue };
-        let w = owners.workload_of(pod).map_or(format!("Pod/{}", name_of(&pod.metadata)), |w| format!("{}/{}", w.kind, w.name));
+        let w = owners
+            .workload_of(pod)
+            .map_or(format!("Pod/{}", name_of(&pod.metadata)), |w| format!("{}/{}", w.kind, w.name));
         for (kind, name) in crate::env::config_sources(spec) {
             readers.entry((ns.clone(), kind, name)).or_default().insert(format!("{ns}/{w}"));
         }
     }
-    let metas = snap.config_maps.iter().map(|c| ("ConfigMap", &c.metadata)).chain(snap.secrets.iter().map(|s| ("Secret", &s.metadata)));
+    let metas = snap
+        .config_maps
+        .iter()
+        .map(|c| ("ConfigMap", &c.metadata))
+        .chain(snap.secrets.iter().map(|s| ("Secret", &s.metadata)));
     for (kind, m) in metas {
-        let (Some(written), Some(created)) = (last_written(m), m.creation_timestamp.as_ref().map(|t| t.0)) else { continue };
+        let (Some(written), Some(created)) = (last_written(m), m.creation_timestamp.as_ref().map(|t| t.0)) else {
+            continue;
+        };
         if written.as_second() - created.as_second() < 2 {
             continue;
         }
         let (ns, name) = (ns_of(m), name_of(m));
-        let mut related: Vec<String> = readers.get(&(ns.clone(), kind, name.clone())).into_iter().flatten().cloned().collect();
+        let mut related: Vec<String> =
+            readers.get(&(ns.clone(), kind, name.clone())).into_iter().flatten().cloned().collect();
         related.push(format!("{ns}/{kind}/{name}"));
         let evidence = format!("{kind} {name} updated (values not shown)");
-        out.push(Entry { time: written, change: Change::ConfigChange, namespace: ns, object: format!("{kind}/{name}"), evidence, related });
+        out.push(Entry {
+            time: written,
+            change: Change::ConfigChange,
+            namespace: ns,
+            object: format!("{kind}/{name}"),
+            evidence,
+            until: None,
+            related,
+        });
     }
 }
 
@@ -363,7 +439,15 @@ fn terminations(snap: &Snapshot, owners: &Owners, out: &mut Vec<Entry>) {
                 evidence.push_str(&format!("; now {w}"));
             }
             let object = format!("Pod/{}", name_of(&pod.metadata));
-            out.push(Entry { time: t, change, namespace: ns_of(&pod.metadata), object, evidence, related: pod_keys(owners, pod) });
+            out.push(Entry {
+                time: t,
+                change,
+                namespace: ns_of(&pod.metadata),
+                object,
+                evidence,
+                until: None,
+                related: pod_keys(owners, pod),
+            });
         }
     }
 }
@@ -383,7 +467,9 @@ fn event_change(e: &Event) -> Option<Change> {
         "Failed" if msg.contains("pull") || msg.contains("image") => Change::ImagePull,
         "ScalingReplicaSet" | "SuccessfulRescale" => Change::Scaled,
         "DeploymentRollback" => Change::Rollback,
-        r if r.starts_with("NodeNotReady") || r.starts_with("NodeHas") && !r.starts_with("NodeHasSufficient") && !r.starts_with("NodeHasNo") => {
+        r if r.starts_with("NodeNotReady")
+            || r.starts_with("NodeHas") && !r.starts_with("NodeHasSufficient") && !r.starts_with("NodeHasNo") =>
+        {
             Change::NodeCondition
         }
         _ if warning => Change::Warning,
@@ -403,28 +489,31 @@ fn event_entry(snap: &Snapshot, owners: &Owners, e: &Event) -> Option<Entry> {
     let (kind, name) = (obj.kind.clone().unwrap_or_default(), obj.name.clone().unwrap_or_default());
     let ns = obj.namespace.clone().unwrap_or_default();
     let related = match kind.as_str() {
-        "Pod" => match snap.pods.iter().find(|p| p.metadata.name.as_deref() == Some(&name) && ns_of(&p.metadata) == ns) {
+        "Pod" => match snap.pods.iter().find(|p| p.metadata.name.as_deref() == Some(&name) && ns_of(&p.metadata) == ns)
+        {
             Some(pod) => pod_keys(owners, pod),
             None => departed_pod_keys(snap, &ns, &name),
         },
         "Node" => vec![format!("node/{name}")],
-        "ReplicaSet" => match snap.replica_sets.iter().find(|r| name_of(&r.metadata) == name && ns_of(&r.metadata) == ns) {
-            Some(rs) => {
-                let d = rs.metadata.owner_references.iter().flatten().find(|o| o.kind == "Deployment");
-                vec![d.map_or(format!("{ns}/ReplicaSet/{name}"), |d| format!("{ns}/Deployment/{}", d.name))]
+        "ReplicaSet" => {
+            match snap.replica_sets.iter().find(|r| name_of(&r.metadata) == name && ns_of(&r.metadata) == ns) {
+                Some(rs) => {
+                    let d = rs.metadata.owner_references.iter().flatten().find(|o| o.kind == "Deployment");
+                    vec![d.map_or(format!("{ns}/ReplicaSet/{name}"), |d| format!("{ns}/Deployment/{}", d.name))]
+                }
+                None => vec![format!("{ns}/ReplicaSet/{name}")],
             }
-            None => vec![format!("{ns}/ReplicaSet/{name}")],
-        },
+        }
         _ => vec![format!("{ns}/{kind}/{name}")],
     };
     let text = crate::text::clean_line(e.message.as_deref().unwrap_or(""));
     let count = e.count.unwrap_or(1);
     let mut evidence = format!("{}: {}", e.reason.as_deref().unwrap_or(""), text);
     if count > 1 {
-        let last = e.last_timestamp.as_ref().map_or(String::new(), |t| format!(", last at {}", t.0));
-        evidence.push_str(&format!(" (×{count}{last})"));
+        evidence.push_str(&format!(" (×{count})"));
     }
-    Some(Entry { time, change, namespace: ns, object: format!("{kind}/{name}"), evidence, related })
+    let until = e.last_timestamp.as_ref().map(|t| t.0).filter(|t| *t > time);
+    Some(Entry { time, change, namespace: ns, object: format!("{kind}/{name}"), evidence, until, related })
 }
 
 /// A pod that is gone (replaced by a rollout or rollback) still belongs to
@@ -449,7 +538,15 @@ fn node_conditions(snap: &Snapshot, out: &mut Vec<Entry>) {
             }
             let evidence = format!("{}={} ({})", c.type_, c.status, c.reason.as_deref().unwrap_or("no reason given"));
             let related = vec![format!("node/{name}")];
-            out.push(Entry { time: t, change: Change::NodeCondition, namespace: String::new(), object: format!("Node/{name}"), evidence, related });
+            out.push(Entry {
+                time: t,
+                change: Change::NodeCondition,
+                namespace: String::new(),
+                object: format!("Node/{name}"),
+                evidence,
+                until: None,
+                related,
+            });
         }
     }
 }

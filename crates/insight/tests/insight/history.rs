@@ -74,7 +74,8 @@ proptest! {
 #[test]
 fn a_leak_is_forecast_to_reach_its_limit() {
     let mib = 1024.0 * 1024.0;
-    let pts: Vec<Point> = (0..=720).map(|i| Point { t: i * 15, v: 300.0 * mib + 50.0 * mib * (i * 15) as f64 / 3600.0 }).collect();
+    let pts: Vec<Point> =
+        (0..=720).map(|i| Point { t: i * 15, v: 300.0 * mib + 50.0 * mib * (i * 15) as f64 / 3600.0 }).collect();
     let t = trend(&pts).unwrap();
     let eta = time_to(&t, 512.0 * mib).unwrap();
     assert!((eta.secs / 3600.0 - 1.24).abs() < 0.01, "{eta:?}");
@@ -192,7 +193,8 @@ lastTimestamp: "2026-11-20T11:15:00Z"
 #[test]
 fn a_planted_incident_is_one_story_in_order() {
     let snap = Snapshot::from_yaml(INCIDENT, Some("2026-11-20T12:00:00Z".parse().unwrap())).unwrap();
-    let q = Query { namespace: Some("shop".into()), target: Some(("Deployment".into(), "checkout".into())), since: None };
+    let q =
+        Query { namespace: Some("shop".into()), target: Some(("Deployment".into(), "checkout".into())), since: None };
     let incidents = timeline(&snap, &[], &q);
     assert_eq!(incidents.len(), 1, "{incidents:#?}");
     let story: Vec<Change> = incidents[0].entries.iter().map(|e| e.change).collect();

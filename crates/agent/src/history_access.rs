@@ -1,0 +1,208 @@
+//! The assistant's history: which source a context's past comes from (a
+//! Prometheus URL the user named, the cluster's own Prometheus found
+//! through the service proxy, else Kubeask's own samples), the sampler
+//! that fills the own store while the app runs, and the reports every face
+//! shows (timeline, forecast, right-sizing, a workload's series).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use kubeask_cluster::cache::ClusterCache;
+use kubeask_cluster::history::prometheus::{Prometheus, Target};
+use kubeask_cluster::history::{HistoryStore, SeriesFilter, Source};
+use kubeask_insight::history::rightsize::Sizing;
+use kubeask_insight::history::timeline::{Incident, Query};
+use kubeask_insight::history::{Metric, Series};
+
+use crate::assistant::{AskError, Assistant};
+use crate::insights::{self, Forecast, Unusual};
+
+/// Which source to read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Prefer {
+    /// Prometheus when the cluster has one, else the own samples.
+    #[default]
+    Auto,
+    /// Only Kubeask's own samples.
+    Own,
+    /// Only Prometheus.
+    Prometheus,
+}
+
+impl std::str::FromStr for Prefer {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(Prefer::Auto),
+            "own" => Ok(Prefer::Own),
+            "prometheus" => Ok(Prefer::Prometheus),
+            _ => Err(format!("`{s}`: use auto, own or prometheus")),
+        }
+    }
+}
+
+/// How the assistant reaches history.
+#[derive(Clone, Debug, Default)]
+pub struct HistorySettings {
+    /// The own store.
+    pub store: Option<Arc<HistoryStore>>,
+    /// Whether each started context is sampled into the store.
+    pub sample: bool,
+    /// A Prometheus URL the user named (used for every context).
+    pub prometheus_url: Option<String>,
+    /// Which source to prefer.
+    pub prefer: Prefer,
+    /// Prometheus found per context (`None`: looked, found none).
+    found: Arc<std::sync::Mutex<HashMap<String, Option<Prometheus>>>>,
+}
+
+/// Reports with the source they were computed from.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Sourced<T> {
+    /// What the figures come from.
+    pub source: String,
+    /// The report.
+    pub report: T,
+}
+
+impl Assistant {
+    /// Reads (and with `sample`, fills) the own history store.
+    pub fn with_history(mut self, store: Arc<HistoryStore>, sample: bool) -> Self {
+        self.history.store = Some(store);
+        self.history.sample = sample;
+        self
+    }
+
+    /// Uses the Prometheus at `url` for history.
+    pub fn with_prometheus_url(mut self, url: Option<String>) -> Self {
+        self.history.prometheus_url = url;
+        self
+    }
+
+    /// Prefers one history source.
+    pub fn with_history_source(mut self, prefer: Prefer) -> Self {
+        self.history.prefer = prefer;
+        self
+    }
+
+    /// Starts the sampler for a context whose cache just started.
+    pub(crate) fn start_sampler(&self, context: &str, cache: &Arc<ClusterCache>) {
+        if let (true, Some(store)) = (self.history.sample, &self.history.store) {
+            // NB: detached on purpose: it samples for as long as the app runs.
+            drop(kubeask_cluster::history::sampler::spawn(cache.clone(), store.clone(), context.to_string()));
+        }
+    }
+
+    async fn prometheus_of(&self, cache: &ClusterCache) -> Option<Prometheus> {
+        if let Some(url) = &self.history.prometheus_url {
+            return Some(Prometheus::new(Target::Url(url.clone())));
+        }
+        let context = cache.connection().context.clone();
+        if let Some(found) = self.history.found.lock().unwrap_or_else(|e| e.into_inner()).get(&context) {
+            return found.clone();
+        }
+        let found = Prometheus::discover(&cache.connection().client, &cache.snapshot()).await;
+        self.history.found.lock().unwrap_or_else(|e| e.into_inner()).insert(context, found.clone());
+        found
+    }
+
+    /// Where a context's past comes from; `None` when it has none.
+    pub async fn history_source(&self, cache: &ClusterCache) -> Option<Source> {
+        let context = cache.connection().context.clone();
+        let store = self.history.store.clone();
+        if self.history.prefer != Prefer::Own {
+            if let Some(prometheus) = self.prometheus_of(cache).await {
+                return Some(Source::Prometheus { prometheus, store, context });
+            }
+        }
+        if self.history.prefer == Prefer::Prometheus {
+            return None;
+        }
+        let store = store?;
+        let has = store.span(&context).ok().flatten().is_some();
+        has.then_some(Source::Own { store, context })
+    }
+
+    async fn source_or_explain(&self, cache: &ClusterCache) -> Result<Source, AskError> {
+        self.history_source(cache).await.ok_or_else(|| AskError::NoHistory(no_history_message(self.history.prefer)))
+    }
+
+    /// The incident timeline (works without history: the snapshot's own
+    /// events, rollouts and restarts).
+    pub async fn timeline(&self, context: Option<&str>, q: &Query) -> Result<Sourced<Vec<Incident>>, AskError> {
+        let cache = self.cache(context).await?;
+        let source = self.history_source(&cache).await;
+        let snap = cache.snapshot();
+        let now = jiff::Timestamp::now().as_second();
+        let report = insights::timeline(&snap, source.as_ref(), q, now).await;
+        let source =
+            source.map_or("the cluster's current events and objects only (no history yet)".into(), |s| s.describe());
+        Ok(Sourced { source, report })
+    }
+
+    /// Forecasts and anomalies over the last `window` seconds.
+    pub async fn forecast(
+        &self,
+        context: Option<&str>,
+        namespace: Option<&str>,
+        window: i64,
+        horizon: i64,
+    ) -> Result<Sourced<(Vec<Forecast>, Vec<Unusual>)>, AskError> {
+        let cache = self.cache(context).await?;
+        let source = self.source_or_explain(&cache).await?;
+        let now = jiff::Timestamp::now().as_second();
+        let filter =
+            SeriesFilter { namespace: namespace.map(str::to_string), nodes: Some(false), ..Default::default() };
+        let series = source.series(&filter, now - window, now).await?;
+        let snap = cache.snapshot();
+        let mut f = insights::forecasts(&snap, &series, horizon);
+        if let Some(ns) = namespace {
+            f.retain(|x| x.namespace == ns);
+        }
+        Ok(Sourced { source: source.describe(), report: (f, insights::unusual(&series)) })
+    }
+
+    /// Right-sizing over the last `window` seconds.
+    pub async fn rightsize(
+        &self,
+        context: Option<&str>,
+        namespace: Option<&str>,
+        window: i64,
+    ) -> Result<Sourced<Vec<Sizing>>, AskError> {
+        let cache = self.cache(context).await?;
+        let source = self.source_or_explain(&cache).await?;
+        let now = jiff::Timestamp::now().as_second();
+        let report = insights::sizing(&source, &cache.snapshot(), namespace, now - window, now).await?;
+        Ok(Sourced { source: source.describe(), report })
+    }
+
+    /// The CPU and memory series of `kind/name`'s pods over the last `window` seconds.
+    pub async fn series_of(
+        &self,
+        context: Option<&str>,
+        namespace: &str,
+        kind: &str,
+        name: &str,
+        window: i64,
+        metric: Option<Metric>,
+    ) -> Result<Sourced<Vec<Series>>, AskError> {
+        let cache = self.cache(context).await?;
+        let source = self.source_or_explain(&cache).await?;
+        let now = jiff::Timestamp::now().as_second();
+        let q = Query {
+            namespace: Some(namespace.to_string()),
+            target: Some((kind.to_string(), name.to_string())),
+            since: None,
+        };
+        let report = insights::series_for(&source, &cache.snapshot(), &q, metric, now - window, now).await?;
+        Ok(Sourced { source: source.describe(), report })
+    }
+}
+
+/// What to say when a context has no history.
+pub fn no_history_message(prefer: Prefer) -> String {
+    match prefer {
+        Prefer::Prometheus => "I can't answer that: no Prometheus found for this context (give one with --prometheus URL)".into(),
+        _ => "I can't answer that: there is no history for this context yet — no Prometheus was found, and Kubeask keeps its own samples only while the app or `kubeask serve` runs".into(),
+    }
+}
