@@ -12,6 +12,8 @@ mod bad_input;
 mod cache;
 #[path = "cluster/contexts.rs"]
 mod contexts;
+#[path = "cluster/history.rs"]
+mod history;
 #[path = "cluster/kube_client.rs"]
 mod kube_client;
 #[path = "cluster/kubeconfig_fuzz.rs"]

@@ -55,6 +55,10 @@ pub const COST_WORDS: &[&str] = &[
     "wasteful",
 ];
 
+/// Data no history source here keeps (only CPU, memory, restarts and events are).
+const NEVER_KEPT: &[&str] =
+    &["latency", "p99", "p95", "p90", "p50", "sla", "slo", "uptime", "throughput", "rps", "qps"];
+
 /// The cluster keeps no such data: only its current state.
 const NO_DATA_WORDS: &[&str] = &[
     "yesterday",
@@ -76,14 +80,14 @@ const NO_DATA_WORDS: &[&str] = &[
 ];
 
 /// A refusal for requests that reading the cluster cannot satisfy.
-pub fn refusal(w: &Words, r: &Refs, has_prices: bool) -> Option<Outcome> {
+pub fn refusal(w: &Words, r: &Refs, has_prices: bool, has_history: bool) -> Option<Outcome> {
     let message = if is_injection(w) || is_write_request(w) {
         "I can't do that: questions are read-only, and Kubeask never changes the cluster from a question"
     } else if asks_for_secret(w, r) {
         "I can't show that: Secret values are never read or shown (only Secret names and keys are known)"
     } else if w.any(COST_WORDS) && !has_prices {
         "I can't answer that: there is no pricing data for this context (no cost data until you set your prices in prices.json; `kubeask cost` shows estimates at default list prices)"
-    } else if asks_for_missing_data(w) {
+    } else if asks_for_missing_data(w) && !(has_history && super::intents::history_q(w) && !w.any(NEVER_KEPT)) {
         "I can't answer that: Kubeask has only the cluster's current state here (no history, cost, latency or uptime data)"
     } else {
         return None;
@@ -704,7 +708,7 @@ mod tests {
     use super::*;
 
     fn refused(q: &str) -> bool {
-        refusal(&Words::new(q), &Refs::default(), false).is_some()
+        refusal(&Words::new(q), &Refs::default(), false, false).is_some()
     }
 
     #[test]

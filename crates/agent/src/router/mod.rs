@@ -116,12 +116,37 @@ pub struct Ctx<'a> {
     /// The user's prices for this context; without them cost questions
     /// are declined (default list prices are not their bill).
     pub prices: Option<kubeask_insight::cost::Prices>,
+    /// Where the cluster's past comes from, if it has any.
+    pub history: Option<HistoryCtx<'a>>,
+}
+
+/// The history source a question may read, and since when it has samples
+/// (`None`: unknown, e.g. a Prometheus).
+#[derive(Clone, Copy)]
+pub struct HistoryCtx<'a> {
+    /// The source.
+    pub source: &'a kubeask_cluster::history::Source,
+    /// Oldest sample (Unix seconds), when known.
+    pub since: Option<i64>,
 }
 
 impl<'a> Ctx<'a> {
     /// A context over prepared indexes.
     pub fn new(prepared: &'a Prepared, logs: &'a dyn LogSource) -> Self {
-        Self { snap: &prepared.snap, owners: &prepared.owners, names: &prepared.names, logs, prices: None }
+        Self {
+            snap: &prepared.snap,
+            owners: &prepared.owners,
+            names: &prepared.names,
+            logs,
+            prices: None,
+            history: None,
+        }
+    }
+
+    /// The same, answering history questions from `history`.
+    pub fn with_history(mut self, history: Option<HistoryCtx<'a>>) -> Self {
+        self.history = history;
+        self
     }
 
     /// The same, answering cost questions at `prices`.
@@ -129,6 +154,12 @@ impl<'a> Ctx<'a> {
         self.prices = prices;
         self
     }
+}
+
+/// Whether a question is about the cluster's past or future (so the
+/// caller looks up a history source before routing it).
+pub fn is_history_question(question: &str) -> bool {
+    intents::history_q(&Words::new(question))
 }
 
 /// The kind, namespace and objects a question names.
@@ -140,7 +171,7 @@ pub fn refs_of(ctx: &Ctx<'_>, question: &str) -> Refs {
 pub async fn route(ctx: &Ctx<'_>, question: &str) -> Outcome {
     let words = Words::new(question).corrected(ctx.names);
     let refs = parse::refs(&words, ctx.names);
-    if let Some(refused) = guard::refusal(&words, &refs, ctx.prices.is_some()) {
+    if let Some(refused) = guard::refusal(&words, &refs, ctx.prices.is_some(), ctx.history.is_some()) {
         return refused;
     }
     intents::answer(ctx, &words, &refs).await

@@ -107,12 +107,13 @@ impl Words {
     }
 }
 
-/// A word the cost and security rules ask with (`costs`, `cluster-admin`,
+/// A word the cost, security and history rules ask with (`costs`, `cluster-admin`,
 /// `privileged`): never a typo to correct, never an object's name.
 fn rule_question_word(x: &str) -> bool {
     super::guard::COST_WORDS.contains(&x)
         || super::intents::COST_QUESTION_WORDS.contains(&x)
         || super::intents::security_topic_word(x)
+        || super::intents::HISTORY_TOPIC_WORDS.contains(&x)
 }
 
 /// What a question refers to.

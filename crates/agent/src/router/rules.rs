@@ -23,6 +23,8 @@ pub enum Answer {
     Logs,
     /// Explains why the target is unhealthy (analyzers, events, logs).
     Why,
+    /// From the history source: timelines, series, forecasts, sizing.
+    History,
 }
 
 /// One rule.
@@ -122,6 +124,12 @@ pub static RULES: &[Rule] = &[
             (Some(miss), _) => Err(Outcome::NotFound { message: miss.clone() }),
             (None, unknown) => Err(not_found(ctx, unknown.as_deref().unwrap_or(""), r.kind)),
         }),
+    },
+    Rule {
+        name: "history",
+        example: "what happened to checkout in the last hour?",
+        when: |_, w, _| history_q(w),
+        answer: Answer::History,
     },
     Rule {
         name: "ip-owner",
@@ -586,6 +594,7 @@ pub async fn dispatch(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Result<Routed, Outc
             Answer::Now(f) => f(ctx, w, r),
             Answer::Logs => some(log_error(ctx, r).await),
             Answer::Why => some(why_of(ctx, r).await),
+            Answer::History => history(ctx, w, r).await,
         };
         if let Some(mut routed) = step? {
             routed.rule = rule.name;

@@ -69,7 +69,7 @@ pub struct HistoryStore {
     path: PathBuf,
     cap: u64,
     db: Mutex<Connection>,
-    ids: Mutex<HashMap<(String, SeriesKey), i64>>,
+    ids: Mutex<HashMap<String, HashMap<SeriesKey, i64>>>,
 }
 
 const SCHEMA: &str = "
@@ -167,7 +167,7 @@ impl HistoryStore {
 
     fn series_id(&self, db: &Connection, context: &str, key: &SeriesKey) -> rusqlite::Result<i64> {
         let mut ids = self.ids.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(id) = ids.get(&(context.to_string(), key.clone())) {
+        if let Some(id) = ids.get(context).and_then(|m| m.get(key)) {
             return Ok(*id);
         }
         let (ns, pod, container, node) = columns(key);
@@ -181,7 +181,7 @@ impl HistoryStore {
             args,
             |r| r.get(0),
         )?;
-        ids.insert((context.to_string(), key.clone()), id);
+        ids.entry(context.to_string()).or_default().insert(key.clone(), id);
         Ok(id)
     }
 
@@ -389,17 +389,16 @@ impl HistoryStore {
 
 fn upsert(tx: &rusqlite::Transaction<'_>, id: i64, res: i64, start: i64, points: Vec<Point>) -> rusqlite::Result<()> {
     let old: Option<Vec<u8>> = tx
-        .query_row(
-            "SELECT data FROM chunks WHERE series = ?1 AND res = ?2 AND start = ?3",
-            params![id, res, start],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT data FROM chunks WHERE series = ?1 AND res = ?2 AND start = ?3")?
+        .query_row(params![id, res, start], |r| r.get(0))
         .optional()?;
-    let all = merge(old.map(|d| decode(start, unit(res), &d)).unwrap_or_default(), points);
-    tx.execute(
-        "INSERT OR REPLACE INTO chunks (series, res, start, data) VALUES (?1, ?2, ?3, ?4)",
-        params![id, res, start, encode(start, unit(res), &all)],
-    )?;
+    let all = match old {
+        Some(d) => merge(decode(start, unit(res), &d), points),
+        // NB: the common case (a new blob) skips the merge's sort.
+        None => kubeask_insight::history::clean(&points),
+    };
+    tx.prepare_cached("INSERT OR REPLACE INTO chunks (series, res, start, data) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![id, res, start, encode(start, unit(res), &all)])?;
     Ok(())
 }
 

@@ -1,0 +1,443 @@
+//! Questions about the past and the future, answered from the history
+//! source (the cluster's Prometheus or Kubeask's own samples) through
+//! `crate::insights`: "what happened to checkout in the last hour?", "when
+//! did payments-api start crashing?", "what changed before X broke?",
+//! "memory of X over the last hour", "will any node run out of memory
+//! today?", "which workloads are over-provisioned?". A period the history
+//! does not cover is declined, never guessed.
+
+use kubeask_insight::history::rightsize::Verdict;
+use kubeask_insight::history::timeline::{Incident, Query};
+use kubeask_insight::history::{show_secs, Metric};
+
+use super::*;
+use crate::insights;
+
+/// Words history questions use beyond names and kinds.
+pub(in crate::router) const HISTORY_WORDS: &[&str] = &[
+    "happened",
+    "happen",
+    "changed",
+    "change",
+    "changes",
+    "timeline",
+    "incident",
+    "incidents",
+    "when",
+    "start",
+    "started",
+    "starting",
+    "begin",
+    "began",
+    "crashing",
+    "crash",
+    "failing",
+    "fail",
+    "broke",
+    "break",
+    "broken",
+    "restarting",
+    "before",
+    "last",
+    "past",
+    "hour",
+    "hours",
+    "minute",
+    "minutes",
+    "day",
+    "days",
+    "today",
+    "week",
+    "ago",
+    "over",
+    "since",
+    "history",
+    "trend",
+    "memory",
+    "cpu",
+    "ram",
+    "usage",
+    "use",
+    "used",
+    "will",
+    "run",
+    "out",
+    "node",
+    "nodes",
+    "any",
+    "limit",
+    "limits",
+    "reach",
+    "hit",
+    "forecast",
+    "predict",
+    "workloads",
+    "workload",
+    "overprovisioned",
+    "over-provisioned",
+    "underprovisioned",
+    "under-provisioned",
+    "provisioned",
+    "oversized",
+    "undersized",
+    "rightsize",
+    "right-size",
+    "requests",
+    "unusual",
+    "anomaly",
+    "anomalies",
+    "abnormal",
+    "spike",
+    "spikes",
+    "anything",
+    "going",
+    "yesterday",
+    "been",
+    "looked",
+    "like",
+];
+
+/// Words only history questions use: never a typo to correct, never an
+/// object's name.
+pub(in crate::router) const HISTORY_TOPIC_WORDS: &[&str] = &[
+    "overprovisioned",
+    "over-provisioned",
+    "underprovisioned",
+    "under-provisioned",
+    "oversized",
+    "undersized",
+    "rightsize",
+    "right-size",
+    "timeline",
+    "anomaly",
+    "anomalies",
+    "forecast",
+];
+
+/// What a history question asks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Asks {
+    WhenStarted,
+    ChangedBefore,
+    Happened,
+    Series(Metric),
+    Forecast(Metric),
+    Provisioned(Verdict),
+    Unusual,
+}
+
+fn asks(w: &Words) -> Option<Asks> {
+    let metric = if w.any(&["cpu"]) {
+        Some(Metric::Cpu)
+    } else if w.any(&["memory", "ram"]) {
+        Some(Metric::Memory)
+    } else {
+        None
+    };
+    let fail = w.any(&["crashing", "crash", "failing", "fail", "restarting", "broke", "break", "breaking", "oom"]);
+    if w.any(&["overprovisioned", "oversized"]) || w.phrase("over provisioned") || w.phrase("over-provisioned") {
+        return Some(Asks::Provisioned(Verdict::Over));
+    }
+    if w.any(&["underprovisioned", "undersized"]) || w.phrase("under provisioned") || w.phrase("under-provisioned") {
+        return Some(Asks::Provisioned(Verdict::Under));
+    }
+    if w.phrase("when did") && w.any(&["start", "begin", "began", "started"]) && fail {
+        return Some(Asks::WhenStarted);
+    }
+    if w.any(&["changed", "changes", "change"]) && (w.has("before") || fail) {
+        return Some(Asks::ChangedBefore);
+    }
+    if w.any(&["timeline", "incident", "incidents"]) || (w.phrase("what happened") && period(w).is_some()) {
+        return Some(Asks::Happened);
+    }
+    if w.any(&["anomaly", "anomalies", "unusual", "abnormal", "spike", "spikes"]) {
+        return Some(Asks::Unusual);
+    }
+    let runs_out =
+        w.phrase("run out") || w.phrase("running out") || (w.any(&["reach", "hit"]) && w.any(&["limit", "limits"]));
+    if let (Some(m), true) = (metric, runs_out && (w.any(&["will", "when"]) || w.any(&["forecast", "predict"]))) {
+        return Some(Asks::Forecast(m));
+    }
+    if let (Some(m), true) = (metric, period(w).is_some() || w.any(&["history", "trend"])) {
+        return Some(Asks::Series(m));
+    }
+    None
+}
+
+/// Whether the question is about the past or the future of the cluster.
+pub(in crate::router) fn history_q(w: &Words) -> bool {
+    asks(w).is_some()
+}
+
+/// The period a question names, in seconds back from now: "last hour",
+/// "past 6 hours", "last 30 minutes", "today", "yesterday", "last week",
+/// "3 hours ago" (an hour around that time).
+pub(in crate::router) fn period(w: &Words) -> Option<(i64, i64)> {
+    let unit = |x: &str| match x.trim_end_matches('s') {
+        "minute" | "min" | "m" => Some(60),
+        "hour" | "hr" | "h" => Some(3600),
+        "day" | "d" => Some(86_400),
+        "week" | "w" => Some(7 * 86_400),
+        "month" => Some(30 * 86_400),
+        _ => None,
+    };
+    let words: Vec<&str> = w.lower.iter().map(String::as_str).collect();
+    for (i, x) in words.iter().enumerate() {
+        let next = words.get(i + 1).copied().unwrap_or("");
+        let after = words.get(i + 2).copied().unwrap_or("");
+        if matches!(*x, "last" | "past") {
+            if let Some(u) = unit(next) {
+                return Some((u, 0));
+            }
+            if let (Ok(n), Some(u)) = (next.parse::<i64>(), unit(after)) {
+                return Some((n * u, 0));
+            }
+            // "last 24h", "past 6h"
+            let (num, suffix) = next.split_at(next.find(|c: char| !c.is_ascii_digit()).unwrap_or(next.len()));
+            if let (Ok(n), Some(u)) = (num.parse::<i64>(), unit(suffix)) {
+                return Some((n * u, 0));
+            }
+        }
+        if let (Ok(n), Some(u), "ago") = (x.parse::<i64>(), unit(next), after) {
+            return Some((n * u + 1800, (n * u - 1800).max(0)));
+        }
+    }
+    if w.has("yesterday") {
+        return Some((2 * 86_400, 86_400));
+    }
+    if w.has("today") {
+        return Some((86_400, 0));
+    }
+    None
+}
+
+/// The answer to a history question.
+pub(in crate::router) async fn history(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Result<Option<Routed>, Outcome> {
+    let Some(what) = asks(w) else { return Ok(None) };
+    super::guard::accounted_for_with(ctx, w, r, HISTORY_WORDS)?;
+    let now = ctx.snap.now().as_second();
+    let window = period(w);
+    if let (Some((back, _)), Some(h)) = (window, &ctx.history) {
+        if h.since.is_some_and(|s| s > now - back + back / 10 + 300) {
+            let since = h.since.map(|s| show_secs((now - s) as f64)).unwrap_or_default();
+            return Err(Outcome::Refused {
+                message: format!("I can't answer that: no history that far back (it covers the last {since} only)"),
+            });
+        }
+    }
+    let target = match r.targets.is_empty() {
+        true => None,
+        false => {
+            pick(ctx, r, &[Kind::Deployment, Kind::StatefulSet, Kind::DaemonSet, Kind::CronJob, Kind::Job, Kind::Pod])
+                .ok()
+                .and_then(|v| v.into_iter().next())
+        }
+    };
+    let q = Query {
+        namespace: target.as_ref().map(|t| t.namespace.clone()).or_else(|| r.namespace.clone()),
+        target: target.as_ref().map(|t| (t.kind.name().to_string(), t.name.clone())),
+        since: window.and_then(|(back, _)| jiff::Timestamp::from_second(now - back).ok()),
+    };
+    let out = match what {
+        Asks::WhenStarted | Asks::ChangedBefore | Asks::Happened => {
+            let q = Query {
+                since: q.since.or_else(|| {
+                    jiff::Timestamp::from_second(now - if what == Asks::Happened { 3600 } else { 7 * 86_400 }).ok()
+                }),
+                ..q
+            };
+            let found = insights::timeline(ctx.snap, ctx.history.as_ref().map(|h| h.source), &q, now).await;
+            told(what, &found, now)
+        }
+        _ => {
+            let Some(h) = &ctx.history else {
+                return Err(Outcome::Refused {
+                    message: crate::history_access::no_history_message(Default::default()),
+                });
+            };
+            numbers(ctx, h.source, what, &q, window, now).await?
+        }
+    };
+    let mut out = out;
+    if let Some(t) = &target {
+        out.evidence.push(Evidence::new(t.kind.name(), Some(&t.namespace), &t.name));
+    }
+    let basis = ctx.history.as_ref().map_or("the cluster's events and objects".to_string(), |h| h.source.describe());
+    out.explanation.push_str(&format!("\n\nFrom {basis}."));
+    Ok(Some(out))
+}
+
+fn at(t: jiff::Timestamp, now: i64) -> String {
+    format!("{} ({} ago)", t.strftime("%Y-%m-%d %H:%M UTC"), show_secs((now - t.as_second()) as f64))
+}
+
+fn story(i: &Incident) -> Vec<String> {
+    i.entries
+        .iter()
+        .map(|e| format!("- {} {} `{}`: {}", e.time.strftime("%H:%M:%S"), e.change.words(), e.object, e.evidence))
+        .collect()
+}
+
+fn told(what: Asks, found: &[Incident], now: i64) -> Routed {
+    // NB: an incident of node events only (another pod's OOM kill on the
+    // same node) is context, not the answer.
+    let own = |i: &&Incident| i.entries.iter().any(|e| !e.object.starts_with("Node/"));
+    let latest_failing = found
+        .iter()
+        .rev()
+        .filter(own)
+        .find(|i| i.first_failure().is_some())
+        .or_else(|| found.iter().rev().find(|i| i.first_failure().is_some()));
+    let latest = found.iter().rev().find(own).or(found.last());
+    let lines = found
+        .iter()
+        .rev()
+        .take(3)
+        .flat_map(|i| std::iter::once(format!("**{}**", i.summary)).chain(story(i)))
+        .collect::<Vec<_>>();
+    let (short, route) = match what {
+        Asks::WhenStarted => (
+            latest_failing.and_then(|i| i.first_failure()).map_or("no failure seen".into(), |e| at(e.time, now)),
+            "history-when",
+        ),
+        Asks::ChangedBefore => {
+            let changes = latest_failing.map(|i| i.changes_before_failure()).unwrap_or_default();
+            let short = if changes.is_empty() {
+                "nothing changed before it broke (that Kubeask can see)".to_string()
+            } else {
+                join(
+                    changes
+                        .iter()
+                        .map(|e| format!("{} ({}) at {}", e.change.words(), e.object, e.time.strftime("%H:%M UTC"))),
+                )
+            };
+            (short, "history-changed")
+        }
+        _ => (latest.map_or("nothing happened".into(), |i| i.summary.clone()), "history-timeline"),
+    };
+    let mut out = routed(route, short, lines.join("\n"));
+    out.kubectl.push("kubectl get events -A --sort-by=.lastTimestamp".into());
+    out
+}
+
+async fn numbers(
+    ctx: &Ctx<'_>,
+    source: &kubeask_cluster::history::Source,
+    what: Asks,
+    q: &Query,
+    window: Option<(i64, i64)>,
+    now: i64,
+) -> R {
+    let (back, until) = window.unwrap_or((
+        match what {
+            Asks::Provisioned(_) => insights::RIGHTSIZE_WINDOW,
+            _ => insights::FORECAST_WINDOW,
+        },
+        0,
+    ));
+    let (start, end) = (now - back, now - until);
+    let fail =
+        |e: kubeask_cluster::history::HistoryError| Outcome::Refused { message: format!("I can't answer that: {e}") };
+    match what {
+        Asks::Provisioned(verdict) => {
+            let sized = insights::sizing(source, ctx.snap, q.namespace.as_deref(), start, end).await.map_err(fail)?;
+            let hits: Vec<_> = sized.iter().filter(|s| s.verdict == verdict).collect();
+            let names = distinct(
+                hits.iter().map(|s| s.workload.split_once('/').map_or(s.workload.clone(), |(_, n)| n.to_string())),
+            );
+            let lines: Vec<String> = hits
+                .iter()
+                .map(|s| {
+                    let fits: Vec<String> = s
+                        .cpu
+                        .iter()
+                        .chain(s.memory.iter())
+                        .map(|f| format!("{} → request {}", f.evidence(), f.metric.show(f.recommended_request)))
+                        .collect();
+                    format!("- `{}/{}` {}: {}", s.namespace, s.workload, s.container, fits.join("; "))
+                })
+                .collect();
+            let short = if names.is_empty() { "none".to_string() } else { join(names) };
+            Ok(routed("history-rightsize", short, lines.join("\n")))
+        }
+        Asks::Forecast(metric) => {
+            let series = insights::series_for(source, ctx.snap, q, Some(metric), now - insights::FORECAST_WINDOW, now)
+                .await
+                .map_err(fail)?;
+            let horizon = if q.since.is_some() || window.is_some() { back } else { insights::HORIZON };
+            let nodes_only = q.target.is_none();
+            let mut f: Vec<_> = insights::forecasts(ctx.snap, &series, horizon)
+                .into_iter()
+                .filter(|x| x.metric == metric && x.namespace.is_empty() == nodes_only)
+                .collect();
+            f.retain(|x| x.eta.is_some());
+            let short = match f.first() {
+                None if nodes_only => "no".to_string(),
+                None => format!("not within {}", show_secs(horizon as f64)),
+                Some(x) => {
+                    let eta = x.eta.map_or(String::new(), |e| show_secs(e.secs));
+                    if nodes_only {
+                        format!("yes: {} in ~{eta}", x.subject)
+                    } else {
+                        format!("in ~{eta} ({})", x.subject)
+                    }
+                }
+            };
+            let lines: Vec<String> = f.iter().map(|x| format!("- {}", x.sentence())).collect();
+            Ok(routed("history-forecast", short, lines.join("\n")))
+        }
+        Asks::Series(metric) => {
+            let series = insights::series_for(source, ctx.snap, q, Some(metric), start, end).await.map_err(fail)?;
+            if series.is_empty() {
+                return Err(Outcome::Refused {
+                    message: "I can't answer that: no samples for it in that period (no history)".into(),
+                });
+            }
+            let lines: Vec<String> = series
+                .iter()
+                .map(|s| {
+                    let (first, last) = (s.points.first().map_or(0.0, |p| p.v), s.points.last().map_or(0.0, |p| p.v));
+                    let peak = s.points.iter().map(|p| p.v).fold(f64::MIN, f64::max);
+                    format!(
+                        "{}: {} → {} (peak {})",
+                        insights::subject(s),
+                        metric.show(first),
+                        metric.show(last),
+                        metric.show(peak)
+                    )
+                })
+                .collect();
+            let short = if lines.len() == 1 {
+                lines[0].split_once(": ").map_or(lines[0].clone(), |(_, v)| v.to_string())
+            } else {
+                lines.join("; ")
+            };
+            Ok(routed("history-series", short, lines.iter().map(|l| format!("- {l}")).collect::<Vec<_>>().join("\n")))
+        }
+        _ => {
+            let series = insights::series_for(source, ctx.snap, q, None, start, end).await.map_err(fail)?;
+            let found = insights::unusual(&series);
+            let short = if found.is_empty() {
+                "nothing unusual".to_string()
+            } else {
+                join(distinct(found.iter().map(|u| u.subject.split('/').next().unwrap_or("").to_string())))
+            };
+            let lines = found
+                .iter()
+                .map(|u| {
+                    format!(
+                        "- {} {} {}: {} (expected {})",
+                        jiff::Timestamp::from_second(u.anomaly.t)
+                            .map(|t| t.strftime("%H:%M").to_string())
+                            .unwrap_or_default(),
+                        u.subject,
+                        u.metric.as_str(),
+                        u.metric.show(u.anomaly.value),
+                        u.metric.show(u.anomaly.expected)
+                    )
+                })
+                .collect::<Vec<_>>();
+            Ok(routed("history-anomalies", short, lines.join("\n")))
+        }
+    }
+}
