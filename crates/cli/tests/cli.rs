@@ -788,3 +788,106 @@ async fn manifest_check_validates_locally_and_by_server_dry_run() {
     assert!(!out.status.success(), "a checked manifest was applied");
     server.stop().await;
 }
+
+fn json_of(out: &std::process::Output) -> serde_json::Value {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// (subject, seconds to the line) of every forecast that gets there.
+fn etas(v: &serde_json::Value) -> Vec<(String, f64)> {
+    let mut out: Vec<(String, f64)> = v["forecasts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| !f["eta"].is_null())
+        .map(|f| (f["subject"].as_str().unwrap().to_string(), f["eta"]["secs"].as_f64().unwrap()))
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// The same subjects, each within 10 minutes or 3% (the two runs' windows
+/// end a few seconds apart).
+fn same_etas(a: &[(String, f64)], b: &[(String, f64)]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.0 == y.0 && (x.1 - y.1).abs() <= (0.03 * x.1).max(600.0))
+}
+
+fn verdicts(v: &serde_json::Value) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = v["report"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                format!("{}/{}", s["namespace"].as_str().unwrap(), s["workload"].as_str().unwrap()),
+                s["verdict"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn history_from_the_clusters_prometheus_and_from_own_samples_gives_the_same_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(&dir).await;
+    let kc = server.kubeconfig_path().to_path_buf();
+    let run = |args: &[&str]| {
+        let mut cmd = kubeask(&dir, &kc);
+        cmd.args(args);
+        cmd.output().unwrap()
+    };
+    // The demo's Prometheus (the fixture's past, through the service proxy).
+    let prom_forecast = json_of(&run(&["forecast", "--json"]));
+    assert!(prom_forecast["source"].as_str().unwrap().contains("monitoring/prometheus"), "{prom_forecast}");
+    let leak = etas(&prom_forecast);
+    assert!(
+        leak.iter().any(|(s, secs)| s.starts_with("payments-api-") && s.contains("x6t8p") && *secs <= 3600.0),
+        "{leak:?}"
+    );
+    let spikes: Vec<&str> =
+        prom_forecast["anomalies"].as_array().unwrap().iter().map(|a| a["subject"].as_str().unwrap()).collect();
+    assert!(!spikes.is_empty() && spikes.iter().all(|s| s.starts_with("recommendations-")), "{spikes:?}");
+    let prom_sizes = json_of(&run(&["rightsize", "--json", "--since", "6h"]));
+    let over = verdicts(&prom_sizes);
+    assert!(over.contains(&("shop/Deployment/recommendations".into(), "over".into())), "{over:?}");
+
+    // The same past in Kubeask's own store, as the sampler would have kept it.
+    let h = server.history().expect("the demo fixture has a past");
+    let store = kubeask_cluster::history::HistoryStore::open(&dir.path().join("data/kubeask/history.sqlite")).unwrap();
+    let now_rel = jiff::Timestamp::now().as_second() - h.origin + 60;
+    let series =
+        kubeask_cluster::demo::shapes::generate(&h.plan, &h.bases, h.origin, -h.plan.history_secs(), now_rel, 15);
+    for s in &series {
+        store.record_points("kubeask-demo", s.points.iter().map(|p| (&s.key, *p))).unwrap();
+    }
+    drop(store);
+    let own_forecast = json_of(&run(&["forecast", "--json", "--history", "own"]));
+    assert_eq!(own_forecast["source"], "Kubeask's own samples");
+    assert!(same_etas(&etas(&own_forecast), &leak), "{:?} vs {leak:?}", etas(&own_forecast));
+    let own_spikes: Vec<&str> =
+        own_forecast["anomalies"].as_array().unwrap().iter().map(|a| a["subject"].as_str().unwrap()).collect();
+    assert_eq!(own_spikes, spikes);
+    let own_sizes = json_of(&run(&["rightsize", "--json", "--since", "6h", "--history", "own"]));
+    assert_eq!(verdicts(&own_sizes), over);
+
+    // Questions in direct mode, and the timeline of the planted incident.
+    let ask = |q: &str| json_of(&run(&["ask", "--json", q]))["short"].as_str().unwrap().to_string();
+    let when = ask("when will payments-api run out of memory?");
+    assert!(when.starts_with("in ~") && when.contains("x6t8p"), "{when}");
+    assert!(ask("which workloads are over-provisioned?").contains("recommendations"));
+    assert_eq!(
+        ask("what happened to recommendations in the last hour?"),
+        "Deployment/recommendations: rollout → scaled → image pull failure → anomaly"
+    );
+    let declined = ask("what was cart's cpu usage last monday?");
+    assert!(declined.contains("no history"), "{declined}");
+    let tl = json_of(&run(&["timeline", "deployment/recommendations", "-n", "shop", "--since", "2h", "--json"]));
+    let changes: Vec<&str> =
+        tl["report"][0]["entries"].as_array().unwrap().iter().map(|e| e["change"].as_str().unwrap()).collect();
+    assert_eq!(changes.first(), Some(&"rollout"), "{tl}");
+    assert!(changes.contains(&"anomaly") && changes.contains(&"image_pull"), "{changes:?}");
+    server.stop().await;
+}

@@ -180,6 +180,12 @@ impl DemoServer {
         Ok(Self { addr, identity, kubeconfig_path, shutdown, task, store, app })
     }
 
+    /// The fixture's past served as its Prometheus, if it has one: the
+    /// shapes, the values now and the Unix second of the fixture's `now`.
+    pub fn history(&self) -> Option<&prometheus::DemoHistory> {
+        self.app.history.as_deref()
+    }
+
     /// The requests it received (`METHOD path?query accept=…`), oldest
     /// first: what a test needs to prove a client asked (or did not ask).
     pub fn requests(&self) -> Vec<String> {
