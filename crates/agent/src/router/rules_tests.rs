@@ -47,6 +47,9 @@ fn logs() -> Logs {
 const CASES: &[(&str, &str, &str)] = &[
     ("unknown-name", "is the ledgr-api pod running?", "~no pod called ledgr-api"),
     ("ip-owner", "which pod has ip 10.244.2.31?", "vault-db-0"),
+    // History without a history source: the timeline from the snapshot.
+    ("history", "when did ledger start crashing?", "~2026-12-01 09:58 UTC"),
+    ("history", "what happened to ledger in the last hour?", "~ledger: restart → crash loop"),
     ("object-field", "what storage class does the vault-data pvc use?", "fast-ssd"),
     ("label-word", "what zone is pool-b-1 in?", "eu-west-1b"),
     ("nodes-by-label", "which nodes are in zone eu-west-1b?", "pool-b-1"),

@@ -76,7 +76,7 @@ fn samples_are_packed_then_rolled_up_into_five_minute_means() {
     let dir = tempfile::tempdir().unwrap();
     let store = HistoryStore::open(&dir.path().join("h.sqlite")).unwrap();
     let key = SeriesKey::container(Metric::Cpu, "shop", "web-1", "web");
-    let t0 = 1_764_000_000 - 1_764_000_000 % 3600;
+    let t0 = 1_764_000_000; // on the hour
     for i in 0..(8 * 240) {
         store.record("c", t0 + i * 15, &[(key.clone(), (i % 20) as f64)]).unwrap();
     }
