@@ -239,7 +239,8 @@ mod tests {
         let idle = pts((0..240).map(|i| 0.05 + (i % 10) as f64 * 0.001));
         let f = fit(Metric::Cpu, Some(1.0), None, &idle).unwrap();
         assert_eq!(f.verdict, Verdict::Over);
-        assert!((f.recommended_request - 0.0588).abs() < 0.002, "{f:?}");
+        // p90 is 0.0581 cores; plus the 15% margin.
+        assert!((f.recommended_request - 0.0668).abs() < 0.001, "{f:?}");
         let busy = fit(Metric::Cpu, Some(0.02), None, &idle).unwrap();
         assert_eq!(busy.verdict, Verdict::Under);
         let mib = 1024.0 * 1024.0;
