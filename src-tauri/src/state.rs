@@ -150,12 +150,8 @@ impl AppState {
                 if access.demo.is_some() {
                     tracing::info!("no kubeconfig: using the built-in demo cluster");
                 }
-                let mut base = access.assistant();
                 // The app keeps the history of every context it opens.
-                if let Some(store) = kubeask_agent::access::history_store() {
-                    base = base.with_history(store, true);
-                }
-                Ok(Cluster { base, access })
+                Ok(Cluster { base: access.assistant().sampling(true), access })
             })
             .await
             .as_ref()

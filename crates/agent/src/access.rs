@@ -89,10 +89,7 @@ pub fn history_store() -> Option<std::sync::Arc<kubeask_cluster::history::Histor
 impl Access {
     /// The assistant over these contexts.
     pub fn assistant(&self) -> crate::Assistant {
-        let mut a = crate::Assistant::new(self.kubeconfigs.clone());
-        if let Some(store) = history_store() {
-            a = a.with_history(store, false);
-        }
+        let a = crate::Assistant::new(self.kubeconfigs.clone()).with_data_folder_history();
         match &self.stored {
             Some(s) => a.with_stored(s.clone()),
             None => a,

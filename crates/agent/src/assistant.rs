@@ -381,17 +381,11 @@ impl Assistant {
             .ok()
             .map(|book| book.for_context(&cache.connection().context))
             .and_then(|(p, theirs)| theirs.then_some(p));
-        let source = match router::is_history_question(question) {
-            true => self.history_source(&cache).await,
+        let located = match router::is_history_question(question) {
+            true => self.history_with_start(&cache).await,
             false => None,
         };
-        let since = match &source {
-            Some(kubeask_cluster::history::Source::Own { store, context }) => {
-                store.span(context).ok().flatten().map(|(oldest, _)| oldest)
-            }
-            _ => None,
-        };
-        let history = source.as_ref().map(|source| router::HistoryCtx { source, since });
+        let history = located.as_ref().map(|(source, since)| router::HistoryCtx { source, since: *since });
         let ctx = Ctx::new(&prepared, &logs).with_prices(prices).with_history(history);
         let outcome = router::route(&ctx, question).await;
         let context_name = cache.connection().context.clone();

@@ -44,8 +44,10 @@ impl std::str::FromStr for Prefer {
 /// How the assistant reaches history.
 #[derive(Clone, Debug, Default)]
 pub struct HistorySettings {
-    /// The own store.
+    /// The own store, given.
     pub store: Option<Arc<HistoryStore>>,
+    /// Else the data folder's, opened when first needed.
+    pub data_folder_store: bool,
     /// Whether each started context is sampled into the store.
     pub sample: bool,
     /// A Prometheus URL the user named (used for every context).
@@ -54,6 +56,12 @@ pub struct HistorySettings {
     pub prefer: Prefer,
     /// Prometheus found per context (`None`: looked, found none).
     found: Arc<std::sync::Mutex<HashMap<String, Option<Prometheus>>>>,
+}
+
+impl HistorySettings {
+    fn store(&self) -> Option<Arc<HistoryStore>> {
+        self.store.clone().or_else(|| self.data_folder_store.then(crate::access::history_store).flatten())
+    }
 }
 
 /// Reports with the source they were computed from.
@@ -73,6 +81,19 @@ impl Assistant {
         self
     }
 
+    /// Reads the data folder's history store (opened on first use, so a
+    /// command that never asks about the past never opens it).
+    pub fn with_data_folder_history(mut self) -> Self {
+        self.history.data_folder_store = true;
+        self
+    }
+
+    /// Samples every context it starts into the history store.
+    pub fn sampling(mut self, on: bool) -> Self {
+        self.history.sample = on;
+        self
+    }
+
     /// Uses the Prometheus at `url` for history.
     pub fn with_prometheus_url(mut self, url: Option<String>) -> Self {
         self.history.prometheus_url = url;
@@ -87,7 +108,7 @@ impl Assistant {
 
     /// Starts the sampler for a context whose cache just started.
     pub(crate) fn start_sampler(&self, context: &str, cache: &Arc<ClusterCache>) {
-        if let (true, Some(store)) = (self.history.sample, &self.history.store) {
+        if let (true, Some(store)) = (self.history.sample, self.history.store().as_ref()) {
             // NB: detached on purpose: it samples for as long as the app runs.
             drop(kubeask_cluster::history::sampler::spawn(cache.clone(), store.clone(), context.to_string()));
         }
@@ -108,19 +129,25 @@ impl Assistant {
 
     /// Where a context's past comes from; `None` when it has none.
     pub async fn history_source(&self, cache: &ClusterCache) -> Option<Source> {
+        self.history_with_start(cache).await.map(|(s, _)| s)
+    }
+
+    /// [`Assistant::history_source`], with its oldest sample when known
+    /// (the own store's; a Prometheus does not say).
+    pub async fn history_with_start(&self, cache: &ClusterCache) -> Option<(Source, Option<i64>)> {
         let context = cache.connection().context.clone();
-        let store = self.history.store.clone();
+        let store = self.history.store();
         if self.history.prefer != Prefer::Own {
             if let Some(prometheus) = self.prometheus_of(cache).await {
-                return Some(Source::Prometheus { prometheus, store, context });
+                return Some((Source::Prometheus { prometheus, store, context }, None));
             }
         }
         if self.history.prefer == Prefer::Prometheus {
             return None;
         }
         let store = store?;
-        let has = store.span(&context).ok().flatten().is_some();
-        has.then_some(Source::Own { store, context })
+        let (oldest, _) = store.span(&context).ok().flatten()?;
+        Some((Source::Own { store, context }, Some(oldest)))
     }
 
     async fn source_or_explain(&self, cache: &ClusterCache) -> Result<Source, AskError> {

@@ -48,6 +48,14 @@ pub fn subject(s: &Series) -> String {
     }
 }
 
+/// How a series moved: `321Mi → 491Mi (peak 506Mi)`.
+pub fn moved(s: &Series) -> String {
+    let m = s.key.metric;
+    let (first, last) = (s.points.first().map_or(0.0, |p| p.v), s.points.last().map_or(0.0, |p| p.v));
+    let peak = s.points.iter().map(|p| p.v).fold(f64::MIN, f64::max);
+    format!("{} → {} (peak {})", m.show(first), m.show(last), m.show(peak))
+}
+
 /// One forecast: a series heading for a line.
 #[derive(Clone, Debug, Serialize)]
 pub struct Forecast {
@@ -124,8 +132,8 @@ pub fn forecasts(snap: &Snapshot, series: &[Series], horizon: i64) -> Vec<Foreca
             Metric::Cpu => (limits.0, "CPU limit"),
             Metric::Memory => (limits.1, "memory limit"),
         };
-        if let Some(f) = limit.and_then(|l| forecast_one(&s.points, l, name, horizon)) {
-            out.push(Forecast { subject: subject(s), namespace: namespace.clone(), metric: s.key.metric, ..f });
+        if let Some(l) = limit {
+            out.extend(forecast_one((subject(s), namespace.clone(), s.key.metric), &s.points, (l, name), horizon));
         }
     }
     for ((node, metric), list) in per_node {
@@ -138,9 +146,7 @@ pub fn forecasts(snap: &Snapshot, series: &[Series], horizon: i64) -> Vec<Foreca
         if line <= 0.0 {
             continue;
         }
-        if let Some(f) = forecast_one(&summed(&list), line, name, horizon) {
-            out.push(Forecast { subject: node.clone(), namespace: String::new(), metric, ..f });
-        }
+        out.extend(forecast_one((node.clone(), String::new(), metric), &summed(&list), (line, name), horizon));
     }
     out.sort_by(|a, b| {
         let key = |f: &Forecast| f.eta.map_or(f64::INFINITY, |e| e.secs);
@@ -149,13 +155,21 @@ pub fn forecasts(snap: &Snapshot, series: &[Series], horizon: i64) -> Vec<Foreca
     out
 }
 
-fn forecast_one(points: &[Point], line: f64, name: &'static str, horizon: i64) -> Option<Forecast> {
+/// The forecast of one series (`who`: subject, namespace, metric) against
+/// a line (its value and name).
+fn forecast_one(
+    who: (String, String, Metric),
+    points: &[Point],
+    (line, name): (f64, &'static str),
+    horizon: i64,
+) -> Option<Forecast> {
     let t = trend(points)?;
     let eta = time_to(&t, line).filter(|e| e.secs <= horizon as f64);
+    let (subject, namespace, metric) = who;
     Some(Forecast {
-        subject: String::new(),
-        namespace: String::new(),
-        metric: Metric::Memory,
+        subject,
+        namespace,
+        metric,
         now: t.level,
         line,
         line_name: name,
@@ -219,6 +233,14 @@ pub fn unusual(series: &[Series]) -> Vec<Unusual> {
         .collect();
     out.sort_by_key(|u| std::cmp::Reverse(u.anomaly.t));
     out
+}
+
+/// `2026-12-02 03:43  recommendations-…/recommendations cpu: 137m (expected 34m)`.
+pub fn unusual_line(u: &Unusual) -> String {
+    let t =
+        jiff::Timestamp::from_second(u.anomaly.t).map(|t| t.strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
+    let m = u.metric;
+    format!("{t}  {} {}: {} (expected {})", u.subject, m.as_str(), m.show(u.anomaly.value), m.show(u.anomaly.expected))
 }
 
 /// Anomalies as timeline entries, grouped with the workload of their pod.

@@ -6,9 +6,8 @@ use std::process::ExitCode;
 
 use kubeask_agent::history_access::Prefer;
 use kubeask_agent::Assistant;
-use kubeask_cluster::demo::shapes::secs;
 use kubeask_insight::history::timeline::Query;
-use kubeask_insight::history::{show_secs, Metric};
+use kubeask_insight::history::{parse_secs, show_secs, Metric};
 use kubeask_insight::kind::Kind;
 
 use crate::access;
@@ -84,7 +83,7 @@ pub struct HistoryArgs {
 }
 
 fn duration(flag: &str, text: &str) -> anyhow::Result<i64> {
-    secs(text)
+    parse_secs(text)
         .filter(|s| *s > 0)
         .ok_or_else(|| anyhow::anyhow!("--{flag} {text:?}: give a duration like 30m, 6h or 7d"))
 }
@@ -105,6 +104,22 @@ async fn with_assistant<T>(
     let r = f(&assistant).await;
     access.close().await;
     Ok(r)
+}
+
+/// The report to print as text, or the exit code once the error (or, with
+/// `--json`, the report) is printed.
+fn settle<T: serde::Serialize>(
+    r: Result<T, kubeask_agent::AskError>,
+    json: bool,
+) -> anyhow::Result<Result<T, ExitCode>> {
+    match r {
+        Err(e) => Ok(Err(failed(e, json))),
+        Ok(r) if json => {
+            println!("{}", serde_json::to_string_pretty(&r)?);
+            Ok(Err(ExitCode::SUCCESS))
+        }
+        Ok(r) => Ok(Ok(r)),
+    }
 }
 
 fn failed(e: kubeask_agent::AskError, json: bool) -> ExitCode {
@@ -128,14 +143,10 @@ pub async fn timeline(args: TimelineArgs) -> anyhow::Result<ExitCode> {
     let start = jiff::Timestamp::now().as_second() - since;
     let q = Query { namespace: ns, target, since: jiff::Timestamp::from_second(start).ok() };
     let r = with_assistant(&args.source, async |a| a.timeline(args.source.context.as_deref(), &q).await).await?;
-    let r = match r {
+    let r = match settle(r, args.source.json)? {
         Ok(r) => r,
-        Err(e) => return Ok(failed(e, args.source.json)),
+        Err(code) => return Ok(code),
     };
-    if args.source.json {
-        println!("{}", serde_json::to_string_pretty(&r)?);
-        return Ok(ExitCode::SUCCESS);
-    }
     if r.report.is_empty() {
         println!("Nothing happened in the last {} (that Kubeask can see).", show_secs(since as f64));
     }
@@ -155,6 +166,14 @@ pub async fn timeline(args: TimelineArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `kubeask forecast --json`.
+#[derive(serde::Serialize)]
+struct ForecastOut {
+    source: String,
+    forecasts: Vec<kubeask_agent::insights::Forecast>,
+    anomalies: Vec<kubeask_agent::insights::Unusual>,
+}
+
 /// Runs `kubeask forecast`.
 pub async fn forecast(args: ForecastArgs) -> anyhow::Result<ExitCode> {
     let (window, horizon) = (duration("since", &args.since)?, duration("horizon", &args.horizon)?);
@@ -163,16 +182,12 @@ pub async fn forecast(args: ForecastArgs) -> anyhow::Result<ExitCode> {
         a.forecast(args.source.context.as_deref(), ns.as_deref(), window, horizon).await
     })
     .await?;
-    let r = match r {
+    let r = r.map(|s| ForecastOut { source: s.source, forecasts: s.report.0, anomalies: s.report.1 });
+    let r = match settle(r, args.source.json)? {
         Ok(r) => r,
-        Err(e) => return Ok(failed(e, args.source.json)),
+        Err(code) => return Ok(code),
     };
-    let (forecasts, unusual) = &r.report;
-    if args.source.json {
-        let v = serde_json::json!({"source": r.source, "forecasts": forecasts, "anomalies": unusual});
-        println!("{}", serde_json::to_string_pretty(&v)?);
-        return Ok(ExitCode::SUCCESS);
-    }
+    let (forecasts, unusual) = (&r.forecasts, &r.anomalies);
     let soon: Vec<_> = forecasts.iter().filter(|f| f.eta.is_some()).collect();
     if soon.is_empty() {
         println!("Nothing reaches a limit or its node's capacity within {}.", show_secs(horizon as f64));
@@ -183,16 +198,7 @@ pub async fn forecast(args: ForecastArgs) -> anyhow::Result<ExitCode> {
     if !unusual.is_empty() {
         println!("\nOut of the ordinary:");
         for u in unusual.iter().take(20) {
-            let t = jiff::Timestamp::from_second(u.anomaly.t)
-                .map(|t| t.strftime("%Y-%m-%d %H:%M").to_string())
-                .unwrap_or_default();
-            println!(
-                "- {t}  {} {}: {} (expected {})",
-                u.subject,
-                u.metric.as_str(),
-                u.metric.show(u.anomaly.value),
-                u.metric.show(u.anomaly.expected)
-            );
+            println!("- {}", kubeask_agent::insights::unusual_line(u));
         }
     }
     println!("\nFrom {} over the last {}.", r.source, show_secs(window as f64));
@@ -207,14 +213,10 @@ pub async fn rightsize(args: RightsizeArgs) -> anyhow::Result<ExitCode> {
         a.rightsize(args.source.context.as_deref(), ns.as_deref(), window).await
     })
     .await?;
-    let r = match r {
+    let r = match settle(r, args.source.json)? {
         Ok(r) => r,
-        Err(e) => return Ok(failed(e, args.source.json)),
+        Err(code) => return Ok(code),
     };
-    if args.source.json {
-        println!("{}", serde_json::to_string_pretty(&r)?);
-        return Ok(ExitCode::SUCCESS);
-    }
     if r.report.is_empty() {
         println!("Not enough history yet to size anything (at least 30 minutes per container).");
     }
@@ -243,31 +245,16 @@ pub async fn history(args: HistoryArgs) -> anyhow::Result<ExitCode> {
         a.series_of(args.source.context.as_deref(), &ns, &kind, &name, window, args.metric).await
     })
     .await?;
-    let r = match r {
+    let r = match settle(r, args.source.json)? {
         Ok(r) => r,
-        Err(e) => return Ok(failed(e, args.source.json)),
+        Err(code) => return Ok(code),
     };
-    if args.source.json {
-        println!("{}", serde_json::to_string_pretty(&r)?);
-        return Ok(ExitCode::SUCCESS);
-    }
     if r.report.is_empty() {
         println!("No samples of {kind}/{name} in namespace {ns} in the last {}.", show_secs(window as f64));
     }
     for s in &r.report {
-        let first = s.points.first().map_or(0.0, |p| p.v);
-        let last = s.points.last().map_or(0.0, |p| p.v);
-        let peak = s.points.iter().map(|p| p.v).fold(f64::MIN, f64::max);
-        let m = s.key.metric;
-        println!(
-            "{} {}: {} → {} (peak {}, {} samples)",
-            kubeask_agent::insights::subject(s),
-            m.as_str(),
-            m.show(first),
-            m.show(last),
-            m.show(peak),
-            s.points.len()
-        );
+        let (who, m) = (kubeask_agent::insights::subject(s), s.key.metric.as_str());
+        println!("{who} {m}: {} ({} samples)", kubeask_agent::insights::moved(s), s.points.len());
     }
     println!("\nFrom {} over the last {}.", r.source, show_secs(window as f64));
     Ok(ExitCode::SUCCESS)

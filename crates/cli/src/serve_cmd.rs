@@ -370,11 +370,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let guard = Guard { any_host: !loopback, token, slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT)) };
     let access = access::resolve().await?;
-    let mut assistant = access.assistant();
     // The server keeps the history of the contexts it answers for.
-    if let Some(store) = kubeask_agent::access::history_store() {
-        assistant = assistant.with_history(store, true);
-    }
+    let mut assistant = access.assistant().sampling(true);
     if let Some(spec) = &args.model {
         assistant = assistant.with_model(access::load_model(spec).await?);
     }

@@ -76,6 +76,43 @@ impl Owners {
         }
     }
 
+    /// The workload of a pod that may be gone (replaced by a rollout), by
+    /// its name alone: `<replicaset>-<x>` through its ReplicaSet's
+    /// Deployment, `<job>-<x>` through its Job (and CronJob), `<ds>-<x>` a
+    /// DaemonSet's, `<sts>-<n>` a StatefulSet's, `<deployment>-<hash>-<x>` a Deployment's
+    /// whose ReplicaSet is gone too. Callers look up a pod that
+    /// still exists with [`Owners::workload_of`] first.
+    pub fn workload_of_name(&self, snap: &Snapshot, namespace: &str, pod: &str) -> Option<ObjRef> {
+        let (prefix, _) = pod.rsplit_once('-')?;
+        let key = (namespace.to_string(), prefix.to_string());
+        let r = |kind: &'static str, name: &str| {
+            Some(ObjRef { kind, namespace: namespace.to_string(), name: name.to_string() })
+        };
+        if let Some(d) = self.rs_to_deploy.get(&key) {
+            return r("Deployment", d);
+        }
+        if let Some(c) = self.job_to_cron.get(&key) {
+            return r("CronJob", c);
+        }
+        let named = |m: &ObjectMeta| m.namespace.as_deref() == Some(namespace) && m.name.as_deref() == Some(prefix);
+        if snap.jobs.iter().any(|j| named(&j.metadata)) {
+            return r("Job", prefix);
+        }
+        if snap.daemon_sets.iter().any(|d| named(&d.metadata)) {
+            return r("DaemonSet", prefix);
+        }
+        if snap.stateful_sets.iter().any(|d| named(&d.metadata)) {
+            return r("StatefulSet", prefix);
+        }
+        // Its ReplicaSet may be gone too: `<deployment>-<hash>-<x>`.
+        snap.deployments
+            .iter()
+            .filter(|d| d.metadata.namespace.as_deref() == Some(namespace))
+            .filter_map(|d| d.metadata.name.as_deref())
+            .find(|n| pod.strip_prefix(n).and_then(|r| r.strip_prefix('-')).is_some_and(|r| r.split('-').count() == 2))
+            .and_then(|n| r("Deployment", n))
+    }
+
     /// The Job directly owning a pod, if any.
     pub fn job_of(pod: &Pod) -> Option<String> {
         match controller(&pod.metadata) {

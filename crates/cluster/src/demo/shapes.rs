@@ -12,7 +12,7 @@
 //!   - {namespace: shop, workload: recommendations, metric: cpu, shape: spike, at: -45m, for: 10m, factor: 4}
 //! ```
 
-use kubeask_insight::history::{Metric, Point, Series, SeriesKey};
+use kubeask_insight::history::{parse_secs as secs, Metric, Point, Series, SeriesKey};
 use serde::Deserialize;
 
 /// `metrics.yaml`.
@@ -96,21 +96,6 @@ pub enum Shape {
         /// Multiplier before.
         before: f64,
     },
-}
-
-/// Parses `-45m`, `10m`, `6h`, `14d`, `30s` into seconds.
-pub fn secs(text: &str) -> Option<i64> {
-    let t = text.trim();
-    let (num, unit) = t.split_at(t.find(|c: char| c.is_ascii_alphabetic())?);
-    let n: f64 = num.trim().parse().ok()?;
-    let mult = match unit {
-        "s" => 1.0,
-        "m" => 60.0,
-        "h" => 3600.0,
-        "d" => 86_400.0,
-        _ => return None,
-    };
-    Some((n * mult) as i64)
 }
 
 impl Shape {

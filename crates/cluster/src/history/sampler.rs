@@ -54,20 +54,22 @@ fn usage(
     cpu.into_iter().chain(mem)
 }
 
-/// Remembers which timeline entries were stored, so each tick writes only
-/// what is new or changed.
+/// The timeline entries stored at the last tick, so each tick writes only
+/// what is new or changed (bounded by what one snapshot shows).
 #[derive(Default)]
 pub struct Seen(HashSet<(i64, String, String)>);
 
 impl Seen {
-    /// The entries of `snap` not stored yet (marks them stored).
+    /// The entries of `snap` not stored at the last tick.
     pub fn fresh(&mut self, snap: &Snapshot) -> Vec<Entry> {
-        let mut out = Vec::new();
-        for e in from_snapshot(snap) {
-            if self.0.insert((e.time.as_second(), e.object.clone(), e.evidence.clone())) {
-                out.push(e);
-            }
-        }
+        let now: Vec<Entry> = from_snapshot(snap);
+        let keys: HashSet<(i64, String, String)> =
+            now.iter().map(|e| (e.time.as_second(), e.object.clone(), e.evidence.clone())).collect();
+        let out = now
+            .into_iter()
+            .filter(|e| !self.0.contains(&(e.time.as_second(), e.object.clone(), e.evidence.clone())))
+            .collect();
+        self.0 = keys;
         out
     }
 }

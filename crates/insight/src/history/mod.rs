@@ -127,6 +127,22 @@ pub fn clean(points: &[Point]) -> Vec<Point> {
     out
 }
 
+/// Parses a duration as the CLI and fixtures write it (`-45m`, `10m`,
+/// `6h`, `14d`, `30s`, `1.5h`) into seconds.
+pub fn parse_secs(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let (num, unit) = t.split_at(t.find(|c: char| c.is_ascii_alphabetic())?);
+    let n: f64 = num.trim().parse().ok()?;
+    let mult = match unit {
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        "d" => 86_400.0,
+        _ => return None,
+    };
+    Some((n * mult) as i64).filter(|_| n.is_finite())
+}
+
 /// Human form of a number of seconds: `45 min`, `~3 h`, `2 days`.
 pub fn show_secs(secs: f64) -> String {
     if !secs.is_finite() || secs < 0.0 {

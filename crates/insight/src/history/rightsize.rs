@@ -5,7 +5,7 @@
 //! request at the 90th percentile of CPU use and the 95th of memory, plus a
 //! 15% safety margin; a memory limit 30% above the highest use seen.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use k8s_openapi::api::core::v1::Pod;
 use serde::Serialize;
@@ -146,10 +146,16 @@ pub struct Sizing {
 pub fn rightsize(snap: &Snapshot, series: &[Series], min_span: i64) -> Vec<Sizing> {
     let owners = Owners::new(snap);
     let workloads = workload_pods(snap, &owners);
+    let current: HashMap<(&str, &str), String> = workloads
+        .iter()
+        .flat_map(|((ns, w), pods)| {
+            pods.iter().map(move |p| ((ns.as_str(), p.metadata.name.as_deref().unwrap_or("")), w.clone()))
+        })
+        .collect();
     let mut pooled: BTreeMap<(String, String, String), Pooled> = BTreeMap::new();
     for s in series {
         let Scope::Container { namespace, pod, container } = &s.key.scope else { continue };
-        let Some(workload) = workload_of_pod_name(&workloads, namespace, pod) else { continue };
+        let Some(workload) = workload_of_pod_name(snap, &owners, &current, namespace, pod) else { continue };
         let e = pooled.entry((namespace.clone(), workload, container.clone())).or_default();
         match s.key.metric {
             Metric::Cpu => e.0.extend(&s.points),
@@ -192,24 +198,18 @@ fn workload_pods<'a>(snap: &'a Snapshot, owners: &Owners) -> WorkloadPods<'a> {
 }
 
 /// The workload a sampled pod belonged to: a current pod's own workload,
-/// or, for a pod since replaced, the workload whose name its name extends
-/// by one or two generated parts (`checkout-7d9f8b6c4-x2k9p`).
-fn workload_of_pod_name(workloads: &WorkloadPods<'_>, namespace: &str, pod: &str) -> Option<String> {
-    let mut by_name = None;
-    for ((ns, w), pods) in workloads.range((namespace.to_string(), String::new())..) {
-        if ns != namespace {
-            break;
-        }
-        if pods.iter().any(|p| p.metadata.name.as_deref() == Some(pod)) {
-            return Some(w.clone());
-        }
-        let name = w.split_once('/').map_or(w.as_str(), |(_, n)| n);
-        let rest = pod.strip_prefix(name).and_then(|r| r.strip_prefix('-'));
-        if rest.is_some_and(|r| (1..=2).contains(&r.split('-').count()) && !w.starts_with("Pod/")) {
-            by_name = Some(w.clone());
-        }
+/// or, for a pod since replaced, the one its name says.
+fn workload_of_pod_name(
+    snap: &Snapshot,
+    owners: &Owners,
+    current: &HashMap<(&str, &str), String>,
+    namespace: &str,
+    pod: &str,
+) -> Option<String> {
+    if let Some(w) = current.get(&(namespace, pod)) {
+        return Some(w.clone());
     }
-    by_name
+    owners.workload_of_name(snap, namespace, pod).map(|w| format!("{}/{}", w.kind, w.name))
 }
 
 /// (CPU, memory), each optional.

@@ -492,7 +492,11 @@ fn event_entry(snap: &Snapshot, owners: &Owners, e: &Event) -> Option<Entry> {
         "Pod" => match snap.pods.iter().find(|p| p.metadata.name.as_deref() == Some(&name) && ns_of(&p.metadata) == ns)
         {
             Some(pod) => pod_keys(owners, pod),
-            None => departed_pod_keys(snap, &ns, &name),
+            // A pod that is gone (replaced by a rollout) still belongs to its workload.
+            None => vec![match owners.workload_of_name(snap, &ns, &name) {
+                Some(w) => format!("{ns}/{}/{}", w.kind, w.name),
+                None => format!("{ns}/Pod/{name}"),
+            }],
         },
         "Node" => vec![format!("node/{name}")],
         "ReplicaSet" => {
@@ -514,17 +518,6 @@ fn event_entry(snap: &Snapshot, owners: &Owners, e: &Event) -> Option<Entry> {
     }
     let until = e.last_timestamp.as_ref().map(|t| t.0).filter(|t| *t > time);
     Some(Entry { time, change, namespace: ns, object: format!("{kind}/{name}"), evidence, until, related })
-}
-
-/// A pod that is gone (replaced by a rollout or rollback) still belongs to
-/// its Deployment: its name is its ReplicaSet's plus one generated part.
-fn departed_pod_keys(snap: &Snapshot, ns: &str, pod: &str) -> Vec<String> {
-    let rs_name = pod.rsplit_once('-').map_or("", |(rs, _)| rs);
-    let rs = snap.replica_sets.iter().find(|r| name_of(&r.metadata) == rs_name && ns_of(&r.metadata) == ns);
-    match rs.and_then(|r| r.metadata.owner_references.iter().flatten().find(|o| o.kind == "Deployment")) {
-        Some(d) => vec![format!("{ns}/Deployment/{}", d.name)],
-        None => vec![format!("{ns}/Pod/{pod}")],
-    }
 }
 
 fn node_conditions(snap: &Snapshot, out: &mut Vec<Entry>) {

@@ -99,6 +99,11 @@ status: {phase: Running}
 apiVersion: apps/v1
 kind: ReplicaSet
 metadata: {name: api-7d9f8b6c4, namespace: shop, ownerReferences: [{kind: Deployment, name: api, controller: true}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop}
+spec: {selector: {matchLabels: {app: api}}, template: {metadata: {labels: {app: api}}, spec: {containers: [{name: api, image: "api:1"}]}}}
 "#;
 
 fn series(metric: Metric, pod: &str, container: &str, f: impl Fn(i64) -> f64) -> Series {

@@ -328,63 +328,23 @@ async fn numbers(
     window: Option<(i64, i64)>,
     now: i64,
 ) -> R {
-    let (back, until) = window.unwrap_or((
-        match what {
-            Asks::Provisioned(_) => insights::RIGHTSIZE_WINDOW,
-            _ => insights::FORECAST_WINDOW,
-        },
-        0,
-    ));
+    let default_back =
+        if matches!(what, Asks::Provisioned(_)) { insights::RIGHTSIZE_WINDOW } else { insights::FORECAST_WINDOW };
+    let (back, until) = window.unwrap_or((default_back, 0));
     let (start, end) = (now - back, now - until);
     let fail =
         |e: kubeask_cluster::history::HistoryError| Outcome::Refused { message: format!("I can't answer that: {e}") };
     match what {
         Asks::Provisioned(verdict) => {
             let sized = insights::sizing(source, ctx.snap, q.namespace.as_deref(), start, end).await.map_err(fail)?;
-            let hits: Vec<_> = sized.iter().filter(|s| s.verdict == verdict).collect();
-            let names = distinct(
-                hits.iter().map(|s| s.workload.split_once('/').map_or(s.workload.clone(), |(_, n)| n.to_string())),
-            );
-            let lines: Vec<String> = hits
-                .iter()
-                .map(|s| {
-                    let fits: Vec<String> = s
-                        .cpu
-                        .iter()
-                        .chain(s.memory.iter())
-                        .map(|f| format!("{} → request {}", f.evidence(), f.metric.show(f.recommended_request)))
-                        .collect();
-                    format!("- `{}/{}` {}: {}", s.namespace, s.workload, s.container, fits.join("; "))
-                })
-                .collect();
-            let short = if names.is_empty() { "none".to_string() } else { join(names) };
-            Ok(routed("history-rightsize", short, lines.join("\n")))
+            Ok(provisioned(&sized, verdict))
         }
         Asks::Forecast(metric) => {
             let series = insights::series_for(source, ctx.snap, q, Some(metric), now - insights::FORECAST_WINDOW, now)
                 .await
                 .map_err(fail)?;
-            let horizon = if q.since.is_some() || window.is_some() { back } else { insights::HORIZON };
-            let nodes_only = q.target.is_none();
-            let mut f: Vec<_> = insights::forecasts(ctx.snap, &series, horizon)
-                .into_iter()
-                .filter(|x| x.metric == metric && x.namespace.is_empty() == nodes_only)
-                .collect();
-            f.retain(|x| x.eta.is_some());
-            let short = match f.first() {
-                None if nodes_only => "no".to_string(),
-                None => format!("not within {}", show_secs(horizon as f64)),
-                Some(x) => {
-                    let eta = x.eta.map_or(String::new(), |e| show_secs(e.secs));
-                    if nodes_only {
-                        format!("yes: {} in ~{eta}", x.subject)
-                    } else {
-                        format!("in ~{eta} ({})", x.subject)
-                    }
-                }
-            };
-            let lines: Vec<String> = f.iter().map(|x| format!("- {}", x.sentence())).collect();
-            Ok(routed("history-forecast", short, lines.join("\n")))
+            let horizon = if window.is_some() { back } else { insights::HORIZON };
+            Ok(heading(ctx, &series, metric, q.target.is_none(), horizon))
         }
         Asks::Series(metric) => {
             let series = insights::series_for(source, ctx.snap, q, Some(metric), start, end).await.map_err(fail)?;
@@ -393,51 +353,75 @@ async fn numbers(
                     message: "I can't answer that: no samples for it in that period (no history)".into(),
                 });
             }
-            let lines: Vec<String> = series
-                .iter()
-                .map(|s| {
-                    let (first, last) = (s.points.first().map_or(0.0, |p| p.v), s.points.last().map_or(0.0, |p| p.v));
-                    let peak = s.points.iter().map(|p| p.v).fold(f64::MIN, f64::max);
-                    format!(
-                        "{}: {} → {} (peak {})",
-                        insights::subject(s),
-                        metric.show(first),
-                        metric.show(last),
-                        metric.show(peak)
-                    )
-                })
-                .collect();
-            let short = if lines.len() == 1 {
-                lines[0].split_once(": ").map_or(lines[0].clone(), |(_, v)| v.to_string())
-            } else {
-                lines.join("; ")
-            };
+            let lines: Vec<String> =
+                series.iter().map(|s| format!("{}: {}", insights::subject(s), insights::moved(s))).collect();
+            let short = if series.len() == 1 { insights::moved(&series[0]) } else { lines.join("; ") };
             Ok(routed("history-series", short, lines.iter().map(|l| format!("- {l}")).collect::<Vec<_>>().join("\n")))
         }
         _ => {
             let series = insights::series_for(source, ctx.snap, q, None, start, end).await.map_err(fail)?;
-            let found = insights::unusual(&series);
-            let short = if found.is_empty() {
-                "nothing unusual".to_string()
-            } else {
-                join(distinct(found.iter().map(|u| u.subject.split('/').next().unwrap_or("").to_string())))
-            };
-            let lines = found
-                .iter()
-                .map(|u| {
-                    format!(
-                        "- {} {} {}: {} (expected {})",
-                        jiff::Timestamp::from_second(u.anomaly.t)
-                            .map(|t| t.strftime("%H:%M").to_string())
-                            .unwrap_or_default(),
-                        u.subject,
-                        u.metric.as_str(),
-                        u.metric.show(u.anomaly.value),
-                        u.metric.show(u.anomaly.expected)
-                    )
-                })
-                .collect::<Vec<_>>();
-            Ok(routed("history-anomalies", short, lines.join("\n")))
+            Ok(out_of_the_ordinary(&insights::unusual(&series)))
         }
     }
+}
+
+/// "which workloads are over-provisioned?": their names, with the evidence.
+fn provisioned(sized: &[kubeask_insight::history::rightsize::Sizing], verdict: Verdict) -> Routed {
+    let hits: Vec<_> = sized.iter().filter(|s| s.verdict == verdict).collect();
+    let names =
+        distinct(hits.iter().map(|s| s.workload.split_once('/').map_or(s.workload.clone(), |(_, n)| n.to_string())));
+    let lines: Vec<String> = hits
+        .iter()
+        .map(|s| {
+            let fits: Vec<String> = s
+                .cpu
+                .iter()
+                .chain(s.memory.iter())
+                .map(|f| format!("{} → request {}", f.evidence(), f.metric.show(f.recommended_request)))
+                .collect();
+            format!("- `{}/{}` {}: {}", s.namespace, s.workload, s.container, fits.join("; "))
+        })
+        .collect();
+    let short = if names.is_empty() { "none".to_string() } else { join(names) };
+    routed("history-rightsize", short, lines.join("\n"))
+}
+
+/// "will any node run out of memory?" (`nodes`) or "when will X run out of
+/// memory?": the soonest to reach its line within `horizon`.
+fn heading(
+    ctx: &Ctx<'_>,
+    series: &[kubeask_insight::history::Series],
+    metric: Metric,
+    nodes: bool,
+    horizon: i64,
+) -> Routed {
+    let f: Vec<_> = insights::forecasts(ctx.snap, series, horizon)
+        .into_iter()
+        .filter(|x| x.metric == metric && x.namespace.is_empty() == nodes && x.eta.is_some())
+        .collect();
+    let short = match f.first() {
+        None if nodes => "no".to_string(),
+        None => format!("not within {}", show_secs(horizon as f64)),
+        Some(x) => {
+            let eta = x.eta.map_or(String::new(), |e| show_secs(e.secs));
+            if nodes {
+                format!("yes: {} in ~{eta}", x.subject)
+            } else {
+                format!("in ~{eta} ({})", x.subject)
+            }
+        }
+    };
+    let lines: Vec<String> = f.iter().map(|x| format!("- {}", x.sentence())).collect();
+    routed("history-forecast", short, lines.join("\n"))
+}
+
+/// "anything unusual?": the pods whose series left their normal range.
+fn out_of_the_ordinary(found: &[insights::Unusual]) -> Routed {
+    let short = if found.is_empty() {
+        "nothing unusual".to_string()
+    } else {
+        join(distinct(found.iter().map(|u| u.subject.split('/').next().unwrap_or("").to_string())))
+    };
+    let lines: Vec<String> = found.iter().map(|u| format!("- {}", insights::unusual_line(u))).collect();
+    routed("history-anomalies", short, lines.join("\n"))
 }
