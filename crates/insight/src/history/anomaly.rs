@@ -46,7 +46,8 @@ pub fn anomalies(points: &[Point]) -> Vec<Anomaly> {
     }
     let seasonal = pts[pts.len() - 1].t - pts[0].t >= 2 * DAY;
     let bins = seasonal.then(|| day_bins(&pts));
-    let expected: Vec<f64> = (0..pts.len()).map(|i| baseline(&pts, i, bins.as_ref())).collect();
+    let local = local_medians(&pts);
+    let expected: Vec<f64> = (0..pts.len()).map(|i| baseline(&pts, i, bins.as_ref()).unwrap_or(local[i])).collect();
     let resid: Vec<f64> = pts.iter().zip(&expected).map(|(p, e)| p.v - e).collect();
     let scale_floor = median(&pts.iter().map(|p| p.v.abs()).collect::<Vec<_>>()).unwrap_or(0.0) * 0.01;
     let centre = median(&resid).unwrap_or(0.0);
@@ -91,30 +92,51 @@ fn day_bins(pts: &[Point]) -> Bins {
     bins
 }
 
-fn baseline(pts: &[Point], i: usize, bins: Option<&Bins>) -> f64 {
+/// The seasonal baseline of sample `i`: the median at the same time of
+/// day on other days (`None` without two days, or fewer than 3 such samples).
+fn baseline(pts: &[Point], i: usize, bins: Option<&Bins>) -> Option<f64> {
     let t = pts[i].t;
-    if let Some(bins) = bins {
-        let bin = t.rem_euclid(DAY) / SEASONAL;
-        let last_bin = (DAY - 1) / SEASONAL;
-        let near = [bin - 1, bin, bin + 1].map(|b| b.rem_euclid(last_bin + 1));
-        let same_time: Vec<f64> = near
-            .iter()
-            .filter_map(|b| bins.get(b))
-            .flatten()
-            .map(|&j| pts[j])
-            .filter(|p| {
-                let d = (p.t - t).rem_euclid(DAY);
-                (p.t - t).abs() >= DAY / 2 && (d <= SEASONAL || d >= DAY - SEASONAL)
-            })
-            .map(|p| p.v)
-            .collect();
-        if same_time.len() >= 3 {
-            return median(&same_time).unwrap_or(pts[i].v);
+    let bins = bins?;
+    let bin = t.rem_euclid(DAY) / SEASONAL;
+    let last_bin = (DAY - 1) / SEASONAL;
+    let near = [bin - 1, bin, bin + 1].map(|b| b.rem_euclid(last_bin + 1));
+    let same_time: Vec<f64> = near
+        .iter()
+        .filter_map(|b| bins.get(b))
+        .flatten()
+        .map(|&j| pts[j])
+        .filter(|p| {
+            let d = (p.t - t).rem_euclid(DAY);
+            (p.t - t).abs() >= DAY / 2 && (d <= SEASONAL || d >= DAY - SEASONAL)
+        })
+        .map(|p| p.v)
+        .collect();
+    (same_time.len() >= 3).then(|| median(&same_time)).flatten()
+}
+
+/// The median of each sample's neighbours within ±[`LOCAL`], in one pass:
+/// the window slides forward, kept sorted (inserting and removing by
+/// binary search) instead of sorted anew for every sample.
+fn local_medians(pts: &[Point]) -> Vec<f64> {
+    let mut window: Vec<f64> = Vec::new();
+    let (mut lo, mut hi) = (0, 0);
+    let mut out = Vec::with_capacity(pts.len());
+    for p in pts {
+        while hi < pts.len() && pts[hi].t <= p.t + LOCAL {
+            let v = pts[hi].v;
+            let at = window.partition_point(|x| x.total_cmp(&v).is_lt());
+            window.insert(at, v);
+            hi += 1;
         }
+        while pts[lo].t < p.t - LOCAL {
+            let v = pts[lo].v;
+            let at = window.partition_point(|x| x.total_cmp(&v).is_lt());
+            window.remove(at);
+            lo += 1;
+        }
+        out.push(crate::history::stats::quantile_sorted(&window, 0.5).unwrap_or(p.v));
     }
-    let lo = pts.partition_point(|p| p.t < t - LOCAL);
-    let hi = pts.partition_point(|p| p.t <= t + LOCAL);
-    median(&pts[lo..hi].iter().map(|p| p.v).collect::<Vec<_>>()).unwrap_or(pts[i].v)
+    out
 }
 
 /// A lasting change of level at `at` (a rollout): medians of the hour
@@ -146,6 +168,17 @@ pub fn shift_after(points: &[Point], at: i64) -> Option<Shift> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sliding_medians_equal_medians_of_each_window() {
+        let pts: Vec<Point> = (0..500).map(|i| Point { t: i * 15 + (i % 7), v: ((i * 7919) % 103) as f64 }).collect();
+        let fast = local_medians(&pts);
+        for (i, p) in pts.iter().enumerate() {
+            let lo = pts.partition_point(|q| q.t < p.t - LOCAL);
+            let hi = pts.partition_point(|q| q.t <= p.t + LOCAL);
+            assert_eq!(fast[i], median(&pts[lo..hi].iter().map(|q| q.v).collect::<Vec<_>>()).unwrap(), "at {i}");
+        }
+    }
 
     #[test]
     fn a_step_after_a_rollout_is_a_shift_and_noise_is_not() {
