@@ -67,7 +67,10 @@ fn main() {
     let t = Instant::now();
     for i in 0..240 {
         let at = t0 + i * 15;
-        let samples = keys.iter().enumerate().map(|(k, key)| (key, Point { t: at, v: (k % 977) as f64 * 1.5e6 + (i % 17) as f64 }));
+        let samples = keys
+            .iter()
+            .enumerate()
+            .map(|(k, key)| (key, Point { t: at, v: (k % 977) as f64 * 1.5e6 + (i % 17) as f64 }));
         store.record_points("bench", samples).unwrap();
     }
     let recorded = t.elapsed();
@@ -92,7 +95,10 @@ fn main() {
     let start = t0 - 14 * 86_400;
     let mut at = start;
     while at <= t0 {
-        let samples = small.iter().enumerate().map(|(k, key)| (key, Point { t: at, v: (k % 977) as f64 + ((at - start) / 300 % 13) as f64 }));
+        let samples = small
+            .iter()
+            .enumerate()
+            .map(|(k, key)| (key, Point { t: at, v: (k % 977) as f64 + ((at - start) / 300 % 13) as f64 }));
         store.record_points("days", samples).unwrap();
         if (at - start) % 3600 == 0 {
             store.maintain(at).unwrap();
@@ -100,11 +106,22 @@ fn main() {
         at += 300;
     }
     store.maintain(t0).unwrap();
-    println!("  14 simulated days at 1,000 pods (2,000 series, 5-minute samples): {:.1} MiB on disk, simulated in {:.1?}", file_mib(&path14), t.elapsed());
+    println!(
+        "  14 simulated days at 1,000 pods (2,000 series, 5-minute samples): {:.1} MiB on disk, simulated in {:.1?}",
+        file_mib(&path14),
+        t.elapsed()
+    );
 
     // Forecast and anomaly pass over every container series: 6 h at 15 s.
     let series: Vec<Vec<Point>> = (0..keys.len())
-        .map(|k| (0..1440).map(|i| Point { t: t0 + i * 15, v: 1e8 + (k as f64) * 1e3 + i as f64 * 50.0 + ((i * 7919 + k as i64) % 101) as f64 * 1e4 }).collect())
+        .map(|k| {
+            (0..1440)
+                .map(|i| Point {
+                    t: t0 + i * 15,
+                    v: 1e8 + (k as f64) * 1e3 + i as f64 * 50.0 + ((i * 7919 + k as i64) % 101) as f64 * 1e4,
+                })
+                .collect()
+        })
         .collect();
     let t = Instant::now();
     let fitted = series.iter().filter(|s| trend(s).is_some()).count();

@@ -2,7 +2,7 @@
 //! SQLite file in the data dir, so a cluster without Prometheus still has
 //! a past from the moment the app starts.
 //!
-//! Samples land in `recent` rows, are packed every five minutes into one
+//! Samples land in `samples` rows, are packed every five minutes into one
 //! blob per series and hour (6 bytes a sample), kept at full resolution for
 //! [`RAW_KEEP`], then as five-minute means in one blob per series and day
 //! for [`ROLLUP_KEEP`]; past the size cap the oldest blobs go first.
@@ -79,11 +79,17 @@ PRAGMA synchronous=NORMAL;
 CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, context TEXT NOT NULL, metric TEXT NOT NULL,
     namespace TEXT NOT NULL, pod TEXT NOT NULL, container TEXT NOT NULL, node TEXT NOT NULL,
     UNIQUE (context, metric, namespace, pod, container, node));
-CREATE TABLE IF NOT EXISTS recent (series INTEGER NOT NULL, t INTEGER NOT NULL, v REAL NOT NULL,
-    PRIMARY KEY (series, t)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS chunks (series INTEGER NOT NULL, res INTEGER NOT NULL, start INTEGER NOT NULL,
-    data BLOB NOT NULL, PRIMARY KEY (series, res, start)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS chunks_age ON chunks (res, start);
+-- Earlier layouts of this file (never released).
+DROP TABLE IF EXISTS recent;
+DROP TABLE IF EXISTS chunks;
+-- NB: keyed by time first, so each tick appends at the end of the tree.
+CREATE TABLE IF NOT EXISTS samples (t INTEGER NOT NULL, series INTEGER NOT NULL, v REAL NOT NULL,
+    PRIMARY KEY (t, series)) WITHOUT ROWID;
+-- NB: a rowid table: a day's blob (1.7 KB) fits in its leaf page, where a
+-- WITHOUT ROWID row that large spills into overflow pages (3x the bytes).
+CREATE TABLE IF NOT EXISTS blobs (id INTEGER PRIMARY KEY, series INTEGER NOT NULL, res INTEGER NOT NULL,
+    start INTEGER NOT NULL, data BLOB NOT NULL, UNIQUE (series, res, start));
+CREATE INDEX IF NOT EXISTS blobs_age ON blobs (res, start);
 CREATE TABLE IF NOT EXISTS kept (context TEXT NOT NULL, t INTEGER NOT NULL, change TEXT NOT NULL,
     object TEXT NOT NULL, entry TEXT NOT NULL, PRIMARY KEY (context, t, change, object)) WITHOUT ROWID;
 ";
@@ -200,7 +206,7 @@ impl HistoryStore {
         let tx = db.transaction().map_err(self.err())?;
         {
             let mut insert = tx
-                .prepare_cached("INSERT OR REPLACE INTO recent (series, t, v) VALUES (?1, ?2, ?3)")
+                .prepare_cached("INSERT OR REPLACE INTO samples (t, series, v) VALUES (?2, ?1, ?3)")
                 .map_err(self.err())?;
             for (key, p) in samples {
                 if !p.v.is_finite() {
@@ -253,13 +259,26 @@ impl HistoryStore {
     ) -> Result<Vec<Series>, StoreError> {
         let db = self.db();
         let keys = matching(&db, context, filter).map_err(self.err())?;
+        // NB: recent samples (the last minutes) are read in one pass, not
+        // per series: the table is keyed by time.
+        let mut recent: HashMap<i64, Vec<Point>> = HashMap::new();
+        {
+            let mut q =
+                db.prepare_cached("SELECT series, t, v FROM samples WHERE t >= ?1 AND t <= ?2").map_err(self.err())?;
+            let rows = q
+                .query_map(params![start, end], |r| Ok((r.get::<_, i64>(0)?, Point { t: r.get(1)?, v: r.get(2)? })))
+                .map_err(self.err())?;
+            for (id, p) in rows.flatten() {
+                recent.entry(id).or_default().push(p);
+            }
+        }
+        let mut blobs = db
+            .prepare_cached("SELECT res, start, data FROM blobs WHERE series = ?1 AND start <= ?2 AND start >= ?3")
+            .map_err(self.err())?;
         let mut out = Vec::new();
         for (id, key) in keys {
-            let mut points = Vec::new();
-            let mut chunks = db
-                .prepare_cached("SELECT res, start, data FROM chunks WHERE series = ?1 AND start <= ?2 AND start >= ?3 ORDER BY res DESC, start")
-                .map_err(self.err())?;
-            let rows = chunks
+            let mut points = recent.remove(&id).unwrap_or_default();
+            let rows = blobs
                 .query_map(params![id, end, start - DAY], |r| {
                     Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?))
                 })
@@ -267,13 +286,6 @@ impl HistoryStore {
             for (res, s, data) in rows.flatten() {
                 points.extend(decode(s, unit(res), &data).into_iter().filter(|p| p.t >= start && p.t <= end));
             }
-            let mut recent = db
-                .prepare_cached("SELECT t, v FROM recent WHERE series = ?1 AND t >= ?2 AND t <= ?3")
-                .map_err(self.err())?;
-            let rows = recent
-                .query_map(params![id, start, end], |r| Ok(Point { t: r.get(0)?, v: r.get(1)? }))
-                .map_err(self.err())?;
-            points.extend(rows.flatten());
             let points = kubeask_insight::history::clean(&points);
             if !points.is_empty() {
                 out.push(Series { key, points });
@@ -287,8 +299,8 @@ impl HistoryStore {
         let db = self.db();
         let q = "SELECT MIN(lo), MAX(hi) FROM (
                    SELECT MIN(c.start) AS lo, MAX(c.start + CASE c.res WHEN 0 THEN 3600 ELSE 86400 END) AS hi
-                     FROM chunks c JOIN series s ON s.id = c.series WHERE s.context = ?1
-                   UNION ALL SELECT MIN(r.t), MAX(r.t) FROM recent r JOIN series s ON s.id = r.series WHERE s.context = ?1)";
+                     FROM blobs c JOIN series s ON s.id = c.series WHERE s.context = ?1
+                   UNION ALL SELECT MIN(r.t), MAX(r.t) FROM samples r JOIN series s ON s.id = r.series WHERE s.context = ?1)";
         let row: Option<(Option<i64>, Option<i64>)> =
             db.query_row(q, params![context], |r| Ok((r.get(0)?, r.get(1)?))).optional().map_err(self.err())?;
         Ok(row.and_then(|(a, b)| Some((a?, b?))))
@@ -307,7 +319,7 @@ impl HistoryStore {
             Maintenance { packed: self.pack(&mut db, floor(now, SLOT)).map_err(self.err())?, ..Default::default() };
         m.rolled_up = self.roll_up(&mut db, now - RAW_KEEP).map_err(self.err())?;
         m.dropped = db
-            .execute("DELETE FROM chunks WHERE res = 1 AND start + 86400 <= ?1", [now - ROLLUP_KEEP])
+            .execute("DELETE FROM blobs WHERE res = 1 AND start + 86400 <= ?1", [now - ROLLUP_KEEP])
             .map_err(self.err())?;
         db.execute("DELETE FROM kept WHERE t < ?1", [now - ROLLUP_KEEP]).map_err(self.err())?;
         m.dropped += self.trim(&mut db).map_err(self.err())?;
@@ -315,12 +327,12 @@ impl HistoryStore {
         Ok(m)
     }
 
-    /// Moves `recent` rows older than `before` into hour blobs.
+    /// Moves `samples` rows older than `before` into hour blobs.
     fn pack(&self, db: &mut Connection, before: i64) -> rusqlite::Result<usize> {
         let tx = db.transaction()?;
         let mut groups: BTreeMap<(i64, i64), Vec<Point>> = BTreeMap::new();
         {
-            let mut q = tx.prepare("SELECT series, t, v FROM recent WHERE t < ?1")?;
+            let mut q = tx.prepare("SELECT series, t, v FROM samples WHERE t < ?1")?;
             let rows = q.query_map([before], |r| Ok((r.get::<_, i64>(0)?, Point { t: r.get(1)?, v: r.get(2)? })))?;
             for (id, p) in rows.flatten() {
                 groups.entry((id, floor(p.t, HOUR))).or_default().push(p);
@@ -330,7 +342,7 @@ impl HistoryStore {
         for ((id, hour), points) in groups {
             upsert(&tx, id, 0, hour, points)?;
         }
-        tx.execute("DELETE FROM recent WHERE t < ?1", [before])?;
+        tx.execute("DELETE FROM samples WHERE t < ?1", [before])?;
         tx.commit()?;
         Ok(n)
     }
@@ -339,7 +351,7 @@ impl HistoryStore {
     fn roll_up(&self, db: &mut Connection, before: i64) -> rusqlite::Result<usize> {
         let tx = db.transaction()?;
         let old: Vec<(i64, i64, Vec<u8>)> = {
-            let mut q = tx.prepare("SELECT series, start, data FROM chunks WHERE res = 0 AND start + 3600 <= ?1")?;
+            let mut q = tx.prepare("SELECT series, start, data FROM blobs WHERE res = 0 AND start + 3600 <= ?1")?;
             let rows = q.query_map([before], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             rows.flatten().collect()
         };
@@ -357,7 +369,7 @@ impl HistoryStore {
         for ((id, day), points) in days {
             upsert(&tx, id, 1, day, points)?;
         }
-        tx.execute("DELETE FROM chunks WHERE res = 0 AND start + 3600 <= ?1", [before])?;
+        tx.execute("DELETE FROM blobs WHERE res = 0 AND start + 3600 <= ?1", [before])?;
         tx.commit()?;
         Ok(old.len())
     }
@@ -367,19 +379,18 @@ impl HistoryStore {
     fn trim(&self, db: &mut Connection) -> rusqlite::Result<usize> {
         let mut dropped = 0;
         while used_bytes(db)? > self.cap {
-            let total: i64 = db.query_row("SELECT COUNT(*) FROM chunks", [], |r| r.get(0))?;
+            let total: i64 = db.query_row("SELECT COUNT(*) FROM blobs", [], |r| r.get(0))?;
             if total == 0 {
                 break;
             }
             let batch = (total / 10).max(1);
             dropped += db.execute(
-                "DELETE FROM chunks WHERE (series, res, start) IN
-                   (SELECT series, res, start FROM chunks ORDER BY res DESC, start LIMIT ?1)",
+                "DELETE FROM blobs WHERE id IN (SELECT id FROM blobs ORDER BY res DESC, start LIMIT ?1)",
                 [batch],
             )?;
         }
         if dropped > 0 {
-            db.execute("DELETE FROM series WHERE id NOT IN (SELECT series FROM chunks) AND id NOT IN (SELECT series FROM recent)", [])?;
+            db.execute("DELETE FROM series WHERE id NOT IN (SELECT series FROM blobs) AND id NOT IN (SELECT series FROM samples)", [])?;
             self.ids.lock().unwrap_or_else(|e| e.into_inner()).clear();
         }
         db.execute_batch("PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);")?;
@@ -389,7 +400,7 @@ impl HistoryStore {
 
 fn upsert(tx: &rusqlite::Transaction<'_>, id: i64, res: i64, start: i64, points: Vec<Point>) -> rusqlite::Result<()> {
     let old: Option<Vec<u8>> = tx
-        .prepare_cached("SELECT data FROM chunks WHERE series = ?1 AND res = ?2 AND start = ?3")?
+        .prepare_cached("SELECT data FROM blobs WHERE series = ?1 AND res = ?2 AND start = ?3")?
         .query_row(params![id, res, start], |r| r.get(0))
         .optional()?;
     let all = match old {
@@ -397,7 +408,7 @@ fn upsert(tx: &rusqlite::Transaction<'_>, id: i64, res: i64, start: i64, points:
         // NB: the common case (a new blob) skips the merge's sort.
         None => kubeask_insight::history::clean(&points),
     };
-    tx.prepare_cached("INSERT OR REPLACE INTO chunks (series, res, start, data) VALUES (?1, ?2, ?3, ?4)")?
+    tx.prepare_cached("INSERT OR REPLACE INTO blobs (series, res, start, data) VALUES (?1, ?2, ?3, ?4)")?
         .execute(params![id, res, start, encode(start, unit(res), &all)])?;
     Ok(())
 }
