@@ -5,7 +5,8 @@
 //! Samples land in `samples` rows, are packed every five minutes into one
 //! blob per series and hour (6 bytes a sample), kept at full resolution for
 //! [`RAW_KEEP`], then as five-minute means in one blob per series and day
-//! for [`ROLLUP_KEEP`]; past the size cap the oldest blobs go first.
+//! for [`ROLLUP_KEEP`]; past the size cap, full resolution older than an
+//! hour is rolled up early, then the oldest blobs go first.
 //! Timeline entries (events past the API server's one-hour TTL) are kept
 //! for as long as the rollups.
 
@@ -322,6 +323,12 @@ impl HistoryStore {
             .execute("DELETE FROM blobs WHERE res = 1 AND start + 86400 <= ?1", [now - ROLLUP_KEEP])
             .map_err(self.err())?;
         db.execute("DELETE FROM kept WHERE t < ?1", [now - ROLLUP_KEEP]).map_err(self.err())?;
+        if used_bytes(&db).map_err(self.err())? > self.cap {
+            // Over the cap, full resolution goes first (to five-minute means,
+            // 20x smaller; the last hour stays), before any history is lost.
+            db.execute_batch("PRAGMA incremental_vacuum;").map_err(self.err())?;
+            m.rolled_up += self.roll_up(&mut db, now - HOUR).map_err(self.err())?;
+        }
         m.dropped += self.trim(&mut db).map_err(self.err())?;
         m.bytes = used_bytes(&db).map_err(self.err())?;
         Ok(m)
