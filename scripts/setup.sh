@@ -29,9 +29,11 @@ apt_pkgs=(build-essential pkg-config cmake clang libclang-dev libssl-dev git
 if ! command -v npm >/dev/null; then apt_pkgs+=(nodejs npm); fi
 # Tests drive the real app under Xvfb through WebDriver; xdotool presses
 # the global shortcut and e2e/tray_host.py (python3-gi) plays the desktop
-# shell's tray on a private session bus.
+# shell's tray on a private session bus. Debian's prometheus (2.42, with
+# promtool) is the real Prometheus the history tests backfill and query.
 if [[ "${1:-}" == "--test" ]]; then
-  apt_pkgs+=(xvfb xauth webkit2gtk-driver dbus dbus-x11 at-spi2-core x11-utils xdotool python3-gi gir1.2-gtk-3.0 chromium procps)
+  apt_pkgs+=(xvfb xauth webkit2gtk-driver dbus dbus-x11 at-spi2-core x11-utils xdotool python3-gi gir1.2-gtk-3.0 chromium procps
+            prometheus)
 fi
 missing=()
 for p in "${apt_pkgs[@]}"; do

@@ -33,6 +33,13 @@ pub struct AskArgs {
     /// installed file name or a catalog id.
     #[arg(long, env = "KUBEASK_MODEL")]
     model: Option<String>,
+    /// Answer questions about the past from the Prometheus at this URL.
+    #[arg(long)]
+    prometheus: Option<String>,
+    /// Where the past comes from: `auto` (the cluster's Prometheus when it
+    /// has one, else Kubeask's own samples), `own` or `prometheus`.
+    #[arg(long = "history", default_value = "auto")]
+    prefer: kubeask_agent::history_access::Prefer,
 }
 
 fn print_answer(a: &Answer, json: bool) {
@@ -79,7 +86,8 @@ fn print_answer(a: &Answer, json: bool) {
 pub async fn run(args: AskArgs) -> anyhow::Result<ExitCode> {
     let question = args.question.join(" ");
     let access = access::resolve().await?;
-    let mut assistant = access.assistant();
+    let mut assistant =
+        access.assistant().with_prometheus_url(args.prometheus.clone()).with_history_source(args.prefer);
     if let Some(spec) = &args.model {
         assistant = assistant.with_model(access::load_model(spec).await?);
     }

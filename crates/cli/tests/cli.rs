@@ -891,3 +891,101 @@ async fn history_from_the_clusters_prometheus_and_from_own_samples_gives_the_sam
     assert!(changes.contains(&"anomaly") && changes.contains(&"image_pull"), "{changes:?}");
     server.stop().await;
 }
+
+/// A real Prometheus (Debian's `prometheus` package, which `scripts/setup.sh
+/// --test` installs) on loopback, over a data folder `promtool` backfilled
+/// with `exposition`. Returns the server (killed on drop) and its URL.
+fn real_prometheus(dir: &std::path::Path, exposition: &str) -> (Killed, String) {
+    let need = |e: std::io::Error| -> ! {
+        panic!("{e}: this test runs Debian's `prometheus` and `promtool` (scripts/setup.sh --test installs them)")
+    };
+    let (om, data, config, log) =
+        (dir.join("past.om"), dir.join("prometheus"), dir.join("prometheus.yml"), dir.join("prometheus.log"));
+    std::fs::write(&om, exposition).unwrap();
+    std::fs::write(&config, "global: {}\n").unwrap();
+    let out = Command::new("promtool")
+        .args(["tsdb", "create-blocks-from", "openmetrics"])
+        .args([&om, &data])
+        .output()
+        .unwrap_or_else(|e| need(e));
+    assert!(out.status.success(), "promtool: {}", String::from_utf8_lossy(&out.stderr));
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new("prometheus")
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!("--storage.tsdb.path={}", data.display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap_or_else(|e| need(e));
+    let server = Killed(child);
+    let started = Instant::now();
+    let ready = || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+            && raw(port, "GET /-/ready HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").0 == 200
+    };
+    while !ready() {
+        assert!(started.elapsed() < Duration::from_secs(60), "{}", std::fs::read_to_string(&log).unwrap());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    (server, format!("http://127.0.0.1:{port}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_real_prometheus_and_own_samples_over_the_same_past_give_the_same_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(&dir).await;
+    let kc = server.kubeconfig_path().to_path_buf();
+    // One generated past (the planted leak, spike and daily cycle), every
+    // 15 s up to now: backfilled into a real Prometheus, and recorded in
+    // Kubeask's own store as the sampler would have.
+    // Samples on whole multiples of 15 s, like a scrape interval's.
+    let h = server.history().expect("the demo fixture has a past");
+    let origin = h.origin - h.origin.rem_euclid(15);
+    let now_rel = jiff::Timestamp::now().as_second() - origin;
+    let series =
+        kubeask_cluster::demo::shapes::generate(&h.plan, &h.bases, origin, -h.plan.history_secs(), now_rel, 15);
+    let (_prometheus, url) = real_prometheus(dir.path(), &kubeask_cluster::demo::prometheus::openmetrics(&series));
+    let store = kubeask_cluster::history::HistoryStore::open(&dir.path().join("data/kubeask/history.sqlite")).unwrap();
+    for s in &series {
+        store.record_points("kubeask-demo", s.points.iter().map(|p| (&s.key, *p))).unwrap();
+    }
+    drop(store);
+    let both = |args: &[&str]| {
+        let run = |source: &[&str]| {
+            let mut cmd = kubeask(&dir, &kc);
+            cmd.args(args).args(source);
+            json_of(&cmd.output().unwrap())
+        };
+        (run(&["--prometheus", &url]), run(&["--history", "own"]))
+    };
+
+    let (prom, own) = both(&["forecast", "--json"]);
+    assert_eq!(prom["source"], format!("Prometheus at {url}"));
+    assert_eq!(own["source"], "Kubeask's own samples");
+    let leak = etas(&prom);
+    assert!(leak.iter().any(|(s, secs)| s.starts_with("payments-api-") && *secs <= 3600.0), "{leak:?}");
+    assert!(same_etas(&etas(&own), &leak), "{:?} vs {leak:?}", etas(&own));
+    let subjects = |v: &serde_json::Value| -> Vec<String> {
+        v["anomalies"].as_array().unwrap().iter().map(|a| a["subject"].as_str().unwrap().to_string()).collect()
+    };
+    assert!(subjects(&prom).iter().any(|s| s.starts_with("recommendations-")), "{prom}");
+    assert_eq!(subjects(&prom), subjects(&own));
+
+    let (prom, own) = both(&["rightsize", "--json", "--since", "6h"]);
+    assert!(verdicts(&prom).contains(&("shop/Deployment/recommendations".into(), "over".into())), "{prom}");
+    assert_eq!(verdicts(&prom), verdicts(&own));
+
+    for q in [
+        "when will payments-api run out of memory?",
+        "which workloads are over-provisioned?",
+        "will any node run out of memory today?",
+        "what happened to recommendations in the last hour?",
+        "memory of payments-api over the last hour",
+    ] {
+        let (prom, own) = both(&["ask", "--json", q]);
+        assert_eq!(prom["short"], own["short"], "{q}");
+        assert!(!prom["short"].as_str().unwrap().contains("no history"), "{q}: {prom}");
+    }
+    server.stop().await;
+}

@@ -91,3 +91,40 @@ fn range(h: &DemoHistory, q: &std::collections::HashMap<String, String>) -> Resp
         .collect();
     reply(json!({"status": "success", "data": {"resultType": "matrix", "result": result}}))
 }
+
+/// The series as an OpenMetrics exposition with timestamps, for `promtool
+/// tsdb create-blocks-from openmetrics` (a real Prometheus over the demo's
+/// past, tested against the own sampler): memory as cAdvisor's gauge, CPU
+/// as its counter — the running sum of cores × seconds per interval, so
+/// `irate` reads each sampled value back.
+pub fn openmetrics(series: &[kubeask_insight::history::Series]) -> String {
+    use std::fmt::Write;
+    let esc = |v: &str| v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
+    let mut out = String::new();
+    for (metric, family, kind, sample) in [
+        (Metric::Memory, "container_memory_working_set_bytes", "gauge", "container_memory_working_set_bytes"),
+        (Metric::Cpu, "container_cpu_usage_seconds", "counter", "container_cpu_usage_seconds_total"),
+    ] {
+        let _ = writeln!(out, "# TYPE {family} {kind}");
+        for s in series.iter().filter(|s| s.key.metric == metric) {
+            let Scope::Container { namespace, pod, container } = &s.key.scope else { continue };
+            let labels =
+                format!("namespace=\"{}\",pod=\"{}\",container=\"{}\"", esc(namespace), esc(pod), esc(container));
+            let mut total = 0.0;
+            let mut prev: Option<i64> = None;
+            for p in &s.points {
+                let v = match metric {
+                    Metric::Memory => p.v,
+                    Metric::Cpu => {
+                        total += p.v * prev.map_or(15, |t| p.t - t) as f64;
+                        total
+                    }
+                };
+                prev = Some(p.t);
+                let _ = writeln!(out, "{sample}{{{labels}}} {v} {}", p.t);
+            }
+        }
+    }
+    out.push_str("# EOF\n");
+    out
+}

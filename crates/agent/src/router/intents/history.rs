@@ -217,7 +217,10 @@ pub(in crate::router) async fn history(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Re
     super::guard::accounted_for_with(ctx, w, r, HISTORY_WORDS)?;
     let now = ctx.snap.now().as_second();
     let window = period(w);
-    if let (Some((back, _)), Some(h)) = (window, &ctx.history) {
+    // NB: "will it run out today?" names the horizon ahead, not how far
+    // back the history must go.
+    let looks_back = !matches!(what, Asks::Forecast(_));
+    if let (Some((back, _)), Some(h), true) = (window, &ctx.history, looks_back) {
         if h.since.is_some_and(|s| s > now - back + back / 10 + 300) {
             let since = h.since.map(|s| show_secs((now - s) as f64)).unwrap_or_default();
             return Err(Outcome::Refused {
