@@ -455,7 +455,15 @@ impl Assistant {
                         model_loop::LoopEvent::ToolResult { tool, text } => AnswerEvent::ToolResult { tool, text },
                     })
                 };
-                match model_loop::run(model.as_ref(), snap, &logs, &system, &grammar, question, cancel, &sink).await {
+                // The model's history tool reads the same source direct mode would.
+                let located = match located {
+                    Some(l) => Some(l),
+                    None => self.history_with_start(&cache).await,
+                };
+                let history = located.as_ref().map(|(source, since)| router::HistoryCtx { source, since: *since });
+                let run =
+                    model_loop::run(model.as_ref(), snap, &logs, history, &system, &grammar, question, cancel, &sink);
+                match run.await {
                     Ok(l) => {
                         answer.mode = Mode::Model;
                         answer.short = l.short;

@@ -16,7 +16,7 @@ use kubeask_insight::tools::{self, logs, ToolCall, ToolSchema};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::router::LogSource;
+use crate::router::{HistoryCtx, LogSource, Outcome};
 
 /// One chat message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -251,8 +251,14 @@ pub fn system_prompt(schemas: &[ToolSchema], cluster_summary: &str, findings: &s
     )
 }
 
-async fn run_call(snap: &Snapshot, logs_src: &dyn LogSource, call: &ToolCall) -> Result<tools::ToolOutput, String> {
+async fn run_call(
+    snap: &Snapshot,
+    logs_src: &dyn LogSource,
+    history: Option<HistoryCtx<'_>>,
+    call: &ToolCall,
+) -> Result<tools::ToolOutput, String> {
     match call {
+        ToolCall::History(a) => history_call(snap, history, a).await,
         ToolCall::Logs(a) => {
             let reqs = logs::resolve(snap, a).map_err(|e| e.to_string())?;
             let mut fetched = Vec::new();
@@ -266,6 +272,29 @@ async fn run_call(snap: &Snapshot, logs_src: &dyn LogSource, call: &ToolCall) ->
     }
 }
 
+/// The `history` tool: direct mode's answer to the same question (one
+/// home), or why it cannot be answered.
+async fn history_call(
+    snap: &Snapshot,
+    history: Option<HistoryCtx<'_>>,
+    a: &tools::history::HistoryArgs,
+) -> Result<tools::ToolOutput, String> {
+    let req = tools::history::resolve(snap, a).map_err(|e| e.to_string())?;
+    match crate::router::history_tool(snap, history, &req).await {
+        Ok(r) => Ok(tools::ToolOutput {
+            tool: "history",
+            text: format!("{}\n{}", r.short, r.explanation.trim()),
+            data: serde_json::json!({"short": r.short, "route": r.route}),
+            objects: r.evidence.iter().map(|e| Object::new(&e.kind, Some(&e.namespace), Some(&e.name))).collect(),
+            kubectl: r.kubectl.first().cloned().unwrap_or_default(),
+        }),
+        Err(Outcome::Refused { message } | Outcome::NotFound { message } | Outcome::Ambiguous { message }) => {
+            Err(message)
+        }
+        Err(_) => Err("the history tool could not read that".into()),
+    }
+}
+
 /// Runs the tool loop for one question.
 #[allow(clippy::too_many_arguments)]
 #[tracing::instrument(skip_all, fields(question))]
@@ -273,6 +302,7 @@ pub async fn run(
     model: &dyn ChatModel,
     snap: &Snapshot,
     logs_src: &dyn LogSource,
+    history: Option<HistoryCtx<'_>>,
     system: &str,
     grammar: &str,
     question: &str,
@@ -347,7 +377,7 @@ pub async fn run(
                     ));
                 }
                 sink(LoopEvent::ToolCall { tool: call.name().to_string(), args: args.clone() });
-                let result = run_call(snap, logs_src, &call).await;
+                let result = run_call(snap, logs_src, history, &call).await;
                 let text = match &result {
                     Ok(o) => {
                         if matches!(call, ToolCall::Propose(_)) {

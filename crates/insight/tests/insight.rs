@@ -279,7 +279,7 @@ mod tools {
         let names: Vec<&str> = schemas().iter().map(|s| s.name).collect();
         assert_eq!(
             names,
-            ["list", "describe", "logs", "events", "top", "owners", "pods_of", "summary", "find", "propose"]
+            ["list", "describe", "logs", "events", "top", "owners", "pods_of", "summary", "find", "propose", "history"]
         );
         assert!(schemas().iter().all(|s| s.parameters["type"] == "object"));
     }

@@ -16,6 +16,7 @@ use kubeask_insight::snapshot::Snapshot;
 
 use crate::answer::Evidence;
 use crate::facts::Owners;
+pub(crate) use intents::history_tool;
 pub use parse::{Refs, Words};
 use vocab::Names;
 

@@ -248,3 +248,28 @@ async fn a_why_answer_about_an_oom_killed_workload_proposes_more_memory() {
         answer.short
     );
 }
+
+#[tokio::test]
+async fn the_history_tool_answers_from_the_same_source_as_direct_mode() {
+    let model = Arc::new(Scripted::new(&[
+        r#"{"tool":"history","args":{"what":"forecast","target":"no-such-api"}}"#,
+        r#"{"tool":"history","args":{"what":"forecast","target":"payments-api","metric":"memory"}}"#,
+        r#"{"tool":"history","args":{"what":"usage","target":"payments-api","since_minutes":60}}"#,
+        r#"{"answer":"in about an hour","explanation":"Its memory is rising towards the limit."}"#,
+    ]));
+    let (_d, a) = with_model(model.clone()).await;
+    let ans = a.ask(None, UNPARSED).await.unwrap();
+    assert_eq!(ans.mode, Mode::Model);
+    let direct = a.ask(None, "when will payments-api run out of memory?").await.unwrap();
+    assert!(direct.short.starts_with("in ~"), "{}", direct.short);
+    let seen = model.seen.lock().unwrap();
+    let result = |i: usize| seen[i].last().unwrap().content.clone();
+    assert!(result(1).contains("no workload or pod called no-such-api"), "{}", result(1));
+    // The tool's first line is direct mode's short answer to the same question.
+    assert!(result(2).contains(&direct.short), "{} vs {}", result(2), direct.short);
+    assert!(result(2).contains("From Prometheus"), "{}", result(2));
+    assert!(result(3).contains("Mi →"), "{}", result(3));
+    assert!(ans.evidence.iter().any(|e| e.kind == "Deployment" && e.name == "payments-api"), "{:?}", ans.evidence);
+    let g = model.grammar_seen.lock().unwrap();
+    assert!(g.contains("\\\"history\\\"") && g.contains("\\\"over_provisioned\\\""), "no history tool in the grammar");
+}

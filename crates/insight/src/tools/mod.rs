@@ -10,6 +10,7 @@
 
 pub mod describe;
 pub mod find;
+pub mod history;
 pub mod list;
 pub mod logs;
 pub mod misc;
@@ -80,6 +81,8 @@ pub enum ToolCall {
     Find(find::FindArgs),
     /// Propose a change for the user to review (never applied here).
     Propose(propose::ProposeArgs),
+    /// The cluster's past and trend (timeline, usage, forecast, sizing).
+    History(history::HistoryArgs),
 }
 
 impl ToolCall {
@@ -96,6 +99,7 @@ impl ToolCall {
             ToolCall::PodsOf(_) => "pods_of",
             ToolCall::Summary(_) => "summary",
             ToolCall::Find(_) => "find",
+            ToolCall::History(_) => "history",
         }
     }
 
@@ -161,6 +165,8 @@ pub fn schemas() -> Vec<ToolSchema> {
             parameters: obj(json!({"term": s(), "kind": string_enum(&kinds())}), &["term"]) },
         ToolSchema { name: "propose", description: "Propose a change that would fix the problem, for the user to review. Nothing is applied: the user sees the plan and decides.",
             parameters: obj(json!({"action": string_enum(propose::ACTIONS), "kind": string_enum(propose::KINDS), "name": s(), "namespace": s(), "replicas": {"type": "integer"}, "container": s(), "image": s()}), &["action", "kind", "name"]) },
+        ToolSchema { name: "history", description: "The past and trend of a workload, a namespace or the cluster: the incident timeline (rollouts, config changes, crashes, OOM kills) and when failing started or what changed before it; CPU or memory usage over a period; forecasts of running out; over- or under-provisioned workloads; anomalies.",
+            parameters: obj(json!({"what": string_enum(history::WHATS), "target": s(), "namespace": s(), "metric": string_enum(&["cpu", "memory"]), "since_minutes": {"type": "integer"}}), &["what"]) },
     ]
 }
 
@@ -171,6 +177,9 @@ pub fn run(snap: &Snapshot, call: &ToolCall) -> Result<ToolOutput, ToolError> {
         ToolCall::Describe(a) => describe::describe(snap, a),
         ToolCall::Logs(_) => {
             Err(ToolError::BadCall("logs are read from the API server: use tools::logs::resolve".into()))
+        }
+        ToolCall::History(_) => {
+            Err(ToolError::BadCall("history is read from a history source: use tools::history::resolve".into()))
         }
         ToolCall::Events(a) => misc::events(snap, a),
         ToolCall::Top(a) => misc::top(snap, a),

@@ -244,6 +244,16 @@ proptest! {
                     let _ = logs::render(a, fetched);
                 }
             }
+            ToolCall::History(a) => {
+                // Checked before any history is read: a period within 14
+                // days, a target that exists.
+                if let Ok(r) = tools::history::resolve(snap, a) {
+                    prop_assert!(r.period.is_none_or(|p| (60..=14 * 86_400).contains(&p)));
+                    if let Some((kind, ns, name)) = &r.target {
+                        prop_assert!(!snap.get(*kind, Some(ns), name).is_empty());
+                    }
+                }
+            }
             other => {
                 let _ = tools::run(snap, other);
             }

@@ -12,6 +12,7 @@ use kubeask_insight::history::{show_secs, Metric};
 
 use super::*;
 use crate::insights;
+use crate::router::HistoryCtx;
 
 /// Words history questions use beyond names and kinds.
 pub(in crate::router) const HISTORY_WORDS: &[&str] = &[
@@ -215,12 +216,55 @@ pub(in crate::router) fn period(w: &Words) -> Option<(i64, i64)> {
 pub(in crate::router) async fn history(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Result<Option<Routed>, Outcome> {
     let Some(what) = asks(w) else { return Ok(None) };
     super::guard::accounted_for_with(ctx, w, r, HISTORY_WORDS)?;
-    let now = ctx.snap.now().as_second();
-    let window = period(w);
+    let target = match r.targets.is_empty() {
+        true => None,
+        false => pick(ctx, r, TARGET_KINDS).ok().and_then(|v| v.into_iter().next()),
+    };
+    let target = target.map(|t| (t.kind, t.namespace, t.name));
+    let namespace = r.namespace.clone();
+    answer(ctx.snap, ctx.history, Past { what, target, namespace, window: period(w) }).await.map(Some)
+}
+
+/// Kinds whose past a question or the tool names.
+const TARGET_KINDS: &[Kind] =
+    &[Kind::Deployment, Kind::StatefulSet, Kind::DaemonSet, Kind::CronJob, Kind::Job, Kind::Pod];
+
+/// A question about the past, parsed (from words or the model's tool call).
+struct Past {
+    what: Asks,
+    /// (kind, namespace, name).
+    target: Option<(Kind, String, String)>,
+    namespace: Option<String>,
+    /// Seconds back (from, until); for a forecast, the horizon ahead.
+    window: Option<(i64, i64)>,
+}
+
+/// The model's `history` tool: the same answers as direct mode's.
+pub(crate) async fn tool(
+    snap: &kubeask_insight::snapshot::Snapshot,
+    history: Option<HistoryCtx<'_>>,
+    req: &kubeask_insight::tools::history::HistoryRequest,
+) -> Result<Routed, Outcome> {
+    let what = match req.what {
+        "timeline" => Asks::Happened,
+        "when_started_failing" => Asks::WhenStarted,
+        "changed_before_failure" => Asks::ChangedBefore,
+        "usage" => Asks::Series(req.metric),
+        "forecast" => Asks::Forecast(req.metric),
+        "over_provisioned" => Asks::Provisioned(Verdict::Over),
+        "under_provisioned" => Asks::Provisioned(Verdict::Under),
+        _ => Asks::Unusual,
+    };
+    let window = req.period.map(|p| (p, 0));
+    answer(snap, history, Past { what, target: req.target.clone(), namespace: req.namespace.clone(), window }).await
+}
+
+/// Declines a period further back than the history reaches.
+fn covered(history: Option<&HistoryCtx<'_>>, p: &Past, now: i64) -> Result<(), Outcome> {
     // NB: "will it run out today?" names the horizon ahead, not how far
     // back the history must go.
-    let looks_back = !matches!(what, Asks::Forecast(_));
-    if let (Some((back, _)), Some(h), true) = (window, &ctx.history, looks_back) {
+    let looks_back = !matches!(p.what, Asks::Forecast(_));
+    if let (Some((back, _)), Some(h), true) = (p.window, history, looks_back) {
         if h.since.is_some_and(|s| s > now - back + back / 10 + 300) {
             let since = h.since.map(|s| show_secs((now - s) as f64)).unwrap_or_default();
             return Err(Outcome::Refused {
@@ -228,20 +272,23 @@ pub(in crate::router) async fn history(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Re
             });
         }
     }
-    let target = match r.targets.is_empty() {
-        true => None,
-        false => {
-            pick(ctx, r, &[Kind::Deployment, Kind::StatefulSet, Kind::DaemonSet, Kind::CronJob, Kind::Job, Kind::Pod])
-                .ok()
-                .and_then(|v| v.into_iter().next())
-        }
-    };
+    Ok(())
+}
+
+async fn answer(
+    snap: &kubeask_insight::snapshot::Snapshot,
+    history: Option<HistoryCtx<'_>>,
+    p: Past,
+) -> Result<Routed, Outcome> {
+    let now = snap.now().as_second();
+    covered(history.as_ref(), &p, now)?;
+    let (what, window) = (p.what, p.window);
     let q = Query {
-        namespace: target.as_ref().map(|t| t.namespace.clone()).or_else(|| r.namespace.clone()),
-        target: target.as_ref().map(|t| (t.kind.name().to_string(), t.name.clone())),
+        namespace: p.target.as_ref().map(|t| t.1.clone()).or_else(|| p.namespace.clone()),
+        target: p.target.as_ref().map(|t| (t.0.name().to_string(), t.2.clone())),
         since: window.and_then(|(back, _)| jiff::Timestamp::from_second(now - back).ok()),
     };
-    let out = match what {
+    let mut out = match what {
         Asks::WhenStarted | Asks::ChangedBefore | Asks::Happened => {
             let q = Query {
                 since: q.since.or_else(|| {
@@ -249,25 +296,24 @@ pub(in crate::router) async fn history(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Re
                 }),
                 ..q
             };
-            let found = insights::timeline(ctx.snap, ctx.history.as_ref().map(|h| h.source), &q, now).await;
+            let found = insights::timeline(snap, history.as_ref().map(|h| h.source), &q, now).await;
             told(what, &found, now)
         }
         _ => {
-            let Some(h) = &ctx.history else {
+            let Some(h) = &history else {
                 return Err(Outcome::Refused {
                     message: crate::history_access::no_history_message(Default::default()),
                 });
             };
-            numbers(ctx, h.source, what, &q, window, now).await?
+            numbers(snap, h.source, what, &q, window, now).await?
         }
     };
-    let mut out = out;
-    if let Some(t) = &target {
-        out.evidence.push(Evidence::new(t.kind.name(), Some(&t.namespace), &t.name));
+    if let Some((kind, namespace, name)) = &p.target {
+        out.evidence.push(Evidence::new(kind.name(), Some(namespace), name));
     }
-    let basis = ctx.history.as_ref().map_or("the cluster's events and objects".to_string(), |h| h.source.describe());
+    let basis = history.as_ref().map_or("the cluster's events and objects".to_string(), |h| h.source.describe());
     out.explanation.push_str(&format!("\n\nFrom {basis}."));
-    Ok(Some(out))
+    Ok(out)
 }
 
 fn at(t: jiff::Timestamp, now: i64) -> String {
@@ -324,7 +370,7 @@ fn told(what: Asks, found: &[Incident], now: i64) -> Routed {
 }
 
 async fn numbers(
-    ctx: &Ctx<'_>,
+    snap: &kubeask_insight::snapshot::Snapshot,
     source: &kubeask_cluster::history::Source,
     what: Asks,
     q: &Query,
@@ -339,18 +385,18 @@ async fn numbers(
         |e: kubeask_cluster::history::HistoryError| Outcome::Refused { message: format!("I can't answer that: {e}") };
     match what {
         Asks::Provisioned(verdict) => {
-            let sized = insights::sizing(source, ctx.snap, q.namespace.as_deref(), start, end).await.map_err(fail)?;
+            let sized = insights::sizing(source, snap, q.namespace.as_deref(), start, end).await.map_err(fail)?;
             Ok(provisioned(&sized, verdict))
         }
         Asks::Forecast(metric) => {
-            let series = insights::series_for(source, ctx.snap, q, Some(metric), now - insights::FORECAST_WINDOW, now)
+            let series = insights::series_for(source, snap, q, Some(metric), now - insights::FORECAST_WINDOW, now)
                 .await
                 .map_err(fail)?;
             let horizon = if window.is_some() { back } else { insights::HORIZON };
-            Ok(heading(ctx, &series, metric, q.target.is_none(), horizon))
+            Ok(heading(snap, &series, metric, q.target.is_none(), horizon))
         }
         Asks::Series(metric) => {
-            let series = insights::series_for(source, ctx.snap, q, Some(metric), start, end).await.map_err(fail)?;
+            let series = insights::series_for(source, snap, q, Some(metric), start, end).await.map_err(fail)?;
             if series.is_empty() {
                 return Err(Outcome::Refused {
                     message: "I can't answer that: no samples for it in that period (no history)".into(),
@@ -362,7 +408,7 @@ async fn numbers(
             Ok(routed("history-series", short, lines.iter().map(|l| format!("- {l}")).collect::<Vec<_>>().join("\n")))
         }
         _ => {
-            let series = insights::series_for(source, ctx.snap, q, None, start, end).await.map_err(fail)?;
+            let series = insights::series_for(source, snap, q, None, start, end).await.map_err(fail)?;
             Ok(out_of_the_ordinary(&insights::unusual(&series)))
         }
     }
@@ -392,13 +438,13 @@ fn provisioned(sized: &[kubeask_insight::history::rightsize::Sizing], verdict: V
 /// "will any node run out of memory?" (`nodes`) or "when will X run out of
 /// memory?": the soonest to reach its line within `horizon`.
 fn heading(
-    ctx: &Ctx<'_>,
+    snap: &kubeask_insight::snapshot::Snapshot,
     series: &[kubeask_insight::history::Series],
     metric: Metric,
     nodes: bool,
     horizon: i64,
 ) -> Routed {
-    let f: Vec<_> = insights::forecasts(ctx.snap, series, horizon)
+    let f: Vec<_> = insights::forecasts(snap, series, horizon)
         .into_iter()
         .filter(|x| x.metric == metric && x.namespace.is_empty() == nodes && x.eta.is_some())
         .collect();

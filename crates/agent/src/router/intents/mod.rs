@@ -28,6 +28,7 @@ mod cost;
 mod field_table;
 mod fields;
 mod history;
+pub(crate) use history::tool as history_tool;
 mod nodes;
 mod security;
 mod status;
