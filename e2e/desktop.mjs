@@ -66,10 +66,13 @@ process.on('exit', cleanup);
 const home = mkdtempSync(join(tmpdir(), 'kubeask-e2e-'));
 const kcA = join(home, 'a.yaml');
 const kcB = join(home, 'b.yaml');
+// A third cluster with exactly one critical problem, for notifications.
+const kcC = join(home, 'c.yaml');
 run(cli, ['demo', '--kubeconfig', kcA], { HOME: home });
 run(cli, ['demo', '--kubeconfig', kcB], { HOME: home });
+run(cli, ['demo', '--fixture', join(e2eDir, 'one-crash'), '--kubeconfig', kcC], { HOME: home });
 for (let i = 0; i < 100; i++) {
-  try { readFileSync(kcA); readFileSync(kcB); break; } catch { await sleep(100); }
+  try { readFileSync(kcA); readFileSync(kcB); readFileSync(kcC); break; } catch { await sleep(100); }
 }
 await sleep(300);
 writeFileSync(kcB, readFileSync(kcB, 'utf8').replaceAll('kubeask-demo', 'staging'));
@@ -117,6 +120,13 @@ async function closeApp(driver) {
   await Promise.race([wd('DELETE', S('')).catch(() => {}), sleep(3000)]);
   try { driver.kill('SIGTERM'); } catch {}
   await sleep(500);
+  // The app is a single instance per session bus: the next start must not
+  // find this one still running.
+  for (let i = 0; i < 50; i++) {
+    try { execFileSync('pgrep', ['-f', `^${app}`], { stdio: 'pipe' }); } catch { return; }
+    if (i === 20) { try { execFileSync('pkill', ['-KILL', '-f', `^${app}`], { stdio: 'pipe' }); } catch {} }
+    await sleep(100);
+  }
 }
 const S = (p) => `/session/${sid}${p}`;
 const ELEM = 'element-6066-11e4-a52e-4f735466cecc';
@@ -186,7 +196,7 @@ function startTrayHost() {
     let i;
     while ((i = buf.indexOf('\n')) >= 0) {
       const msg = JSON.parse(buf.slice(0, i)); buf = buf.slice(i + 1);
-      if (msg.event === 'registered') host.registered = true;
+      if (msg.event === 'registered') { host.registered = true; host.registrations = (host.registrations || 0) + 1; }
       if (msg.event) continue;
       lines.push(msg);
       if (waiter) { waiter(); waiter = null; }
@@ -395,6 +405,37 @@ try {
     `prices saved in the Cost view are the context's prices for the CLI too (${repriced}; CLI $${cliRepriced.report.total.toFixed(2)})`);
   await shot('cost');
 
+  // History: forecasts, right-sizing, a workload's charts (uPlot canvases)
+  // and the incident timeline, from the demo's Prometheus; the forecasts
+  // are the CLI's for the same context.
+  await click(await findText('History'));
+  const forecastText = await until(async () => { const t = await text(await find('#history-forecasts', 5000)); return /payments-api/.test(t) ? t : null; }, 60000, 'the forecasts');
+  const cliForecast = JSON.parse(execFileSync(cli, ['forecast', '--json'], { env: { ...process.env, HOME: home, KUBECONFIG: kcA }, stdio: ['ignore', 'pipe', 'ignore'] }).toString());
+  const cliSoon = cliForecast.forecasts.filter((f) => f.eta).length;
+  const js = (script) => wd('POST', S('/execute/sync'), { script, args: [] });
+  const viewSoon = await js("return document.querySelectorAll('#history-forecasts li').length;");
+  check(/memory limit/.test(forecastText) && viewSoon === cliSoon, `the History view forecasts the planted leak, as many forecasts as the CLI (${viewSoon}; CLI ${cliSoon})`);
+  const rows = await js("return [...document.querySelectorAll('#history-sizing tr')].map((r) => [...r.cells].map((c) => c.textContent));");
+  check(rows.some((r) => r[0] === 'shop/Deployment/recommendations' && r[2] === 'over'), 'the right-sizing table marks the over-provisioned workload');
+  await js("const s = document.getElementById('history-workload'); const o = [...s.options].find((o) => o.textContent.includes('payments-api')); if (o) { s.value = o.value; s.dispatchEvent(new Event('change')); } return !!o;");
+  const charted = await until(async () => {
+    const t = await text(await find('#history-charts', 5000));
+    const n = (await wd('POST', S('/elements'), { using: 'css selector', value: '#history-charts canvas' })).length;
+    return /payments-api — memory/.test(t) && /payments-api — CPU/.test(t) && n >= 2 ? n : null;
+  }, 30000, 'the charts of payments-api').catch(() => 0);
+  check(charted >= 2, `payments-api's memory and CPU are charted with their limit and forecast band (${charted} canvases)`);
+  const summaries = await until(async () => {
+    const s = await js("return [...document.querySelectorAll('#history-timeline summary')].map((e) => e.textContent);");
+    return s.length ? s : null;
+  }, 30000, 'the timeline').catch(() => []);
+  check(summaries.some((t) => t.startsWith('Deployment/recommendations: rollout → scaled → image pull failure')),
+    `the timeline tells the planted incident (${summaries.slice(0, 4).join(' | ')})`);
+  await shot('history');
+  await wd('POST', S('/execute/sync'), { script: "document.getElementById('history-timeline').scrollIntoView(); return true;", args: [] });
+  await shot('history-timeline');
+  const raised = (await tray.ask('notifications')).notifications;
+  console.log(`notifications on the sample cluster's first look: ${raised.length} (${raised.map((n) => n.summary).join(' | ')})`);
+
   // Manifest: the form writes the YAML, Check validates it on the cluster
   // (strict parsing, security, the server's dry run); nothing is applied.
   await click(await findText('Manifest'));
@@ -501,6 +542,29 @@ try {
   await click(await findText('Settings'));
   await sleep(500);
   await shot('settings');
+
+  // Notifications: a cluster with one critical problem raises exactly one
+  // notification and shows 1 on the tray's badge; a restart of the app
+  // does not raise it again.
+  await closeApp(driver);
+  await tray.ask('notifications clear');
+  const alertEnv = { ...baseEnv, HOME: join(home, 'alerts'), XDG_DATA_HOME: join(home, 'alerts', 'data'), KUBECONFIG: kcC, DBUS_SESSION_BUS_ADDRESS: tray.address, KUBEASK_ALERT_SECS: '2' };
+  mkdirSync(join(home, 'alerts'), { recursive: true });
+  for (const round of ['first start', 'after a restart']) {
+    const before = tray.registrations || 0;
+    driver = await startDriver(alertEnv);
+    await openApp();
+    await find('#question');
+    await until(async () => (tray.registrations || 0) > before, 15000, 'the tray icon').catch(() => false);
+    if (round === 'first start') await until(async () => (await tray.ask('notifications')).notifications.length > 0, 30000, 'a notification').catch(() => false);
+    await sleep(8000);
+    const got = (await tray.ask('notifications')).notifications;
+    const badge = await tray.ask('label');
+    check(got.length === 1 && /billing-worker/.test(got[0].summary) && /CrashLoopBackOff/.test(got[0].summary),
+      `${round}: one critical problem, exactly one notification (${got.map((n) => `${n.summary}: ${n.body}`).join(' | ')})`);
+    check(badge.label === '1', `${round}: the tray badge counts it (label ${JSON.stringify(badge.label)}, tooltip ${JSON.stringify(badge.tooltip)})`);
+    await closeApp(driver);
+  }
 } catch (e) {
   check(false, String(e && e.message || e));
   try { await shot('failure'); } catch {}

@@ -10,6 +10,11 @@ Line protocol (stdin → stdout, one JSON object per line):
     "registered" is printed when an item registers: {"event":"registered",...}
     menu                → {"menu": [{"id","label","toggle","checked","children"}...]}
     click <label path>  → {"clicked": id}   e.g.  click Contexts/staging
+    label               → {"label": the icon's label (the badge), "tooltip": its title}
+    notifications       → {"notifications": [{"summary","body"}...]}: every
+                          desktop notification shown so far (it also owns
+                          org.freedesktop.Notifications, as a shell does)
+    notifications clear → {"cleared": n}
 
 Run with the system Python (python3-gi): /usr/bin/python3 e2e/tray_host.py
 """
@@ -38,7 +43,29 @@ WATCHER_XML = """
 </node>
 """
 
+NOTIFY_XML = """
+<node>
+  <interface name="org.freedesktop.Notifications">
+    <method name="Notify">
+      <arg name="app_name" type="s" direction="in"/><arg name="replaces_id" type="u" direction="in"/>
+      <arg name="app_icon" type="s" direction="in"/><arg name="summary" type="s" direction="in"/>
+      <arg name="body" type="s" direction="in"/><arg name="actions" type="as" direction="in"/>
+      <arg name="hints" type="a{sv}" direction="in"/><arg name="expire_timeout" type="i" direction="in"/>
+      <arg name="id" type="u" direction="out"/>
+    </method>
+    <method name="GetCapabilities"><arg name="caps" type="as" direction="out"/></method>
+    <method name="GetServerInformation">
+      <arg type="s" direction="out"/><arg type="s" direction="out"/><arg type="s" direction="out"/><arg type="s" direction="out"/>
+    </method>
+    <method name="CloseNotification"><arg name="id" type="u" direction="in"/></method>
+    <signal name="NotificationClosed"><arg type="u"/><arg type="u"/></signal>
+    <signal name="ActionInvoked"><arg type="u"/><arg type="s"/></signal>
+  </interface>
+</node>
+"""
+
 bus = Gio.bus_get_sync(Gio.BusType.SESSION, None)
+notifications = []
 items = []  # (bus name, object path)
 
 
@@ -72,6 +99,38 @@ def on_get(conn, sender, path, iface, prop):
     if prop == "ProtocolVersion":
         return GLib.Variant("i", 0)
     return None
+
+
+def on_notify(conn, sender, path, iface, method, params, invocation):
+    if method == "Notify":
+        args = params.unpack()
+        notifications.append({"summary": args[3], "body": args[4]})
+        invocation.return_value(GLib.Variant("(u)", (len(notifications),)))
+    elif method == "GetCapabilities":
+        invocation.return_value(GLib.Variant("(as)", (["body"],)))
+    elif method == "GetServerInformation":
+        invocation.return_value(GLib.Variant("(ssss)", ("e2e", "kubeask", "1", "1.2")))
+    else:
+        invocation.return_value(None)
+
+
+notify_node = Gio.DBusNodeInfo.new_for_xml(NOTIFY_XML)
+bus.register_object("/org/freedesktop/Notifications", notify_node.interfaces[0], on_notify, None, None)
+
+
+def label():
+    bus_name, path = items[-1]
+
+    def prop(name):
+        try:
+            (v,) = call(bus_name, path, "org.freedesktop.DBus.Properties", "Get",
+                        GLib.Variant("(ss)", ("org.kde.StatusNotifierItem", name)), "(v)")
+            return v
+        except Exception:  # noqa: BLE001
+            return None
+
+    tip = prop("ToolTip")
+    return {"label": prop("XAyatanaLabel") or "", "tooltip": tip[2] if isinstance(tip, tuple) else (prop("Title") or "")}
 
 
 node = Gio.DBusNodeInfo.new_for_xml(WATCHER_XML)
@@ -140,6 +199,16 @@ def commands():
         line = line.strip()
         if line == "menu":
             on_main(lambda: {"menu": layout()})
+        elif line == "label":
+            on_main(label)
+        elif line == "notifications":
+            on_main(lambda: {"notifications": list(notifications)})
+        elif line == "notifications clear":
+            def clear():
+                n = len(notifications)
+                notifications.clear()
+                return {"cleared": n}
+            on_main(clear)
         elif line.startswith("click "):
             target = line[len("click "):]
             on_main(lambda t=target: {"clicked": click(t)})
@@ -151,6 +220,8 @@ def commands():
 def own_name():
     Gio.bus_own_name_on_connection(bus, "org.kde.StatusNotifierWatcher", Gio.BusNameOwnerFlags.NONE,
                                    lambda *_: out({"event": "watching"}), lambda *_: out({"error": "name taken"}))
+    Gio.bus_own_name_on_connection(bus, "org.freedesktop.Notifications", Gio.BusNameOwnerFlags.NONE,
+                                   lambda *_: out({"event": "notifying"}), lambda *_: out({"error": "name taken"}))
 
 
 loop = GLib.MainLoop()

@@ -34,6 +34,10 @@ const COMMANDS: &[&str] = &[
     "check_manifest",
     "render_workload",
     "open_link",
+    "insights_view",
+    "workload_history",
+    "timeline_view",
+    "set_alerts_muted",
 ];
 
 fn main() {

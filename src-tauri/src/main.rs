@@ -7,6 +7,7 @@
 
 mod actions;
 mod commands;
+mod insights;
 mod links;
 mod state;
 mod tray;
@@ -31,6 +32,7 @@ fn main() {
     let app_state = AppState::default();
     *app_state.context.blocking_lock() = settings.context.clone();
     *app_state.settings.blocking_lock() = settings;
+    *app_state.alerts.blocking_lock() = kubeask_agent::alerts::Ledger::load(&state::data_dir().join("alerts.json"));
 
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
@@ -40,6 +42,7 @@ fn main() {
             }
         }))
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
         .plugin(links::navigation_guard())
         .plugin(tauri_plugin_window_state::Builder::default().with_denylist(&["quick"]).build())
         .plugin(
@@ -65,6 +68,15 @@ fn main() {
             tauri::async_runtime::spawn(kubeask_agent::supervise::supervise(
                 "the cluster watcher",
                 move || commands::watch_cluster(watched.clone()),
+                move |message| {
+                    let _ = told.emit("kubeask://task-failed", message);
+                },
+            ));
+            // New critical findings and forecasts become notifications.
+            let (alerting, told) = (handle.clone(), handle.clone());
+            tauri::async_runtime::spawn(kubeask_agent::supervise::supervise(
+                "the notifier",
+                move || insights::watch_alerts(alerting.clone()),
                 move |message| {
                     let _ = told.emit("kubeask://task-failed", message);
                 },
@@ -125,6 +137,10 @@ fn main() {
             actions::check_manifest,
             actions::render_workload,
             links::open_link,
+            insights::insights_view,
+            insights::workload_history,
+            insights::timeline_view,
+            insights::set_alerts_muted,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

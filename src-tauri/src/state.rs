@@ -137,6 +137,8 @@ pub struct AppState {
     pub downloads: Mutex<HashMap<String, Arc<AtomicBool>>>,
     /// The settings.
     pub settings: Mutex<Settings>,
+    /// Notifications raised so far and muted contexts (`alerts.json`).
+    pub alerts: Mutex<kubeask_agent::alerts::Ledger>,
     /// Plans shown to the user, by id, with the audit entry each undoes.
     pub plans: Mutex<HashMap<String, (kubeask_cluster::actions::Plan, Option<i64>)>>,
 }

@@ -69,6 +69,22 @@ pub fn refresh(app: &AppHandle) {
     });
 }
 
+/// The tray's badge: the number of critical problems in the current
+/// context (a label beside the icon where the shell shows one, and the
+/// tooltip everywhere); nothing when there are none.
+pub fn badge(app: &AppHandle, context: &str, critical: usize) {
+    let Some(tray) = app.tray_by_id(TRAY_ID) else { return };
+    let (title, tip) = match critical {
+        0 => (None, "Kubeask".to_string()),
+        n => (
+            Some(n.to_string()),
+            format!("Kubeask — {n} critical problem{} in {context}", if n == 1 { "" } else { "s" }),
+        ),
+    };
+    let _ = tray.set_title(title.as_deref());
+    let _ = tray.set_tooltip(Some(tip));
+}
+
 /// Creates the tray icon.
 pub fn install(app: &AppHandle) -> tauri::Result<()> {
     let mut builder = TrayIconBuilder::with_id(TRAY_ID).tooltip("Kubeask").on_menu_event(|app, event| {

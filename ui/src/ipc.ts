@@ -63,3 +63,17 @@ export async function call<T>(cmd: string, args?: Record<string, unknown>): Prom
     throw asError(e);
   }
 }
+
+/** History (crates/agent/src/charts.rs, insights.rs; kubeask forecast/rightsize/timeline --json shapes). */
+export type Metric = 'cpu' | 'memory';
+/** A container's sizing; `cpu`/`memory` as `kubeask rightsize` prints them. */
+export interface Sizing { namespace: string; workload: string; container: string; pods: number; cpu: string | null; memory: string | null; verdict: 'under' | 'no_request' | 'over' | 'fits' }
+export interface InsightsView { context: string; muted: boolean; source: string; forecasts: string[]; anomalies: string[]; sizing: Sizing[] }
+export interface ChartLine { label: string; t: number[]; v: number[] }
+export interface BandPoint { t: number; low: number; mid: number; high: number }
+export interface Mark { t: number; v: number; label: string }
+export interface Chart { metric: Metric; container: string; unit: 'cores' | 'bytes'; lines: ChartLine[]; request: number | null; limit: number | null; band: BandPoint[]; marks: Mark[] }
+export interface WorkloadHistory { source: string; charts: Chart[] }
+export interface TimelineEntry { time: string; change: string; namespace: string; object: string; evidence: string; until?: string | null; related: string[] }
+export interface Incident { start: string; end: string; summary: string; entries: TimelineEntry[] }
+export interface TimelineView { source: string; incidents: Incident[] }

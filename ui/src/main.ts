@@ -9,6 +9,7 @@ import { SettingsPanel } from './settings';
 import { SecurityPanel } from './security';
 import { CostPanel } from './cost';
 import { ManifestPanel } from './manifest';
+import type { HistoryPanel } from './history';
 import { routeLinks } from './render';
 
 const ask = new AskPanel();
@@ -18,6 +19,12 @@ const settings = new SettingsPanel();
 const security = new SecurityPanel();
 const cost = new CostPanel();
 const manifest = new ManifestPanel();
+// The History panel (and its chart library) loads when first opened.
+let history: Promise<HistoryPanel> | null = null;
+function historyPanel(): Promise<HistoryPanel> {
+  history ??= import('./history').then(({ HistoryPanel: P }) => { const p = new P(); p.init(); return p; });
+  return history;
+}
 const loaded = new Set<string>();
 
 function show(panel: string): void {
@@ -31,6 +38,12 @@ for (const b of document.querySelectorAll<HTMLButtonElement>('#nav button')) b.c
     if (panel === 'models') void models.load();
     if (panel === 'security') void security.load();
     if (panel === 'cost') void cost.load();
+    if (panel === 'history') {
+      void historyPanel().then((p) => p.load(), (e) => {
+        const line = document.getElementById('history-source');
+        if (line) line.textContent = `The History view could not load: ${String(e)}`;
+      });
+    }
   }
 }
 

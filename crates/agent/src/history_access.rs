@@ -226,6 +226,24 @@ impl Assistant {
     }
 }
 
+impl Assistant {
+    /// The charts of `kind/name` over the last `window` seconds, with the
+    /// forecast `horizon` seconds ahead (the desktop's History view).
+    pub async fn charts_of(
+        &self,
+        context: Option<&str>,
+        namespace: &str,
+        (kind, name): (&str, &str),
+        window: i64,
+        horizon: i64,
+    ) -> Result<Sourced<Vec<crate::charts::Chart>>, AskError> {
+        let series = self.series_of(context, namespace, kind, name, window, None).await?;
+        let cache = self.cache(context).await?;
+        let report = crate::charts::charts(&cache.snapshot(), &series.report, horizon);
+        Ok(Sourced { source: series.source, report })
+    }
+}
+
 /// What to say when a context has no history.
 pub fn no_history_message(prefer: Prefer) -> String {
     match prefer {

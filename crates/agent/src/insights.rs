@@ -56,6 +56,13 @@ pub fn moved(s: &Series) -> String {
     format!("{} → {} (peak {})", m.show(first), m.show(last), m.show(peak))
 }
 
+/// One resource's sizing as the CLI and the desktop show it:
+/// `p95 412Mi, peak 506Mi against a request of 1Gi → request 474Mi, limit 658Mi`.
+pub fn sizing_line(f: &kubeask_insight::history::rightsize::Fit) -> String {
+    let limit = f.recommended_limit.map_or(String::new(), |l| format!(", limit {}", f.metric.show(l)));
+    format!("{} → request {}{limit}", f.evidence(), f.metric.show(f.recommended_request))
+}
+
 /// One forecast: a series heading for a line.
 #[derive(Clone, Debug, Serialize)]
 pub struct Forecast {

@@ -6,8 +6,10 @@
 //! needed. Facts always come from code; see DESIGN.md, "Principles".
 
 pub mod access;
+pub mod alerts;
 pub mod answer;
 pub mod assistant;
+pub mod charts;
 pub mod facts;
 pub mod history_access;
 pub mod insights;

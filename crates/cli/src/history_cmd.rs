@@ -224,8 +224,7 @@ pub async fn rightsize(args: RightsizeArgs) -> anyhow::Result<ExitCode> {
         let pods = if s.pods == 1 { "1 pod".to_string() } else { format!("{} pods", s.pods) };
         println!("{:?}  {}/{} container {} ({pods})", s.verdict, s.namespace, s.workload, s.container);
         for f in s.cpu.iter().chain(s.memory.iter()) {
-            let limit = f.recommended_limit.map_or(String::new(), |l| format!(", limit {}", f.metric.show(l)));
-            println!("    {} → request {}{limit}", f.evidence(), f.metric.show(f.recommended_request));
+            println!("    {}", kubeask_agent::insights::sizing_line(f));
         }
     }
     println!(

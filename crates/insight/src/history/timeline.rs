@@ -225,33 +225,44 @@ fn target_keys(snap: &Snapshot, q: &Query) -> Option<BTreeSet<String>> {
 }
 
 /// Groups entries (any order) into incidents: an entry joins every open
-/// incident it shares a key with, merging them.
+/// incident it shares a key with, merging them. A node's key joins only
+/// through the node's own entry (a condition, an OOM kill it reports):
+/// two pods failing on the same node are not one incident on that ground.
 pub fn group(mut entries: Vec<Entry>, gap: i64) -> Vec<Incident> {
     entries.sort_by(|a, b| (a.time, a.change, &a.object, &a.evidence).cmp(&(b.time, b.change, &b.object, &b.evidence)));
     entries
         .dedup_by(|a, b| a.time == b.time && a.change == b.change && a.object == b.object && a.evidence == b.evidence);
-    let mut groups: Vec<(Vec<Entry>, BTreeSet<String>)> = Vec::new();
+    let anchor = |e: &Entry| e.object.strip_prefix("Node/").map(|n| format!("node/{n}"));
+    // (entries, every key, node keys anchored by a node's own entry)
+    let mut groups: Vec<(Vec<Entry>, BTreeSet<String>, BTreeSet<String>)> = Vec::new();
     for e in entries {
-        let open = |g: &(Vec<Entry>, BTreeSet<String>)| {
+        let anchors = anchor(&e);
+        let open = |g: &(Vec<Entry>, BTreeSet<String>, BTreeSet<String>)| {
             let last = g.0.iter().map(Entry::last_seen).max().unwrap_or(e.time);
-            e.time.as_second() - last.as_second() <= gap && e.related.iter().any(|k| g.1.contains(k))
+            let joins = |k: &String| match k.starts_with("node/") {
+                true => g.2.contains(k) || (anchors.as_ref() == Some(k) && g.1.contains(k)),
+                false => g.1.contains(k),
+            };
+            e.time.as_second() - last.as_second() <= gap && e.related.iter().any(joins)
         };
         let hits: Vec<usize> = (0..groups.len()).filter(|&i| open(&groups[i])).collect();
         let Some((&first, rest)) = hits.split_first() else {
-            groups.push((vec![e.clone()], e.related.iter().cloned().collect()));
+            groups.push((vec![e.clone()], e.related.iter().cloned().collect(), anchors.into_iter().collect()));
             continue;
         };
         for &i in rest.iter().rev() {
-            let (es, ks) = groups.remove(i);
+            let (es, ks, an) = groups.remove(i);
             groups[first].0.extend(es);
             groups[first].1.extend(ks);
+            groups[first].2.extend(an);
         }
         let g = &mut groups[first];
         g.0.sort_by_key(|x| x.time);
         g.1.extend(e.related.iter().cloned());
+        g.2.extend(anchors);
         g.0.push(e);
     }
-    let mut out: Vec<Incident> = groups.into_iter().map(|(es, _)| incident(es)).collect();
+    let mut out: Vec<Incident> = groups.into_iter().map(|(es, ..)| incident(es)).collect();
     out.sort_by_key(|i| i.start);
     out
 }
@@ -541,5 +552,33 @@ fn node_conditions(snap: &Snapshot, out: &mut Vec<Entry>) {
                 related,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(secs: i64, change: Change, object: &str, related: &[&str]) -> Entry {
+        Entry {
+            time: Timestamp::from_second(1_800_000_000 + secs).unwrap(),
+            change,
+            namespace: "shop".into(),
+            object: object.into(),
+            evidence: String::new(),
+            until: None,
+            related: related.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn pods_on_one_node_are_one_incident_only_through_the_nodes_own_entry() {
+        let a = entry(0, Change::CrashLoop, "Pod/a-1", &["shop/Deployment/a", "node/n1"]);
+        let b = entry(60, Change::CrashLoop, "Pod/b-1", &["shop/Deployment/b", "node/n1"]);
+        assert_eq!(group(vec![a.clone(), b.clone()], GAP).len(), 2, "same node, no node event: two incidents");
+        let node = entry(30, Change::NodeCondition, "Node/n1", &["node/n1"]);
+        let one = group(vec![a, node, b], GAP);
+        assert_eq!(one.len(), 1, "{:?}", one.iter().map(|i| &i.summary).collect::<Vec<_>>());
+        assert_eq!(one[0].entries.len(), 3);
     }
 }

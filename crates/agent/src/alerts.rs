@@ -1,0 +1,137 @@
+//! What deserves a desktop notification, and which were already raised:
+//! a critical finding, or a forecast that reaches a limit within the
+//! horizon — each raised once while it lasts (a problem that goes away and
+//! comes back is raised again), never for a muted context. The ledger is
+//! a small JSON file in the data folder, so a restart does not repeat them.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use kubeask_insight::analyze::{Finding, Severity};
+use serde::{Deserialize, Serialize};
+
+use crate::insights::Forecast;
+
+/// One thing to tell the user about.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Alert {
+    /// Stable while the problem lasts (workload and kind of problem, not
+    /// the pod's hash or the log line).
+    pub key: String,
+    /// `payments/Deployment/payments-api: CrashLoopBackOff`.
+    pub title: String,
+    /// The finding's title or the forecast's sentence.
+    pub body: String,
+}
+
+/// At most this many alerts are raised one by one per pass; the rest are
+/// counted in one more.
+pub const AT_ONCE: usize = 3;
+
+/// The alerts in `findings` (critical only) and `forecasts` (those with an ETA).
+pub fn alerts(findings: &[Finding], forecasts: &[Forecast]) -> Vec<Alert> {
+    let mut out: Vec<Alert> = Vec::new();
+    for f in findings.iter().filter(|f| f.severity == Severity::Critical) {
+        let w = &f.workload;
+        let what = f.title.split(':').next().unwrap_or(&f.title).trim();
+        let who = if w.namespace.is_empty() { format!("{}/{}", w.kind, w.name) } else { w.to_string() };
+        let key = format!("finding:{who}:{what}");
+        if !out.iter().any(|a| a.key == key) {
+            out.push(Alert { key, title: format!("{who}: {what}"), body: f.title.clone() });
+        }
+    }
+    for f in forecasts.iter().filter(|f| f.eta.is_some()) {
+        let key = format!("forecast:{}/{}:{}:{}", f.namespace, f.subject, f.metric.as_str(), f.line_name);
+        let title = format!("{} will reach its {}", f.subject, f.line_name);
+        out.push(Alert { key, title, body: f.sentence() });
+    }
+    out
+}
+
+/// Alerts raised so far, per context, and the muted contexts.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Ledger {
+    /// Keys raised and still current, per context.
+    raised: BTreeMap<String, BTreeSet<String>>,
+    /// Contexts the user muted.
+    muted: BTreeSet<String>,
+    #[serde(skip)]
+    path: Option<PathBuf>,
+}
+
+impl Ledger {
+    /// The ledger at `path` (empty when absent or unreadable: at worst an
+    /// alert is raised again).
+    pub fn load(path: &Path) -> Self {
+        let mut l: Ledger = std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+        l.path = Some(path.to_path_buf());
+        l
+    }
+
+    /// Writes it back (private to the user: it names workloads).
+    pub fn save(&self) -> std::io::Result<()> {
+        match &self.path {
+            Some(p) => kubeask_paths::write_private(p, &serde_json::to_vec_pretty(self).unwrap_or_default()),
+            None => Ok(()),
+        }
+    }
+
+    /// Which of `current` (a context's alerts now) to raise: those not
+    /// raised before. Remembers them; forgets those no longer current.
+    /// Nothing is raised for a muted context (but it is remembered, so
+    /// unmuting does not bring back old news).
+    pub fn fresh(&mut self, context: &str, current: Vec<Alert>) -> Vec<Alert> {
+        let seen = self.raised.entry(context.to_string()).or_default();
+        let keys: BTreeSet<String> = current.iter().map(|a| a.key.clone()).collect();
+        let new: Vec<Alert> = current.into_iter().filter(|a| !seen.contains(&a.key)).collect();
+        *seen = keys;
+        if self.muted.contains(context) {
+            return Vec::new();
+        }
+        new
+    }
+
+    /// Whether `context` is muted.
+    pub fn is_muted(&self, context: &str) -> bool {
+        self.muted.contains(context)
+    }
+
+    /// Mutes or unmutes `context`.
+    pub fn set_muted(&mut self, context: &str, muted: bool) {
+        if muted {
+            self.muted.insert(context.to_string());
+        } else {
+            self.muted.remove(context);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(key: &str) -> Alert {
+        Alert { key: key.into(), title: key.into(), body: String::new() }
+    }
+
+    #[test]
+    fn each_alert_is_raised_once_while_it_lasts_and_never_when_muted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("alerts.json");
+        let mut l = Ledger::load(&path);
+        assert_eq!(l.fresh("a", vec![alert("x"), alert("y")]).len(), 2);
+        assert!(l.fresh("a", vec![alert("x"), alert("y")]).is_empty());
+        // Restart: still raised.
+        l.save().unwrap();
+        let mut l = Ledger::load(&path);
+        assert!(l.fresh("a", vec![alert("x")]).is_empty());
+        // y went away and came back: raised again.
+        assert_eq!(l.fresh("a", vec![alert("x"), alert("y")]), vec![alert("y")]);
+        l.set_muted("b", true);
+        assert!(l.fresh("b", vec![alert("z")]).is_empty());
+        l.set_muted("b", false);
+        assert!(l.fresh("b", vec![alert("z")]).is_empty(), "old news is not raised on unmute");
+        assert_eq!(l.fresh("b", vec![alert("z"), alert("w")]), vec![alert("w")]);
+    }
+}

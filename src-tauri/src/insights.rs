@@ -1,0 +1,157 @@
+//! The History view's commands (forecasts, anomalies, right-sizing, a
+//! workload's charts, the incident timeline) over the same library calls
+//! the CLI's `forecast`, `rightsize`, `history` and `timeline` make; and
+//! the notifier: a new critical finding or a forecast reaching a limit
+//! raises one desktop notification and sets the tray's badge.
+
+use kubeask_agent::alerts::{alerts, Alert, AT_ONCE};
+use kubeask_agent::insights::{FORECAST_WINDOW, HORIZON, RIGHTSIZE_WINDOW};
+use kubeask_insight::analyze::Severity;
+use kubeask_insight::history::parse_secs;
+use kubeask_insight::history::timeline::Query;
+use serde_json::{json, Value};
+use tauri::{AppHandle, Manager, State};
+use tauri_plugin_notification::NotificationExt;
+
+use crate::state::{AppState, CmdError};
+
+type Res<T> = Result<T, CmdError>;
+
+async fn current(state: &AppState) -> Res<(kubeask_agent::Assistant, Option<String>, String)> {
+    let context = state.context.lock().await.clone();
+    let assistant = state.assistant().await?;
+    let name = assistant.cache(context.as_deref()).await?.connection().context.clone();
+    Ok((assistant, context, name))
+}
+
+fn secs(text: Option<&str>, default: i64) -> Res<i64> {
+    match text {
+        None => Ok(default),
+        Some(t) => parse_secs(t)
+            .filter(|s| *s > 0 && *s <= 14 * 86_400)
+            .ok_or_else(|| CmdError::new("BAD_ARGUMENT", format!("{t:?} is not a period like 30m, 6h or 7d"))),
+    }
+}
+
+/// Forecasts, anomalies and right-sizing for the current context, and
+/// whether its notifications are muted.
+#[tauri::command]
+pub async fn insights_view(state: State<'_, AppState>) -> Res<Value> {
+    let (assistant, context, name) = current(&state).await?;
+    let muted = state.alerts.lock().await.is_muted(&name);
+    let f = assistant.forecast(context.as_deref(), None, FORECAST_WINDOW, HORIZON).await?;
+    let sizing = assistant.rightsize(context.as_deref(), None, RIGHTSIZE_WINDOW).await?;
+    let sentences: Vec<String> = f.report.0.iter().filter(|x| x.eta.is_some()).map(|x| x.sentence()).collect();
+    let unusual: Vec<String> = f.report.1.iter().take(20).map(kubeask_agent::insights::unusual_line).collect();
+    let line =
+        |f: &Option<kubeask_insight::history::rightsize::Fit>| f.as_ref().map(kubeask_agent::insights::sizing_line);
+    let sizing: Vec<Value> = sizing
+        .report
+        .iter()
+        .map(|s| {
+            json!({"namespace": s.namespace, "workload": s.workload, "container": s.container, "pods": s.pods,
+                   "verdict": s.verdict, "cpu": line(&s.cpu), "memory": line(&s.memory)})
+        })
+        .collect();
+    Ok(json!({
+        "context": name, "muted": muted, "source": f.source,
+        "forecasts": sentences, "anomalies": unusual, "sizing": sizing,
+    }))
+}
+
+/// One workload's charts (memory and CPU per container) over `since`.
+#[tauri::command]
+pub async fn workload_history(
+    state: State<'_, AppState>,
+    namespace: String,
+    kind: String,
+    name: String,
+    since: Option<String>,
+) -> Res<Value> {
+    let window = secs(since.as_deref(), FORECAST_WINDOW)?;
+    let (assistant, context, _) = current(&state).await?;
+    let charts = assistant.charts_of(context.as_deref(), &namespace, (&kind, &name), window, HORIZON / 4).await?;
+    Ok(json!({ "source": charts.source, "charts": charts.report }))
+}
+
+/// The incident timeline of the current context (or one namespace) over `since`.
+#[tauri::command]
+pub async fn timeline_view(state: State<'_, AppState>, namespace: Option<String>, since: Option<String>) -> Res<Value> {
+    let window = secs(since.as_deref(), 3600)?;
+    let (assistant, context, _) = current(&state).await?;
+    let start = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second() - window).ok();
+    let q = Query { namespace: namespace.filter(|n| !n.is_empty()), target: None, since: start };
+    let t = assistant.timeline(context.as_deref(), &q).await?;
+    Ok(json!({ "source": t.source, "incidents": t.report }))
+}
+
+/// Mutes (or unmutes) the current context's notifications.
+#[tauri::command]
+pub async fn set_alerts_muted(state: State<'_, AppState>, muted: bool) -> Res<bool> {
+    let (_, _, name) = current(&state).await?;
+    let mut ledger = state.alerts.lock().await;
+    ledger.set_muted(&name, muted);
+    ledger.save().map_err(|e| CmdError::new("IO", format!("cannot save the notification settings: {e}")))?;
+    Ok(muted)
+}
+
+/// How often the notifier looks (seconds; `KUBEASK_ALERT_SECS` for tests).
+fn every() -> std::time::Duration {
+    let s = std::env::var("KUBEASK_ALERT_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(30u64);
+    std::time::Duration::from_secs(s.max(1))
+}
+
+/// The notifier: every half minute, the current context's critical
+/// findings (and, every tenth look, its forecasts); what is new is raised.
+pub async fn watch_alerts(app: AppHandle) {
+    let mut tick = tokio::time::interval(every());
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut forecasts: (u32, Vec<kubeask_agent::insights::Forecast>) = (0, Vec::new());
+    loop {
+        tick.tick().await;
+        if let Err(e) = look(&app, &mut forecasts).await {
+            tracing::debug!("no alerts this time: {}", e.message);
+        }
+    }
+}
+
+async fn look(app: &AppHandle, forecasts: &mut (u32, Vec<kubeask_agent::insights::Forecast>)) -> Res<()> {
+    let state = app.state::<AppState>();
+    let (assistant, context, name) = current(&state).await?;
+    let findings = assistant.diagnose(context.as_deref(), None).await?;
+    if forecasts.0.is_multiple_of(10) {
+        forecasts.1 = match assistant.forecast(context.as_deref(), None, FORECAST_WINDOW, HORIZON).await {
+            Ok(f) => f.report.0,
+            Err(_) => Vec::new(),
+        };
+    }
+    forecasts.0 = forecasts.0.wrapping_add(1);
+    let critical = findings.iter().filter(|f| f.severity == Severity::Critical).count();
+    crate::tray::badge(app, &name, critical);
+    let fresh = {
+        let mut ledger = state.alerts.lock().await;
+        let fresh = ledger.fresh(&name, alerts(&findings, &forecasts.1));
+        if let Err(e) = ledger.save() {
+            tracing::warn!("cannot save the notification ledger: {e}");
+        }
+        fresh
+    };
+    raise(app, &name, &fresh);
+    Ok(())
+}
+
+/// Shows the notifications: up to [`AT_ONCE`] one by one, the rest in one.
+fn raise(app: &AppHandle, context: &str, fresh: &[Alert]) {
+    let show = |title: &str, body: &str| {
+        if let Err(e) = app.notification().builder().title(title).body(body).show() {
+            tracing::warn!("cannot show a notification: {e}");
+        }
+    };
+    for a in fresh.iter().take(AT_ONCE) {
+        show(&format!("{context} — {}", a.title), &a.body);
+    }
+    if fresh.len() > AT_ONCE {
+        let rest = fresh.len() - AT_ONCE;
+        show(&format!("{context} — {rest} more problems"), "Open Kubeask's Cluster and History views for the rest.");
+    }
+}
