@@ -102,7 +102,8 @@ fn every() -> std::time::Duration {
 }
 
 /// The notifier: every half minute, the current context's critical
-/// findings (and, every tenth look, its forecasts); what is new is raised.
+/// findings (and, every tenth look, its forecasts and every context's
+/// health for the tray); what is new is raised.
 pub async fn watch_alerts(app: AppHandle) {
     let mut tick = tokio::time::interval(every());
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -118,13 +119,18 @@ pub async fn watch_alerts(app: AppHandle) {
 async fn look(app: &AppHandle, forecasts: &mut (u32, Vec<kubeask_agent::insights::Forecast>)) -> Res<()> {
     let state = app.state::<AppState>();
     let (assistant, context, name) = current(&state).await?;
-    let findings = assistant.diagnose(context.as_deref(), None).await?;
     if forecasts.0.is_multiple_of(10) {
         forecasts.1 = match assistant.forecast(context.as_deref(), None, FORECAST_WINDOW, HORIZON).await {
             Ok(f) => f.report.0,
             Err(_) => Vec::new(),
         };
+        // Every context's health for the tray, in parallel, each with a deadline.
+        if let Ok(all) = assistant.diagnose_all().await {
+            *state.health.lock().await = all.iter().map(|(n, p)| kubeask_agent::fleet::health_line(n, p)).collect();
+            crate::tray::refresh(app);
+        }
     }
+    let findings = assistant.diagnose(context.as_deref(), None).await?;
     forecasts.0 = forecasts.0.wrapping_add(1);
     let critical = findings.iter().filter(|f| f.severity == Severity::Critical).count();
     crate::tray::badge(app, &name, critical);

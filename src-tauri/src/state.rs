@@ -137,6 +137,8 @@ pub struct AppState {
     pub downloads: Mutex<HashMap<String, Arc<AtomicBool>>>,
     /// The settings.
     pub settings: Mutex<Settings>,
+    /// Each context's health line for the tray (`staging — 2 critical …`).
+    pub health: Mutex<Vec<String>>,
     /// Notifications raised so far and muted contexts (`alerts.json`).
     pub alerts: Mutex<kubeask_agent::alerts::Ledger>,
     /// Plans shown to the user, by id, with the audit entry each undoes.

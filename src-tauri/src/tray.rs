@@ -1,5 +1,5 @@
 //! The tray icon: Quick query, Contexts (current marked; pick to switch),
-//! Open Kubeask, Quit; and the quick-query window it and the global
+//! Health (each context's worst problem), Open Kubeask, Quit; and the quick-query window it and the global
 //! shortcut toggle.
 
 use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
@@ -34,6 +34,11 @@ fn show_main(app: &AppHandle) {
 async fn menu(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
     let state = app.state::<AppState>();
     let chosen = state.context.lock().await.clone();
+    // Each context's health at a glance (the notifier fills it in).
+    let mut lines = state.health.lock().await.clone();
+    if lines.is_empty() {
+        lines.push("checking…".into());
+    }
     let contexts = match state.cluster().await {
         Ok(c) => c.base.contexts().map(|c| c.list()).unwrap_or_default(),
         Err(_) => Vec::new(),
@@ -47,11 +52,19 @@ async fn menu(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
         .collect::<tauri::Result<_>>()?;
     let refs: Vec<&dyn tauri::menu::IsMenuItem<Wry>> = items.iter().map(|i| i as _).collect();
     let contexts_menu = Submenu::with_id_and_items(app, "contexts", "Contexts", true, &refs)?;
+    let health: Vec<MenuItem<Wry>> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| MenuItem::with_id(app, format!("health:{i}"), l, false, None::<&str>))
+        .collect::<tauri::Result<_>>()?;
+    let refs: Vec<&dyn tauri::menu::IsMenuItem<Wry>> = health.iter().map(|i| i as _).collect();
+    let health_menu = Submenu::with_id_and_items(app, "health", "Health", true, &refs)?;
     Menu::with_items(
         app,
         &[
             &MenuItem::with_id(app, "quick", "Quick query", true, None::<&str>)?,
             &contexts_menu,
+            &health_menu,
             &MenuItem::with_id(app, "open", "Open Kubeask", true, None::<&str>)?,
             &PredefinedMenuItem::separator(app)?,
             &MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?,

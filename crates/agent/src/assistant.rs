@@ -362,6 +362,13 @@ impl Assistant {
         if chars > MAX_QUESTION_CHARS {
             return Err(AskError::TooLong(chars));
         }
+        // "which clusters have crash loops?": every context, in parallel
+        // (with one context, "anywhere" means anywhere in it).
+        let several = || self.contexts().is_ok_and(|c| c.list().len() > 1);
+        if let Some(topic) = crate::fleet::asks(question).filter(|_| several()) {
+            events(AnswerEvent::Routing { route: "direct:fleet".into() });
+            return self.ask_fleet(question, topic).await;
+        }
         let cache = self.cache(context).await?;
         let status = cache.status();
         let warning = (status.state == KindState::Stale).then(|| {

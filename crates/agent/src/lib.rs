@@ -11,6 +11,7 @@ pub mod answer;
 pub mod assistant;
 pub mod charts;
 pub mod facts;
+pub mod fleet;
 pub mod history_access;
 pub mod insights;
 pub mod local_model;

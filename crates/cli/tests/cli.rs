@@ -989,3 +989,41 @@ async fn a_real_prometheus_and_own_samples_over_the_same_past_give_the_same_answ
     }
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_question_about_every_cluster_answers_from_each_within_its_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(&dir).await;
+    let (port, listener) = hung::hung_listener().await;
+    let kc = dir.path().join("two.yaml");
+    hung::with_hung_context(server.kubeconfig_path(), port, &kc);
+    let ask = |q: &'static str| {
+        let mut cmd = kubeask(&dir, &kc);
+        cmd.args(["ask", "--json", q]);
+        tokio::task::spawn_blocking(move || cmd.output().unwrap())
+    };
+    let t = Instant::now();
+    let out = ask("which clusters have crash loops?").await.unwrap();
+    let secs = t.elapsed().as_secs_f64();
+    let v = json_of(&out);
+    // The sample's crash loop (checkout), counted per context; the hung
+    // context is named, not waited for.
+    let expected = json_of(&kubeask(&dir, server.kubeconfig_path()).args(["diagnose", "--json"]).output().unwrap())
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["title"].as_str().unwrap().starts_with("CrashLoopBackOff"))
+        .count();
+    assert!(expected > 0);
+    assert_eq!(v["short"], format!("kubeask-demo ({expected})"), "{v}");
+    assert!(v["warning"].as_str().unwrap().contains("hung"), "{v}");
+    assert!(v["explanation"].as_str().unwrap().contains("1 of 2 contexts answered"), "{v}");
+    assert!(secs < 20.0, "took {secs:.1} s");
+    let broken = json_of(&ask("anything broken anywhere?").await.unwrap());
+    assert!(broken["short"].as_str().unwrap().starts_with("kubeask-demo ("), "{broken}");
+    // A question about one cluster is not asked of every context.
+    let one = json_of(&ask("how many nodes are there?").await.unwrap());
+    assert_eq!(one["short"], "3");
+    listener.abort();
+    server.stop().await;
+}

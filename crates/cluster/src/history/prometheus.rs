@@ -187,11 +187,35 @@ impl Prometheus {
         // NB: evaluation times on the step's grid (as Grafana does): the
         // same window reads the same samples however often it is asked.
         let start = (start + step - 1).div_euclid(step) * step;
-        let mut out = self.range(metric, &query(metric, namespace, step, false), start, end, step, false).await?;
-        if out.is_empty() {
-            out = self.range(metric, &query(metric, namespace, step, true), start, end, step, true).await?;
+        let mut out = Vec::new();
+        for legacy in [false, true] {
+            // NB: past the newest sample Prometheus repeats it for five
+            // minutes (its lookback): the window ends at the newest sample,
+            // so a trend is not flattened by copies.
+            let end = self.newest(metric, namespace, end, legacy).await.map_or(end, |t| t.min(end));
+            out = self.range(metric, &query(metric, namespace, step, legacy), start, end, step, legacy).await?;
+            if !out.is_empty() {
+                break;
+            }
         }
         Ok(out)
+    }
+
+    /// The time of the newest sample of `metric` at or before `at`, when
+    /// the server says (the demo's test bed does not).
+    async fn newest(&self, metric: Metric, namespace: Option<&str>, at: i64, legacy: bool) -> Option<i64> {
+        let (c, _) = if legacy { ("container_name", "pod_name") } else { ("container", "pod") };
+        let ns = namespace.map_or(String::new(), |n| format!(",namespace=\"{}\"", n.replace(['"', '\\'], "")));
+        let name = match metric {
+            Metric::Cpu => "container_cpu_usage_seconds_total",
+            Metric::Memory => "container_memory_working_set_bytes",
+        };
+        let q = format!("max(timestamp({name}{{{c}!=\"\",{c}!=\"POD\"{ns}}}))");
+        let enc: String = percent_encoding::utf8_percent_encode(&q, percent_encoding::NON_ALPHANUMERIC).to_string();
+        let text = self.get(&format!("/api/v1/query?query={enc}&time={at}")).await.ok()?;
+        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+        let t = v.pointer("/data/result/0/value/1")?.as_str()?.parse::<f64>().ok()?;
+        Some(t.floor() as i64)
     }
 
     async fn range(
