@@ -41,6 +41,12 @@ pub async fn insights_view(state: State<'_, AppState>) -> Res<Value> {
     let muted = state.alerts.lock().await.is_muted(&name);
     let f = assistant.forecast(context.as_deref(), None, FORECAST_WINDOW, HORIZON).await?;
     let sizing = assistant.rightsize(context.as_deref(), None, RIGHTSIZE_WINDOW).await?;
+    let hpa: Vec<String> = match assistant.hpa_advice(context.as_deref(), None, RIGHTSIZE_WINDOW).await {
+        Ok(h) => {
+            h.report.iter().map(|h| format!("{}/{} ({}): {}", h.namespace, h.hpa, h.workload, h.sentence())).collect()
+        }
+        Err(_) => Vec::new(),
+    };
     let sentences: Vec<String> = f.report.0.iter().filter(|x| x.eta.is_some()).map(|x| x.sentence()).collect();
     let unusual: Vec<String> = f.report.1.iter().take(20).map(kubeask_agent::insights::unusual_line).collect();
     let line =
@@ -55,7 +61,7 @@ pub async fn insights_view(state: State<'_, AppState>) -> Res<Value> {
         .collect();
     Ok(json!({
         "context": name, "muted": muted, "source": f.source,
-        "forecasts": sentences, "anomalies": unusual, "sizing": sizing,
+        "forecasts": sentences, "anomalies": unusual, "sizing": sizing, "hpa": hpa,
     }))
 }
 

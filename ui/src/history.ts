@@ -70,6 +70,7 @@ export class HistoryPanel {
       this.$(id).replaceChildren(...(items.length ? items : [none]).map((t) => el('li', undefined, t)));
     list('history-forecasts', v.forecasts, 'Nothing reaches a limit or its node’s capacity within a day.');
     list('history-anomalies', v.anomalies, 'Nothing out of the ordinary.');
+    list('history-hpa', v.hpa, 'No autoscaler on CPU with enough history.');
     const table = this.$('history-sizing');
     const head = el('tr');
     for (const h of ['Workload', 'Container', 'Verdict', 'CPU', 'Memory']) head.append(el('th', undefined, h));

@@ -203,6 +203,27 @@ impl Assistant {
         Ok(Sourced { source: source.describe(), report })
     }
 
+    /// HPA advice from the CPU load over the last `window` seconds.
+    pub async fn hpa_advice(
+        &self,
+        context: Option<&str>,
+        namespace: Option<&str>,
+        window: i64,
+    ) -> Result<Sourced<Vec<kubeask_insight::history::hpa::HpaAdvice>>, AskError> {
+        let cache = self.cache(context).await?;
+        let source = self.source_or_explain(&cache).await?;
+        let now = jiff::Timestamp::now().as_second();
+        let filter = SeriesFilter {
+            metric: Some(Metric::Cpu),
+            namespace: namespace.map(str::to_string),
+            nodes: Some(false),
+            ..Default::default()
+        };
+        let series = source.series(&filter, now - window, now).await?;
+        let report = kubeask_insight::history::hpa::advise(&cache.snapshot(), &series);
+        Ok(Sourced { source: source.describe(), report })
+    }
+
     /// The CPU and memory series of `kind/name`'s pods over the last `window` seconds.
     pub async fn series_of(
         &self,

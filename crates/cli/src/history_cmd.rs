@@ -205,12 +205,23 @@ pub async fn forecast(args: ForecastArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `kubeask rightsize --json`.
+#[derive(serde::Serialize)]
+struct RightsizeOut {
+    source: String,
+    report: Vec<kubeask_insight::history::rightsize::Sizing>,
+    hpa: Vec<kubeask_insight::history::hpa::HpaAdvice>,
+}
+
 /// Runs `kubeask rightsize`.
 pub async fn rightsize(args: RightsizeArgs) -> anyhow::Result<ExitCode> {
     let window = duration("since", &args.since)?;
     let ns = args.source.namespace.clone();
     let r = with_assistant(&args.source, async |a| {
-        a.rightsize(args.source.context.as_deref(), ns.as_deref(), window).await
+        let ctx = args.source.context.as_deref();
+        let sizing = a.rightsize(ctx, ns.as_deref(), window).await?;
+        let hpa = a.hpa_advice(ctx, ns.as_deref(), window).await?;
+        Ok(RightsizeOut { source: sizing.source, report: sizing.report, hpa: hpa.report })
     })
     .await?;
     let r = match settle(r, args.source.json)? {
@@ -225,6 +236,12 @@ pub async fn rightsize(args: RightsizeArgs) -> anyhow::Result<ExitCode> {
         println!("{:?}  {}/{} container {} ({pods})", s.verdict, s.namespace, s.workload, s.container);
         for f in s.cpu.iter().chain(s.memory.iter()) {
             println!("    {}", kubeask_agent::insights::sizing_line(f));
+        }
+    }
+    if !r.hpa.is_empty() {
+        println!("\nAutoscalers (from the workload's total CPU per minute):");
+        for h in &r.hpa {
+            println!("- {}/{} ({}): {}", h.namespace, h.hpa, h.workload, h.sentence());
         }
     }
     println!(

@@ -12,7 +12,7 @@ use kubeask_cluster::fixture::Fixture;
 #[path = "../../agent/tests/agent/grading.rs"]
 mod grading;
 
-use grading::{grade, paraphrases, questions, verdict, Verdict};
+use grading::{grade, history_questions, paraphrases, questions, verdict, Verdict};
 
 #[path = "../../agent/tests/agent/planted.rs"]
 mod planted;
@@ -853,6 +853,10 @@ async fn history_from_the_clusters_prometheus_and_from_own_samples_gives_the_sam
     let prom_sizes = json_of(&run(&["rightsize", "--json", "--since", "6h"]));
     let over = verdicts(&prom_sizes);
     assert!(over.contains(&("shop/Deployment/recommendations".into(), "over".into())), "{over:?}");
+    // frontend's HPA sat at its maximum of 6 through the daily peak: raise it.
+    let hpa = &prom_sizes["hpa"][0];
+    assert_eq!((hpa["hpa"].as_str(), hpa["saturated"].as_bool()), (Some("frontend"), Some(true)), "{prom_sizes}");
+    assert!(hpa["recommended_max"].as_i64().unwrap() > 6, "{hpa}");
 
     // The same past in Kubeask's own store, as the sampler would have kept it.
     let h = server.history().expect("the demo fixture has a past");
@@ -1025,5 +1029,25 @@ async fn a_question_about_every_cluster_answers_from_each_within_its_deadline() 
     let one = json_of(&ask("how many nodes are there?").await.unwrap());
     assert_eq!(one["short"], "3");
     listener.abort();
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_planted_past_is_answered_in_direct_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(&dir).await;
+    let kc = server.kubeconfig_path().to_path_buf();
+    let mut failures = Vec::new();
+    for q in history_questions() {
+        let mut cmd = kubeask(&dir, &kc);
+        cmd.args(["ask", "--json", &q.query]);
+        let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+        let v = json_of(&out);
+        let short = v["short"].as_str().unwrap_or_default();
+        if !grade(&q, short) || v["mode"] != "direct" {
+            failures.push(format!("{}: {:?} -> {short:?} ({})", q.id, q.query, v["mode"]));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
     server.stop().await;
 }

@@ -54,6 +54,13 @@ pub fn questions() -> Vec<Question> {
     serde_yaml::from_str(text).expect("questions.yaml parses")
 }
 
+/// Questions about the sample's planted past (history.yaml).
+#[allow(dead_code)]
+pub fn history_questions() -> Vec<Question> {
+    let text = include_str!("../../../cluster/fixtures/acme-shop/history.yaml");
+    serde_yaml::from_str(text).expect("history.yaml parses")
+}
+
 /// The sample's paraphrases: the same cluster asked the way on-call
 /// engineers type, 15 of them to be declined.
 #[allow(dead_code)]

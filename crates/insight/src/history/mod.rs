@@ -7,6 +7,7 @@
 
 pub mod anomaly;
 pub mod forecast;
+pub mod hpa;
 pub mod rightsize;
 pub mod stats;
 pub mod timeline;
