@@ -10,6 +10,7 @@ pub mod alerts;
 pub mod answer;
 pub mod assistant;
 pub mod charts;
+pub mod eval;
 pub mod facts;
 pub mod fleet;
 pub mod history_access;

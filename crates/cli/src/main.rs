@@ -8,6 +8,7 @@ mod contexts_cmd;
 mod cost_cmd;
 mod demo_cmd;
 mod diagnose_cmd;
+mod eval_cmd;
 mod history_cmd;
 mod logging;
 mod manifest_cmd;
@@ -54,6 +55,8 @@ enum Command {
     Sessions(sessions_cmd::SessionsArgs),
     /// Local GGUF models: list, import, rm, info.
     Models(models_cmd::ModelsArgs),
+    /// Ask every question of a file and score right / declined / wrong per family (a JSON report beside).
+    Eval(eval_cmd::EvalArgs),
     /// Change the cluster safely: plan (server dry run, RBAC check), confirm, apply, verify, undo.
     Act(act_cmd::ActArgs),
     /// The audit log of every action: who, when, what changed, the outcome.
@@ -87,6 +90,7 @@ async fn main() -> std::process::ExitCode {
         Command::Manifest(args) => manifest_cmd::run(args).await,
         Command::Sessions(args) => sessions_cmd::run(args).await,
         Command::Models(args) => models_cmd::run(args).await,
+        Command::Eval(args) => eval_cmd::run(args).await,
         Command::Act(args) => act_cmd::run(args).await,
         Command::Audit(args) => act_cmd::audit(args).await,
     };

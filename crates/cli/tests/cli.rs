@@ -1051,3 +1051,39 @@ async fn the_planted_past_is_answered_in_direct_mode() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn eval_scores_a_question_file_per_family_and_writes_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(&dir).await;
+    let kc = server.kubeconfig_path().to_path_buf();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../cluster/fixtures/acme-shop");
+    let report = dir.path().join("report.json");
+    let run = |file: &str| {
+        let mut cmd = kubeask(&dir, &kc);
+        cmd.arg("eval").arg(root.join(file)).arg("--json").arg("--report").arg(&report);
+        tokio::task::spawn_blocking(move || cmd.output().unwrap())
+    };
+    // Direct mode only (no model): every sample question right, as the
+    // sample test grades them.
+    let v = json_of(&run("questions.yaml").await.unwrap());
+    let n = questions().len() as u64;
+    assert_eq!(v["total"]["right"].as_u64(), Some(n), "{}", v["items"]);
+    assert_eq!(v["items"].as_array().unwrap().len() as u64, n);
+    assert!(v["families"]["count"]["right"].as_u64().unwrap() > 0);
+    let written: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(written, v);
+    // Paraphrases: right + declined + wrong add up; must-decline items are
+    // scored (figures are whatever they are).
+    let p = json_of(&run("paraphrases.yaml").await.unwrap());
+    let t = &p["total"];
+    let sum = ["right", "declined", "wrong"].iter().map(|k| t[*k].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(sum, paraphrases().len() as u64);
+    println!("kubeask eval, direct mode: sample {n}/{n} right; paraphrases {t}");
+    // A file that is not a question file is an error that names it.
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "just: text\n").unwrap();
+    let out = kubeask(&dir, &kc).arg("eval").arg(&bad).output().unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("bad.yaml"));
+    server.stop().await;
+}
