@@ -17,11 +17,23 @@ use crate::state::{AppState, CmdError};
 
 type Res<T> = Result<T, CmdError>;
 
-async fn current(state: &AppState) -> Res<(kubeask_agent::Assistant, Option<String>, String)> {
-    let context = state.context.lock().await.clone();
+/// The assistant, the context asked for (`shown`: the one a view shows,
+/// else the current one) and its name.
+async fn current_or(
+    state: &AppState,
+    shown: Option<String>,
+) -> Res<(kubeask_agent::Assistant, Option<String>, String)> {
+    let context = match shown {
+        Some(c) => Some(c),
+        None => state.context.lock().await.clone(),
+    };
     let assistant = state.assistant().await?;
     let name = assistant.cache(context.as_deref()).await?.connection().context.clone();
     Ok((assistant, context, name))
+}
+
+async fn current(state: &AppState) -> Res<(kubeask_agent::Assistant, Option<String>, String)> {
+    current_or(state, None).await
 }
 
 fn secs(text: Option<&str>, default: i64) -> Res<i64> {
@@ -34,14 +46,24 @@ fn secs(text: Option<&str>, default: i64) -> Res<i64> {
 }
 
 /// Forecasts, anomalies and right-sizing for the current context, and
-/// whether its notifications are muted.
+/// whether its notifications are muted (said even when it has no history
+/// yet: `error` then says why the rest is empty).
 #[tauri::command]
 pub async fn insights_view(state: State<'_, AppState>) -> Res<Value> {
     let (assistant, context, name) = current(&state).await?;
     let muted = state.alerts.lock().await.is_muted(&name);
-    let f = assistant.forecast(context.as_deref(), None, FORECAST_WINDOW, HORIZON).await?;
-    let sizing = assistant.rightsize(context.as_deref(), None, RIGHTSIZE_WINDOW).await?;
-    let hpa: Vec<String> = match assistant.hpa_advice(context.as_deref(), None, RIGHTSIZE_WINDOW).await {
+    let ctx = context.as_deref();
+    let (f, sizing) = match assistant.forecast(ctx, None, FORECAST_WINDOW, HORIZON).await {
+        Ok(f) => (f, assistant.rightsize(ctx, None, RIGHTSIZE_WINDOW).await?),
+        Err(e) => {
+            let e = CmdError::from(e);
+            return Ok(json!({
+                "context": name, "muted": muted, "source": "", "error": e.message, "code": e.code,
+                "forecasts": [], "anomalies": [], "sizing": [], "hpa": [],
+            }));
+        }
+    };
+    let hpa: Vec<String> = match assistant.hpa_advice(ctx, None, RIGHTSIZE_WINDOW).await {
         Ok(h) => {
             h.report.iter().map(|h| format!("{}/{} ({}): {}", h.namespace, h.hpa, h.workload, h.sentence())).collect()
         }
@@ -65,7 +87,8 @@ pub async fn insights_view(state: State<'_, AppState>) -> Res<Value> {
     }))
 }
 
-/// One workload's charts (memory and CPU per container) over `since`.
+/// One workload's charts (memory and CPU per container) over `since`, in
+/// `context` (the one the view shows) or the current one.
 #[tauri::command]
 pub async fn workload_history(
     state: State<'_, AppState>,
@@ -73,9 +96,10 @@ pub async fn workload_history(
     kind: String,
     name: String,
     since: Option<String>,
+    context: Option<String>,
 ) -> Res<Value> {
     let window = secs(since.as_deref(), FORECAST_WINDOW)?;
-    let (assistant, context, _) = current(&state).await?;
+    let (assistant, context, _) = current_or(&state, context).await?;
     let charts = assistant.charts_of(context.as_deref(), &namespace, (&kind, &name), window, HORIZON / 4).await?;
     Ok(json!({ "source": charts.source, "charts": charts.report }))
 }
@@ -91,10 +115,11 @@ pub async fn timeline_view(state: State<'_, AppState>, namespace: Option<String>
     Ok(json!({ "source": t.source, "incidents": t.report }))
 }
 
-/// Mutes (or unmutes) the current context's notifications.
+/// Mutes (or unmutes) a context's notifications (the one the view shows,
+/// else the current one).
 #[tauri::command]
-pub async fn set_alerts_muted(state: State<'_, AppState>, muted: bool) -> Res<bool> {
-    let (_, _, name) = current(&state).await?;
+pub async fn set_alerts_muted(state: State<'_, AppState>, muted: bool, context: Option<String>) -> Res<bool> {
+    let (_, _, name) = current_or(&state, context).await?;
     let mut ledger = state.alerts.lock().await;
     ledger.set_muted(&name, muted);
     ledger.save().map_err(|e| CmdError::new("IO", format!("cannot save the notification settings: {e}")))?;
@@ -113,23 +138,39 @@ fn every() -> std::time::Duration {
 pub async fn watch_alerts(app: AppHandle) {
     let mut tick = tokio::time::interval(every());
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut forecasts: (u32, Vec<kubeask_agent::insights::Forecast>) = (0, Vec::new());
+    let mut memo = Memo::default();
     loop {
         tick.tick().await;
-        if let Err(e) = look(&app, &mut forecasts).await {
+        if let Err(e) = look(&app, &mut memo).await {
             tracing::debug!("no alerts this time: {}", e.message);
         }
     }
 }
 
-async fn look(app: &AppHandle, forecasts: &mut (u32, Vec<kubeask_agent::insights::Forecast>)) -> Res<()> {
+/// What the notifier keeps between looks: how many it made, and the
+/// forecasts of the context they were read for.
+#[derive(Default)]
+struct Memo {
+    looks: u32,
+    forecasts: Option<(String, Vec<kubeask_agent::insights::Forecast>)>,
+}
+
+async fn look(app: &AppHandle, memo: &mut Memo) -> Res<()> {
     let state = app.state::<AppState>();
+    let look = memo.looks;
+    memo.looks = memo.looks.wrapping_add(1);
     let (assistant, context, name) = current(&state).await?;
-    if forecasts.0.is_multiple_of(10) {
-        forecasts.1 = match assistant.forecast(context.as_deref(), None, FORECAST_WINDOW, HORIZON).await {
-            Ok(f) => f.report.0,
-            Err(_) => Vec::new(),
-        };
+    let switched = memo.forecasts.as_ref().is_none_or(|(c, _)| c != &name);
+    if switched || look.is_multiple_of(10) {
+        // NB: a failed read keeps the last forecasts (clearing them would
+        // make the ledger forget, and raise them all again next time).
+        match assistant.forecast(context.as_deref(), None, FORECAST_WINDOW, HORIZON).await {
+            Ok(f) => memo.forecasts = Some((name.clone(), f.report.0)),
+            Err(_) if switched => memo.forecasts = Some((name.clone(), Vec::new())),
+            Err(_) => {}
+        }
+    }
+    if look.is_multiple_of(10) {
         // Every context's health for the tray, in parallel, each with a deadline.
         if let Ok(all) = assistant.diagnose_all().await {
             *state.health.lock().await = all.iter().map(|(n, p)| kubeask_agent::fleet::health_line(n, p)).collect();
@@ -137,12 +178,13 @@ async fn look(app: &AppHandle, forecasts: &mut (u32, Vec<kubeask_agent::insights
         }
     }
     let findings = assistant.diagnose(context.as_deref(), None).await?;
-    forecasts.0 = forecasts.0.wrapping_add(1);
+    let forecasts = memo.forecasts.as_ref().map_or(&[][..], |(_, f)| f.as_slice());
+    let snap = assistant.cache(context.as_deref()).await?.snapshot();
     let critical = findings.iter().filter(|f| f.severity == Severity::Critical).count();
     crate::tray::badge(app, &name, critical);
     let fresh = {
         let mut ledger = state.alerts.lock().await;
-        let fresh = ledger.fresh(&name, alerts(&findings, &forecasts.1));
+        let fresh = ledger.fresh(&name, alerts(&snap, &findings, forecasts));
         if let Err(e) = ledger.save() {
             tracing::warn!("cannot save the notification ledger: {e}");
         }

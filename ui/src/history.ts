@@ -9,6 +9,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { call, type Chart, type InsightsView, type TimelineView, type WorkloadHistory } from './ipc';
 import { axisValue, chartData, workloadsOf, type Drawn } from './chartdata';
+import { listen } from '@tauri-apps/api/event';
 import { el } from './render';
 
 const colors: Record<Drawn['role'], string> = {
@@ -43,9 +44,14 @@ function draw(root: HTMLElement, c: Chart): void {
 }
 
 export class HistoryPanel {
+  /** The context the view shows (its commands act on that one). */
+  context: string | undefined;
+
   $(id: string): HTMLElement { return document.getElementById(id)!; }
 
   init(): void {
+    // A context switch (tray or Cluster panel) shows the new context's past.
+    void listen('kubeask://context', () => { if (this.$('panel-history').classList.contains('active')) void this.load(); });
     this.$('refresh-history').addEventListener('click', () => void this.load());
     this.$('history-workload').addEventListener('change', () => void this.charts());
     this.$('timeline-since').addEventListener('change', () => void this.timeline());
@@ -64,7 +70,8 @@ export class HistoryPanel {
   }
 
   render(v: InsightsView): void {
-    this.$('history-source').textContent = `${v.context}: from ${v.source}`;
+    this.context = v.context;
+    this.$('history-source').textContent = v.error ? `${v.context}: ${v.error}` : `${v.context}: from ${v.source}`;
     (this.$('history-mute') as HTMLInputElement).checked = !v.muted;
     const list = (id: string, items: string[], none: string) =>
       this.$(id).replaceChildren(...(items.length ? items : [none]).map((t) => el('li', undefined, t)));
@@ -95,7 +102,7 @@ export class HistoryPanel {
     if (!chosen) { root.replaceChildren(el('p', 'muted', 'No workload has enough history yet to chart.')); return; }
     const w = JSON.parse(chosen) as { namespace: string; kind: string; name: string };
     try {
-      const h = await call<WorkloadHistory>('workload_history', { namespace: w.namespace, kind: w.kind, name: w.name, since: '6h' });
+      const h = await call<WorkloadHistory>('workload_history', { namespace: w.namespace, kind: w.kind, name: w.name, since: '6h', context: this.context });
       root.replaceChildren();
       for (const c of h.charts) draw(root, c);
       if (!h.charts.length) root.append(el('p', 'muted', `No samples of ${w.name} in the last 6 hours.`));
@@ -131,7 +138,7 @@ export class HistoryPanel {
 
   async mute(): Promise<void> {
     const notify = (this.$('history-mute') as HTMLInputElement).checked;
-    try { await call<boolean>('set_alerts_muted', { muted: !notify }); } catch (e) {
+    try { await call<boolean>('set_alerts_muted', { muted: !notify, context: this.context }); } catch (e) {
       this.$('history-source').textContent = (e as { message: string }).message;
     }
   }

@@ -23,6 +23,8 @@ const manifest = new ManifestPanel();
 let history: Promise<HistoryPanel> | null = null;
 function historyPanel(): Promise<HistoryPanel> {
   history ??= import('./history').then(({ HistoryPanel: P }) => { const p = new P(); p.init(); return p; });
+  // A failed load is tried again on the next open.
+  history.catch(() => { history = null; });
   return history;
 }
 const loaded = new Set<string>();

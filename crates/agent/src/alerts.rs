@@ -8,6 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use kubeask_insight::analyze::{Finding, Severity};
+use kubeask_insight::owners::Owners;
+use kubeask_insight::snapshot::Snapshot;
 use serde::{Deserialize, Serialize};
 
 use crate::insights::Forecast;
@@ -28,8 +30,10 @@ pub struct Alert {
 /// counted in one more.
 pub const AT_ONCE: usize = 3;
 
-/// The alerts in `findings` (critical only) and `forecasts` (those with an ETA).
-pub fn alerts(findings: &[Finding], forecasts: &[Forecast]) -> Vec<Alert> {
+/// The alerts in `findings` (critical only) and `forecasts` (those with
+/// an ETA; one per workload, container and line, so ten leaking replicas
+/// or a restart do not make new ones).
+pub fn alerts(snap: &Snapshot, findings: &[Finding], forecasts: &[Forecast]) -> Vec<Alert> {
     let mut out: Vec<Alert> = Vec::new();
     for f in findings.iter().filter(|f| f.severity == Severity::Critical) {
         let w = &f.workload;
@@ -40,10 +44,21 @@ pub fn alerts(findings: &[Finding], forecasts: &[Forecast]) -> Vec<Alert> {
             out.push(Alert { key, title: format!("{who}: {what}"), body: f.title.clone() });
         }
     }
+    let owners = Owners::new(snap);
     for f in forecasts.iter().filter(|f| f.eta.is_some()) {
-        let key = format!("forecast:{}/{}:{}:{}", f.namespace, f.subject, f.metric.as_str(), f.line_name);
-        let title = format!("{} will reach its {}", f.subject, f.line_name);
-        out.push(Alert { key, title, body: f.sentence() });
+        // `pod/container` for containers, the node's name for nodes.
+        let (who, container) = match f.subject.split_once('/') {
+            Some((pod, c)) => {
+                let w = owners.workload_of_name(snap, &f.namespace, pod);
+                (w.map_or(format!("Pod/{pod}"), |w| format!("{}/{}", w.kind, w.name)), c)
+            }
+            None => (format!("Node/{}", f.subject), ""),
+        };
+        let key = format!("forecast:{}/{who}:{container}:{}:{}", f.namespace, f.metric.as_str(), f.line_name);
+        if !out.iter().any(|a| a.key == key) {
+            let title = format!("{} will reach its {}", f.subject, f.line_name);
+            out.push(Alert { key, title, body: f.sentence() });
+        }
     }
     out
 }

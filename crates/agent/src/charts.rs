@@ -108,7 +108,11 @@ fn chart(snap: &Snapshot, list: &[&Series], horizon: i64) -> Option<Chart> {
             v: s.points.iter().map(|p| p.v).collect(),
         })
         .collect();
-    let highest = list.iter().max_by(|a, b| last(a).total_cmp(&last(b)))?;
+    // NB: the highest of the pods still reporting (a replaced pod's line
+    // ends hours ago; a band from there would start mid-chart).
+    let newest = list.iter().filter_map(|s| s.points.last().map(|p| p.t)).max()?;
+    let current = list.iter().filter(|s| s.points.last().is_some_and(|p| p.t >= newest - 300));
+    let highest = current.max_by(|a, b| last(a).total_cmp(&last(b)))?;
     let band = trend(&highest.points).map_or(Vec::new(), |tr| {
         (0..=BAND_POINTS)
             .map(|i| {

@@ -180,13 +180,21 @@ impl Assistant {
             .into_iter()
             .map(|c| c.name)
             .collect();
-        let one = |name: String| async move {
-            let part = match tokio::time::timeout(DEADLINE, self.diagnose(Some(&name), None)).await {
-                Ok(Ok(f)) => Ok(f),
-                Ok(Err(e)) => Err(e.to_string()),
-                Err(_) => Err(format!("no answer within {} s", DEADLINE.as_secs())),
-            };
-            (name, part)
+        let one = |name: String| {
+            // NB: spawned, so a context that takes longer than the deadline
+            // to start goes on starting (its cache is ready next time)
+            // instead of being dropped half-built and listed again.
+            let (assistant, n) = (self.clone(), name.clone());
+            let task = tokio::spawn(async move { assistant.diagnose(Some(&n), None).await });
+            async move {
+                let part = match tokio::time::timeout(DEADLINE, task).await {
+                    Ok(Ok(Ok(f))) => Ok(f),
+                    Ok(Ok(Err(e))) => Err(e.to_string()),
+                    Ok(Err(e)) => Err(format!("failed: {e}")),
+                    Err(_) => Err(format!("no answer within {} s", DEADLINE.as_secs())),
+                };
+                (name, part)
+            }
         };
         Ok(futures::future::join_all(names.into_iter().map(one)).await)
     }

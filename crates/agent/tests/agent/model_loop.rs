@@ -255,6 +255,7 @@ async fn the_history_tool_answers_from_the_same_source_as_direct_mode() {
         r#"{"tool":"history","args":{"what":"forecast","target":"no-such-api"}}"#,
         r#"{"tool":"history","args":{"what":"forecast","target":"payments-api","metric":"memory"}}"#,
         r#"{"tool":"history","args":{"what":"usage","target":"payments-api","since_minutes":60}}"#,
+        r#"{"tool":"history","args":{"what":"forecast","namespace":"payments"}}"#,
         r#"{"answer":"in about an hour","explanation":"Its memory is rising towards the limit."}"#,
     ]));
     let (_d, a) = with_model(model.clone()).await;
@@ -269,6 +270,8 @@ async fn the_history_tool_answers_from_the_same_source_as_direct_mode() {
     assert!(result(2).contains(&direct.short), "{} vs {}", result(2), direct.short);
     assert!(result(2).contains("From Prometheus"), "{}", result(2));
     assert!(result(3).contains("Mi →"), "{}", result(3));
+    // A namespace's forecast is about its containers, not the nodes.
+    assert!(result(4).contains("\nin ~") && result(4).contains("payments-api"), "{}", result(4));
     assert!(ans.evidence.iter().any(|e| e.kind == "Deployment" && e.name == "payments-api"), "{:?}", ans.evidence);
     let g = model.grammar_seen.lock().unwrap();
     assert!(g.contains("\\\"history\\\"") && g.contains("\\\"over_provisioned\\\""), "no history tool in the grammar");

@@ -193,6 +193,8 @@ impl Prometheus {
             // minutes (its lookback): the window ends at the newest sample,
             // so a trend is not flattened by copies.
             let end = self.newest(metric, namespace, end, legacy).await.map_or(end, |t| t.min(end));
+            // A window shorter than the newest sample's age: that sample.
+            let start = start.min(end);
             out = self.range(metric, &query(metric, namespace, step, legacy), start, end, step, legacy).await?;
             if !out.is_empty() {
                 break;

@@ -4,7 +4,8 @@
 //! (request × target%): the median load sets the floor (`minReplicas`),
 //! the peak plus 20% headroom the ceiling (`maxReplicas`); a target outside
 //! 50–85% is brought to 70%. An HPA that sat at its maximum may have hidden
-//! more demand, and the advice says so.
+//! more demand (it reported its maximum, or as many pods as that in one
+//! minute of the window), and the advice says so.
 
 use std::collections::BTreeMap;
 
@@ -47,7 +48,8 @@ pub struct HpaAdvice {
     pub recommended_max: i32,
     /// Recommended target.
     pub recommended_target: i32,
-    /// Whether it reached its maximum in the window (demand may be higher).
+    /// Whether it is at its maximum, or had as many pods in a minute of the
+    /// window (demand may be higher).
     pub saturated: bool,
 }
 
@@ -121,7 +123,7 @@ pub fn advise(snap: &Snapshot, series: &[Series]) -> Vec<HpaAdvice> {
             }
             _ => false,
         };
-        let load = per_minute_total(series.iter().filter(ours));
+        let (load, most_pods) = per_minute_total(series.iter().filter(ours));
         let Some(load) = usage(&load).filter(|u| u.span >= MIN_SPAN) else { continue };
         let (min, max) = (spec.min_replicas.unwrap_or(1), spec.max_replicas);
         let recommended_target = if (50..=85).contains(&target) { target } else { 70 };
@@ -138,7 +140,7 @@ pub fn advise(snap: &Snapshot, series: &[Series]) -> Vec<HpaAdvice> {
             max,
             target,
             request,
-            saturated: current >= max,
+            saturated: current >= max || most_pods >= max as usize,
             load,
             recommended_min,
             recommended_max,
@@ -149,9 +151,10 @@ pub fn advise(snap: &Snapshot, series: &[Series]) -> Vec<HpaAdvice> {
 }
 
 /// The sum of several pods' CPU per minute (each pod's samples averaged
-/// within the minute; pods come and go as the HPA scales).
-fn per_minute_total<'a>(series: impl Iterator<Item = &'a Series>) -> Vec<Point> {
-    let mut minutes: BTreeMap<i64, f64> = BTreeMap::new();
+/// within the minute; pods come and go as the HPA scales), and the most
+/// pods seen in one minute.
+fn per_minute_total<'a>(series: impl Iterator<Item = &'a Series>) -> (Vec<Point>, usize) {
+    let mut minutes: BTreeMap<i64, (f64, usize)> = BTreeMap::new();
     for s in series {
         let mut per: BTreeMap<i64, (f64, usize)> = BTreeMap::new();
         for p in s.points.iter().filter(|p| p.v.is_finite()) {
@@ -160,10 +163,13 @@ fn per_minute_total<'a>(series: impl Iterator<Item = &'a Series>) -> Vec<Point> 
             e.1 += 1;
         }
         for (t, (sum, n)) in per {
-            *minutes.entry(t).or_default() += sum / n as f64;
+            let m = minutes.entry(t).or_default();
+            m.0 += sum / n as f64;
+            m.1 += 1;
         }
     }
-    minutes.into_iter().map(|(t, v)| Point { t, v }).collect()
+    let most = minutes.values().map(|m| m.1).max().unwrap_or(0);
+    (minutes.into_iter().map(|(t, (v, _))| Point { t, v }).collect(), most)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod hpa;
 pub mod rightsize;
 pub mod stats;
 pub mod timeline;
+pub mod volume;
 
 use serde::{Deserialize, Serialize};
 

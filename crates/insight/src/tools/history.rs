@@ -85,10 +85,19 @@ pub fn resolve(snap: &Snapshot, a: &HistoryArgs) -> Result<HistoryRequest, ToolE
     let target = match a.target.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         None => None,
         Some(name) => {
-            let found = TARGETS.iter().find_map(|&k| {
-                let hits = snap.get(k, namespace, name);
-                hits.first().map(|o| (k, o.namespace().to_string(), o.name().to_string()))
+            let hits = TARGETS.iter().find_map(|&k| {
+                let hits: Vec<_> =
+                    snap.get(k, namespace, name).iter().map(|o| (k, o.namespace().to_string())).collect();
+                (!hits.is_empty()).then_some(hits)
             });
+            if let Some(h) = hits.as_ref().filter(|h| h.len() > 1) {
+                let namespaces: Vec<&str> = h.iter().map(|(_, ns)| ns.as_str()).collect();
+                return Err(bad(
+                    "namespace",
+                    format!("{name} exists in namespaces {}; say which", namespaces.join(", ")),
+                ));
+            }
+            let found = hits.and_then(|h| h.into_iter().next()).map(|(k, ns)| (k, ns, name.to_string()));
             Some(found.ok_or_else(|| ToolError::NotFound {
                 kind: "workload or pod".into(),
                 name: name.to_string(),
@@ -130,5 +139,15 @@ mod tests {
         assert!(matches!(resolve(&s, &long), Err(ToolError::BadArgument { .. })));
         let cpu = HistoryArgs { metric: Some("cpu".into()), since_minutes: Some(60), ..args("usage", None) };
         assert_eq!(resolve(&s, &cpu).unwrap().period, Some(3600));
+        // The same name in two namespaces: the call must say which.
+        let two = Snapshot::from_yaml(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: staging}\n",
+            None,
+        )
+        .unwrap();
+        let err = resolve(&two, &args("usage", Some("api"))).unwrap_err().to_string();
+        assert!(err.contains("shop, staging"), "{err}");
+        let one = HistoryArgs { namespace: Some("staging".into()), ..args("usage", Some("api")) };
+        assert_eq!(resolve(&two, &one).unwrap().namespace.as_deref(), Some("staging"));
     }
 }

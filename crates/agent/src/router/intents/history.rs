@@ -393,7 +393,7 @@ async fn numbers(
                 .await
                 .map_err(fail)?;
             let horizon = if window.is_some() { back } else { insights::HORIZON };
-            Ok(heading(snap, &series, metric, q.target.is_none(), horizon))
+            Ok(heading(snap, &series, metric, q.target.is_none() && q.namespace.is_none(), horizon))
         }
         Asks::Series(metric) => {
             let series = insights::series_for(source, snap, q, Some(metric), start, end).await.map_err(fail)?;
