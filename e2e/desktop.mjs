@@ -421,7 +421,7 @@ try {
   await click(await findText('History'));
   const forecastText = await until(async () => { const t = await text(await find('#history-forecasts', 5000)); return /payments-api/.test(t) ? t : null; }, 60000, 'the forecasts');
   const cliForecast = JSON.parse(execFileSync(cli, ['forecast', '--json'], { env: { ...process.env, HOME: home, KUBECONFIG: kcA }, stdio: ['ignore', 'pipe', 'ignore'] }).toString());
-  const cliSoon = cliForecast.forecasts.filter((f) => f.eta).length;
+  const cliSoon = cliForecast.forecasts.filter((f) => f.eta).length + cliForecast.volumes.filter((v) => v.eta).length;
   const js = (script) => wd('POST', S('/execute/sync'), { script, args: [] });
   const viewSoon = await js("return document.querySelectorAll('#history-forecasts li').length;");
   check(/memory limit/.test(forecastText) && viewSoon === cliSoon, `the History view forecasts the planted leak, as many forecasts as the CLI (${viewSoon}; CLI ${cliSoon})`);

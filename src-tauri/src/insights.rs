@@ -69,7 +69,10 @@ pub async fn insights_view(state: State<'_, AppState>) -> Res<Value> {
         }
         Err(_) => Vec::new(),
     };
-    let sentences: Vec<String> = f.report.0.iter().filter(|x| x.eta.is_some()).map(|x| x.sentence()).collect();
+    let mut sentences: Vec<String> = f.report.0.iter().filter(|x| x.eta.is_some()).map(|x| x.sentence()).collect();
+    if let Ok(v) = assistant.volume_forecasts(ctx, None, FORECAST_WINDOW, HORIZON).await {
+        sentences.extend(v.report.iter().filter(|x| x.eta.is_some()).map(|x| x.sentence()));
+    }
     let unusual: Vec<String> = f.report.1.iter().take(20).map(kubeask_agent::insights::unusual_line).collect();
     let line =
         |f: &Option<kubeask_insight::history::rightsize::Fit>| f.as_ref().map(kubeask_agent::insights::sizing_line);

@@ -203,6 +203,23 @@ impl Assistant {
         Ok(Sourced { source: source.describe(), report })
     }
 
+    /// Volumes filling up: each bound claim's use over the last `window`
+    /// seconds against its capacity, those full within `horizon` first.
+    pub async fn volume_forecasts(
+        &self,
+        context: Option<&str>,
+        namespace: Option<&str>,
+        window: i64,
+        horizon: i64,
+    ) -> Result<Sourced<Vec<kubeask_insight::history::volume::VolumeForecast>>, AskError> {
+        let cache = self.cache(context).await?;
+        let source = self.source_or_explain(&cache).await?;
+        let now = jiff::Timestamp::now().as_second();
+        let volumes = source.volumes(namespace, now - window, now).await?;
+        let report = kubeask_insight::history::volume::forecasts(&volumes, horizon);
+        Ok(Sourced { source: source.describe(), report })
+    }
+
     /// HPA advice from the CPU load over the last `window` seconds.
     pub async fn hpa_advice(
         &self,

@@ -172,6 +172,7 @@ struct ForecastOut {
     source: String,
     forecasts: Vec<kubeask_agent::insights::Forecast>,
     anomalies: Vec<kubeask_agent::insights::Unusual>,
+    volumes: Vec<kubeask_insight::history::volume::VolumeForecast>,
 }
 
 /// Runs `kubeask forecast`.
@@ -179,21 +180,30 @@ pub async fn forecast(args: ForecastArgs) -> anyhow::Result<ExitCode> {
     let (window, horizon) = (duration("since", &args.since)?, duration("horizon", &args.horizon)?);
     let ns = args.source.namespace.clone();
     let r = with_assistant(&args.source, async |a| {
-        a.forecast(args.source.context.as_deref(), ns.as_deref(), window, horizon).await
+        let ctx = args.source.context.as_deref();
+        let f = a.forecast(ctx, ns.as_deref(), window, horizon).await?;
+        let volumes = a.volume_forecasts(ctx, ns.as_deref(), window, horizon).await?;
+        Ok(ForecastOut { source: f.source, forecasts: f.report.0, anomalies: f.report.1, volumes: volumes.report })
     })
     .await?;
-    let r = r.map(|s| ForecastOut { source: s.source, forecasts: s.report.0, anomalies: s.report.1 });
     let r = match settle(r, args.source.json)? {
         Ok(r) => r,
         Err(code) => return Ok(code),
     };
     let (forecasts, unusual) = (&r.forecasts, &r.anomalies);
     let soon: Vec<_> = forecasts.iter().filter(|f| f.eta.is_some()).collect();
-    if soon.is_empty() {
+    if soon.is_empty() && r.volumes.iter().all(|v| v.eta.is_none()) {
         println!("Nothing reaches a limit or its node's capacity within {}.", show_secs(horizon as f64));
     }
     for f in soon {
         println!("- {}", f.sentence());
+    }
+    let filling: Vec<_> = r.volumes.iter().filter(|v| v.eta.is_some()).collect();
+    if !filling.is_empty() {
+        println!("\nVolumes filling up:");
+        for v in filling {
+            println!("- {}", v.sentence());
+        }
     }
     if !unusual.is_empty() {
         println!("\nOut of the ordinary:");

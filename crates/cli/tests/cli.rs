@@ -850,6 +850,12 @@ async fn history_from_the_clusters_prometheus_and_from_own_samples_gives_the_sam
     let spikes: Vec<&str> =
         prom_forecast["anomalies"].as_array().unwrap().iter().map(|a| a["subject"].as_str().unwrap()).collect();
     assert!(!spikes.is_empty() && spikes.iter().all(|s| s.starts_with("recommendations-")), "{spikes:?}");
+    // The planted volume: data-mongodb-0, 82% full and growing, full in ~22 h.
+    let vols = prom_forecast["volumes"].as_array().unwrap();
+    let mongo = vols.iter().find(|v| v["claim"] == "data-mongodb-0").expect("the planted volume");
+    let secs = mongo["eta"]["secs"].as_f64().unwrap();
+    assert!((20.0 * 3600.0..24.0 * 3600.0).contains(&secs), "{mongo}");
+    assert!(vols.iter().filter(|v| v["claim"] != "data-mongodb-0").all(|v| v["eta"].is_null()), "{vols:?}");
     let prom_sizes = json_of(&run(&["rightsize", "--json", "--since", "6h"]));
     let over = verdicts(&prom_sizes);
     assert!(over.contains(&("shop/Deployment/recommendations".into(), "over".into())), "{over:?}");
@@ -886,6 +892,9 @@ async fn history_from_the_clusters_prometheus_and_from_own_samples_gives_the_sam
         ask("what happened to recommendations in the last hour?"),
         "Deployment/recommendations: rollout → scaled → image pull failure → anomaly"
     );
+    // Kubeask's own samples have no volume stats: said, not "no".
+    let own_vol = json_of(&run(&["ask", "--json", "--history", "own", "will any volume fill up?"]));
+    assert!(own_vol["short"].as_str().unwrap().contains("no volume usage"), "{own_vol}");
     let declined = ask("what was cart's cpu usage last monday?");
     assert!(declined.contains("no history"), "{declined}");
     let tl = json_of(&run(&["timeline", "deployment/recommendations", "-n", "shop", "--since", "2h", "--json"]));

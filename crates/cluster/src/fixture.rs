@@ -365,6 +365,18 @@ impl Fixture {
 }
 
 impl Fixture {
+    /// Bound PersistentVolumeClaims: namespace, name, capacity (bytes).
+    pub fn volume_bases(&self) -> Vec<(String, String, f64)> {
+        self.typed::<k8s_openapi::api::core::v1::PersistentVolumeClaim>("PersistentVolumeClaim")
+            .into_iter()
+            .filter_map(|c| {
+                let st = c.status.as_ref().filter(|s| s.phase.as_deref() == Some("Bound"))?;
+                let cap = st.capacity.as_ref()?.get("storage")?;
+                Some((c.metadata.namespace?, c.metadata.name?, kubeask_insight::text::mem_bytes(&cap.0)))
+            })
+            .collect()
+    }
+
     /// Each container's metrics now (its PodMetrics) and since when its pod
     /// exists, in seconds relative to the fixture's `now`: where the demo's
     /// past metrics start from.

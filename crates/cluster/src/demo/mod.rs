@@ -136,8 +136,8 @@ impl DemoServer {
         };
         let fixture = opts.fixture;
         let history = fixture.metrics.clone().filter(|p| p.prometheus.is_some()).map(|plan| {
-            let bases = fixture.metric_bases();
-            Arc::new(prometheus::DemoHistory { plan, bases, origin: jiff::Timestamp::now().as_second() })
+            let (bases, volumes) = (fixture.metric_bases(), fixture.volume_bases());
+            Arc::new(prometheus::DemoHistory { plan, bases, origin: jiff::Timestamp::now().as_second(), volumes })
         });
         let offset = fixture.now.map(|captured| jiff::Timestamp::now().duration_since(captured)).unwrap_or_default();
         let mut objects = Vec::with_capacity(fixture.objects.len());

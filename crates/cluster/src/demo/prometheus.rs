@@ -22,6 +22,8 @@ pub struct DemoHistory {
     pub bases: Vec<Base>,
     /// Unix seconds of the fixture's `now` (the server's start).
     pub origin: i64,
+    /// Bound claims: namespace, name, capacity (bytes).
+    pub volumes: Vec<(String, String, f64)>,
 }
 
 fn reply(v: Value) -> Response {
@@ -60,6 +62,9 @@ fn range(h: &DemoHistory, q: &std::collections::HashMap<String, String>) -> Resp
         return error("bad_data", "start, end and step are required");
     };
     let text = q.get("query").cloned().unwrap_or_default();
+    if text.contains("kubelet_volume_stats_") {
+        return volumes(h, &text, (start, end, step));
+    }
     let metric = if text.contains("container_cpu_usage_seconds_total") {
         Metric::Cpu
     } else if text.contains("container_memory_working_set_bytes") {
@@ -87,6 +92,36 @@ fn range(h: &DemoHistory, q: &std::collections::HashMap<String, String>) -> Resp
             let Scope::Container { namespace, pod, container } = &s.key.scope else { return Value::Null };
             let values: Vec<Value> = s.points.iter().map(|p| json!([p.t as f64, p.v.to_string()])).collect();
             json!({"metric": {"namespace": namespace, "pod": pod, "container": container}, "values": values})
+        })
+        .collect();
+    reply(json!({"status": "success", "data": {"resultType": "matrix", "result": result}}))
+}
+
+/// The kubelet's volume stats of the fixture's bound claims: used bytes
+/// from `metrics.yaml`'s `volumes`, or capacity.
+fn volumes(h: &DemoHistory, text: &str, (start, end, step): (f64, f64, f64)) -> Response {
+    if step < 1.0 || end < start || (end - start) / step > 11_000.0 {
+        return error("bad_data", "bad range");
+    }
+    let capacity = text.contains("kubelet_volume_stats_capacity_bytes");
+    let ns = text.split("namespace=\"").nth(1).and_then(|r| r.split('"').next());
+    let (from, to) = (start as i64 - h.origin, end as i64 - h.origin);
+    let first = from.max(-h.plan.history_secs()).div_euclid(step as i64) * step as i64;
+    let result: Vec<Value> = h
+        .volumes
+        .iter()
+        .filter(|(n, ..)| ns.is_none_or(|x| x == n))
+        .map(|(n, claim, cap)| {
+            let values: Vec<Value> = (0..)
+                .map(|i| first + i * step as i64)
+                .take_while(|t| *t <= to)
+                .filter(|t| *t >= from)
+                .map(|t| {
+                    let v = if capacity { *cap } else { h.plan.volume_used(n, claim, *cap, t) };
+                    json!([(h.origin + t) as f64, v.to_string()])
+                })
+                .collect();
+            json!({"metric": {"namespace": n, "persistentvolumeclaim": claim}, "values": values})
         })
         .collect();
     reply(json!({"status": "success", "data": {"resultType": "matrix", "result": result}}))

@@ -31,6 +31,25 @@ pub struct MetricsPlan {
     /// Shaping rules; the first match wins.
     #[serde(default)]
     pub shapes: Vec<Rule>,
+    /// How full bound PersistentVolumeClaims are and how that moved (the
+    /// kubelet's volume stats); others are 40% full and steady.
+    #[serde(default)]
+    pub volumes: Vec<VolumeRule>,
+}
+
+/// One claim's use: the fraction of its capacity used now, and its shape.
+/// (NB: no `deny_unknown_fields`, as for [`Rule`].)
+#[derive(Clone, Debug, Deserialize)]
+pub struct VolumeRule {
+    /// Namespace.
+    pub namespace: String,
+    /// The PersistentVolumeClaim.
+    pub claim: String,
+    /// Fraction of the capacity used now (0–1).
+    pub used: f64,
+    /// The shape.
+    #[serde(flatten)]
+    pub shape: Shape,
 }
 
 /// A Service of the fixture that serves the Prometheus API.
@@ -139,6 +158,9 @@ impl MetricsPlan {
                 return Err(format!("`{bad}` is not a time like -45m, 2h or 1d"));
             }
         }
+        if let Some(v) = plan.volumes.iter().find(|v| !(0.0..=1.0).contains(&v.used)) {
+            return Err(format!("volume {}/{}: `used` must be between 0 and 1", v.namespace, v.claim));
+        }
         if let Some(h) = &plan.history {
             secs(h)
                 .filter(|s| *s > 0 && *s <= 14 * 86_400)
@@ -171,6 +193,15 @@ impl MetricsPlan {
     pub fn value(&self, key: &SeriesKey, now_value: f64, t: i64) -> f64 {
         let noise = if t == 0 { 0.0 } else { self.noise.unwrap_or(0.02) * unit_noise(key, t / 15) };
         (now_value * self.shape_of(key).factor(t) * (1.0 + noise)).max(0.0)
+    }
+}
+
+impl MetricsPlan {
+    /// Bytes used by a claim of `capacity` at `t` seconds from now.
+    pub fn volume_used(&self, namespace: &str, claim: &str, capacity: f64, t: i64) -> f64 {
+        let rule = self.volumes.iter().find(|v| v.namespace == namespace && v.claim == claim);
+        let (used, shape) = rule.map_or((0.4, Shape::Steady), |r| (r.used, r.shape.clone()));
+        (capacity * used * shape.factor(t)).clamp(0.0, capacity)
     }
 }
 

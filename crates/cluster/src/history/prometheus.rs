@@ -5,6 +5,9 @@
 
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
+use kubeask_insight::history::volume::Volume;
 use kubeask_insight::history::{Metric, Point, Series, SeriesKey};
 use kubeask_insight::snapshot::Snapshot;
 use serde::Deserialize;
@@ -95,7 +98,7 @@ struct Data {
 
 #[derive(Deserialize)]
 struct Matrix {
-    metric: std::collections::BTreeMap<String, String>,
+    metric: BTreeMap<String, String>,
     #[serde(default)]
     values: Vec<(f64, String)>,
 }
@@ -212,12 +215,71 @@ impl Prometheus {
             Metric::Cpu => "container_cpu_usage_seconds_total",
             Metric::Memory => "container_memory_working_set_bytes",
         };
-        let q = format!("max(timestamp({name}{{{c}!=\"\",{c}!=\"POD\"{ns}}}))");
+        self.newest_of(&format!("{name}{{{c}!=\"\",{c}!=\"POD\"{ns}}}"), at).await
+    }
+
+    /// The time of the newest sample of a selector at or before `at`.
+    async fn newest_of(&self, selector: &str, at: i64) -> Option<i64> {
+        let q = format!("max(timestamp({selector}))");
         let enc: String = percent_encoding::utf8_percent_encode(&q, percent_encoding::NON_ALPHANUMERIC).to_string();
         let text = self.get(&format!("/api/v1/query?query={enc}&time={at}")).await.ok()?;
         let v: serde_json::Value = serde_json::from_str(&text).ok()?;
         let t = v.pointer("/data/result/0/value/1")?.as_str()?.parse::<f64>().ok()?;
         Some(t.floor() as i64)
+    }
+
+    /// Each bound claim's used bytes over `[start, end]` and its capacity
+    /// (the kubelet's volume stats).
+    pub async fn volumes(&self, namespace: Option<&str>, start: i64, end: i64) -> Result<Vec<Volume>, HistoryError> {
+        let step = step_for(end - start);
+        let start = (start + step - 1).div_euclid(step) * step;
+        let ns = namespace.map_or(String::new(), |n| format!(",namespace=\"{}\"", n.replace(['"', '\\'], "")));
+        let sel = |m: &str| format!("{m}{{persistentvolumeclaim!=\"\"{ns}}}");
+        let end = self.newest_of(&sel("kubelet_volume_stats_used_bytes"), end).await.map_or(end, |t| t.min(end));
+        let start = start.min(end);
+        let by = |m: &str| format!("sum by (namespace,persistentvolumeclaim) ({})", sel(m));
+        let used = self.range_raw(&by("kubelet_volume_stats_used_bytes"), start, end, step).await?;
+        let capacity = self.range_raw(&by("kubelet_volume_stats_capacity_bytes"), start, end, step).await?;
+        let label = |m: &BTreeMap<String, String>, k: &str| m.get(k).cloned().unwrap_or_default();
+        let key = |m: &BTreeMap<String, String>| (label(m, "namespace"), label(m, "persistentvolumeclaim"));
+        let caps: BTreeMap<(String, String), f64> =
+            capacity.iter().filter_map(|(m, pts)| Some((key(m), pts.last()?.v))).collect();
+        Ok(used
+            .into_iter()
+            .filter_map(|(m, used)| {
+                let (namespace, claim) = key(&m);
+                let capacity = *caps.get(&(namespace.clone(), claim.clone()))?;
+                Some(Volume { namespace, claim, capacity, used })
+            })
+            .collect())
+    }
+
+    /// A range query's series: labels and points.
+    async fn range_raw(
+        &self,
+        q: &str,
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> Result<Vec<(BTreeMap<String, String>, Vec<Point>)>, HistoryError> {
+        let enc: String = percent_encoding::utf8_percent_encode(q, percent_encoding::NON_ALPHANUMERIC).to_string();
+        let text = self.get(&format!("/api/v1/query_range?query={enc}&start={start}&end={end}&step={step}")).await?;
+        let bad = |m: String| HistoryError::Prometheus { target: self.target.describe(), message: m };
+        let reply: Reply = serde_json::from_str(&text).map_err(|e| bad(format!("not a Prometheus reply ({e})")))?;
+        if reply.status != "success" {
+            return Err(bad(reply.error.unwrap_or_else(|| "the query failed".into())));
+        }
+        Ok(reply
+            .data
+            .map(|d| d.result)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| {
+                let points = m.values.iter().filter_map(|(t, v)| Some(Point { t: *t as i64, v: v.parse().ok()? }));
+                (m.metric, points.collect::<Vec<_>>())
+            })
+            .filter(|(_, p)| !p.is_empty())
+            .collect())
     }
 
     async fn range(
@@ -229,32 +291,16 @@ impl Prometheus {
         step: i64,
         legacy: bool,
     ) -> Result<Vec<Series>, HistoryError> {
-        let enc: String = percent_encoding::utf8_percent_encode(q, percent_encoding::NON_ALPHANUMERIC).to_string();
-        let text = self.get(&format!("/api/v1/query_range?query={enc}&start={start}&end={end}&step={step}")).await?;
-        let bad = |m: String| HistoryError::Prometheus { target: self.target.describe(), message: m };
-        let reply: Reply = serde_json::from_str(&text).map_err(|e| bad(format!("not a Prometheus reply ({e})")))?;
-        if reply.status != "success" {
-            return Err(bad(reply.error.unwrap_or_else(|| "the query failed".into())));
-        }
         let (c, p) = if legacy { ("container_name", "pod_name") } else { ("container", "pod") };
-        let label = |m: &std::collections::BTreeMap<String, String>, k: &str| m.get(k).cloned().unwrap_or_default();
-        Ok(reply
-            .data
-            .map(|d| d.result)
-            .unwrap_or_default()
+        let label = |m: &BTreeMap<String, String>, k: &str| m.get(k).cloned().unwrap_or_default();
+        Ok(self
+            .range_raw(q, start, end, step)
+            .await?
             .into_iter()
-            .map(|m| {
-                let key = SeriesKey::container(
-                    metric,
-                    &label(&m.metric, "namespace"),
-                    &label(&m.metric, p),
-                    &label(&m.metric, c),
-                );
-                let points =
-                    m.values.iter().filter_map(|(t, v)| Some(Point { t: *t as i64, v: v.parse().ok()? })).collect();
+            .map(|(m, points)| {
+                let key = SeriesKey::container(metric, &label(&m, "namespace"), &label(&m, p), &label(&m, c));
                 Series { key, points }
             })
-            .filter(|s: &Series| !s.points.is_empty())
             .collect())
     }
 }

@@ -84,6 +84,21 @@ impl Source {
         }
     }
 
+    /// Each bound claim's use and capacity over `[start, end]`: from a
+    /// Prometheus (the kubelet's volume stats); the own sampler does not
+    /// read them (none).
+    pub async fn volumes(
+        &self,
+        namespace: Option<&str>,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<kubeask_insight::history::volume::Volume>, HistoryError> {
+        match self {
+            Source::Own { .. } => Ok(Vec::new()),
+            Source::Prometheus { prometheus, .. } => prometheus.volumes(namespace, start, end).await,
+        }
+    }
+
     /// Timeline entries kept past the API server's event TTL.
     pub fn kept(&self, since: i64) -> Vec<Entry> {
         let (store, context) = match self {

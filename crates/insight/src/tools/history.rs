@@ -23,6 +23,7 @@ pub const WHATS: &[&str] = &[
     "over_provisioned",
     "under_provisioned",
     "anomalies",
+    "volumes_filling",
 ];
 
 /// Arguments of `history`.

@@ -96,6 +96,19 @@ pub(in crate::router) const HISTORY_WORDS: &[&str] = &[
     "been",
     "looked",
     "like",
+    "volume",
+    "volumes",
+    "disk",
+    "disks",
+    "pvc",
+    "pvcs",
+    "storage",
+    "fill",
+    "fills",
+    "filling",
+    "full",
+    "space",
+    "up",
 ];
 
 /// Words only history questions use: never a typo to correct, never an
@@ -125,6 +138,8 @@ enum Asks {
     Forecast(Metric),
     Provisioned(Verdict),
     Unusual,
+    /// Volumes filling up.
+    Volumes,
 }
 
 fn asks(w: &Words) -> Option<Asks> {
@@ -153,6 +168,11 @@ fn asks(w: &Words) -> Option<Asks> {
     }
     if w.any(&["anomaly", "anomalies", "unusual", "abnormal", "spike", "spikes"]) {
         return Some(Asks::Unusual);
+    }
+    let disk = w.any(&["volume", "volumes", "disk", "disks", "pvc", "pvcs", "storage"]);
+    let fills = w.any(&["fill", "fills", "filling", "full"]) || w.phrase("out of space") || w.phrase("out of disk");
+    if disk && fills {
+        return Some(Asks::Volumes);
     }
     let runs_out =
         w.phrase("run out") || w.phrase("running out") || (w.any(&["reach", "hit"]) && w.any(&["limit", "limits"]));
@@ -222,7 +242,11 @@ pub(in crate::router) async fn history(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Re
     };
     let target = target.map(|t| (t.kind, t.namespace, t.name));
     let namespace = r.namespace.clone();
-    answer(ctx.snap, ctx.history, Past { what, target, namespace, window: period(w) }).await.map(Some)
+    let claim = match what {
+        Asks::Volumes => ctx.snap.pvcs.iter().filter_map(|c| c.metadata.name.clone()).find(|n| w.has(n)),
+        _ => None,
+    };
+    answer(ctx.snap, ctx.history, Past { what, target, namespace, window: period(w), claim }).await.map(Some)
 }
 
 /// Kinds whose past a question or the tool names.
@@ -237,6 +261,8 @@ struct Past {
     namespace: Option<String>,
     /// Seconds back (from, until); for a forecast, the horizon ahead.
     window: Option<(i64, i64)>,
+    /// The PersistentVolumeClaim a volume question names.
+    claim: Option<String>,
 }
 
 /// The model's `history` tool: the same answers as direct mode's.
@@ -253,10 +279,12 @@ pub(crate) async fn tool(
         "forecast" => Asks::Forecast(req.metric),
         "over_provisioned" => Asks::Provisioned(Verdict::Over),
         "under_provisioned" => Asks::Provisioned(Verdict::Under),
+        "volumes_filling" => Asks::Volumes,
         _ => Asks::Unusual,
     };
     let window = req.period.map(|p| (p, 0));
-    answer(snap, history, Past { what, target: req.target.clone(), namespace: req.namespace.clone(), window }).await
+    let past = Past { what, target: req.target.clone(), namespace: req.namespace.clone(), window, claim: None };
+    answer(snap, history, past).await
 }
 
 /// Declines a period further back than the history reaches.
@@ -305,7 +333,7 @@ async fn answer(
                     message: crate::history_access::no_history_message(Default::default()),
                 });
             };
-            numbers(snap, h.source, what, &q, window, now).await?
+            numbers(snap, h.source, what, &q, (window, p.claim.as_deref()), now).await?
         }
     };
     if let Some((kind, namespace, name)) = &p.target {
@@ -374,7 +402,7 @@ async fn numbers(
     source: &kubeask_cluster::history::Source,
     what: Asks,
     q: &Query,
-    window: Option<(i64, i64)>,
+    (window, claim): (Option<(i64, i64)>, Option<&str>),
     now: i64,
 ) -> R {
     let default_back =
@@ -395,6 +423,17 @@ async fn numbers(
             let horizon = if window.is_some() { back } else { insights::HORIZON };
             Ok(heading(snap, &series, metric, q.target.is_none() && q.namespace.is_none(), horizon))
         }
+        Asks::Volumes => {
+            let volumes =
+                source.volumes(q.namespace.as_deref(), now - insights::FORECAST_WINDOW, now).await.map_err(fail)?;
+            if volumes.is_empty() {
+                return Err(Outcome::Refused {
+                    message: format!("I can't answer that: {} has no volume usage (a Prometheus scraping the kubelet's volume stats does)", source.describe()),
+                });
+            }
+            let horizon = window.map_or(insights::HORIZON, |(back, _)| back);
+            Ok(filling(&kubeask_insight::history::volume::forecasts(&volumes, horizon), claim, horizon))
+        }
         Asks::Series(metric) => {
             let series = insights::series_for(source, snap, q, Some(metric), start, end).await.map_err(fail)?;
             if series.is_empty() {
@@ -412,6 +451,25 @@ async fn numbers(
             Ok(out_of_the_ordinary(&insights::unusual(&series)))
         }
     }
+}
+
+/// "will any volume fill up?" or "when will data-mongodb-0 be full?": the
+/// soonest to fill within `horizon`.
+fn filling(f: &[kubeask_insight::history::volume::VolumeForecast], claim: Option<&str>, horizon: i64) -> Routed {
+    let named: Vec<_> = f.iter().filter(|v| claim.is_none_or(|c| v.claim == c)).collect();
+    let soonest = named.iter().find(|v| v.eta.is_some());
+    let short = match (soonest, claim) {
+        (Some(v), Some(_)) => format!("in ~{}", v.eta.map_or(String::new(), |e| show_secs(e.secs))),
+        (Some(v), None) => {
+            format!("yes: {}/{} in ~{}", v.namespace, v.claim, v.eta.map_or(String::new(), |e| show_secs(e.secs)))
+        }
+        (None, Some(_)) => format!("not within {}", show_secs(horizon as f64)),
+        (None, None) => "no".to_string(),
+    };
+    let lines: Vec<String> = named.iter().map(|v| format!("- {}", v.sentence())).collect();
+    let mut out = routed("history-volumes", short, lines.join("\n"));
+    out.kubectl.push("kubectl get pvc -A".into());
+    out
 }
 
 /// "which workloads are over-provisioned?": their names, with the evidence.
