@@ -958,7 +958,9 @@ async fn a_real_prometheus_and_own_samples_over_the_same_past_give_the_same_answ
     let now_rel = jiff::Timestamp::now().as_second() - origin;
     let series =
         kubeask_cluster::demo::shapes::generate(&h.plan, &h.bases, origin, -h.plan.history_secs(), now_rel, 15);
-    let (_prometheus, url) = real_prometheus(dir.path(), &kubeask_cluster::demo::prometheus::openmetrics(&series));
+    let volumes = kubeask_cluster::demo::prometheus::volume_past(h, origin, (-h.plan.history_secs(), now_rel, 15));
+    let exposition = kubeask_cluster::demo::prometheus::openmetrics_with(&series, &volumes);
+    let (_prometheus, url) = real_prometheus(dir.path(), &exposition);
     let store = kubeask_cluster::history::HistoryStore::open(&dir.path().join("data/kubeask/history.sqlite")).unwrap();
     for s in &series {
         store.record_points("kubeask-demo", s.points.iter().map(|p| (&s.key, *p))).unwrap();
@@ -985,6 +987,22 @@ async fn a_real_prometheus_and_own_samples_over_the_same_past_give_the_same_answ
     assert!(subjects(&prom).iter().any(|s| s.starts_with("recommendations-")), "{prom}");
     assert_eq!(subjects(&prom), subjects(&own));
 
+    // Volumes: the same planted claim filling up, from the real Prometheus
+    // and from the demo's stand-in (the own store has none).
+    let claims = |v: &serde_json::Value| -> Vec<(String, i64)> {
+        v["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| !x["eta"].is_null())
+            .map(|x| {
+                (x["claim"].as_str().unwrap().to_string(), (x["eta"]["secs"].as_f64().unwrap() / 3600.0).round() as i64)
+            })
+            .collect()
+    };
+    let demo_forecast = json_of(&kubeask(&dir, &kc).args(["forecast", "--json"]).output().unwrap());
+    assert_eq!(claims(&prom), claims(&demo_forecast));
+    assert_eq!(claims(&prom).first().map(|c| c.0.as_str()), Some("data-mongodb-0"));
     let (prom, own) = both(&["rightsize", "--json", "--since", "6h"]);
     assert!(verdicts(&prom).contains(&("shop/Deployment/recommendations".into(), "over".into())), "{prom}");
     assert_eq!(verdicts(&prom), verdicts(&own));

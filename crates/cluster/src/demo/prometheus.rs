@@ -11,7 +11,8 @@ use serde_json::{json, Value};
 
 use super::shapes::{generate, Base, MetricsPlan};
 use super::status::ApiError;
-use kubeask_insight::history::{Metric, Scope};
+use kubeask_insight::history::volume::Volume;
+use kubeask_insight::history::{Metric, Point, Scope};
 
 /// The demo's past and where it is served.
 #[derive(Debug)]
@@ -97,31 +98,45 @@ fn range(h: &DemoHistory, q: &std::collections::HashMap<String, String>) -> Resp
     reply(json!({"status": "success", "data": {"resultType": "matrix", "result": result}}))
 }
 
-/// The kubelet's volume stats of the fixture's bound claims: used bytes
-/// from `metrics.yaml`'s `volumes`, or capacity.
+/// The past of each bound claim's use (`metrics.yaml`'s `volumes`), every
+/// `step` seconds over `[from, to]` seconds from the fixture's now, with
+/// times as `origin + t`.
+pub fn volume_past(h: &DemoHistory, origin: i64, (from, to, step): (i64, i64, i64)) -> Vec<Volume> {
+    let step = step.max(1);
+    let first = from.max(-h.plan.history_secs()).div_euclid(step) * step;
+    h.volumes
+        .iter()
+        .map(|(n, claim, cap)| {
+            let used = (0..)
+                .map(|i| first + i * step)
+                .take_while(|t| *t <= to)
+                .filter(|t| *t >= from)
+                .map(|t| Point { t: origin + t, v: h.plan.volume_used(n, claim, *cap, t) })
+                .collect();
+            Volume { namespace: n.clone(), claim: claim.clone(), capacity: *cap, used }
+        })
+        .collect()
+}
+
+/// The kubelet's volume stats of the fixture's bound claims: used bytes,
+/// or capacity.
 fn volumes(h: &DemoHistory, text: &str, (start, end, step): (f64, f64, f64)) -> Response {
     if step < 1.0 || end < start || (end - start) / step > 11_000.0 {
         return error("bad_data", "bad range");
     }
     let capacity = text.contains("kubelet_volume_stats_capacity_bytes");
     let ns = text.split("namespace=\"").nth(1).and_then(|r| r.split('"').next());
-    let (from, to) = (start as i64 - h.origin, end as i64 - h.origin);
-    let first = from.max(-h.plan.history_secs()).div_euclid(step as i64) * step as i64;
-    let result: Vec<Value> = h
-        .volumes
-        .iter()
-        .filter(|(n, ..)| ns.is_none_or(|x| x == n))
-        .map(|(n, claim, cap)| {
-            let values: Vec<Value> = (0..)
-                .map(|i| first + i * step as i64)
-                .take_while(|t| *t <= to)
-                .filter(|t| *t >= from)
-                .map(|t| {
-                    let v = if capacity { *cap } else { h.plan.volume_used(n, claim, *cap, t) };
-                    json!([(h.origin + t) as f64, v.to_string()])
-                })
+    let range = (start as i64 - h.origin, end as i64 - h.origin, step as i64);
+    let result: Vec<Value> = volume_past(h, h.origin, range)
+        .into_iter()
+        .filter(|v| ns.is_none_or(|x| x == v.namespace))
+        .map(|v| {
+            let values: Vec<Value> = v
+                .used
+                .iter()
+                .map(|p| json!([p.t as f64, (if capacity { v.capacity } else { p.v }).to_string()]))
                 .collect();
-            json!({"metric": {"namespace": n, "persistentvolumeclaim": claim}, "values": values})
+            json!({"metric": {"namespace": v.namespace, "persistentvolumeclaim": v.claim}, "values": values})
         })
         .collect();
     reply(json!({"status": "success", "data": {"resultType": "matrix", "result": result}}))
@@ -133,6 +148,12 @@ fn volumes(h: &DemoHistory, text: &str, (start, end, step): (f64, f64, f64)) -> 
 /// as its counter — the running sum of cores × seconds per interval, so
 /// `irate` reads each sampled value back.
 pub fn openmetrics(series: &[kubeask_insight::history::Series]) -> String {
+    openmetrics_with(series, &[])
+}
+
+/// [`openmetrics`], with the kubelet's volume stats of `volumes` (used
+/// bytes and capacity, as gauges).
+pub fn openmetrics_with(series: &[kubeask_insight::history::Series], volumes: &[Volume]) -> String {
     use std::fmt::Write;
     let esc = |v: &str| v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
     let mut out = String::new();
@@ -157,6 +178,15 @@ pub fn openmetrics(series: &[kubeask_insight::history::Series]) -> String {
                 };
                 prev = Some(p.t);
                 let _ = writeln!(out, "{sample}{{{labels}}} {v} {}", p.t);
+            }
+        }
+    }
+    for (family, used) in [("kubelet_volume_stats_used_bytes", true), ("kubelet_volume_stats_capacity_bytes", false)] {
+        let _ = writeln!(out, "# TYPE {family} gauge");
+        for v in volumes {
+            let labels = format!("namespace=\"{}\",persistentvolumeclaim=\"{}\"", esc(&v.namespace), esc(&v.claim));
+            for p in &v.used {
+                let _ = writeln!(out, "{family}{{{labels}}} {} {}", if used { p.v } else { v.capacity }, p.t);
             }
         }
     }
