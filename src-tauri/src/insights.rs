@@ -9,6 +9,7 @@ use kubeask_agent::insights::{FORECAST_WINDOW, HORIZON, RIGHTSIZE_WINDOW};
 use kubeask_insight::analyze::Severity;
 use kubeask_insight::history::parse_secs;
 use kubeask_insight::history::timeline::Query;
+use kubeask_insight::history::volume::VolumeForecast;
 use serde_json::{json, Value};
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_notification::NotificationExt;
@@ -155,7 +156,7 @@ pub async fn watch_alerts(app: AppHandle) {
 #[derive(Default)]
 struct Memo {
     looks: u32,
-    forecasts: Option<(String, Vec<kubeask_agent::insights::Forecast>)>,
+    forecasts: Option<(String, Vec<kubeask_agent::insights::Forecast>, Vec<VolumeForecast>)>,
 }
 
 async fn look(app: &AppHandle, memo: &mut Memo) -> Res<()> {
@@ -163,15 +164,16 @@ async fn look(app: &AppHandle, memo: &mut Memo) -> Res<()> {
     let look = memo.looks;
     memo.looks = memo.looks.wrapping_add(1);
     let (assistant, context, name) = current(&state).await?;
-    let switched = memo.forecasts.as_ref().is_none_or(|(c, _)| c != &name);
+    let switched = memo.forecasts.as_ref().is_none_or(|(c, ..)| c != &name);
     if switched || look.is_multiple_of(10) {
         // NB: a failed read keeps the last forecasts (clearing them would
         // make the ledger forget, and raise them all again next time).
-        match assistant.forecast(context.as_deref(), None, FORECAST_WINDOW, HORIZON).await {
-            Ok(f) => memo.forecasts = Some((name.clone(), f.report.0)),
-            Err(_) if switched => memo.forecasts = Some((name.clone(), Vec::new())),
-            Err(_) => {}
-        }
+        let ctx = context.as_deref();
+        let kept = memo.forecasts.take().filter(|_| !switched);
+        let (kept_f, kept_v) = kept.map_or((Vec::new(), Vec::new()), |(_, f, v)| (f, v));
+        let f = assistant.forecast(ctx, None, FORECAST_WINDOW, HORIZON).await.map_or(kept_f, |f| f.report.0);
+        let v = assistant.volume_forecasts(ctx, None, FORECAST_WINDOW, HORIZON).await.map_or(kept_v, |v| v.report);
+        memo.forecasts = Some((name.clone(), f, v));
     }
     if look.is_multiple_of(10) {
         // Every context's health for the tray, in parallel, each with a deadline.
@@ -181,13 +183,14 @@ async fn look(app: &AppHandle, memo: &mut Memo) -> Res<()> {
         }
     }
     let findings = assistant.diagnose(context.as_deref(), None).await?;
-    let forecasts = memo.forecasts.as_ref().map_or(&[][..], |(_, f)| f.as_slice());
+    let (forecasts, volumes) =
+        memo.forecasts.as_ref().map_or((&[][..], &[][..]), |(_, f, v)| (f.as_slice(), v.as_slice()));
     let snap = assistant.cache(context.as_deref()).await?.snapshot();
     let critical = findings.iter().filter(|f| f.severity == Severity::Critical).count();
     crate::tray::badge(app, &name, critical);
     let fresh = {
         let mut ledger = state.alerts.lock().await;
-        let fresh = ledger.fresh(&name, alerts(&snap, &findings, forecasts));
+        let fresh = ledger.fresh(&name, alerts(&snap, &findings, forecasts, volumes));
         if let Err(e) = ledger.save() {
             tracing::warn!("cannot save the notification ledger: {e}");
         }

@@ -12,6 +12,8 @@ use kubeask_insight::owners::Owners;
 use kubeask_insight::snapshot::Snapshot;
 use serde::{Deserialize, Serialize};
 
+use kubeask_insight::history::volume::VolumeForecast;
+
 use crate::insights::Forecast;
 
 /// One thing to tell the user about.
@@ -30,10 +32,10 @@ pub struct Alert {
 /// counted in one more.
 pub const AT_ONCE: usize = 3;
 
-/// The alerts in `findings` (critical only) and `forecasts` (those with
-/// an ETA; one per workload, container and line, so ten leaking replicas
-/// or a restart do not make new ones).
-pub fn alerts(snap: &Snapshot, findings: &[Finding], forecasts: &[Forecast]) -> Vec<Alert> {
+/// The alerts in `findings` (critical only), `forecasts` (those with an
+/// ETA; one per workload, container and line, so ten leaking replicas or
+/// a restart do not make new ones) and `volumes` (those filling up).
+pub fn alerts(snap: &Snapshot, findings: &[Finding], forecasts: &[Forecast], volumes: &[VolumeForecast]) -> Vec<Alert> {
     let mut out: Vec<Alert> = Vec::new();
     for f in findings.iter().filter(|f| f.severity == Severity::Critical) {
         let w = &f.workload;
@@ -59,6 +61,10 @@ pub fn alerts(snap: &Snapshot, findings: &[Finding], forecasts: &[Forecast]) -> 
             let title = format!("{} will reach its {}", f.subject, f.line_name);
             out.push(Alert { key, title, body: f.sentence() });
         }
+    }
+    for v in volumes.iter().filter(|v| v.eta.is_some()) {
+        let who = format!("{}/{}", v.namespace, v.claim);
+        out.push(Alert { key: format!("volume:{who}"), title: format!("{who} is filling up"), body: v.sentence() });
     }
     out
 }
@@ -128,6 +134,22 @@ mod tests {
 
     fn alert(key: &str) -> Alert {
         Alert { key: key.into(), title: key.into(), body: String::new() }
+    }
+
+    #[test]
+    fn a_volume_filling_up_is_an_alert_and_a_steady_one_is_not() {
+        let v = |claim: &str, eta: Option<f64>| VolumeForecast {
+            namespace: "data".into(),
+            claim: claim.into(),
+            used: 1.0,
+            capacity: 2.0,
+            per_hour: 0.1,
+            eta: eta.map(|secs| kubeask_insight::history::forecast::Eta { secs, earliest: secs, latest: Some(secs) }),
+        };
+        let a = alerts(&Snapshot::default(), &[], &[], &[v("db-0", Some(3600.0)), v("db-1", None)]);
+        assert_eq!(a.len(), 1);
+        assert_eq!((a[0].key.as_str(), a[0].title.as_str()), ("volume:data/db-0", "data/db-0 is filling up"));
+        assert!(a[0].body.contains("fills up in ~60 min"), "{}", a[0].body);
     }
 
     #[test]
