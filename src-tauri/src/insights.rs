@@ -64,12 +64,12 @@ pub async fn insights_view(state: State<'_, AppState>) -> Res<Value> {
             }));
         }
     };
-    let hpa: Vec<String> = match assistant.hpa_advice(ctx, None, RIGHTSIZE_WINDOW).await {
-        Ok(h) => {
-            h.report.iter().map(|h| format!("{}/{} ({}): {}", h.namespace, h.hpa, h.workload, h.sentence())).collect()
-        }
-        Err(_) => Vec::new(),
-    };
+    let hpa: Vec<String> = sizing
+        .report
+        .hpa
+        .iter()
+        .map(|h| format!("{}/{} ({}): {}", h.namespace, h.hpa, h.workload, h.sentence()))
+        .collect();
     let mut sentences: Vec<String> = f.report.0.iter().filter(|x| x.eta.is_some()).map(|x| x.sentence()).collect();
     if let Ok(v) = assistant.volume_forecasts(ctx, None, FORECAST_WINDOW, HORIZON).await {
         sentences.extend(v.report.iter().filter(|x| x.eta.is_some()).map(|x| x.sentence()));
@@ -79,6 +79,7 @@ pub async fn insights_view(state: State<'_, AppState>) -> Res<Value> {
         |f: &Option<kubeask_insight::history::rightsize::Fit>| f.as_ref().map(kubeask_agent::insights::sizing_line);
     let sizing: Vec<Value> = sizing
         .report
+        .containers
         .iter()
         .map(|s| {
             json!({"namespace": s.namespace, "workload": s.workload, "container": s.container, "pods": s.pods,
@@ -175,14 +176,20 @@ async fn look(app: &AppHandle, memo: &mut Memo) -> Res<()> {
         let v = assistant.volume_forecasts(ctx, None, FORECAST_WINDOW, HORIZON).await.map_or(kept_v, |v| v.report);
         memo.forecasts = Some((name.clone(), f, v));
     }
+    let mut diagnosed = None;
     if look.is_multiple_of(10) {
-        // Every context's health for the tray, in parallel, each with a deadline.
+        // Every context's health for the tray, in parallel, each with a
+        // deadline (the current one's findings are used below too).
         if let Ok(all) = assistant.diagnose_all().await {
             *state.health.lock().await = all.iter().map(|(n, p)| kubeask_agent::fleet::health_line(n, p)).collect();
             crate::tray::refresh(app);
+            diagnosed = all.into_iter().find(|(n, _)| n == &name).and_then(|(_, p)| p.ok());
         }
     }
-    let findings = assistant.diagnose(context.as_deref(), None).await?;
+    let findings = match diagnosed {
+        Some(f) => f,
+        None => assistant.diagnose(context.as_deref(), None).await?,
+    };
     let (forecasts, volumes) =
         memo.forecasts.as_ref().map_or((&[][..], &[][..]), |(_, f, v)| (f.as_slice(), v.as_slice()));
     let snap = assistant.cache(context.as_deref()).await?.snapshot();

@@ -10,7 +10,6 @@ use std::sync::Arc;
 use kubeask_cluster::cache::ClusterCache;
 use kubeask_cluster::history::prometheus::{Prometheus, Target};
 use kubeask_cluster::history::{HistoryStore, SeriesFilter, Source};
-use kubeask_insight::history::rightsize::Sizing;
 use kubeask_insight::history::timeline::{Incident, Query};
 use kubeask_insight::history::{Metric, Series};
 
@@ -154,6 +153,13 @@ impl Assistant {
         self.history_source(cache).await.ok_or_else(|| AskError::NoHistory(no_history_message(self.history.prefer)))
     }
 
+    /// A context's cache, its history source (or why it has none) and now.
+    async fn history_of(&self, context: Option<&str>) -> Result<(Arc<ClusterCache>, Source, i64), AskError> {
+        let cache = self.cache(context).await?;
+        let source = self.source_or_explain(&cache).await?;
+        Ok((cache, source, jiff::Timestamp::now().as_second()))
+    }
+
     /// The incident timeline (works without history: the snapshot's own
     /// events, rollouts and restarts).
     pub async fn timeline(&self, context: Option<&str>, q: &Query) -> Result<Sourced<Vec<Incident>>, AskError> {
@@ -175,9 +181,7 @@ impl Assistant {
         window: i64,
         horizon: i64,
     ) -> Result<Sourced<(Vec<Forecast>, Vec<Unusual>)>, AskError> {
-        let cache = self.cache(context).await?;
-        let source = self.source_or_explain(&cache).await?;
-        let now = jiff::Timestamp::now().as_second();
+        let (cache, source, now) = self.history_of(context).await?;
         let filter =
             SeriesFilter { namespace: namespace.map(str::to_string), nodes: Some(false), ..Default::default() };
         let series = source.series(&filter, now - window, now).await?;
@@ -189,17 +193,15 @@ impl Assistant {
         Ok(Sourced { source: source.describe(), report: (f, insights::unusual(&series)) })
     }
 
-    /// Right-sizing over the last `window` seconds.
+    /// Right-sizing and HPA advice over the last `window` seconds.
     pub async fn rightsize(
         &self,
         context: Option<&str>,
         namespace: Option<&str>,
         window: i64,
-    ) -> Result<Sourced<Vec<Sizing>>, AskError> {
-        let cache = self.cache(context).await?;
-        let source = self.source_or_explain(&cache).await?;
-        let now = jiff::Timestamp::now().as_second();
-        let report = insights::sizing(&source, &cache.snapshot(), namespace, now - window, now).await?;
+    ) -> Result<Sourced<insights::Rightsizing>, AskError> {
+        let (cache, source, now) = self.history_of(context).await?;
+        let report = insights::rightsizing(&source, &cache.snapshot(), namespace, now - window, now).await?;
         Ok(Sourced { source: source.describe(), report })
     }
 
@@ -212,32 +214,9 @@ impl Assistant {
         window: i64,
         horizon: i64,
     ) -> Result<Sourced<Vec<kubeask_insight::history::volume::VolumeForecast>>, AskError> {
-        let cache = self.cache(context).await?;
-        let source = self.source_or_explain(&cache).await?;
-        let now = jiff::Timestamp::now().as_second();
+        let (_, source, now) = self.history_of(context).await?;
         let volumes = source.volumes(namespace, now - window, now).await?;
         let report = kubeask_insight::history::volume::forecasts(&volumes, horizon);
-        Ok(Sourced { source: source.describe(), report })
-    }
-
-    /// HPA advice from the CPU load over the last `window` seconds.
-    pub async fn hpa_advice(
-        &self,
-        context: Option<&str>,
-        namespace: Option<&str>,
-        window: i64,
-    ) -> Result<Sourced<Vec<kubeask_insight::history::hpa::HpaAdvice>>, AskError> {
-        let cache = self.cache(context).await?;
-        let source = self.source_or_explain(&cache).await?;
-        let now = jiff::Timestamp::now().as_second();
-        let filter = SeriesFilter {
-            metric: Some(Metric::Cpu),
-            namespace: namespace.map(str::to_string),
-            nodes: Some(false),
-            ..Default::default()
-        };
-        let series = source.series(&filter, now - window, now).await?;
-        let report = kubeask_insight::history::hpa::advise(&cache.snapshot(), &series);
         Ok(Sourced { source: source.describe(), report })
     }
 
@@ -251,9 +230,7 @@ impl Assistant {
         window: i64,
         metric: Option<Metric>,
     ) -> Result<Sourced<Vec<Series>>, AskError> {
-        let cache = self.cache(context).await?;
-        let source = self.source_or_explain(&cache).await?;
-        let now = jiff::Timestamp::now().as_second();
+        let (cache, source, now) = self.history_of(context).await?;
         let q = Query {
             namespace: Some(namespace.to_string()),
             target: Some((kind.to_string(), name.to_string())),

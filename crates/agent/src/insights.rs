@@ -9,9 +9,10 @@ use kubeask_cluster::history::{HistoryError, SeriesFilter, Source};
 use kubeask_insight::capacity::allocatable;
 use kubeask_insight::history::anomaly::{anomalies, Anomaly};
 use kubeask_insight::history::forecast::{time_to, trend, Eta};
+use kubeask_insight::history::hpa::{advise, HpaAdvice};
 use kubeask_insight::history::rightsize::{container_resources, rightsize, Sizing, MIN_SPAN};
 use kubeask_insight::history::timeline::{timeline as incidents, Change, Entry, Incident, Query};
-use kubeask_insight::history::{show_secs, Metric, Point, Scope, Series};
+use kubeask_insight::history::{per_minute_sum, show_secs, Metric, Point, Scope, Series};
 use kubeask_insight::owners::Owners;
 use kubeask_insight::snapshot::Snapshot;
 use serde::Serialize;
@@ -189,22 +190,12 @@ fn forecast_one(
 /// The sum of several series, per minute (minutes where fewer than 80% of
 /// them have a sample are left out, so a gap does not look like a dip).
 pub fn summed(list: &[&Series]) -> Vec<Point> {
-    let mut minutes: BTreeMap<i64, (f64, usize)> = BTreeMap::new();
-    for s in list {
-        let mut per_minute: BTreeMap<i64, (f64, usize)> = BTreeMap::new();
-        for p in &s.points {
-            let e = per_minute.entry(p.t.div_euclid(60) * 60).or_default();
-            e.0 += p.v;
-            e.1 += 1;
-        }
-        for (t, (sum, n)) in per_minute {
-            let e = minutes.entry(t).or_default();
-            e.0 += sum / n as f64;
-            e.1 += 1;
-        }
-    }
     let need = (list.len() as f64 * 0.8).ceil() as usize;
-    minutes.into_iter().filter(|(_, (_, n))| *n >= need.max(1)).map(|(t, (v, _))| Point { t, v }).collect()
+    per_minute_sum(list.iter().copied())
+        .into_iter()
+        .filter(|(_, (_, n))| *n >= need.max(1))
+        .map(|(t, (v, _))| Point { t, v })
+        .collect()
 }
 
 /// One anomaly, with whose series it is.
@@ -324,7 +315,28 @@ pub async fn sizing(
     start: i64,
     end: i64,
 ) -> Result<Vec<Sizing>, HistoryError> {
+    Ok(rightsizing(source, snap, namespace, start, end).await?.containers)
+}
+
+/// Requests against use, and the autoscalers against the load.
+#[derive(Clone, Debug, Serialize)]
+pub struct Rightsizing {
+    /// Each container's sizing.
+    pub containers: Vec<Sizing>,
+    /// Each CPU autoscaler's advice.
+    pub hpa: Vec<HpaAdvice>,
+}
+
+/// [`sizing`] and HPA advice over `[start, end]`, from one read of the
+/// containers' series.
+pub async fn rightsizing(
+    source: &Source,
+    snap: &Snapshot,
+    namespace: Option<&str>,
+    start: i64,
+    end: i64,
+) -> Result<Rightsizing, HistoryError> {
     let filter = SeriesFilter { namespace: namespace.map(str::to_string), nodes: Some(false), ..Default::default() };
     let series = source.series(&filter, start, end).await?;
-    Ok(rightsize(snap, &series, MIN_SPAN))
+    Ok(Rightsizing { containers: rightsize(snap, &series, MIN_SPAN), hpa: advise(snap, &series) })
 }

@@ -228,10 +228,8 @@ pub async fn rightsize(args: RightsizeArgs) -> anyhow::Result<ExitCode> {
     let window = duration("since", &args.since)?;
     let ns = args.source.namespace.clone();
     let r = with_assistant(&args.source, async |a| {
-        let ctx = args.source.context.as_deref();
-        let sizing = a.rightsize(ctx, ns.as_deref(), window).await?;
-        let hpa = a.hpa_advice(ctx, ns.as_deref(), window).await?;
-        Ok(RightsizeOut { source: sizing.source, report: sizing.report, hpa: hpa.report })
+        let r = a.rightsize(args.source.context.as_deref(), ns.as_deref(), window).await?;
+        Ok(RightsizeOut { source: r.source, report: r.report.containers, hpa: r.report.hpa })
     })
     .await?;
     let r = match settle(r, args.source.json)? {

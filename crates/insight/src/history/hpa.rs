@@ -7,13 +7,11 @@
 //! more demand (it reported its maximum, or as many pods as that in one
 //! minute of the window), and the advice says so.
 
-use std::collections::BTreeMap;
-
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use serde::Serialize;
 
 use super::rightsize::{container_resources, usage, Usage, MIN_SPAN};
-use super::{Metric, Point, Scope, Series};
+use super::{per_minute_sum, Metric, Point, Scope, Series};
 use crate::owners::Owners;
 use crate::snapshot::Snapshot;
 
@@ -150,24 +148,10 @@ pub fn advise(snap: &Snapshot, series: &[Series]) -> Vec<HpaAdvice> {
     out
 }
 
-/// The sum of several pods' CPU per minute (each pod's samples averaged
-/// within the minute; pods come and go as the HPA scales), and the most
-/// pods seen in one minute.
+/// The sum of several pods' CPU per minute (pods come and go as the HPA
+/// scales), and the most pods seen in one minute.
 fn per_minute_total<'a>(series: impl Iterator<Item = &'a Series>) -> (Vec<Point>, usize) {
-    let mut minutes: BTreeMap<i64, (f64, usize)> = BTreeMap::new();
-    for s in series {
-        let mut per: BTreeMap<i64, (f64, usize)> = BTreeMap::new();
-        for p in s.points.iter().filter(|p| p.v.is_finite()) {
-            let e = per.entry(p.t.div_euclid(60) * 60).or_default();
-            e.0 += p.v;
-            e.1 += 1;
-        }
-        for (t, (sum, n)) in per {
-            let m = minutes.entry(t).or_default();
-            m.0 += sum / n as f64;
-            m.1 += 1;
-        }
-    }
+    let minutes = per_minute_sum(series);
     let most = minutes.values().map(|m| m.1).max().unwrap_or(0);
     (minutes.into_iter().map(|(t, (v, _))| Point { t, v }).collect(), most)
 }

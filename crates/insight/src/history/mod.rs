@@ -145,6 +145,27 @@ pub fn parse_secs(text: &str) -> Option<i64> {
     Some((n * mult) as i64).filter(|_| n.is_finite())
 }
 
+/// Several series summed per minute: each series' samples averaged
+/// within the minute, then added up; with how many series had a sample in
+/// that minute (a pod that came and went, or a gap).
+pub fn per_minute_sum<'a>(list: impl IntoIterator<Item = &'a Series>) -> std::collections::BTreeMap<i64, (f64, usize)> {
+    let mut minutes: std::collections::BTreeMap<i64, (f64, usize)> = std::collections::BTreeMap::new();
+    for s in list {
+        let mut per: std::collections::BTreeMap<i64, (f64, usize)> = std::collections::BTreeMap::new();
+        for p in s.points.iter().filter(|p| p.v.is_finite()) {
+            let e = per.entry(p.t.div_euclid(60) * 60).or_default();
+            e.0 += p.v;
+            e.1 += 1;
+        }
+        for (t, (sum, n)) in per {
+            let e = minutes.entry(t).or_default();
+            e.0 += sum / n as f64;
+            e.1 += 1;
+        }
+    }
+    minutes
+}
+
 /// Human form of a number of seconds: `45 min`, `~3 h`, `2 days`.
 pub fn show_secs(secs: f64) -> String {
     if !secs.is_finite() || secs < 0.0 {
