@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use kubeask_cluster::cache::ClusterCache;
 use kubeask_cluster::history::prometheus::{Prometheus, Target};
+use kubeask_cluster::history::saved::SavedPrometheus;
 use kubeask_cluster::history::{HistoryStore, SeriesFilter, Source};
 use kubeask_insight::history::timeline::{Incident, Query};
 use kubeask_insight::history::{Metric, Series};
@@ -53,6 +54,8 @@ pub struct HistorySettings {
     pub prometheus_url: Option<String>,
     /// Which source to prefer.
     pub prefer: Prefer,
+    /// Prometheus URLs the user saved per context (`kubeask prometheus set`).
+    pub saved: Option<SavedPrometheus>,
     /// Prometheus found per context (`None`: looked, found none).
     found: Arc<std::sync::Mutex<HashMap<String, Option<Prometheus>>>>,
 }
@@ -84,6 +87,7 @@ impl Assistant {
     /// command that never asks about the past never opens it).
     pub fn with_data_folder_history(mut self) -> Self {
         self.history.data_folder_store = true;
+        self.history.saved = Some(SavedPrometheus::open_default());
         self
     }
 
@@ -115,9 +119,22 @@ impl Assistant {
 
     async fn prometheus_of(&self, cache: &ClusterCache) -> Option<Prometheus> {
         if let Some(url) = &self.history.prometheus_url {
-            return Some(Prometheus::new(Target::Url(url.clone())));
+            return Some(Prometheus::new(Target::url(url.clone())));
         }
         let context = cache.connection().context.clone();
+        if let Some(saved) = &self.history.saved {
+            match saved.get(&context) {
+                Ok(Some((url, credentials))) => return Some(Prometheus::new(Target::Url { url, credentials })),
+                Ok(None) => {}
+                // NB: the URL without its secret still goes to the server,
+                // whose refusal says how to set the credentials again.
+                Err(e) => {
+                    tracing::warn!("the Prometheus saved for {context}: {e}");
+                    let url = saved.all().ok().and_then(|mut a| a.remove(&context)).map(|s| s.url)?;
+                    return Some(Prometheus::new(Target::url(url)));
+                }
+            }
+        }
         if let Some(found) = self.history.found.lock().unwrap_or_else(|e| e.into_inner()).get(&context) {
             return found.clone();
         }

@@ -13,6 +13,7 @@ mod history_cmd;
 mod logging;
 mod manifest_cmd;
 mod models_cmd;
+mod prometheus_cmd;
 mod serve_actions;
 mod serve_cmd;
 mod sessions_cmd;
@@ -49,6 +50,8 @@ enum Command {
     Rightsize(history_cmd::RightsizeArgs),
     /// A workload's CPU and memory over time.
     History(history_cmd::HistoryArgs),
+    /// The Prometheus a context's history comes from: set (URL, credentials in the keychain), show, remove.
+    Prometheus(prometheus_cmd::PrometheusArgs),
     /// Check a manifest before applying it: strict parsing, security checks, the API server's dry run and diff.
     Manifest(manifest_cmd::ManifestArgs),
     /// List, export (markdown) or remove conversations.
@@ -87,6 +90,7 @@ async fn main() -> std::process::ExitCode {
         Command::Forecast(args) => history_cmd::forecast(args).await,
         Command::Rightsize(args) => history_cmd::rightsize(args).await,
         Command::History(args) => history_cmd::history(args).await,
+        Command::Prometheus(args) => prometheus_cmd::run(args).await,
         Command::Manifest(args) => manifest_cmd::run(args).await,
         Command::Sessions(args) => sessions_cmd::run(args).await,
         Command::Models(args) => models_cmd::run(args).await,

@@ -908,7 +908,7 @@ async fn history_from_the_clusters_prometheus_and_from_own_samples_gives_the_sam
 /// A real Prometheus (Debian's `prometheus` package, which `scripts/setup.sh
 /// --test` installs) on loopback, over a data folder `promtool` backfilled
 /// with `exposition`. Returns the server (killed on drop) and its URL.
-fn real_prometheus(dir: &std::path::Path, exposition: &str) -> (Killed, String) {
+fn real_prometheus(dir: &std::path::Path, exposition: &str, web_config: Option<&str>) -> (Killed, String) {
     let need = |e: std::io::Error| -> ! {
         panic!("{e}: this test runs Debian's `prometheus` and `promtool` (scripts/setup.sh --test installs them)")
     };
@@ -923,7 +923,12 @@ fn real_prometheus(dir: &std::path::Path, exposition: &str) -> (Killed, String) 
         .unwrap_or_else(|e| need(e));
     assert!(out.status.success(), "promtool: {}", String::from_utf8_lossy(&out.stderr));
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new("prometheus")
+    let mut cmd = Command::new("prometheus");
+    if let Some(web) = web_config {
+        std::fs::write(dir.join("web.yml"), web).unwrap();
+        cmd.arg(format!("--web.config.file={}", dir.join("web.yml").display()));
+    }
+    let child = cmd
         .arg(format!("--config.file={}", config.display()))
         .arg(format!("--storage.tsdb.path={}", data.display()))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
@@ -935,13 +940,28 @@ fn real_prometheus(dir: &std::path::Path, exposition: &str) -> (Killed, String) 
     let started = Instant::now();
     let ready = || {
         TcpStream::connect(("127.0.0.1", port)).is_ok()
-            && raw(port, "GET /-/ready HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").0 == 200
+            // NB: behind basic auth, a 401 says it is up as well.
+            && matches!(raw(port, "GET /-/ready HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").0, 200 | 401)
     };
     while !ready() {
         assert!(started.elapsed() < Duration::from_secs(60), "{}", std::fs::read_to_string(&log).unwrap());
         std::thread::sleep(Duration::from_millis(200));
     }
     (server, format!("http://127.0.0.1:{port}"))
+}
+
+/// The demo's generated past (the planted leak, spike, daily cycle and
+/// filling claim) every 15 s up to now, on whole multiples of 15 s like a
+/// scrape interval's: its series, and as OpenMetrics for `promtool`.
+fn generated_past(server: &DemoServer) -> (Vec<kubeask_insight::history::Series>, String) {
+    let h = server.history().expect("the demo fixture has a past");
+    let origin = h.origin - h.origin.rem_euclid(15);
+    let now_rel = jiff::Timestamp::now().as_second() - origin;
+    let series =
+        kubeask_cluster::demo::shapes::generate(&h.plan, &h.bases, origin, -h.plan.history_secs(), now_rel, 15);
+    let volumes = kubeask_cluster::demo::prometheus::volume_past(h, origin, (-h.plan.history_secs(), now_rel, 15));
+    let exposition = kubeask_cluster::demo::prometheus::openmetrics_with(&series, &volumes);
+    (series, exposition)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -953,14 +973,8 @@ async fn a_real_prometheus_and_own_samples_over_the_same_past_give_the_same_answ
     // 15 s up to now: backfilled into a real Prometheus, and recorded in
     // Kubeask's own store as the sampler would have.
     // Samples on whole multiples of 15 s, like a scrape interval's.
-    let h = server.history().expect("the demo fixture has a past");
-    let origin = h.origin - h.origin.rem_euclid(15);
-    let now_rel = jiff::Timestamp::now().as_second() - origin;
-    let series =
-        kubeask_cluster::demo::shapes::generate(&h.plan, &h.bases, origin, -h.plan.history_secs(), now_rel, 15);
-    let volumes = kubeask_cluster::demo::prometheus::volume_past(h, origin, (-h.plan.history_secs(), now_rel, 15));
-    let exposition = kubeask_cluster::demo::prometheus::openmetrics_with(&series, &volumes);
-    let (_prometheus, url) = real_prometheus(dir.path(), &exposition);
+    let (series, exposition) = generated_past(&server);
+    let (_prometheus, url) = real_prometheus(dir.path(), &exposition, None);
     let store = kubeask_cluster::history::HistoryStore::open(&dir.path().join("data/kubeask/history.sqlite")).unwrap();
     for s in &series {
         store.record_points("kubeask-demo", s.points.iter().map(|p| (&s.key, *p))).unwrap();
@@ -1018,6 +1032,70 @@ async fn a_real_prometheus_and_own_samples_over_the_same_past_give_the_same_answ
         assert_eq!(prom["short"], own["short"], "{q}");
         assert!(!prom["short"].as_str().unwrap().contains("no history"), "{q}: {prom}");
     }
+    server.stop().await;
+}
+
+/// Prometheus's web config for basic auth as `kubeask` with the password
+/// `kubeask-test-secret` (bcrypt, cost 4).
+const BASIC_AUTH: &str = "basic_auth_users:\n  kubeask: $2b$04$gD/rgbuN.g99r5wE/5xoluUXnUkitfvsiOc5klnI1Eqvi3/9jX2PG\n";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_prometheus_behind_basic_auth_is_saved_per_context_with_its_password_in_the_keychain() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(&dir).await;
+    let kc = server.kubeconfig_path().to_path_buf();
+    let (_, exposition) = generated_past(&server);
+    let (_prometheus, url) = real_prometheus(dir.path(), &exposition, Some(BASIC_AUTH));
+    let run = |args: &[&str], stdin: &str| {
+        let mut cmd = kubeask(&dir, &kc);
+        // NB: no session bus: the kernel keyring, as on a server.
+        cmd.env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let settings = dir.path().join("data/kubeask/prometheus.json");
+    let source = || {
+        json_of(
+            &kubeask(&dir, &kc).env_remove("DBUS_SESSION_BUS_ADDRESS").args(["forecast", "--json"]).output().unwrap(),
+        )
+    };
+
+    // Without credentials, and with a wrong password: refused, said so, nothing saved.
+    let (ok, _, err) = run(&["prometheus", "set", &url], "");
+    assert!(!ok && err.contains("refused no credentials (HTTP 401"), "{err}");
+    let (ok, _, err) = run(&["prometheus", "set", &url, "--user", "kubeask", "--password-stdin"], "wrong\n");
+    assert!(!ok && err.contains("refused basic auth as kubeask (HTTP 401") && err.contains("Nothing saved"), "{err}");
+    assert!(!settings.exists());
+    assert!(source()["source"].as_str().unwrap().contains("monitoring/prometheus"), "the cluster's own is found first");
+
+    // The right password: checked, saved (the file has no secret), and
+    // used before the cluster's own Prometheus.
+    let (ok, out, err) =
+        run(&["prometheus", "set", &url, "--user", "kubeask", "--password-stdin"], "kubeask-test-secret\n");
+    assert!(ok && out.contains("answers (Prometheus 2."), "{out}{err}");
+    let file = std::fs::read_to_string(&settings).unwrap();
+    assert!(file.contains(&url) && !file.contains("kubeask-test-secret"), "{file}");
+    let forecast = source();
+    assert_eq!(forecast["source"], format!("Prometheus at {url}"));
+    assert!(etas(&forecast).iter().any(|(s, secs)| s.starts_with("payments-api-") && *secs <= 3600.0), "{forecast}");
+    let (ok, out, _) = run(&["prometheus", "show"], "");
+    assert!(ok && out.contains("kubeask-demo: ") && out.contains("basic auth as kubeask — answers"), "{out}");
+    assert!(!out.contains("kubeask-test-secret"));
+
+    // Removed: the secret goes with it, and the cluster's own is used again.
+    let (ok, out, _) = run(&["prometheus", "remove"], "");
+    assert!(ok && out.contains("are gone"), "{out}");
+    assert!(source()["source"].as_str().unwrap().contains("monitoring/prometheus"));
     server.stop().await;
 }
 

@@ -186,7 +186,7 @@ fn promql(anchor: std::time::Duration) {
         .spawn()
         .unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let p = Prometheus::new(Target::Url(format!("http://127.0.0.1:{port}")));
+    let p = Prometheus::new(Target::url(format!("http://127.0.0.1:{port}")));
     let ready = Instant::now();
     let mut got = 0;
     while ready.elapsed().as_secs() < 60 {

@@ -4,6 +4,7 @@
 
 pub mod prometheus;
 pub mod sampler;
+pub mod saved;
 pub mod source;
 pub mod store;
 

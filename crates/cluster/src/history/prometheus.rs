@@ -12,13 +12,20 @@ use kubeask_insight::history::{Metric, Point, Series, SeriesKey};
 use kubeask_insight::snapshot::Snapshot;
 use serde::Deserialize;
 
+use super::saved::Credentials;
 use super::source::HistoryError;
 
 /// Where the Prometheus HTTP API is.
 #[derive(Clone)]
 pub enum Target {
-    /// A URL the user gave (`http://prometheus.example:9090`).
-    Url(String),
+    /// A URL the user gave (`http://prometheus.example:9090`), with the
+    /// credentials it needs, if any.
+    Url {
+        /// Base URL of the HTTP API.
+        url: String,
+        /// A bearer token or basic auth.
+        credentials: Option<Credentials>,
+    },
     /// A Service reached through the API server's proxy.
     Proxy {
         /// The context's client.
@@ -39,10 +46,15 @@ impl std::fmt::Debug for Target {
 }
 
 impl Target {
+    /// A URL with no credentials.
+    pub fn url(url: impl Into<String>) -> Self {
+        Target::Url { url: url.into(), credentials: None }
+    }
+
     /// `Prometheus at http://…` / `Prometheus (Service monitoring/prometheus:9090)`.
     pub fn describe(&self) -> String {
         match self {
-            Target::Url(u) => format!("Prometheus at {u}"),
+            Target::Url { url, .. } => format!("Prometheus at {url}"),
             Target::Proxy { namespace, service, port, .. } => {
                 format!("Prometheus (Service {namespace}/{service}:{port})")
             }
@@ -145,6 +157,17 @@ impl Prometheus {
         &self.target
     }
 
+    /// Its version, when it answers as a Prometheus (checks a URL and its
+    /// credentials before they are saved).
+    pub async fn version(&self) -> Result<String, HistoryError> {
+        let text = self.get("/api/v1/status/buildinfo").await?;
+        let v: serde_json::Value = serde_json::from_str(&text).map_err(|_| HistoryError::Prometheus {
+            target: self.target.describe(),
+            message: "it does not answer as a Prometheus (no /api/v1/status/buildinfo)".into(),
+        })?;
+        Ok(v.pointer("/data/version").and_then(|v| v.as_str()).unwrap_or("unknown version").to_string())
+    }
+
     /// The first candidate Service that answers as a Prometheus.
     pub async fn discover(client: &kube::Client, snap: &Snapshot) -> Option<Prometheus> {
         for (namespace, service, port) in candidates(snap) {
@@ -160,10 +183,21 @@ impl Prometheus {
     async fn get(&self, path_and_query: &str) -> Result<String, HistoryError> {
         let unreachable = |m: String| HistoryError::Prometheus { target: self.target.describe(), message: m };
         match &self.target {
-            Target::Url(base) => {
+            Target::Url { url: base, credentials } => {
                 let url = format!("{}{path_and_query}", base.trim_end_matches('/'));
-                let r = self.http.get(&url).send().await.map_err(|e| unreachable(e.to_string()))?;
+                let req = match credentials {
+                    None => self.http.get(&url),
+                    Some(Credentials::Bearer(t)) => self.http.get(&url).bearer_auth(t),
+                    Some(Credentials::Basic { user, password }) => self.http.get(&url).basic_auth(user, Some(password)),
+                };
+                let r = req.send().await.map_err(|e| unreachable(e.to_string()))?;
                 let status = r.status();
+                if matches!(status.as_u16(), 401 | 403) {
+                    let how = credentials.as_ref().map_or("no credentials".into(), Credentials::describe);
+                    return Err(unreachable(format!(
+                        "it refused {how} (HTTP {status}); set them with `kubeask prometheus set URL --user U --password-stdin` or `--bearer-token-stdin`"
+                    )));
+                }
                 let text = r.text().await.map_err(|e| unreachable(e.to_string()))?;
                 if !status.is_success() && !text.starts_with('{') {
                     return Err(unreachable(format!("HTTP {status}")));
