@@ -60,7 +60,7 @@ pub async fn insights_view(state: State<'_, AppState>) -> Res<Value> {
             let e = CmdError::from(e);
             return Ok(json!({
                 "context": name, "muted": muted, "source": "", "error": e.message, "code": e.code,
-                "forecasts": [], "anomalies": [], "sizing": [], "hpa": [],
+                "forecasts": [], "capacity": [], "anomalies": [], "sizing": [], "hpa": [],
             }));
         }
     };
@@ -70,11 +70,13 @@ pub async fn insights_view(state: State<'_, AppState>) -> Res<Value> {
         .iter()
         .map(|h| format!("{}/{} ({}): {}", h.namespace, h.hpa, h.workload, h.sentence()))
         .collect();
-    let mut sentences: Vec<String> = f.report.0.iter().filter(|x| x.eta.is_some()).map(|x| x.sentence()).collect();
+    let mut sentences: Vec<String> =
+        f.report.forecasts.iter().filter(|x| x.eta.is_some()).map(|x| x.sentence()).collect();
     if let Ok(v) = assistant.volume_forecasts(ctx, None, FORECAST_WINDOW, HORIZON).await {
         sentences.extend(v.report.iter().filter(|x| x.eta.is_some()).map(|x| x.sentence()));
     }
-    let unusual: Vec<String> = f.report.1.iter().take(20).map(kubeask_agent::insights::unusual_line).collect();
+    let capacity: Vec<String> = f.report.capacity.iter().map(|c| c.sentence(HORIZON)).collect();
+    let unusual: Vec<String> = f.report.anomalies.iter().take(20).map(kubeask_agent::insights::unusual_line).collect();
     let line =
         |f: &Option<kubeask_insight::history::rightsize::Fit>| f.as_ref().map(kubeask_agent::insights::sizing_line);
     let sizing: Vec<Value> = sizing
@@ -88,7 +90,7 @@ pub async fn insights_view(state: State<'_, AppState>) -> Res<Value> {
         .collect();
     Ok(json!({
         "context": name, "muted": muted, "source": f.source,
-        "forecasts": sentences, "anomalies": unusual, "sizing": sizing, "hpa": hpa,
+        "forecasts": sentences, "capacity": capacity, "anomalies": unusual, "sizing": sizing, "hpa": hpa,
     }))
 }
 
@@ -172,7 +174,7 @@ async fn look(app: &AppHandle, memo: &mut Memo) -> Res<()> {
         let ctx = context.as_deref();
         let kept = memo.forecasts.take().filter(|_| !switched);
         let (kept_f, kept_v) = kept.map_or((Vec::new(), Vec::new()), |(_, f, v)| (f, v));
-        let f = assistant.forecast(ctx, None, FORECAST_WINDOW, HORIZON).await.map_or(kept_f, |f| f.report.0);
+        let f = assistant.forecast(ctx, None, FORECAST_WINDOW, HORIZON).await.map_or(kept_f, |f| f.report.forecasts);
         let v = assistant.volume_forecasts(ctx, None, FORECAST_WINDOW, HORIZON).await.map_or(kept_v, |v| v.report);
         memo.forecasts = Some((name.clone(), f, v));
     }

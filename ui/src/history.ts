@@ -76,6 +76,7 @@ export class HistoryPanel {
     const list = (id: string, items: string[], none: string) =>
       this.$(id).replaceChildren(...(items.length ? items : [none]).map((t) => el('li', undefined, t)));
     list('history-forecasts', v.forecasts, 'Nothing reaches a limit or its node’s capacity within a day.');
+    list('history-capacity', v.capacity ?? [], 'No usage history for the whole cluster yet.');
     list('history-anomalies', v.anomalies, 'Nothing out of the ordinary.');
     list('history-hpa', v.hpa, 'No autoscaler on CPU with enough history.');
     const table = this.$('history-sizing');

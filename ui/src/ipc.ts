@@ -68,7 +68,7 @@ export async function call<T>(cmd: string, args?: Record<string, unknown>): Prom
 export type Metric = 'cpu' | 'memory';
 /** A container's sizing; `cpu`/`memory` as `kubeask rightsize` prints them. */
 export interface Sizing { namespace: string; workload: string; container: string; pods: number; cpu: string | null; memory: string | null; verdict: 'under' | 'no_request' | 'over' | 'fits' }
-export interface InsightsView { context: string; muted: boolean; source: string; forecasts: string[]; anomalies: string[]; sizing: Sizing[]; hpa: string[]; error?: string; code?: string }
+export interface InsightsView { context: string; muted: boolean; source: string; forecasts: string[]; capacity: string[]; anomalies: string[]; sizing: Sizing[]; hpa: string[]; error?: string; code?: string }
 export interface ChartLine { label: string; t: number[]; v: number[] }
 export interface BandPoint { t: number; low: number; mid: number; high: number }
 export interface Mark { t: number; v: number; label: string }

@@ -66,6 +66,18 @@ impl HistorySettings {
     }
 }
 
+/// What `forecast` finds: containers and nodes heading for a line, the
+/// cluster's capacity, and what is out of the ordinary.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ForecastReport {
+    /// Containers against limits, nodes against allocatable, soonest first.
+    pub forecasts: Vec<Forecast>,
+    /// Anomalies, newest first.
+    pub anomalies: Vec<Unusual>,
+    /// The cluster's CPU and memory against its allocatable (none for a namespace).
+    pub capacity: Vec<insights::Capacity>,
+}
+
 /// Reports with the source they were computed from.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Sourced<T> {
@@ -197,17 +209,20 @@ impl Assistant {
         namespace: Option<&str>,
         window: i64,
         horizon: i64,
-    ) -> Result<Sourced<(Vec<Forecast>, Vec<Unusual>)>, AskError> {
+    ) -> Result<Sourced<ForecastReport>, AskError> {
         let (cache, source, now) = self.history_of(context).await?;
         let filter =
             SeriesFilter { namespace: namespace.map(str::to_string), nodes: Some(false), ..Default::default() };
         let series = source.series(&filter, now - window, now).await?;
         let snap = cache.snapshot();
-        let mut f = insights::forecasts(&snap, &series, horizon);
+        let mut forecasts = insights::forecasts(&snap, &series, horizon);
         if let Some(ns) = namespace {
-            f.retain(|x| x.namespace == ns);
+            forecasts.retain(|x| x.namespace == ns);
         }
-        Ok(Sourced { source: source.describe(), report: (f, insights::unusual(&series)) })
+        // NB: the cluster's capacity is about every namespace.
+        let capacity = if namespace.is_none() { insights::capacity(&snap, &series, horizon) } else { Vec::new() };
+        let anomalies = insights::unusual(&series);
+        Ok(Sourced { source: source.describe(), report: ForecastReport { forecasts, anomalies, capacity } })
     }
 
     /// Right-sizing and HPA advice over the last `window` seconds.

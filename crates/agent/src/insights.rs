@@ -163,6 +163,88 @@ pub fn forecasts(snap: &Snapshot, series: &[Series], horizon: i64) -> Vec<Foreca
     out
 }
 
+/// Where the cluster as a whole is heading: its containers' use summed
+/// against the allocatable of the nodes the scheduler may use, with what
+/// is requested.
+#[derive(Clone, Debug, Serialize)]
+pub struct Capacity {
+    /// cpu or memory.
+    pub metric: Metric,
+    /// Allocatable of schedulable, Ready nodes.
+    pub allocatable: f64,
+    /// Requested by the pods bound to them.
+    pub requested: f64,
+    /// Use now (the fitted trend's level).
+    pub used: f64,
+    /// Change of use per hour.
+    pub per_hour: f64,
+    /// When use reaches allocatable (`None`: not within the horizon).
+    pub eta: Option<Eta>,
+    /// Minutes the trend was fitted on.
+    pub samples: usize,
+}
+
+impl Capacity {
+    /// `cluster memory: 2.1Gi used, 3.0Gi requested of 12.0Gi allocatable (25% requested); use rising 10Mi/h, not reaching allocatable within 1 day`.
+    pub fn sentence(&self, horizon: i64) -> String {
+        let m = self.metric;
+        let share = if self.allocatable > 0.0 { self.requested / self.allocatable * 100.0 } else { 0.0 };
+        let heading = match &self.eta {
+            Some(e) if e.secs <= 0.0 => "use is at allocatable".to_string(),
+            Some(e) => format!(
+                "reaching allocatable in ~{} ({} – {})",
+                show_secs(e.secs),
+                show_secs(e.earliest),
+                e.latest.map_or("never".into(), show_secs)
+            ),
+            None => format!("not reaching allocatable within {}", show_secs(horizon as f64)),
+        };
+        let dir = if self.per_hour >= 0.0 { "rising" } else { "falling" };
+        format!(
+            "cluster {}: {} used, {} requested of {} allocatable ({share:.0}% requested); use {dir} {}/h, {heading}",
+            m.as_str(),
+            m.show(self.used),
+            m.show(self.requested),
+            m.show(self.allocatable),
+            m.show(self.per_hour.abs()),
+        )
+    }
+}
+
+/// The cluster's CPU and memory use (every container summed per minute)
+/// against its allocatable: when use reaches it at the current trend.
+pub fn capacity(snap: &Snapshot, series: &[Series], horizon: i64) -> Vec<Capacity> {
+    let room = kubeask_insight::capacity::cluster_room(snap);
+    let mut out = Vec::new();
+    for (metric, allocatable, requested) in [
+        (Metric::Cpu, room.cpu_allocatable, room.cpu_requested),
+        (Metric::Memory, room.memory_allocatable, room.memory_requested),
+    ] {
+        let of: Vec<&Series> = series
+            .iter()
+            .filter(|s| s.key.metric == metric && matches!(s.key.scope, Scope::Container { .. }))
+            .collect();
+        let points = churn_summed(&of);
+        let Some(t) = trend(&points).filter(|_| allocatable > 0.0) else { continue };
+        let eta = time_to(&t, allocatable).filter(|e| e.secs <= horizon as f64);
+        let (used, per_hour, samples) = (t.level, t.slope * 3600.0, t.samples);
+        out.push(Capacity { metric, allocatable, requested, used, per_hour, eta, samples });
+    }
+    out
+}
+
+/// Many series summed per minute where pods come and go: minutes with
+/// fewer series reporting than 80% of the usual count are left out (a gap,
+/// not a dip), however many pods came and went over the window.
+fn churn_summed(list: &[&Series]) -> Vec<Point> {
+    let minutes = per_minute_sum(list.iter().copied());
+    let mut counts: Vec<usize> = minutes.values().map(|(_, n)| *n).collect();
+    counts.sort_unstable();
+    let usual = counts.get(counts.len() / 2).copied().unwrap_or(0);
+    let need = (usual as f64 * 0.8).ceil() as usize;
+    minutes.into_iter().filter(|(_, (_, n))| *n >= need.max(1)).map(|(t, (v, _))| Point { t, v }).collect()
+}
+
 /// The forecast of one series (`who`: subject, namespace, metric) against
 /// a line (its value and name).
 fn forecast_one(
@@ -339,4 +421,55 @@ pub async fn rightsizing(
     let filter = SeriesFilter { namespace: namespace.map(str::to_string), nodes: Some(false), ..Default::default() };
     let series = source.series(&filter, start, end).await?;
     Ok(Rightsizing { containers: rightsize(snap, &series, MIN_SPAN), hpa: advise(snap, &series) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kubeask_insight::history::SeriesKey;
+
+    const NODES: &str = r#"
+apiVersion: v1
+kind: Node
+metadata: {name: a}
+status: {allocatable: {cpu: "2", memory: 4Gi}, conditions: [{type: Ready, status: "True"}]}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: b}
+status: {allocatable: {cpu: "2", memory: 4Gi}, conditions: [{type: Ready, status: "True"}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: x}
+spec: {nodeName: a, containers: [{name: c, resources: {requests: {cpu: "1", memory: 2Gi}}}]}
+status: {phase: Running}
+"#;
+
+    fn rising(pod: &str, from: f64, per_hour: f64, (start, end): (i64, i64)) -> Series {
+        let points =
+            (start..end).step_by(60).map(|t| Point { t, v: from + per_hour * (t - start) as f64 / 3600.0 }).collect();
+        Series { key: SeriesKey::container(Metric::Memory, "x", pod, "c"), points }
+    }
+
+    #[test]
+    fn the_cluster_runs_out_when_its_summed_use_reaches_allocatable() {
+        let snap = kubeask_insight::snapshot::Snapshot::from_yaml(NODES, None).unwrap();
+        let gi = 1073741824.0;
+        // Two containers from 1Gi, each rising 0.1Gi an hour: 3.2Gi after
+        // 6 h, 24 h more to 8Gi; a pod that came for the last hour only
+        // (flat) does not bend the trend.
+        let mut series = vec![rising("p", gi, 0.1 * gi, (0, 6 * 3600)), rising("q", gi, 0.1 * gi, (0, 6 * 3600))];
+        let mut late = rising("r", 0.0, 0.0, (5 * 3600, 6 * 3600));
+        late.points.iter_mut().for_each(|p| p.v = 0.01 * gi);
+        series.push(late);
+        let c = capacity(&snap, &series, 48 * 3600);
+        let mem = c.iter().find(|c| c.metric == Metric::Memory).unwrap();
+        assert_eq!((mem.allocatable, mem.requested), (8.0 * gi, 2.0 * gi));
+        let eta = mem.eta.expect("reaches allocatable within 48 h").secs / 3600.0;
+        assert!((eta - 24.0).abs() < 1.5, "{eta} h ({})", mem.sentence(48 * 3600));
+        assert!(mem.sentence(48 * 3600).contains("reaching allocatable in ~24 h"), "{}", mem.sentence(48 * 3600));
+        // Within a 12 h horizon it does not get there.
+        assert!(capacity(&snap, &series, 12 * 3600)[0].eta.is_none());
+    }
 }

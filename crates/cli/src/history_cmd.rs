@@ -172,6 +172,7 @@ struct ForecastOut {
     source: String,
     forecasts: Vec<kubeask_agent::insights::Forecast>,
     anomalies: Vec<kubeask_agent::insights::Unusual>,
+    capacity: Vec<kubeask_agent::insights::Capacity>,
     volumes: Vec<kubeask_insight::history::volume::VolumeForecast>,
 }
 
@@ -183,7 +184,9 @@ pub async fn forecast(args: ForecastArgs) -> anyhow::Result<ExitCode> {
         let ctx = args.source.context.as_deref();
         let f = a.forecast(ctx, ns.as_deref(), window, horizon).await?;
         let volumes = a.volume_forecasts(ctx, ns.as_deref(), window, horizon).await?;
-        Ok(ForecastOut { source: f.source, forecasts: f.report.0, anomalies: f.report.1, volumes: volumes.report })
+        let r = f.report;
+        let (forecasts, anomalies, capacity) = (r.forecasts, r.anomalies, r.capacity);
+        Ok(ForecastOut { source: f.source, forecasts, anomalies, capacity, volumes: volumes.report })
     })
     .await?;
     let r = match settle(r, args.source.json)? {
@@ -192,7 +195,7 @@ pub async fn forecast(args: ForecastArgs) -> anyhow::Result<ExitCode> {
     };
     let (forecasts, unusual) = (&r.forecasts, &r.anomalies);
     let soon: Vec<_> = forecasts.iter().filter(|f| f.eta.is_some()).collect();
-    if soon.is_empty() && r.volumes.iter().all(|v| v.eta.is_none()) {
+    if soon.is_empty() && r.volumes.iter().all(|v| v.eta.is_none()) && r.capacity.iter().all(|c| c.eta.is_none()) {
         println!("Nothing reaches a limit or its node's capacity within {}.", show_secs(horizon as f64));
     }
     for f in soon {
@@ -203,6 +206,12 @@ pub async fn forecast(args: ForecastArgs) -> anyhow::Result<ExitCode> {
         println!("\nVolumes filling up:");
         for v in filling {
             println!("- {}", v.sentence());
+        }
+    }
+    if !r.capacity.is_empty() {
+        println!("\nCapacity:");
+        for c in &r.capacity {
+            println!("- {}", c.sentence(horizon));
         }
     }
     if !unusual.is_empty() {

@@ -1027,6 +1027,7 @@ async fn a_real_prometheus_and_own_samples_over_the_same_past_give_the_same_answ
         "will any node run out of memory today?",
         "what happened to recommendations in the last hour?",
         "memory of payments-api over the last hour",
+        "will the cluster run out of memory today?",
     ] {
         let (prom, own) = both(&["ask", "--json", q]);
         assert_eq!(prom["short"], own["short"], "{q}");

@@ -54,6 +54,34 @@ pub fn free_per_node(snap: &Snapshot) -> Vec<(String, f64, f64)> {
         .collect()
 }
 
+/// The cluster's room as the scheduler counts it: the allocatable of the
+/// nodes it may use, and the requests of the pods bound to them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Room {
+    /// Allocatable CPU, cores.
+    pub cpu_allocatable: f64,
+    /// Requested CPU, cores.
+    pub cpu_requested: f64,
+    /// Allocatable memory, bytes.
+    pub memory_allocatable: f64,
+    /// Requested memory, bytes.
+    pub memory_requested: f64,
+}
+
+/// [`Room`] summed over every schedulable, Ready node.
+pub fn cluster_room(snap: &Snapshot) -> Room {
+    let mut room = Room::default();
+    for (name, cpu_free, mem_free) in free_per_node(snap) {
+        let Some(n) = snap.nodes.iter().find(|n| n.metadata.name.as_deref() == Some(name.as_str())) else { continue };
+        let (cpu, mem) = allocatable(n);
+        room.cpu_allocatable += cpu / 1000.0;
+        room.memory_allocatable += mem;
+        room.cpu_requested += (cpu - cpu_free) / 1000.0;
+        room.memory_requested += mem - mem_free;
+    }
+    room
+}
+
 fn shown(cpu: f64, mem: f64) -> String {
     format!("cpu {:.0}m, memory {:.0}Mi", cpu.max(0.0), (mem / 1048576.0).max(0.0))
 }
@@ -126,5 +154,9 @@ status: {phase: Succeeded}
         );
         let none = room_for(&snap, &pod("3", "2Gi")).unwrap();
         assert!(none.contains("no schedulable node") && none.contains("most room: small (cpu 2000m"), "{none}");
+        // The node that is down counts for neither; the finished pod frees its requests.
+        let room = cluster_room(&snap);
+        assert_eq!((room.cpu_allocatable, room.cpu_requested), (6.0, 3.0));
+        assert_eq!((room.memory_allocatable, room.memory_requested), (12.0 * 1073741824.0, 1073741824.0));
     }
 }

@@ -24,6 +24,7 @@ pub const WHATS: &[&str] = &[
     "under_provisioned",
     "anomalies",
     "volumes_filling",
+    "cluster_capacity",
 ];
 
 /// Arguments of `history`.

@@ -165,7 +165,7 @@ pub fn schemas() -> Vec<ToolSchema> {
             parameters: obj(json!({"term": s(), "kind": string_enum(&kinds())}), &["term"]) },
         ToolSchema { name: "propose", description: "Propose a change that would fix the problem, for the user to review. Nothing is applied: the user sees the plan and decides.",
             parameters: obj(json!({"action": string_enum(propose::ACTIONS), "kind": string_enum(propose::KINDS), "name": s(), "namespace": s(), "replicas": {"type": "integer"}, "container": s(), "image": s()}), &["action", "kind", "name"]) },
-        ToolSchema { name: "history", description: "The past and trend of a workload, a namespace or the cluster: the incident timeline (rollouts, config changes, crashes, OOM kills) and when failing started or what changed before it; CPU or memory usage over a period; forecasts of running out; over- or under-provisioned workloads; anomalies; volumes filling up.",
+        ToolSchema { name: "history", description: "The past and trend of a workload, a namespace or the cluster: the incident timeline (rollouts, config changes, crashes, OOM kills) and when failing started or what changed before it; CPU or memory usage over a period; forecasts of running out; the whole cluster's use against its allocatable; over- or under-provisioned workloads; anomalies; volumes filling up.",
             parameters: obj(json!({"what": string_enum(history::WHATS), "target": s(), "namespace": s(), "metric": string_enum(&["cpu", "memory"]), "since_minutes": {"type": "integer"}}), &["what"]) },
     ]
 }

@@ -109,6 +109,8 @@ pub(in crate::router) const HISTORY_WORDS: &[&str] = &[
     "full",
     "space",
     "up",
+    "cluster",
+    "capacity",
 ];
 
 /// Words only history questions use: never a typo to correct, never an
@@ -140,6 +142,12 @@ enum Asks {
     Unusual,
     /// Volumes filling up.
     Volumes,
+    /// The whole cluster's use against its allocatable (one metric or
+    /// both); `when` asks when, not whether.
+    Capacity {
+        metric: Option<Metric>,
+        when: bool,
+    },
 }
 
 fn asks(w: &Words) -> Option<Asks> {
@@ -176,6 +184,10 @@ fn asks(w: &Words) -> Option<Asks> {
     }
     let runs_out =
         w.phrase("run out") || w.phrase("running out") || (w.any(&["reach", "hit"]) && w.any(&["limit", "limits"]));
+    let whole = w.any(&["cluster", "capacity"]) && !w.any(&["node", "nodes"]);
+    if runs_out && whole && (w.any(&["will", "when"]) || w.any(&["forecast", "predict"])) {
+        return Some(Asks::Capacity { metric, when: w.has("when") });
+    }
     if let (Some(m), true) = (metric, runs_out && (w.any(&["will", "when"]) || w.any(&["forecast", "predict"]))) {
         return Some(Asks::Forecast(m));
     }
@@ -280,6 +292,7 @@ pub(crate) async fn tool(
         "over_provisioned" => Asks::Provisioned(Verdict::Over),
         "under_provisioned" => Asks::Provisioned(Verdict::Under),
         "volumes_filling" => Asks::Volumes,
+        "cluster_capacity" => Asks::Capacity { metric: Some(req.metric), when: true },
         _ => Asks::Unusual,
     };
     let window = req.period.map(|p| (p, 0));
@@ -291,7 +304,7 @@ pub(crate) async fn tool(
 fn covered(history: Option<&HistoryCtx<'_>>, p: &Past, now: i64) -> Result<(), Outcome> {
     // NB: "will it run out today?" names the horizon ahead, not how far
     // back the history must go.
-    let looks_back = !matches!(p.what, Asks::Forecast(_));
+    let looks_back = !matches!(p.what, Asks::Forecast(_) | Asks::Capacity { .. });
     if let (Some((back, _)), Some(h), true) = (p.window, history, looks_back) {
         if h.since.is_some_and(|s| s > now - back + back / 10 + 300) {
             let since = h.since.map(|s| show_secs((now - s) as f64)).unwrap_or_default();
@@ -423,6 +436,22 @@ async fn numbers(
             let horizon = if window.is_some() { back } else { insights::HORIZON };
             Ok(heading(snap, &series, metric, q.target.is_none() && q.namespace.is_none(), horizon))
         }
+        Asks::Capacity { metric, when } => {
+            let series = insights::series_for(source, snap, q, metric, now - insights::FORECAST_WINDOW, now)
+                .await
+                .map_err(fail)?;
+            let horizon = if window.is_some() { back } else { insights::HORIZON };
+            let found: Vec<_> = insights::capacity(snap, &series, horizon)
+                .into_iter()
+                .filter(|c| metric.is_none_or(|m| c.metric == m))
+                .collect();
+            if found.is_empty() {
+                return Err(Outcome::Refused {
+                    message: "I can't answer that: no usage history for the cluster's containers yet".into(),
+                });
+            }
+            Ok(room_left(&found, (metric.is_none(), when), horizon))
+        }
         Asks::Volumes => {
             let volumes =
                 source.volumes(q.namespace.as_deref(), now - insights::FORECAST_WINDOW, now).await.map_err(fail)?;
@@ -520,6 +549,32 @@ fn heading(
     };
     let lines: Vec<String> = f.iter().map(|x| format!("- {}", x.sentence())).collect();
     routed("history-forecast", short, lines.join("\n"))
+}
+
+/// "will the cluster run out of memory?": whether (or when) the cluster's
+/// use reaches its allocatable within `horizon`; `both` names the metric.
+fn room_left(found: &[insights::Capacity], (both, when): (bool, bool), horizon: i64) -> Routed {
+    let soonest = found.iter().filter(|c| c.eta.is_some()).min_by(|a, b| {
+        let secs = |c: &insights::Capacity| c.eta.map_or(f64::INFINITY, |e| e.secs);
+        secs(a).total_cmp(&secs(b))
+    });
+    let short = match soonest {
+        Some(c) => {
+            let eta = c.eta.map_or(String::new(), |e| show_secs(e.secs));
+            let what = if both { format!("{} ", c.metric.as_str()) } else { String::new() };
+            if when {
+                format!("{what}in ~{eta}")
+            } else {
+                format!("yes: {what}in ~{eta}")
+            }
+        }
+        None if when => format!("not within {}", show_secs(horizon as f64)),
+        None => "no".to_string(),
+    };
+    let lines: Vec<String> = found.iter().map(|c| format!("- {}", c.sentence(horizon))).collect();
+    let mut out = routed("history-capacity", short, lines.join("\n"));
+    out.kubectl.push("kubectl describe nodes".into());
+    out
 }
 
 /// "anything unusual?": the pods whose series left their normal range.
