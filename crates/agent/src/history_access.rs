@@ -221,7 +221,8 @@ impl Assistant {
         }
         // NB: the cluster's capacity is about every namespace.
         let capacity = if namespace.is_none() { insights::capacity(&snap, &series, horizon) } else { Vec::new() };
-        let anomalies = insights::unusual(&series);
+        let q = Query { namespace: namespace.map(str::to_string), ..Default::default() };
+        let anomalies = insights::unusual_with_restarts(&source, &snap, &q, &series, (now - window, now)).await;
         Ok(Sourced { source: source.describe(), report: ForecastReport { forecasts, anomalies, capacity } })
     }
 

@@ -129,7 +129,7 @@ pub fn forecasts(snap: &Snapshot, series: &[Series], horizon: i64) -> Vec<Foreca
         .collect();
     let mut out = Vec::new();
     let mut per_node: BTreeMap<(String, Metric), Vec<&Series>> = BTreeMap::new();
-    for s in series {
+    for s in series.iter().filter(|s| Metric::USAGE.contains(&s.key.metric)) {
         let Scope::Container { namespace, pod, container } = &s.key.scope else { continue };
         let Some(p) = pods.get(&(namespace.as_str(), pod.as_str())) else { continue };
         if let Some(node) = p.spec.as_ref().and_then(|sp| sp.node_name.clone()) {
@@ -139,6 +139,7 @@ pub fn forecasts(snap: &Snapshot, series: &[Series], horizon: i64) -> Vec<Foreca
         let (limit, name) = match s.key.metric {
             Metric::Cpu => (limits.0, "CPU limit"),
             Metric::Memory => (limits.1, "memory limit"),
+            Metric::Restarts => continue,
         };
         if let Some(l) = limit {
             out.extend(forecast_one((subject(s), namespace.clone(), s.key.metric), &s.points, (l, name), horizon));
@@ -150,6 +151,7 @@ pub fn forecasts(snap: &Snapshot, series: &[Series], horizon: i64) -> Vec<Foreca
         let (line, name) = match metric {
             Metric::Cpu => (cpu_m / 1000.0, "allocatable CPU"),
             Metric::Memory => (mem, "allocatable memory"),
+            Metric::Restarts => continue,
         };
         if line <= 0.0 {
             continue;
@@ -315,6 +317,74 @@ pub fn unusual(series: &[Series]) -> Vec<Unusual> {
     out
 }
 
+/// Workloads whose restarts jumped after a rollout in `[since, now]`, as
+/// anomalies of their `restarts` (subject: the workload's name; value:
+/// restarts since the rollout; expected: as many as the hour before
+/// would give in that time).
+pub fn restart_jumps(snap: &Snapshot, restarts: &[Series], since: i64, now: i64) -> Vec<Unusual> {
+    let owners = Owners::new(snap);
+    let mut per: BTreeMap<(String, String), Vec<&Series>> = BTreeMap::new();
+    for s in restarts.iter().filter(|s| s.key.metric == Metric::Restarts) {
+        let Scope::Container { namespace, pod, .. } = &s.key.scope else { continue };
+        let current = snap.pods.iter().find(|p| {
+            p.metadata.name.as_deref() == Some(pod.as_str())
+                && p.metadata.namespace.as_deref() == Some(namespace.as_str())
+        });
+        let w = current.and_then(|p| owners.workload_of(p)).or_else(|| owners.workload_of_name(snap, namespace, pod));
+        if let Some(w) = w {
+            per.entry((namespace.clone(), format!("{}/{}", w.kind, w.name))).or_default().push(s);
+        }
+    }
+    let rollouts = kubeask_insight::history::timeline::from_snapshot(snap)
+        .into_iter()
+        .filter(|e| e.change == Change::Rollout && e.time.as_second() >= since && e.time.as_second() < now);
+    let mut out = Vec::new();
+    for e in rollouts {
+        let Some(list) = per.get(&(e.namespace.clone(), e.object.clone())) else { continue };
+        let Some(j) = kubeask_insight::history::restarts::jump_after(list, e.time.as_second(), now) else { continue };
+        let name = e.object.split_once('/').map_or(e.object.as_str(), |(_, n)| n).to_string();
+        let expected = j.before * j.after_secs as f64 / 3600.0;
+        let anomaly = Anomaly {
+            start: j.at,
+            end: j.at + j.after_secs,
+            t: j.first,
+            value: j.after,
+            expected,
+            score: j.after_per_hour() / j.before.max(1.0),
+            baseline: "the hour before the rollout",
+        };
+        out.push(Unusual { subject: name, namespace: e.namespace.clone(), metric: Metric::Restarts, anomaly });
+    }
+    out
+}
+
+/// Anomalies of `series` and restart jumps after rollouts in `[start,
+/// end]`, newest first (the restart counts are read here; a source
+/// without them gives no jumps).
+pub async fn unusual_with_restarts(
+    source: &Source,
+    snap: &Snapshot,
+    q: &Query,
+    series: &[Series],
+    (start, end): (i64, i64),
+) -> Vec<Unusual> {
+    let mut out = unusual(series);
+    // NB: the whole namespace's counts: the pods from before a rollout
+    // are gone from the snapshot, so a target's current pods lack them.
+    let wide = Query { target: None, ..q.clone() };
+    let back = start - kubeask_insight::history::restarts::WINDOW;
+    match series_for(source, snap, &wide, Some(Metric::Restarts), back, end).await {
+        Ok(restarts) => out.extend(
+            restart_jumps(snap, &restarts, start, end)
+                .into_iter()
+                .filter(|u| q.target.as_ref().is_none_or(|(kind, name)| kind == "Deployment" && *name == u.subject)),
+        ),
+        Err(e) => tracing::debug!("no restart counts: {e}"),
+    }
+    out.sort_by_key(|u| std::cmp::Reverse(u.anomaly.t));
+    out
+}
+
 /// `2026-12-02 03:43  recommendations-…/recommendations cpu: 137m (expected 34m)`.
 pub fn unusual_line(u: &Unusual) -> String {
     let t =
@@ -339,6 +409,9 @@ pub fn anomaly_entries(snap: &Snapshot, found: &[Unusual]) -> Vec<Entry> {
                     format!("{}/{}/{}", u.namespace, w.kind, w.name)
                 });
             let time = jiff::Timestamp::from_second(u.anomaly.t).ok()?;
+            if u.metric == Metric::Restarts {
+                return restart_entry(u);
+            }
             let evidence = format!(
                 "{} of {} at {} where {} was expected (z {:.0})",
                 u.metric.as_str(),
@@ -358,6 +431,27 @@ pub fn anomaly_entries(snap: &Snapshot, found: &[Unusual]) -> Vec<Entry> {
             })
         })
         .collect()
+}
+
+/// A restart jump as a timeline entry of its workload.
+fn restart_entry(u: &Unusual) -> Option<Entry> {
+    let a = &u.anomaly;
+    let evidence = format!(
+        "restarts jumped after the rollout: {:.0} in the {} since, {:.0} expected from the hour before",
+        a.value,
+        show_secs((a.end - a.start) as f64),
+        a.expected
+    );
+    let object = format!("Deployment/{}", u.subject);
+    Some(Entry {
+        time: jiff::Timestamp::from_second(a.t).ok()?,
+        change: Change::Anomaly,
+        namespace: u.namespace.clone(),
+        related: vec![format!("{}/{object}", u.namespace)],
+        object,
+        evidence,
+        until: None,
+    })
 }
 
 /// Series for `q`'s target (or namespace) from `source`, over `[start, end]`.
@@ -380,8 +474,12 @@ pub async fn timeline(snap: &Snapshot, source: Option<&Source>, q: &Query, now: 
     let since = q.since.map_or(now - 24 * 3600, |s| s.as_second());
     let mut kept = source.map(|s| s.kept(since)).unwrap_or_default();
     if let Some(src) = source.filter(|_| q.target.is_some() || q.namespace.is_some()) {
-        match series_for(src, snap, q, None, since.max(now - 7 * 86_400), now).await {
-            Ok(series) => kept.extend(anomaly_entries(snap, &unusual(&series))),
+        let start = since.max(now - 7 * 86_400);
+        match series_for(src, snap, q, None, start, now).await {
+            Ok(series) => {
+                let found = unusual_with_restarts(src, snap, q, &series, (start, now)).await;
+                kept.extend(anomaly_entries(snap, &found));
+            }
             Err(e) => tracing::debug!("no anomalies for the timeline: {e}"),
         }
     }

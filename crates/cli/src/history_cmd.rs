@@ -75,8 +75,8 @@ pub struct HistoryArgs {
     /// How far back (`6h`).
     #[arg(long, default_value = "6h")]
     since: String,
-    /// Only `cpu` or `memory`.
-    #[arg(long, value_parser = |s: &str| Metric::parse(s).ok_or("use cpu or memory"))]
+    /// Only `cpu`, `memory` or `restarts` (restart counts are shown only when asked for).
+    #[arg(long, value_parser = |s: &str| Metric::parse(s).ok_or("use cpu, memory or restarts"))]
     metric: Option<Metric>,
     #[command(flatten)]
     source: SourceArgs,

@@ -954,14 +954,51 @@ fn real_prometheus(dir: &std::path::Path, exposition: &str, web_config: Option<&
 /// filling claim) every 15 s up to now, on whole multiples of 15 s like a
 /// scrape interval's: its series, and as OpenMetrics for `promtool`.
 fn generated_past(server: &DemoServer) -> (Vec<kubeask_insight::history::Series>, String) {
+    generated_past_with(server, Vec::new())
+}
+
+/// [`generated_past`] with `extra` series added to it.
+fn generated_past_with(
+    server: &DemoServer,
+    extra: Vec<kubeask_insight::history::Series>,
+) -> (Vec<kubeask_insight::history::Series>, String) {
     let h = server.history().expect("the demo fixture has a past");
     let origin = h.origin - h.origin.rem_euclid(15);
     let now_rel = jiff::Timestamp::now().as_second() - origin;
-    let series =
+    let mut series =
         kubeask_cluster::demo::shapes::generate(&h.plan, &h.bases, origin, -h.plan.history_secs(), now_rel, 15);
+    series.extend(extra);
     let volumes = kubeask_cluster::demo::prometheus::volume_past(h, origin, (-h.plan.history_secs(), now_rel, 15));
     let exposition = kubeask_cluster::demo::prometheus::openmetrics_with(&series, &volumes);
     (series, exposition)
+}
+
+/// Planted restart counts: recommendations' pods restart every 4 minutes
+/// from its rollout at `rollout` on; before it, a pod of the previous
+/// revision (gone now) ran six hours without a restart.
+fn planted_restarts(server: &DemoServer, rollout: i64) -> Vec<kubeask_insight::history::Series> {
+    use kubeask_insight::history::{Metric, Point, Scope, Series, SeriesKey};
+    let now = jiff::Timestamp::now().as_second();
+    let grid = |from: i64, to: i64| (from - from.rem_euclid(15)..=to).step_by(15);
+    let key = |pod: &str| SeriesKey::container(Metric::Restarts, "shop", pod, "recommendations");
+    let old = grid(now - 6 * 3600, rollout).map(|t| Point { t, v: 0.0 }).collect();
+    let mut out = vec![Series { key: key("recommendations-5d8f7b9c4d-old01"), points: old }];
+    let h = server.history().unwrap();
+    let pods: std::collections::BTreeSet<&str> = h
+        .bases
+        .iter()
+        .filter_map(|b| match &b.key.scope {
+            Scope::Container { namespace, pod, .. } if namespace == "shop" && pod.starts_with("recommendations-") => {
+                Some(pod.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    for pod in pods {
+        let points = grid(rollout + 15, now).map(|t| Point { t, v: ((t - rollout) / 240) as f64 }).collect();
+        out.push(Series { key: key(pod), points });
+    }
+    out
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -973,7 +1010,16 @@ async fn a_real_prometheus_and_own_samples_over_the_same_past_give_the_same_answ
     // 15 s up to now: backfilled into a real Prometheus, and recorded in
     // Kubeask's own store as the sampler would have.
     // Samples on whole multiples of 15 s, like a scrape interval's.
-    let (series, exposition) = generated_past(&server);
+    // The rollout the demo's timeline shows, with restarts planted after it.
+    let tl = json_of(
+        &kubeask(&dir, &kc)
+            .args(["timeline", "deployment/recommendations", "-n", "shop", "--since", "2h", "--json"])
+            .output()
+            .unwrap(),
+    );
+    let rollout =
+        tl["report"][0]["entries"][0]["time"].as_str().unwrap().parse::<jiff::Timestamp>().unwrap().as_second();
+    let (series, exposition) = generated_past_with(&server, planted_restarts(&server, rollout));
     let (_prometheus, url) = real_prometheus(dir.path(), &exposition, None);
     let store = kubeask_cluster::history::HistoryStore::open(&dir.path().join("data/kubeask/history.sqlite")).unwrap();
     for s in &series {
@@ -1000,6 +1046,15 @@ async fn a_real_prometheus_and_own_samples_over_the_same_past_give_the_same_answ
     };
     assert!(subjects(&prom).iter().any(|s| s.starts_with("recommendations-")), "{prom}");
     assert_eq!(subjects(&prom), subjects(&own));
+    // The planted restarts after the rollout: a jump, from both sources.
+    let jumped = |v: &serde_json::Value| {
+        v["anomalies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["subject"] == "recommendations" && a["metric"] == "restarts")
+    };
+    assert!(jumped(&prom) && jumped(&own), "{prom}");
 
     // Volumes: the same planted claim filling up, from the real Prometheus
     // and from the demo's stand-in (the own store has none).
@@ -1033,6 +1088,12 @@ async fn a_real_prometheus_and_own_samples_over_the_same_past_give_the_same_answ
         assert_eq!(prom["short"], own["short"], "{q}");
         assert!(!prom["short"].as_str().unwrap().contains("no history"), "{q}: {prom}");
     }
+    let (prom, own) = both(&["timeline", "deployment/recommendations", "-n", "shop", "--since", "2h", "--json"]);
+    let jump = |v: &serde_json::Value| {
+        let entries = v["report"].as_array().unwrap().iter().flat_map(|i| i["entries"].as_array().unwrap().iter());
+        entries.filter(|e| e["evidence"].as_str().unwrap().starts_with("restarts jumped after the rollout")).count()
+    };
+    assert_eq!((jump(&prom), jump(&own)), (1, 1), "{prom}\n{own}");
     server.stop().await;
 }
 

@@ -66,6 +66,10 @@ fn range(h: &DemoHistory, q: &std::collections::HashMap<String, String>) -> Resp
     if text.contains("kubelet_volume_stats_") {
         return volumes(h, &text, (start, end, step));
     }
+    if text.contains("kube_pod_container_status_restarts_total") {
+        // NB: the stand-in has no kube-state-metrics: no restart counts.
+        return reply(json!({"status": "success", "data": {"resultType": "matrix", "result": []}}));
+    }
     let metric = if text.contains("container_cpu_usage_seconds_total") {
         Metric::Cpu
     } else if text.contains("container_memory_working_set_bytes") {
@@ -146,7 +150,8 @@ fn volumes(h: &DemoHistory, text: &str, (start, end, step): (f64, f64, f64)) -> 
 /// tsdb create-blocks-from openmetrics` (a real Prometheus over the demo's
 /// past, tested against the own sampler): memory as cAdvisor's gauge, CPU
 /// as its counter — the running sum of cores × seconds per interval, so
-/// `irate` reads each sampled value back.
+/// `irate` reads each sampled value back; restart counts as
+/// kube-state-metrics' counter.
 pub fn openmetrics(series: &[kubeask_insight::history::Series]) -> String {
     openmetrics_with(series, &[])
 }
@@ -160,6 +165,7 @@ pub fn openmetrics_with(series: &[kubeask_insight::history::Series], volumes: &[
     for (metric, family, kind, sample) in [
         (Metric::Memory, "container_memory_working_set_bytes", "gauge", "container_memory_working_set_bytes"),
         (Metric::Cpu, "container_cpu_usage_seconds", "counter", "container_cpu_usage_seconds_total"),
+        (Metric::Restarts, "kube_pod_container_status_restarts", "counter", "kube_pod_container_status_restarts_total"),
     ] {
         let _ = writeln!(out, "# TYPE {family} {kind}");
         for s in series.iter().filter(|s| s.key.metric == metric) {
@@ -170,7 +176,7 @@ pub fn openmetrics_with(series: &[kubeask_insight::history::Series], volumes: &[
             let mut prev: Option<i64> = None;
             for p in &s.points {
                 let v = match metric {
-                    Metric::Memory => p.v,
+                    Metric::Memory | Metric::Restarts => p.v,
                     Metric::Cpu => {
                         total += p.v * prev.map_or(15, |t| p.t - t) as f64;
                         total

@@ -135,6 +135,10 @@ pub fn query(metric: Metric, namespace: Option<&str>, step: i64, legacy: bool) -
         }
         Metric::Cpu => format!("sum by (namespace,{p},{c}) (rate(container_cpu_usage_seconds_total{sel}[{step}s]))"),
         Metric::Memory => format!("sum by (namespace,{p},{c}) (container_memory_working_set_bytes{sel})"),
+        // kube-state-metrics' counter (its labels never had the legacy names).
+        Metric::Restarts => format!(
+            "sum by (namespace,pod,container) (kube_pod_container_status_restarts_total{{container!=\"\"{ns}}})"
+        ),
     }
 }
 
@@ -248,6 +252,11 @@ impl Prometheus {
         let name = match metric {
             Metric::Cpu => "container_cpu_usage_seconds_total",
             Metric::Memory => "container_memory_working_set_bytes",
+            Metric::Restarts => {
+                return self
+                    .newest_of(&format!("kube_pod_container_status_restarts_total{{container!=\"\"{ns}}}"), at)
+                    .await
+            }
         };
         self.newest_of(&format!("{name}{{{c}!=\"\",{c}!=\"POD\"{ns}}}"), at).await
     }

@@ -1,6 +1,7 @@
 //! The own sampler: every 15 s, the metrics of an open context's cache
 //! (metrics.k8s.io per container and node) and what its timeline shows
-//! (events, restarts, rollouts) go into the history store.
+//! (events, restarts, rollouts) and each container's restart count go
+//! into the history store.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -34,6 +35,15 @@ pub fn samples_of(snap: &Snapshot) -> Vec<(SeriesKey, Point)> {
             for (metric, v) in usage(&c.usage) {
                 out.push((SeriesKey::container(metric, ns, pod, &c.name), Point { t, v }));
             }
+        }
+    }
+    // Restart counts, for restart-rate jumps after a rollout.
+    for p in &snap.pods {
+        let ns = p.metadata.namespace.as_deref().unwrap_or("");
+        let pod = p.metadata.name.as_deref().unwrap_or("");
+        for cs in p.status.iter().flat_map(|s| s.container_statuses.iter().flatten()) {
+            let key = SeriesKey::container(Metric::Restarts, ns, pod, &cs.name);
+            out.push((key, Point { t: now, v: f64::from(cs.restart_count) }));
         }
     }
     for nm in &snap.node_metrics {

@@ -71,7 +71,7 @@ impl Source {
                 if filter.nodes == Some(true) {
                     return Ok(Vec::new());
                 }
-                let metrics = filter.metric.map_or(vec![Metric::Cpu, Metric::Memory], |m| vec![m]);
+                let metrics = filter.metric.map_or(Metric::USAGE.to_vec(), |m| vec![m]);
                 let mut out = Vec::new();
                 for m in metrics {
                     out.extend(prometheus.series(m, filter.namespace.as_deref(), start, end).await?);

@@ -41,7 +41,7 @@ pub struct StoreError {
 /// Which series to read.
 #[derive(Clone, Debug, Default)]
 pub struct SeriesFilter {
-    /// Only this metric.
+    /// Only this metric (CPU and memory when `None`).
     pub metric: Option<Metric>,
     /// Only this namespace (container series).
     pub namespace: Option<String>,
@@ -456,7 +456,7 @@ fn matching(db: &Connection, context: &str, f: &SeriesFilter) -> rusqlite::Resul
             SeriesKey::node(metric, &node)
         };
         let is_node = !node.is_empty();
-        let keep = f.metric.is_none_or(|m| m == metric)
+        let keep = f.metric.map_or(Metric::USAGE.contains(&metric), |m| m == metric)
             && f.nodes.is_none_or(|n| n == is_node)
             && f.namespace.as_ref().is_none_or(|want| is_node || *want == ns)
             && f.pods.as_ref().is_none_or(|pods| is_node || pods.contains(&pod));

@@ -102,10 +102,35 @@ async fn the_sampler_records_every_container_the_metrics_server_reports() {
     let snap = cache.snapshot();
     let n = sample_once(&store, "demo", &snap, &mut Seen::default()).unwrap();
     let containers: usize = objects("PodMetrics").iter().map(|p| p["containers"].as_array().unwrap().len()).sum();
-    assert_eq!(n, 2 * containers + 2 * objects("NodeMetrics").len());
+    let statuses: Vec<(String, String, f64)> = objects("Pod")
+        .iter()
+        .flat_map(|p| {
+            let pod = p["metadata"]["name"].as_str().unwrap_or_default().to_string();
+            let list = p["status"]["containerStatuses"].as_array().cloned().unwrap_or_default();
+            list.into_iter().map(move |c| {
+                (
+                    pod.clone(),
+                    c["name"].as_str().unwrap_or_default().to_string(),
+                    c["restartCount"].as_f64().unwrap_or(0.0),
+                )
+            })
+        })
+        .collect();
+    assert_eq!(n, 2 * containers + 2 * objects("NodeMetrics").len() + statuses.len());
     let mem = SeriesFilter { metric: Some(Metric::Memory), nodes: Some(false), ..Default::default() };
     let series = store.series("demo", &mem, 0, i64::MAX).unwrap();
     assert_eq!(series.len(), containers);
+    // Every container's restart count, read only when asked for by name.
+    let restarts = SeriesFilter { metric: Some(Metric::Restarts), ..Default::default() };
+    let counts = store.series("demo", &restarts, 0, i64::MAX).unwrap();
+    assert_eq!(counts.len(), statuses.len());
+    let most = statuses.iter().max_by(|a, b| a.2.total_cmp(&b.2)).unwrap();
+    let stored = counts.iter().find(
+        |s| matches!(&s.key.scope, Scope::Container { pod, container, .. } if *pod == most.0 && *container == most.1),
+    );
+    assert_eq!(stored.map(|s| s.points[0].v), Some(most.2), "{most:?}");
+    let usage = store.series("demo", &SeriesFilter::default(), 0, i64::MAX).unwrap();
+    assert!(usage.iter().all(|s| s.key.metric != Metric::Restarts));
     // The events past their TTL: kept, and not kept twice.
     assert!(!store.entries("demo", 0).unwrap().is_empty());
     let mut seen = Seen::default();

@@ -8,6 +8,7 @@
 pub mod anomaly;
 pub mod forecast;
 pub mod hpa;
+pub mod restarts;
 pub mod rightsize;
 pub mod stats;
 pub mod timeline;
@@ -23,6 +24,9 @@ pub enum Metric {
     Cpu,
     /// Memory (working set) in bytes.
     Memory,
+    /// A container's restart count (a counter; read only when asked for
+    /// by name, never with "every metric").
+    Restarts,
 }
 
 impl Metric {
@@ -31,14 +35,19 @@ impl Metric {
         match self {
             Metric::Cpu => "cpu",
             Metric::Memory => "memory",
+            Metric::Restarts => "restarts",
         }
     }
 
-    /// Parses `cpu` / `memory` (and `mem`).
+    /// The usage metrics ("every metric" of a filter): CPU and memory.
+    pub const USAGE: [Metric; 2] = [Metric::Cpu, Metric::Memory];
+
+    /// Parses `cpu` / `memory` (and `mem`) / `restarts`.
     pub fn parse(s: &str) -> Option<Metric> {
         match s.to_ascii_lowercase().as_str() {
             "cpu" => Some(Metric::Cpu),
             "memory" | "mem" => Some(Metric::Memory),
+            "restarts" => Some(Metric::Restarts),
             _ => None,
         }
     }
@@ -49,6 +58,7 @@ impl Metric {
             Metric::Cpu if v < 1.0 => format!("{:.0}m", v * 1000.0),
             Metric::Cpu => format!("{v:.2} cores"),
             Metric::Memory => crate::text::show_mem(v),
+            Metric::Restarts => format!("{v:.0}"),
         }
     }
 }

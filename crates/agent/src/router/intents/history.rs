@@ -477,7 +477,7 @@ async fn numbers(
         }
         _ => {
             let series = insights::series_for(source, snap, q, None, start, end).await.map_err(fail)?;
-            Ok(out_of_the_ordinary(&insights::unusual(&series)))
+            Ok(out_of_the_ordinary(&insights::unusual_with_restarts(source, snap, q, &series, (start, end)).await))
         }
     }
 }
