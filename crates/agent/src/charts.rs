@@ -90,6 +90,7 @@ fn chart(snap: &Snapshot, list: &[&Series], horizon: i64) -> Option<Chart> {
     let pod_of = |s: &Series| match &s.key.scope {
         Scope::Container { pod, .. } => pod.clone(),
         Scope::Node { node } => node.clone(),
+        Scope::Volume { claim, .. } => claim.clone(),
     };
     let resources = list.iter().find_map(|s| {
         let pod = snap.pods.iter().find(|p| {

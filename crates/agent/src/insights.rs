@@ -41,11 +41,12 @@ pub fn pods_of(snap: &Snapshot, namespace: &str, kind: &str, name: &str) -> Vec<
         .collect()
 }
 
-/// A series' subject as people read it: `pod/container` or `node`.
+/// A series' subject as people read it: `pod/container`, `node` or a claim.
 pub fn subject(s: &Series) -> String {
     match &s.key.scope {
         Scope::Container { pod, container, .. } => format!("{pod}/{container}"),
         Scope::Node { node } => node.clone(),
+        Scope::Volume { claim, .. } => claim.clone(),
     }
 }
 
@@ -139,7 +140,7 @@ pub fn forecasts(snap: &Snapshot, series: &[Series], horizon: i64) -> Vec<Foreca
         let (limit, name) = match s.key.metric {
             Metric::Cpu => (limits.0, "CPU limit"),
             Metric::Memory => (limits.1, "memory limit"),
-            Metric::Restarts => continue,
+            Metric::Restarts | Metric::VolumeUsed | Metric::VolumeCapacity => continue,
         };
         if let Some(l) = limit {
             out.extend(forecast_one((subject(s), namespace.clone(), s.key.metric), &s.points, (l, name), horizon));
@@ -151,7 +152,7 @@ pub fn forecasts(snap: &Snapshot, series: &[Series], horizon: i64) -> Vec<Foreca
         let (line, name) = match metric {
             Metric::Cpu => (cpu_m / 1000.0, "allocatable CPU"),
             Metric::Memory => (mem, "allocatable memory"),
-            Metric::Restarts => continue,
+            Metric::Restarts | Metric::VolumeUsed | Metric::VolumeCapacity => continue,
         };
         if line <= 0.0 {
             continue;
@@ -302,7 +303,7 @@ pub fn unusual(series: &[Series]) -> Vec<Unusual> {
         .iter()
         .flat_map(|s| {
             let ns = match &s.key.scope {
-                Scope::Container { namespace, .. } => namespace.clone(),
+                Scope::Container { namespace, .. } | Scope::Volume { namespace, .. } => namespace.clone(),
                 Scope::Node { .. } => String::new(),
             };
             anomalies(&s.points).into_iter().map(move |a| Unusual {

@@ -873,6 +873,19 @@ async fn history_from_the_clusters_prometheus_and_from_own_samples_gives_the_sam
     for s in &series {
         store.record_points("kubeask-demo", s.points.iter().map(|p| (&s.key, *p))).unwrap();
     }
+    // The claims' volumes as the own sampler reads them: every 5 minutes.
+    let h = server.history().unwrap();
+    let (origin, past) = (h.origin - h.origin.rem_euclid(15), h.plan.history_secs());
+    let now_rel = jiff::Timestamp::now().as_second() - origin;
+    for v in kubeask_cluster::demo::prometheus::volume_past(h, origin, (-past, now_rel, 300)) {
+        use kubeask_insight::history::{Metric, Point, SeriesKey};
+        let (used, cap) = (
+            SeriesKey::volume(Metric::VolumeUsed, &v.namespace, &v.claim),
+            SeriesKey::volume(Metric::VolumeCapacity, &v.namespace, &v.claim),
+        );
+        store.record_points("kubeask-demo", v.used.iter().map(|p| (&used, *p))).unwrap();
+        store.record_points("kubeask-demo", v.used.iter().map(|p| (&cap, Point { t: p.t, v: v.capacity }))).unwrap();
+    }
     drop(store);
     let own_forecast = json_of(&run(&["forecast", "--json", "--history", "own"]));
     assert_eq!(own_forecast["source"], "Kubeask's own samples");
@@ -1025,6 +1038,19 @@ async fn a_real_prometheus_and_own_samples_over_the_same_past_give_the_same_answ
     for s in &series {
         store.record_points("kubeask-demo", s.points.iter().map(|p| (&s.key, *p))).unwrap();
     }
+    // The claims' volumes as the own sampler reads them: every 5 minutes.
+    let h = server.history().unwrap();
+    let (origin, past) = (h.origin - h.origin.rem_euclid(15), h.plan.history_secs());
+    let now_rel = jiff::Timestamp::now().as_second() - origin;
+    for v in kubeask_cluster::demo::prometheus::volume_past(h, origin, (-past, now_rel, 300)) {
+        use kubeask_insight::history::{Metric, Point, SeriesKey};
+        let (used, cap) = (
+            SeriesKey::volume(Metric::VolumeUsed, &v.namespace, &v.claim),
+            SeriesKey::volume(Metric::VolumeCapacity, &v.namespace, &v.claim),
+        );
+        store.record_points("kubeask-demo", v.used.iter().map(|p| (&used, *p))).unwrap();
+        store.record_points("kubeask-demo", v.used.iter().map(|p| (&cap, Point { t: p.t, v: v.capacity }))).unwrap();
+    }
     drop(store);
     let both = |args: &[&str]| {
         let run = |source: &[&str]| {
@@ -1056,8 +1082,8 @@ async fn a_real_prometheus_and_own_samples_over_the_same_past_give_the_same_answ
     };
     assert!(jumped(&prom) && jumped(&own), "{prom}");
 
-    // Volumes: the same planted claim filling up, from the real Prometheus
-    // and from the demo's stand-in (the own store has none).
+    // Volumes: the same planted claim filling up, from the real Prometheus,
+    // the demo's stand-in and the own store.
     let claims = |v: &serde_json::Value| -> Vec<(String, i64)> {
         v["volumes"]
             .as_array()
@@ -1071,6 +1097,7 @@ async fn a_real_prometheus_and_own_samples_over_the_same_past_give_the_same_answ
     };
     let demo_forecast = json_of(&kubeask(&dir, &kc).args(["forecast", "--json"]).output().unwrap());
     assert_eq!(claims(&prom), claims(&demo_forecast));
+    assert_eq!(claims(&prom), claims(&own), "the own sampler's volumes (every 5 min) give the same");
     assert_eq!(claims(&prom).first().map(|c| c.0.as_str()), Some("data-mongodb-0"));
     let (prom, own) = both(&["rightsize", "--json", "--since", "6h"]);
     assert!(verdicts(&prom).contains(&("shop/Deployment/recommendations".into(), "over".into())), "{prom}");
@@ -1083,6 +1110,7 @@ async fn a_real_prometheus_and_own_samples_over_the_same_past_give_the_same_answ
         "what happened to recommendations in the last hour?",
         "memory of payments-api over the last hour",
         "will the cluster run out of memory today?",
+        "will any volume fill up?",
     ] {
         let (prom, own) = both(&["ask", "--json", q]);
         assert_eq!(prom["short"], own["short"], "{q}");

@@ -143,6 +143,10 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
             Some(h) => super::prometheus::proxy(h, ns, svc, rest, &query),
             None => Err(ApiError::service_unavailable(&format!("no endpoints available for service \"{svc}\""))),
         },
+        ["api", "v1", "nodes", node, "proxy", "stats", "summary"] => match &app.history {
+            Some(h) => kubelet_summary(&app, h, node),
+            None => Err(ApiError::service_unavailable("the kubelet's stats are not served by this demo")),
+        },
         ["api", "v1", rest @ ..] => route(&app, "", "v1", rest, &parts.method, &parts.headers, &query, body).await,
         ["apis", group, version, rest @ ..] => {
             route(&app, group, version, rest, &parts.method, &parts.headers, &query, body).await
@@ -150,6 +154,43 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         _ => Err(ApiError::no_route()),
     };
     result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// The kubelet's stats summary of `node` (`/api/v1/nodes/N/proxy/stats/summary`),
+/// volumes only: each pod on the node that mounts a bound claim, with the
+/// claim's used bytes now from the fixture's volume shapes.
+fn kubelet_summary(app: &App, h: &super::prometheus::DemoHistory, node: &str) -> Result<Response, ApiError> {
+    let state = app.store.read();
+    let (Some(pods), Some(nodes)) =
+        (super::registry::lookup("", "v1", "pods"), super::registry::lookup("", "v1", "nodes"))
+    else {
+        return Err(ApiError::no_route());
+    };
+    if !state.of(nodes).values().any(|n| n.pointer("/metadata/name").and_then(Value::as_str) == Some(node)) {
+        return Err(ApiError::not_found("nodes", "", node));
+    }
+    let now = jiff::Timestamp::now().as_second() - h.origin;
+    let on_node = state.of(pods).values().filter(|p| p.pointer("/spec/nodeName").and_then(Value::as_str) == Some(node));
+    let stats: Vec<Value> = on_node
+        .map(|p| {
+            let ns = p.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("");
+            let volumes: Vec<Value> = p
+                .pointer("/spec/volumes")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|v| {
+                    let claim = v.pointer("/persistentVolumeClaim/claimName").and_then(Value::as_str)?;
+                    let (_, _, cap) = h.volumes.iter().find(|(n, c, _)| n == ns && c == claim)?;
+                    let used = h.plan.volume_used(ns, claim, *cap, now);
+                    Some(json!({"name": v["name"], "usedBytes": used as u64, "capacityBytes": *cap as u64,
+                                "availableBytes": (cap - used) as u64, "pvcRef": {"name": claim, "namespace": ns}}))
+                })
+                .collect();
+            json!({"podRef": {"name": p["metadata"]["name"], "namespace": ns}, "volume": volumes})
+        })
+        .collect();
+    Ok(ok(&json!({"node": {"nodeName": node}, "pods": stats})))
 }
 
 fn authorized(headers: &HeaderMap, token: &str) -> bool {

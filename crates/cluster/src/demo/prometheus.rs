@@ -176,7 +176,7 @@ pub fn openmetrics_with(series: &[kubeask_insight::history::Series], volumes: &[
             let mut prev: Option<i64> = None;
             for p in &s.points {
                 let v = match metric {
-                    Metric::Memory | Metric::Restarts => p.v,
+                    Metric::Memory | Metric::Restarts | Metric::VolumeUsed | Metric::VolumeCapacity => p.v,
                     Metric::Cpu => {
                         total += p.v * prev.map_or(15, |t| p.t - t) as f64;
                         total

@@ -139,6 +139,8 @@ pub fn query(metric: Metric, namespace: Option<&str>, step: i64, legacy: bool) -
         Metric::Restarts => format!(
             "sum by (namespace,pod,container) (kube_pod_container_status_restarts_total{{container!=\"\"{ns}}})"
         ),
+        // NB: volumes are read with their capacity by `Prometheus::volumes`.
+        Metric::VolumeUsed | Metric::VolumeCapacity => String::new(),
     }
 }
 
@@ -224,6 +226,9 @@ impl Prometheus {
         start: i64,
         end: i64,
     ) -> Result<Vec<Series>, HistoryError> {
+        if matches!(metric, Metric::VolumeUsed | Metric::VolumeCapacity) {
+            return Ok(Vec::new());
+        }
         let step = step_for(end - start);
         // NB: evaluation times on the step's grid (as Grafana does): the
         // same window reads the same samples however often it is asked.
@@ -257,6 +262,8 @@ impl Prometheus {
                     .newest_of(&format!("kube_pod_container_status_restarts_total{{container!=\"\"{ns}}}"), at)
                     .await
             }
+            // NB: not read through `series` (see `volumes`).
+            Metric::VolumeUsed | Metric::VolumeCapacity => return None,
         };
         self.newest_of(&format!("{name}{{{c}!=\"\",{c}!=\"POD\"{ns}}}"), at).await
     }

@@ -1,7 +1,8 @@
 //! The own sampler: every 15 s, the metrics of an open context's cache
 //! (metrics.k8s.io per container and node) and what its timeline shows
 //! (events, restarts, rollouts) and each container's restart count go
-//! into the history store.
+//! into the history store; every five minutes, each bound claim's volume
+//! use from the kubelets' stats summaries.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -21,6 +22,101 @@ use crate::cache::ClusterCache;
 pub const EVERY: Duration = Duration::from_secs(15);
 /// How often the store is packed and trimmed.
 const MAINTAIN_EVERY: u32 = 20;
+/// How often volumes are read from the kubelets (every 5 minutes: one
+/// request per node, and volumes fill slowly).
+const VOLUMES_EVERY: u32 = 20;
+/// How long one kubelet may take to answer.
+const KUBELET_DEADLINE: Duration = Duration::from_secs(10);
+
+#[derive(serde::Deserialize)]
+struct Summary {
+    #[serde(default)]
+    pods: Vec<PodStats>,
+}
+
+#[derive(serde::Deserialize)]
+struct PodStats {
+    #[serde(default)]
+    volume: Vec<VolumeStats>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VolumeStats {
+    #[serde(default)]
+    used_bytes: Option<u64>,
+    #[serde(default)]
+    capacity_bytes: Option<u64>,
+    #[serde(default)]
+    pvc_ref: Option<PvcRef>,
+}
+
+#[derive(serde::Deserialize)]
+struct PvcRef {
+    name: String,
+    namespace: String,
+}
+
+/// The claims' volumes in a kubelet's stats summary
+/// (`/stats/summary`): (namespace, claim, used bytes, capacity bytes).
+/// Anything else in it (or anything malformed) is ignored.
+pub fn claims_in_summary(text: &str) -> Vec<(String, String, f64, f64)> {
+    let Ok(summary) = serde_json::from_str::<Summary>(text) else { return Vec::new() };
+    summary
+        .pods
+        .into_iter()
+        .flat_map(|p| p.volume)
+        .filter_map(|v| {
+            let pvc = v.pvc_ref?;
+            Some((pvc.namespace, pvc.name, v.used_bytes? as f64, v.capacity_bytes? as f64))
+        })
+        .collect()
+}
+
+/// Each bound claim's used bytes and capacity now, from the stats summary
+/// of every Ready node's kubelet (through the API server's node proxy, four
+/// at a time; a node that fails or takes over 10 s is left out). `Err`
+/// when the API server refuses the node proxy itself (no RBAC for it).
+pub async fn volume_samples(client: &kube::Client, snap: &Snapshot) -> Result<Vec<(SeriesKey, Point)>, String> {
+    use futures::StreamExt;
+    let nodes: Vec<String> = snap
+        .nodes
+        .iter()
+        .filter(|n| kubeask_insight::state::node_ready(n))
+        .filter_map(|n| n.metadata.name.clone())
+        .collect();
+    let now = jiff::Timestamp::now().as_second();
+    let replies: Vec<Result<String, kube::Error>> = futures::stream::iter(nodes)
+        .map(|node| async move {
+            let req = http::Request::get(format!("/api/v1/nodes/{node}/proxy/stats/summary"))
+                .body(Vec::new())
+                .map_err(kube::Error::HttpError)?;
+            match tokio::time::timeout(KUBELET_DEADLINE, client.request_text(req)).await {
+                Ok(r) => r,
+                Err(_) => Ok(String::new()),
+            }
+        })
+        .buffer_unordered(4)
+        .collect()
+        .await;
+    let mut claims = std::collections::BTreeMap::new();
+    for reply in replies {
+        match reply {
+            Ok(text) => claims.extend(claims_in_summary(&text).into_iter().map(|(ns, c, u, cap)| ((ns, c), (u, cap)))),
+            Err(kube::Error::Api(e)) if e.code == 403 => return Err(e.message),
+            Err(e) => tracing::debug!("a kubelet's stats summary: {e}"),
+        }
+    }
+    Ok(claims
+        .into_iter()
+        .flat_map(|((ns, claim), (used, cap))| {
+            [
+                (SeriesKey::volume(Metric::VolumeUsed, &ns, &claim), Point { t: now, v: used }),
+                (SeriesKey::volume(Metric::VolumeCapacity, &ns, &claim), Point { t: now, v: cap }),
+            ]
+        })
+        .collect())
+}
 
 /// The samples a snapshot's metrics hold: CPU (cores) and memory (bytes)
 /// per container and per node, each at the time metrics-server took it.
@@ -105,12 +201,25 @@ pub fn spawn(cache: Arc<ClusterCache>, store: Arc<HistoryStore>, context: String
             let mut seen = Seen::default();
             let mut tick = tokio::time::interval(EVERY);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut kubelets = true;
             for n in 0u32.. {
                 tick.tick().await;
                 let snap = cache.snapshot();
+                let volumes = match kubelets && n % VOLUMES_EVERY == 0 {
+                    true => volume_samples(&cache.connection().client, &snap).await.unwrap_or_else(|e| {
+                        // NB: asked once: without RBAC for nodes/proxy it stays refused.
+                        tracing::info!("volume usage is not sampled: the node proxy is refused ({e})");
+                        kubelets = false;
+                        Vec::new()
+                    }),
+                    false => Vec::new(),
+                };
                 let (store2, ctx) = (store.clone(), context.clone());
                 let result = tokio::task::spawn_blocking(move || {
                     let r = sample_once(&store2, &ctx, &snap, &mut seen);
+                    if let Err(e) = store2.record_points(&ctx, volumes.iter().map(|(k, p)| (k, *p))) {
+                        tracing::warn!("volume samples not stored: {e}");
+                    }
                     if n % MAINTAIN_EVERY == 0 {
                         if let Err(e) = store2.maintain(jiff::Timestamp::now().as_second()) {
                             tracing::warn!("history maintenance failed: {e}");

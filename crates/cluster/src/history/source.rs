@@ -84,9 +84,9 @@ impl Source {
         }
     }
 
-    /// Each bound claim's use and capacity over `[start, end]`: from a
-    /// Prometheus (the kubelet's volume stats); the own sampler does not
-    /// read them (none).
+    /// Each bound claim's use and capacity over `[start, end]`: the
+    /// kubelet's volume stats, from a Prometheus or as the own sampler read
+    /// them from the kubelets every five minutes.
     pub async fn volumes(
         &self,
         namespace: Option<&str>,
@@ -94,7 +94,26 @@ impl Source {
         end: i64,
     ) -> Result<Vec<kubeask_insight::history::volume::Volume>, HistoryError> {
         match self {
-            Source::Own { .. } => Ok(Vec::new()),
+            Source::Own { .. } => {
+                let filter = |metric| SeriesFilter {
+                    metric: Some(metric),
+                    namespace: namespace.map(str::to_string),
+                    ..Default::default()
+                };
+                let used = self.series(&filter(Metric::VolumeUsed), start, end).await?;
+                let capacity = self.series(&filter(Metric::VolumeCapacity), start, end).await?;
+                Ok(used
+                    .into_iter()
+                    .filter_map(|u| {
+                        let Scope::Volume { namespace, claim } = u.key.scope else { return None };
+                        let cap = capacity.iter().find(|c| {
+                            matches!(&c.key.scope, Scope::Volume { namespace: n, claim: x } if *n == namespace && *x == claim)
+                        })?;
+                        let capacity = cap.points.last()?.v;
+                        Some(kubeask_insight::history::volume::Volume { namespace, claim, capacity, used: u.points })
+                    })
+                    .collect())
+            }
             Source::Prometheus { prometheus, .. } => prometheus.volumes(namespace, start, end).await,
         }
     }

@@ -431,6 +431,8 @@ fn columns(key: &SeriesKey) -> (&str, &str, &str, &str) {
     match &key.scope {
         Scope::Container { namespace, pod, container } => (namespace, pod, container, ""),
         Scope::Node { node } => ("", "", "", node),
+        // NB: the claim in the pod column; the metric says it is a volume.
+        Scope::Volume { namespace, claim } => (namespace, claim, "", ""),
     }
 }
 
@@ -450,7 +452,9 @@ fn matching(db: &Connection, context: &str, f: &SeriesFilter) -> rusqlite::Resul
     let mut out = Vec::new();
     for (id, metric, ns, pod, container, node) in rows.flatten() {
         let Some(metric) = Metric::parse(&metric) else { continue };
-        let key = if node.is_empty() {
+        let key = if matches!(metric, Metric::VolumeUsed | Metric::VolumeCapacity) {
+            SeriesKey::volume(metric, &ns, &pod)
+        } else if node.is_empty() {
             SeriesKey::container(metric, &ns, &pod, &container)
         } else {
             SeriesKey::node(metric, &node)

@@ -9,7 +9,7 @@ use std::time::Duration;
 use kubeask_cluster::cache::ClusterCache;
 use kubeask_cluster::contexts::Contexts;
 use kubeask_cluster::history::prometheus::Prometheus;
-use kubeask_cluster::history::sampler::{sample_once, Seen};
+use kubeask_cluster::history::sampler::{claims_in_summary, sample_once, volume_samples, Seen};
 use kubeask_cluster::history::store::{HistoryStore, SeriesFilter, RAW_KEEP};
 use kubeask_insight::history::{Metric, Point, Scope, SeriesKey};
 
@@ -136,6 +136,57 @@ async fn the_sampler_records_every_container_the_metrics_server_reports() {
     let mut seen = Seen::default();
     assert!(!seen.fresh(&snap).is_empty());
     assert!(seen.fresh(&snap).is_empty(), "a second tick stores nothing new");
+}
+
+#[tokio::test]
+async fn the_sampler_reads_each_claims_volume_from_the_kubelets() {
+    let demo = start().await;
+    let contexts = Contexts::load(&[demo.kubeconfig()]).unwrap();
+    let conn = contexts.connect(None).await.unwrap();
+    let cache = ClusterCache::start(conn.clone()).await;
+    cache.wait_ready(Duration::from_secs(10)).await;
+    let samples = volume_samples(&conn.client, &cache.snapshot()).await.unwrap();
+    let value = |m: Metric, claim: &str| {
+        samples
+            .iter()
+            .find(|(k, _)| k.metric == m && matches!(&k.scope, Scope::Volume { claim: c, .. } if c == claim))
+            .map(|(_, p)| p.v)
+    };
+    // The planted claim is 82% full (metrics.yaml); every bound claim is read once.
+    let (used, cap) = (
+        value(Metric::VolumeUsed, "data-mongodb-0").unwrap(),
+        value(Metric::VolumeCapacity, "data-mongodb-0").unwrap(),
+    );
+    assert!((used / cap - 0.82).abs() < 0.01, "{used} of {cap}");
+    let bound = objects("PersistentVolumeClaim").iter().filter(|c| c["status"]["phase"] == "Bound").count();
+    assert_eq!(samples.len(), 2 * bound, "{samples:?}");
+    // Stored, they are the own source's volumes.
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(HistoryStore::open(&dir.path().join("h.sqlite")).unwrap());
+    store.record_points("demo", samples.iter().map(|(k, p)| (k, *p))).unwrap();
+    let source = kubeask_cluster::history::Source::Own { store, context: "demo".into() };
+    let now = jiff::Timestamp::now().as_second();
+    let volumes = source.volumes(Some("data"), now - 600, now + 60).await.unwrap();
+    assert!(
+        volumes.iter().any(|v| v.claim == "data-mongodb-0" && v.capacity == cap && v.used.len() == 1),
+        "{volumes:?}"
+    );
+}
+
+proptest::proptest! {
+    #[test]
+    fn a_kubelet_summary_of_any_text_never_panics(text in "\\PC{0,200}") {
+        let _ = claims_in_summary(&text);
+    }
+
+    #[test]
+    fn every_claim_of_a_summary_is_read(used in 0u64..1 << 40, cap in 1u64..1 << 40, name in "[a-z0-9-]{1,20}") {
+        let text = serde_json::json!({"pods": [{"volume": [
+            {"name": "data", "usedBytes": used, "capacityBytes": cap, "pvcRef": {"name": name, "namespace": "ns"}},
+            {"name": "tmp", "usedBytes": 1}
+        ]}]}).to_string();
+        proptest::prop_assert_eq!(claims_in_summary(&text), vec![("ns".to_string(), name, used as f64, cap as f64)]);
+    }
 }
 
 #[tokio::test]

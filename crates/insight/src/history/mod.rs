@@ -27,6 +27,10 @@ pub enum Metric {
     /// A container's restart count (a counter; read only when asked for
     /// by name, never with "every metric").
     Restarts,
+    /// A volume's used bytes (the kubelet's stats; by name only).
+    VolumeUsed,
+    /// A volume's capacity in bytes (by name only).
+    VolumeCapacity,
 }
 
 impl Metric {
@@ -36,6 +40,8 @@ impl Metric {
             Metric::Cpu => "cpu",
             Metric::Memory => "memory",
             Metric::Restarts => "restarts",
+            Metric::VolumeUsed => "volume_used",
+            Metric::VolumeCapacity => "volume_capacity",
         }
     }
 
@@ -48,6 +54,8 @@ impl Metric {
             "cpu" => Some(Metric::Cpu),
             "memory" | "mem" => Some(Metric::Memory),
             "restarts" => Some(Metric::Restarts),
+            "volume_used" => Some(Metric::VolumeUsed),
+            "volume_capacity" => Some(Metric::VolumeCapacity),
             _ => None,
         }
     }
@@ -57,13 +65,14 @@ impl Metric {
         match self {
             Metric::Cpu if v < 1.0 => format!("{:.0}m", v * 1000.0),
             Metric::Cpu => format!("{v:.2} cores"),
-            Metric::Memory => crate::text::show_mem(v),
+            Metric::Memory | Metric::VolumeUsed | Metric::VolumeCapacity => crate::text::show_mem(v),
             Metric::Restarts => format!("{v:.0}"),
         }
     }
 }
 
-/// Whose series it is: one container of one pod, or one node.
+/// Whose series it is: one container of one pod, one node, or one
+/// claim's volume.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "scope", rename_all = "snake_case")]
 pub enum Scope {
@@ -80,6 +89,13 @@ pub enum Scope {
     Node {
         /// Node name.
         node: String,
+    },
+    /// A PersistentVolumeClaim's volume.
+    Volume {
+        /// Namespace of the claim.
+        namespace: String,
+        /// Claim name.
+        claim: String,
     },
 }
 
@@ -98,6 +114,11 @@ impl SeriesKey {
     pub fn container(metric: Metric, namespace: &str, pod: &str, container: &str) -> Self {
         let scope = Scope::Container { namespace: namespace.into(), pod: pod.into(), container: container.into() };
         SeriesKey { metric, scope }
+    }
+
+    /// A claim's volume series.
+    pub fn volume(metric: Metric, namespace: &str, claim: &str) -> Self {
+        SeriesKey { metric, scope: Scope::Volume { namespace: namespace.into(), claim: claim.into() } }
     }
 
     /// A node's series.

@@ -90,7 +90,7 @@ pub fn fit(metric: Metric, request: Option<f64>, limit: Option<f64>, points: &[P
     let (floor, slack, at) = match metric {
         Metric::Cpu => (0.010, 0.050, usage.p90),
         Metric::Memory => (32.0 * 1024.0 * 1024.0, 64.0 * 1024.0 * 1024.0, usage.p95),
-        Metric::Restarts => return None,
+        Metric::Restarts | Metric::VolumeUsed | Metric::VolumeCapacity => return None,
     };
     let recommended_request = (at * MARGIN).max(floor);
     let recommended_limit = (metric == Metric::Memory).then(|| (usage.max * LIMIT_HEADROOM).max(recommended_request));
@@ -161,7 +161,7 @@ pub fn rightsize(snap: &Snapshot, series: &[Series], min_span: i64) -> Vec<Sizin
         match s.key.metric {
             Metric::Cpu => e.0.extend(&s.points),
             Metric::Memory => e.1.extend(&s.points),
-            Metric::Restarts => continue,
+            Metric::Restarts | Metric::VolumeUsed | Metric::VolumeCapacity => continue,
         }
         e.2.insert(pod.clone());
     }

@@ -457,7 +457,7 @@ async fn numbers(
                 source.volumes(q.namespace.as_deref(), now - insights::FORECAST_WINDOW, now).await.map_err(fail)?;
             if volumes.is_empty() {
                 return Err(Outcome::Refused {
-                    message: format!("I can't answer that: {} has no volume usage (a Prometheus scraping the kubelet's volume stats does)", source.describe()),
+                    message: format!("I can't answer that: {} has no volume usage yet (a Prometheus scraping the kubelets' volume stats has it; Kubeask's own sampler reads them every 5 minutes where it may use the node proxy)", source.describe()),
                 });
             }
             let horizon = window.map_or(insights::HORIZON, |(back, _)| back);
