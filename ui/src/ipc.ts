@@ -14,6 +14,7 @@ export type AnswerEvent =
   | { type: 'routing'; route: string }
   | { type: 'tool_call'; tool: string; arguments: unknown }
   | { type: 'tool_result'; tool: string; text: string }
+  | { type: 'malformed'; text: string }
   | { type: 'token'; text: string }
   | { type: 'final'; answer: Answer }
   | { type: 'error'; code: string; message: string };

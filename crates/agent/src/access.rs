@@ -103,3 +103,23 @@ impl Access {
         }
     }
 }
+
+/// The inference server added as `name` (`kubeask engines add`), connected:
+/// its URL, model and API key (from the keychain) as saved, `model`
+/// overriding the saved one.
+pub async fn connect_engine(name: &str, model: Option<&str>) -> anyhow::Result<crate::remote_model::RemoteModel> {
+    let saved = kubeask_cluster::saved::SavedEndpoints::engines();
+    let Some((entry, key)) = saved.get(name)? else {
+        let known: Vec<String> = saved.all()?.into_keys().collect();
+        anyhow::bail!(
+            "no engine {name:?} ({}); add one with `kubeask engines add {name} --endpoint URL`",
+            if known.is_empty() { "none added".to_string() } else { format!("added: {}", known.join(", ")) }
+        );
+    };
+    let key = key.map(|c| match c {
+        kubeask_cluster::saved::Credentials::Bearer(k) => k,
+        kubeask_cluster::saved::Credentials::Basic { password, .. } => password,
+    });
+    let model = model.map(str::to_string).or(entry.model);
+    Ok(crate::remote_model::RemoteModel::connect(&entry.url, model.as_deref(), key).await?)
+}

@@ -90,6 +90,11 @@ pub enum AnswerEvent {
         /// Compact text of the result.
         text: String,
     },
+    /// The model's reply was neither a tool call nor an answer.
+    Malformed {
+        /// The reply, shortened.
+        text: String,
+    },
     /// A token of model output.
     Token {
         /// The text.

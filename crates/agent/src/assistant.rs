@@ -175,8 +175,35 @@ pub struct Assistant {
     caches: Arc<std::sync::Mutex<HashMap<String, Arc<Mutex<Slot>>>>>,
     prepared: Arc<std::sync::Mutex<HashMap<String, PreparedAt>>>,
     model: Option<Arc<dyn ChatModel>>,
+    route: RouteMode,
     start_deadline: Duration,
     pub(crate) history: crate::history_access::HistorySettings,
+}
+
+/// Which mode answers: the router first (auto), the router only, or the
+/// model only (to measure the model alone).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RouteMode {
+    /// Direct mode, then the model for what it cannot parse.
+    #[default]
+    Auto,
+    /// Direct mode only.
+    Direct,
+    /// The model for every question (needs one).
+    Model,
+}
+
+impl std::str::FromStr for RouteMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(RouteMode::Auto),
+            "direct" => Ok(RouteMode::Direct),
+            "model" => Ok(RouteMode::Model),
+            _ => Err(format!("`{s}`: use auto, direct or model")),
+        }
+    }
 }
 
 impl std::fmt::Debug for Assistant {
@@ -209,6 +236,7 @@ impl Assistant {
             caches: Arc::default(),
             prepared: Arc::default(),
             model: None,
+            route: RouteMode::Auto,
             start_deadline: START_DEADLINE,
             history: Default::default(),
         }
@@ -224,6 +252,12 @@ impl Assistant {
     /// Answers what direct mode cannot with this model calling read tools.
     pub fn with_model(mut self, model: Arc<dyn ChatModel>) -> Self {
         self.model = Some(model);
+        self
+    }
+
+    /// Which mode answers (default: direct mode, then the model).
+    pub fn with_route_mode(mut self, route: RouteMode) -> Self {
+        self.route = route;
         self
     }
 
@@ -394,7 +428,11 @@ impl Assistant {
         };
         let history = located.as_ref().map(|(source, since)| router::HistoryCtx { source, since: *since });
         let ctx = Ctx::new(&prepared, &logs).with_prices(prices).with_history(history);
-        let outcome = router::route(&ctx, question).await;
+        let outcome = match (self.route, &self.model) {
+            // NB: measuring the model alone: the router is not asked.
+            (RouteMode::Model, Some(_)) => Outcome::NotUnderstood { suggestions: Vec::new() },
+            _ => router::route(&ctx, question).await,
+        };
         let context_name = cache.connection().context.clone();
         let mut answer = Answer {
             question: question.to_string(),
@@ -435,7 +473,7 @@ impl Assistant {
                 answer.short = message.clone();
                 answer.explanation = message;
             }
-            Outcome::NotUnderstood { .. } if self.model.is_some() => {
+            Outcome::NotUnderstood { .. } if self.model.is_some() && self.route != RouteMode::Direct => {
                 events(AnswerEvent::Routing { route: "model".into() });
                 let model = self.model.clone().expect("checked is_some");
                 let snap = &prepared.snap;
@@ -460,6 +498,7 @@ impl Assistant {
                             AnswerEvent::ToolCall { tool, arguments: args }
                         }
                         model_loop::LoopEvent::ToolResult { tool, text } => AnswerEvent::ToolResult { tool, text },
+                        model_loop::LoopEvent::Malformed { text } => AnswerEvent::Malformed { text },
                     })
                 };
                 // The model's history tool reads the same source direct mode would.

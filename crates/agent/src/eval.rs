@@ -141,6 +141,8 @@ pub struct Item {
     pub mode: String,
     /// Tool calls the model made.
     pub tool_calls: usize,
+    /// Model replies that were neither a tool call nor an answer (0 under a grammar).
+    pub malformed: usize,
     /// Tokens the model streamed.
     pub tokens: usize,
     /// Milliseconds to the first streamed token (model mode).
@@ -175,8 +177,13 @@ impl Counts {
 pub struct Report {
     /// The context asked.
     pub context: String,
-    /// The model, when one answered what direct mode could not.
+    /// The model, when one answered what direct mode could not (with the
+    /// engine that ran it).
     pub model: Option<String>,
+    /// `auto` (direct mode, then the model), `direct` or `model`.
+    pub mode: crate::assistant::RouteMode,
+    /// Malformed model replies in all.
+    pub malformed: usize,
     /// Per family.
     pub families: BTreeMap<String, Counts>,
     /// In all.
@@ -190,17 +197,18 @@ pub async fn run(
     assistant: &Assistant,
     context: Option<&str>,
     questions: &[Question],
-    model: Option<String>,
+    (model, mode): (Option<String>, crate::assistant::RouteMode),
 ) -> Report {
     let mut items = Vec::new();
     let mut context_name = context.unwrap_or_default().to_string();
     for q in questions {
         let started = Instant::now();
-        let counts = std::sync::Mutex::new((0usize, 0usize, None::<f64>));
+        let counts = std::sync::Mutex::new((0usize, 0usize, None::<f64>, 0usize));
         let sink = |e: AnswerEvent| {
             let mut c = counts.lock().unwrap_or_else(|p| p.into_inner());
             match e {
                 AnswerEvent::ToolCall { .. } => c.0 += 1,
+                AnswerEvent::Malformed { .. } => c.3 += 1,
                 AnswerEvent::Token { .. } => {
                     c.1 += 1;
                     c.2.get_or_insert(started.elapsed().as_secs_f64() * 1000.0);
@@ -209,7 +217,7 @@ pub async fn run(
             }
         };
         let result = assistant.ask_streaming(context, &q.query, &CancelFlag::default(), &sink).await;
-        let (tool_calls, tokens, first_token_ms) = *counts.lock().unwrap_or_else(|p| p.into_inner());
+        let (tool_calls, tokens, first_token_ms, malformed) = *counts.lock().unwrap_or_else(|p| p.into_inner());
         let (short, mode) = match result {
             Ok(a) => {
                 context_name = a.context.clone();
@@ -225,6 +233,7 @@ pub async fn run(
             short,
             mode,
             tool_calls,
+            malformed,
             tokens,
             first_token_ms,
             total_ms: started.elapsed().as_secs_f64() * 1000.0,
@@ -236,5 +245,6 @@ pub async fn run(
         families.entry(i.family.clone()).or_default().add(i.verdict);
         total.add(i.verdict);
     }
-    Report { context: context_name, model, families, total, items }
+    let malformed = items.iter().map(|i| i.malformed).sum();
+    Report { context: context_name, model, mode, malformed, families, total, items }
 }

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use kubeask_cluster::cache::ClusterCache;
 use kubeask_cluster::history::prometheus::{Prometheus, Target};
-use kubeask_cluster::history::saved::SavedPrometheus;
 use kubeask_cluster::history::{HistoryStore, SeriesFilter, Source};
+use kubeask_cluster::saved::SavedEndpoints;
 use kubeask_insight::history::timeline::{Incident, Query};
 use kubeask_insight::history::{Metric, Series};
 
@@ -55,7 +55,7 @@ pub struct HistorySettings {
     /// Which source to prefer.
     pub prefer: Prefer,
     /// Prometheus URLs the user saved per context (`kubeask prometheus set`).
-    pub saved: Option<SavedPrometheus>,
+    pub saved: Option<SavedEndpoints>,
     /// Prometheus found per context (`None`: looked, found none).
     found: Arc<std::sync::Mutex<HashMap<String, Option<Prometheus>>>>,
 }
@@ -99,7 +99,7 @@ impl Assistant {
     /// command that never asks about the past never opens it).
     pub fn with_data_folder_history(mut self) -> Self {
         self.history.data_folder_store = true;
-        self.history.saved = Some(SavedPrometheus::open_default());
+        self.history.saved = Some(SavedEndpoints::prometheus());
         self
     }
 
@@ -136,7 +136,9 @@ impl Assistant {
         let context = cache.connection().context.clone();
         if let Some(saved) = &self.history.saved {
             match saved.get(&context) {
-                Ok(Some((url, credentials))) => return Some(Prometheus::new(Target::Url { url, credentials })),
+                Ok(Some((saved, credentials))) => {
+                    return Some(Prometheus::new(Target::Url { url: saved.url, credentials }))
+                }
                 Ok(None) => {}
                 // NB: the URL without its secret still goes to the server,
                 // whose refusal says how to set the credentials again.

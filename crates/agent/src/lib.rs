@@ -19,9 +19,10 @@ pub mod local_model;
 pub mod manifest_writer;
 pub mod model_loop;
 pub mod prices;
+pub mod remote_model;
 pub mod router;
 pub mod sessions;
 pub mod supervise;
 
 pub use answer::{Answer, AnswerEvent, Evidence, Mode};
-pub use assistant::{AskError, Assistant};
+pub use assistant::{AskError, Assistant, RouteMode};

@@ -71,6 +71,12 @@ pub enum LoopEvent {
         /// What it returned, shortened.
         text: String,
     },
+    /// The model's reply was neither a tool call nor an answer (asked again
+    /// once, then reported).
+    Malformed {
+        /// The reply, shortened.
+        text: String,
+    },
 }
 
 /// Where loop events go.
@@ -399,6 +405,7 @@ pub async fn run(
             }
             Err(_) => {
                 malformed += 1;
+                sink(LoopEvent::Malformed { text: truncate(&out, 200) });
                 if malformed >= MAX_MALFORMED {
                     return Ok(finish("The model's replies could not be understood".into(), format!("The model produced output that is neither a tool call nor an answer ({malformed} times in a row): {}", truncate(&out, 200)), evidence, kubectl, calls, "malformed"));
                 }

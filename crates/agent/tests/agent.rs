@@ -24,6 +24,8 @@ mod paraphrases;
 mod planted;
 #[path = "agent/real_model.rs"]
 mod real_model;
+#[path = "agent/remote_engine.rs"]
+mod remote_engine;
 #[path = "agent/sample_questions.rs"]
 mod sample_questions;
 #[path = "agent/sessions.rs"]

@@ -29,10 +29,8 @@ pub struct AskArgs {
     /// logs?" refer to the previous answer (`kubeask sessions` lists them).
     #[arg(long, conflicts_with = "all_contexts")]
     session: Option<String>,
-    /// A local model for what direct mode cannot answer: a .gguf path, an
-    /// installed file name or a catalog id.
-    #[arg(long, env = "KUBEASK_MODEL")]
-    model: Option<String>,
+    #[command(flatten)]
+    engine: crate::engine_args::EngineArgs,
     /// Answer questions about the past from the Prometheus at this URL.
     #[arg(long)]
     prometheus: Option<String>,
@@ -86,11 +84,8 @@ fn print_answer(a: &Answer, json: bool) {
 pub async fn run(args: AskArgs) -> anyhow::Result<ExitCode> {
     let question = args.question.join(" ");
     let access = access::resolve().await?;
-    let mut assistant =
-        access.assistant().with_prometheus_url(args.prometheus.clone()).with_history_source(args.prefer);
-    if let Some(spec) = &args.model {
-        assistant = assistant.with_model(access::load_model(spec).await?);
-    }
+    let assistant = access.assistant().with_prometheus_url(args.prometheus.clone()).with_history_source(args.prefer);
+    let (assistant, _) = args.engine.apply(assistant).await?;
     let mut code = ExitCode::SUCCESS;
     if args.all_contexts {
         let names: Vec<String> = assistant.contexts()?.list().into_iter().map(|c| c.name).collect();

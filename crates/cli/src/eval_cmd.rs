@@ -16,10 +16,8 @@ pub struct EvalArgs {
     /// The context (default: the current context).
     #[arg(long)]
     context: Option<String>,
-    /// A local model for what direct mode cannot answer (a .gguf path, an
-    /// installed file name or a catalog id); direct mode only without one.
-    #[arg(long, env = "KUBEASK_MODEL")]
-    model: Option<String>,
+    #[command(flatten)]
+    engine: crate::engine_args::EngineArgs,
     /// Print the whole report as JSON.
     #[arg(long)]
     json: bool,
@@ -32,11 +30,8 @@ pub struct EvalArgs {
 pub async fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let questions = kubeask_agent::eval::load(&args.questions).map_err(anyhow::Error::msg)?;
     let access = access::resolve().await?;
-    let mut assistant = access.assistant();
-    if let Some(spec) = &args.model {
-        assistant = assistant.with_model(access::load_model(spec).await?);
-    }
-    let r = kubeask_agent::eval::run(&assistant, args.context.as_deref(), &questions, args.model.clone()).await;
+    let (assistant, model) = args.engine.apply(access.assistant()).await?;
+    let r = kubeask_agent::eval::run(&assistant, args.context.as_deref(), &questions, (model, args.engine.mode)).await;
     access.close().await;
     let json = serde_json::to_string_pretty(&r)?;
     std::fs::write(&args.report, &json)
@@ -56,13 +51,21 @@ pub async fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     println!("{:<12} {:>6} {:>9} {:>6}", "all", t.right, t.declined, t.wrong);
     let ms: Vec<f64> = r.items.iter().map(|i| i.total_ms).collect();
     let calls: usize = r.items.iter().map(|i| i.tool_calls).sum();
+    let first: Vec<f64> = r.items.iter().filter_map(|i| i.first_token_ms).collect();
+    let ttft = if first.is_empty() {
+        String::new()
+    } else {
+        format!(", first token after {:.0} ms on average", first.iter().sum::<f64>() / first.len() as f64)
+    };
     println!(
-        "\n{} questions on {} ({}): {:.0} ms in all, {} tool calls; report in {}",
+        "\n{} questions on {} ({}, mode {:?}): {:.0} ms in all, {} tool calls, {} malformed replies{ttft}; report in {}",
         r.items.len(),
         r.context,
         r.model.as_deref().map_or("direct mode only".to_string(), |m| format!("model {m}")),
+        r.mode,
         ms.iter().sum::<f64>(),
         calls,
+        r.malformed,
         args.report.display()
     );
     Ok(ExitCode::SUCCESS)

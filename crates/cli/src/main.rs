@@ -8,6 +8,8 @@ mod contexts_cmd;
 mod cost_cmd;
 mod demo_cmd;
 mod diagnose_cmd;
+mod engine_args;
+mod engines_cmd;
 mod eval_cmd;
 mod history_cmd;
 mod logging;
@@ -58,6 +60,8 @@ enum Command {
     Sessions(sessions_cmd::SessionsArgs),
     /// Local GGUF models: list, import, rm, info.
     Models(models_cmd::ModelsArgs),
+    /// Inference servers for model mode (OpenAI-compatible): add (API key in the keychain), list, rm.
+    Engines(engines_cmd::EnginesArgs),
     /// Ask every question of a file and score right / declined / wrong per family (a JSON report beside).
     Eval(eval_cmd::EvalArgs),
     /// Change the cluster safely: plan (server dry run, RBAC check), confirm, apply, verify, undo.
@@ -95,6 +99,7 @@ async fn main() -> std::process::ExitCode {
         Command::Sessions(args) => sessions_cmd::run(args).await,
         Command::Models(args) => models_cmd::run(args).await,
         Command::Eval(args) => eval_cmd::run(args).await,
+        Command::Engines(args) => engines_cmd::run(args).await,
         Command::Act(args) => act_cmd::run(args).await,
         Command::Audit(args) => act_cmd::audit(args).await,
     };

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use kubeask_cluster::contexts::Contexts;
 use kubeask_cluster::history::prometheus::{Prometheus, Target};
-use kubeask_cluster::history::saved::{check_url, is_loopback, Credentials, SavedPrometheus};
+use kubeask_cluster::saved::{check_url, is_loopback, Credentials, SavedEndpoints};
 
 use crate::access;
 
@@ -83,7 +83,7 @@ fn secret_from_stdin(what: &str) -> anyhow::Result<String> {
 
 /// Runs `kubeask prometheus`.
 pub async fn run(args: PrometheusArgs) -> anyhow::Result<ExitCode> {
-    let saved = SavedPrometheus::open_default();
+    let saved = SavedEndpoints::prometheus();
     match args.action {
         Action::Set { url, context, user, password_stdin, bearer_token_stdin, no_check } => {
             let url = check_url(&url)?;
@@ -106,7 +106,7 @@ pub async fn run(args: PrometheusArgs) -> anyhow::Result<ExitCode> {
                     }
                 }
             }
-            saved.set(&context, &url, credentials.as_ref())?;
+            saved.set(&context, &url, None, credentials.as_ref())?;
             let how = credentials
                 .as_ref()
                 .map_or(String::new(), |c| format!(" with {} (kept in the OS keychain)", c.describe()));
@@ -125,8 +125,8 @@ pub async fn run(args: PrometheusArgs) -> anyhow::Result<ExitCode> {
                     |u| format!(" with basic auth as {u}"),
                 );
                 let check = match saved.get(c) {
-                    Ok(Some((url, credentials))) => {
-                        match Prometheus::new(Target::Url { url, credentials }).version().await {
+                    Ok(Some((entry, credentials))) => {
+                        match Prometheus::new(Target::Url { url: entry.url, credentials }).version().await {
                             Ok(v) => format!("answers (Prometheus {v})"),
                             Err(e) => format!("does not answer: {e}"),
                         }

@@ -41,10 +41,8 @@ pub struct ServeArgs {
     /// Also log queries and answers to this file (e.g. agent.log).
     #[arg(long)]
     pub log_file: Option<std::path::PathBuf>,
-    /// A local model for what direct mode cannot answer: a .gguf path, an
-    /// installed file name or a catalog id.
-    #[arg(long, env = "KUBEASK_MODEL")]
-    pub model: Option<String>,
+    #[command(flatten)]
+    pub engine: crate::engine_args::EngineArgs,
     /// Require `Authorization: Bearer TOKEN` on every request (required
     /// when --bind is not a loopback address).
     #[arg(long, env = "KUBEASK_API_TOKEN", hide_env_values = true)]
@@ -291,6 +289,7 @@ fn event_name(ev: &AnswerEvent) -> &'static str {
         AnswerEvent::Routing { .. } => "routing",
         AnswerEvent::ToolCall { .. } => "tool_call",
         AnswerEvent::ToolResult { .. } => "tool_result",
+        AnswerEvent::Malformed { .. } => "malformed",
         AnswerEvent::Token { .. } => "token",
         AnswerEvent::Final { .. } => "final",
         AnswerEvent::Error { .. } => "error",
@@ -371,10 +370,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let guard = Guard { any_host: !loopback, token, slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT)) };
     let access = access::resolve().await?;
     // The server keeps the history of the contexts it answers for.
-    let mut assistant = access.assistant().sampling(true);
-    if let Some(spec) = &args.model {
-        assistant = assistant.with_model(access::load_model(spec).await?);
-    }
+    let (assistant, _) = args.engine.apply(access.assistant().sampling(true)).await?;
     // Warm the cache so the first query is as fast as the rest; a cluster
     // that is down is reported now, and again per query.
     if let Err(e) = assistant.cache(args.context.as_deref()).await {

@@ -9,6 +9,7 @@ pub mod contexts;
 pub mod demo;
 pub mod fixture;
 pub mod history;
+pub mod saved;
 pub mod stored;
 pub mod synthetic;
 pub mod timeshift;

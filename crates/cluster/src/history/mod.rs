@@ -4,7 +4,6 @@
 
 pub mod prometheus;
 pub mod sampler;
-pub mod saved;
 pub mod source;
 pub mod store;
 

@@ -12,8 +12,8 @@ use kubeask_insight::history::{Metric, Point, Series, SeriesKey};
 use kubeask_insight::snapshot::Snapshot;
 use serde::Deserialize;
 
-use super::saved::Credentials;
 use super::source::HistoryError;
+use crate::saved::Credentials;
 
 /// Where the Prometheus HTTP API is.
 #[derive(Clone)]

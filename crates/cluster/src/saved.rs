@@ -1,7 +1,9 @@
-//! A Prometheus the user set for a context (`kubeask prometheus set`): its
-//! URL in `prometheus.json` in the data dir (0600), its credentials — a
-//! bearer token or a basic-auth password — in the OS keychain, the file
-//! holding only a reference. Used before looking for one in the cluster.
+//! Endpoints the user set by name: a Prometheus per context (`kubeask
+//! prometheus set`, `prometheus.json`) and the team's inference servers
+//! (`kubeask engines add`, `engines.json`). The URL (and model) in a file
+//! in the data dir (0600); the credentials — a bearer token, an API key or
+//! a basic-auth password — in the OS keychain, the file holding only a
+//! reference. Nothing here is ever used unless the user set it.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -42,11 +44,14 @@ impl Credentials {
     }
 }
 
-/// What the file keeps per context: no secret, only where it is.
+/// What the file keeps per name: no secret, only where it is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Saved {
-    /// The Prometheus HTTP API base URL.
+    /// The HTTP API base URL.
     pub url: String,
+    /// The model to ask for (engines).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
     /// Basic-auth user, when the secret is a password.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
@@ -55,11 +60,11 @@ pub struct Saved {
     pub secret: Option<String>,
 }
 
-/// Errors of the saved Prometheus settings.
+/// Errors of the saved endpoints.
 #[derive(Debug, thiserror::Error)]
 pub enum SavedError {
     /// The URL is not one to query.
-    #[error("`{url}` is not a Prometheus URL: {why}")]
+    #[error("`{url}` is not a usable URL: {why}")]
     BadUrl {
         /// What was given.
         url: String,
@@ -78,10 +83,10 @@ pub enum SavedError {
     #[error(transparent)]
     Keychain(#[from] SecretStoreError),
     /// The file names a secret the keychain no longer has.
-    #[error("the credentials for {context}'s Prometheus are gone from the keychain: set them again with `kubeask prometheus set`")]
+    #[error("the credentials of {name} are gone from the keychain: set them again")]
     SecretGone {
-        /// The context.
-        context: String,
+        /// The context or engine.
+        name: String,
     },
 }
 
@@ -115,35 +120,46 @@ pub fn is_loopback(url: &str) -> bool {
     h == "localhost" || ip.is_ok_and(|ip| ip.is_loopback())
 }
 
-/// The saved Prometheus of every context.
+/// Saved endpoints of one kind, by name.
 #[derive(Clone)]
-pub struct SavedPrometheus {
+pub struct SavedEndpoints {
     path: PathBuf,
     secrets: Arc<dyn SecretStore>,
+    /// Prefix of the keychain keys (`prometheus`, `engine`).
+    kind: &'static str,
 }
 
-impl std::fmt::Debug for SavedPrometheus {
+impl std::fmt::Debug for SavedEndpoints {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SavedPrometheus({})", self.path.display())
+        write!(f, "SavedEndpoints({})", self.path.display())
     }
 }
 
-impl SavedPrometheus {
-    /// Settings in `path`, secrets in `secrets`.
-    pub fn new(path: PathBuf, secrets: Arc<dyn SecretStore>) -> Self {
-        Self { path, secrets }
+impl SavedEndpoints {
+    /// Endpoints in `path`, secrets in `secrets` under keys `KIND/NAME/…`.
+    pub fn new(path: PathBuf, secrets: Arc<dyn SecretStore>, kind: &'static str) -> Self {
+        Self { path, secrets, kind }
     }
 
-    /// The data dir's `prometheus.json`, secrets in the OS keychain.
-    pub fn open_default() -> Self {
-        Self::new(kubeask_paths::data_dir().join("prometheus.json"), Arc::new(crate::stored::KeyringStore::new()))
+    /// The Prometheus of each context: the data dir's `prometheus.json`,
+    /// secrets in the OS keychain.
+    pub fn prometheus() -> Self {
+        let path = kubeask_paths::data_dir().join("prometheus.json");
+        Self::new(path, Arc::new(crate::stored::KeyringStore::new()), "prometheus")
+    }
+
+    /// The inference servers the user added: `engines.json`, API keys in
+    /// the OS keychain.
+    pub fn engines() -> Self {
+        let path = kubeask_paths::data_dir().join("engines.json");
+        Self::new(path, Arc::new(crate::stored::KeyringStore::new()), "engine")
     }
 
     fn file_error(&self, e: impl std::fmt::Display) -> SavedError {
         SavedError::File { path: self.path.display().to_string(), message: e.to_string() }
     }
 
-    /// Every saved entry, by context (none when the file does not exist).
+    /// Every saved entry, by name (none when the file does not exist).
     pub fn all(&self) -> Result<BTreeMap<String, Saved>, SavedError> {
         match std::fs::read_to_string(&self.path) {
             Ok(text) => serde_json::from_str(&text).map_err(|e| self.file_error(e)),
@@ -157,17 +173,23 @@ impl SavedPrometheus {
         kubeask_paths::write_private(&self.path, &text).map_err(|e| self.file_error(e))
     }
 
-    /// Saves `url` (checked) for `context`, its credentials in the
-    /// keychain; replaces what was saved, and drops the old secret.
-    pub fn set(&self, context: &str, url: &str, credentials: Option<&Credentials>) -> Result<Saved, SavedError> {
+    /// Saves `url` (checked) and `model` as `name`, its credentials in
+    /// the keychain; replaces what was saved, and drops the old secret.
+    pub fn set(
+        &self,
+        name: &str,
+        url: &str,
+        model: Option<&str>,
+        credentials: Option<&Credentials>,
+    ) -> Result<Saved, SavedError> {
         let url = check_url(url)?;
         let mut all = self.all()?;
-        let old = all.remove(context);
-        let mut saved = Saved { url, user: None, secret: None };
+        let old = all.remove(name);
+        let mut saved = Saved { url, model: model.map(str::to_string), user: None, secret: None };
         if let Some(c) = credentials {
             // NB: a fresh key per save, so two data folders (or tests) that
-            // save the same context name never share a keychain entry.
-            let key = format!("prometheus/{context}/{:08x}", rand::random::<u32>());
+            // save the same name never share a keychain entry.
+            let key = format!("{}/{name}/{:08x}", self.kind, rand::random::<u32>());
             let secret = match c {
                 Credentials::Bearer(t) => t,
                 Credentials::Basic { user, password } => {
@@ -178,7 +200,7 @@ impl SavedPrometheus {
             self.secrets.set(&key, secret)?;
             saved.secret = Some(key);
         }
-        all.insert(context.to_string(), saved.clone());
+        all.insert(name.to_string(), saved.clone());
         self.write(&all)?;
         if let Some(key) = old.and_then(|o| o.secret) {
             self.secrets.delete(&key)?;
@@ -186,27 +208,26 @@ impl SavedPrometheus {
         Ok(saved)
     }
 
-    /// The saved URL and credentials of `context`, if any.
-    pub fn get(&self, context: &str) -> Result<Option<(String, Option<Credentials>)>, SavedError> {
-        let Some(saved) = self.all()?.remove(context) else { return Ok(None) };
+    /// What is saved as `name`, with its credentials, if anything.
+    pub fn get(&self, name: &str) -> Result<Option<(Saved, Option<Credentials>)>, SavedError> {
+        let Some(saved) = self.all()?.remove(name) else { return Ok(None) };
         let credentials = match &saved.secret {
             None => None,
             Some(key) => {
-                let secret =
-                    self.secrets.get(key)?.ok_or_else(|| SavedError::SecretGone { context: context.to_string() })?;
-                Some(match saved.user {
+                let secret = self.secrets.get(key)?.ok_or_else(|| SavedError::SecretGone { name: name.to_string() })?;
+                Some(match saved.user.clone() {
                     Some(user) => Credentials::Basic { user, password: secret },
                     None => Credentials::Bearer(secret),
                 })
             }
         };
-        Ok(Some((saved.url, credentials)))
+        Ok(Some((saved, credentials)))
     }
 
-    /// Forgets `context`'s Prometheus and its secret; whether one was saved.
-    pub fn remove(&self, context: &str) -> Result<bool, SavedError> {
+    /// Forgets `name` and its secret; whether it was saved.
+    pub fn remove(&self, name: &str) -> Result<bool, SavedError> {
         let mut all = self.all()?;
-        let Some(old) = all.remove(context) else { return Ok(false) };
+        let Some(old) = all.remove(name) else { return Ok(false) };
         self.write(&all)?;
         if let Some(key) = old.secret {
             self.secrets.delete(&key)?;
@@ -232,14 +253,16 @@ mod tests {
         }
         let dir = tempfile::tempdir().unwrap();
         let secrets = Arc::new(MemoryStore::default());
-        let saved = SavedPrometheus::new(dir.path().join("p.json"), secrets.clone());
+        let saved = SavedEndpoints::new(dir.path().join("p.json"), secrets.clone(), "prometheus");
         let basic = Credentials::Basic { user: "ops".into(), password: "s3cret-pw".into() };
-        saved.set("prod", "https://prom.example", Some(&basic)).unwrap();
+        saved.set("prod", "https://prom.example", None, Some(&basic)).unwrap();
         assert!(!std::fs::read_to_string(dir.path().join("p.json")).unwrap().contains("s3cret-pw"));
         assert!(!format!("{basic:?}").contains("s3cret-pw"));
-        assert_eq!(saved.get("prod").unwrap(), Some(("https://prom.example".into(), Some(basic))));
+        let (got, creds) = saved.get("prod").unwrap().unwrap();
+        assert_eq!((got.url.as_str(), creds), ("https://prom.example", Some(basic)));
         // Replacing drops the old secret; removing drops the new one.
-        saved.set("prod", "https://prom2.example", Some(&Credentials::Bearer("tok".into()))).unwrap();
+        saved.set("prod", "https://prom2.example", Some("m"), Some(&Credentials::Bearer("tok".into()))).unwrap();
+        assert_eq!(saved.get("prod").unwrap().unwrap().0.model.as_deref(), Some("m"));
         assert_eq!(secrets.keys().len(), 1);
         assert!(saved.remove("prod").unwrap());
         assert!(secrets.keys().is_empty() && saved.get("prod").unwrap().is_none());
