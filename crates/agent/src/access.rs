@@ -121,5 +121,9 @@ pub async fn connect_engine(name: &str, model: Option<&str>) -> anyhow::Result<c
         kubeask_cluster::saved::Credentials::Basic { password, .. } => password,
     });
     let model = model.map(str::to_string).or(entry.model);
-    Ok(crate::remote_model::RemoteModel::connect(&entry.url, model.as_deref(), key).await?)
+    let remote = crate::remote_model::RemoteModel::connect(&entry.url, model.as_deref(), key).await?;
+    Ok(match &entry.tokenizer {
+        Some(t) => remote.with_tokenizer(crate::remote_model::ModelTokenizer::find(t).map_err(anyhow::Error::msg)?),
+        None => remote,
+    })
 }

@@ -42,6 +42,8 @@ pub enum GrammarSupport {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenCount {
+    /// The model's own `tokenizer.json`, here.
+    Tokenizer,
     /// The server's `/tokenize` (the model's own tokenizer).
     Server,
     /// An estimate (a token per 3 characters), said in the status.
@@ -112,16 +114,51 @@ impl RemoteInfo {
             _ => "grammar-constrained",
         };
         let t = match self.tokens {
-            TokenCount::Server => "",
+            TokenCount::Tokenizer | TokenCount::Server => "",
             TokenCount::Estimate => ", token counts estimated",
         };
         format!("{} on {} at {} (context {}, {g}{t})", self.model, self.server, self.url, self.n_ctx)
     }
 }
 
+/// A model's own tokenizer (its `tokenizer.json`, loaded with the
+/// `tokenizers` crate): counts tokens as the server will, with no request.
+pub struct ModelTokenizer(tokenizers::Tokenizer);
+
+impl ModelTokenizer {
+    /// A `tokenizer.json` file.
+    pub fn from_file(path: &std::path::Path) -> Result<Self, String> {
+        tokenizers::Tokenizer::from_file(path)
+            .map(Self)
+            .map_err(|e| format!("{}: not a tokenizer.json ({e})", path.display()))
+    }
+
+    /// `spec` is a path to a `tokenizer.json`, or a Hugging Face model id
+    /// whose `tokenizer.json` is in hf-hub's cache (nothing is downloaded).
+    pub fn find(spec: &str) -> Result<Self, String> {
+        let path = std::path::Path::new(spec);
+        if path.is_file() {
+            return Self::from_file(path);
+        }
+        let cached = hf_hub::Cache::from_env().model(spec.to_string()).get("tokenizer.json");
+        match cached {
+            Some(p) => Self::from_file(&p),
+            None => {
+                Err(format!("{spec}: no such tokenizer.json, and no tokenizer.json for it in the Hugging Face cache"))
+            }
+        }
+    }
+
+    /// Tokens of `text` (special-token text counted as plain text).
+    pub fn count(&self, text: &str) -> usize {
+        self.0.encode(text, false).map_or_else(|_| text.chars().count().div_ceil(3), |e| e.len())
+    }
+}
+
 /// An OpenAI-compatible inference server.
 pub struct RemoteModel {
     info: RemoteInfo,
+    tokenizer: Option<ModelTokenizer>,
     base: String,
     api_key: Option<String>,
     http: reqwest::Client,
@@ -156,6 +193,7 @@ impl RemoteModel {
             base,
             api_key,
             http,
+            tokenizer: None,
         };
         let models = me.get_json("models").await?;
         let list = models["data"].as_array().cloned().unwrap_or_default();
@@ -182,6 +220,13 @@ impl RemoteModel {
         }
         tracing::info!(engine = %me.info.describe(), "remote engine connected");
         Ok(me)
+    }
+
+    /// Counts tokens with the model's own tokenizer from now on.
+    pub fn with_tokenizer(mut self, tokenizer: ModelTokenizer) -> Self {
+        self.tokenizer = Some(tokenizer);
+        self.info.tokens = TokenCount::Tokenizer;
+        self
     }
 
     /// What it is.
@@ -238,12 +283,13 @@ impl RemoteModel {
 
     /// Tokens of `text` by the server's tokenizer, or the estimate.
     pub async fn count_tokens(&self, text: &str) -> usize {
-        match self.info.tokens {
-            TokenCount::Server => match self.server_tokens(text).await {
+        match (self.info.tokens, &self.tokenizer) {
+            (TokenCount::Tokenizer, Some(t)) => t.count(text),
+            (TokenCount::Server, _) => match self.server_tokens(text).await {
                 Some(n) => n,
                 None => text.chars().count().div_ceil(3),
             },
-            TokenCount::Estimate => text.chars().count().div_ceil(3),
+            _ => text.chars().count().div_ceil(3),
         }
     }
 

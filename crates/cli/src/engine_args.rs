@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use kubeask_agent::remote_model::ModelTokenizer;
 use kubeask_agent::{Assistant, RouteMode};
 
 use crate::access;
@@ -25,6 +26,10 @@ pub struct EngineArgs {
     /// An OpenAI-compatible server to use once, without adding it (no API key).
     #[arg(long, conflicts_with = "engine")]
     pub endpoint: Option<String>,
+    /// With --endpoint: the model's tokenizer.json (or a Hugging Face id in
+    /// the local cache), to count tokens as the server does.
+    #[arg(long, requires = "endpoint")]
+    pub tokenizer: Option<String>,
     /// `auto` (direct mode, then the model), `direct` (never the model) or
     /// `model` (the model for every question, to measure it alone).
     #[arg(long, default_value = "auto")]
@@ -41,7 +46,11 @@ impl EngineArgs {
         }
         let remote = match (&self.endpoint, self.engine.as_str()) {
             (Some(url), _) => {
-                Some(kubeask_agent::remote_model::RemoteModel::connect(url, self.model.as_deref(), None).await?)
+                let r = kubeask_agent::remote_model::RemoteModel::connect(url, self.model.as_deref(), None).await?;
+                Some(match &self.tokenizer {
+                    Some(t) => r.with_tokenizer(ModelTokenizer::find(t).map_err(anyhow::Error::msg)?),
+                    None => r,
+                })
             }
             (None, "local") => None,
             (None, name) => Some(kubeask_agent::access::connect_engine(name, self.model.as_deref()).await?),

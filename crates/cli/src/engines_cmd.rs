@@ -7,8 +7,8 @@
 use std::io::Read;
 use std::process::ExitCode;
 
-use kubeask_agent::remote_model::RemoteModel;
-use kubeask_cluster::saved::{check_url, is_loopback, Credentials, SavedEndpoints};
+use kubeask_agent::remote_model::{ModelTokenizer, RemoteModel};
+use kubeask_cluster::saved::{check_url, is_loopback, Credentials, Extra, SavedEndpoints};
 
 /// Arguments of `kubeask engines`.
 #[derive(clap::Args, Debug)]
@@ -29,6 +29,11 @@ enum Action {
         /// The model to ask for (default: the only one it serves).
         #[arg(long)]
         model: Option<String>,
+        /// The model's tokenizer, to count tokens as the server does: a
+        /// tokenizer.json, or a Hugging Face model id in the local cache
+        /// (default: the server's /tokenize, else an estimate).
+        #[arg(long)]
+        tokenizer: Option<String>,
         /// Read an API key from standard input (kept in the OS keychain).
         #[arg(long)]
         api_key_stdin: bool,
@@ -58,7 +63,7 @@ fn valid_name(name: &str) -> anyhow::Result<()> {
 pub async fn run(args: EnginesArgs) -> anyhow::Result<ExitCode> {
     let saved = SavedEndpoints::engines();
     match args.action {
-        Action::Add { name, endpoint, model, api_key_stdin, no_check } => {
+        Action::Add { name, endpoint, model, tokenizer, api_key_stdin, no_check } => {
             valid_name(&name)?;
             let url = check_url(&endpoint)?;
             let key = if api_key_stdin {
@@ -73,16 +78,26 @@ pub async fn run(args: EnginesArgs) -> anyhow::Result<ExitCode> {
             if key.is_some() && url.starts_with("http://") && !is_loopback(&url) {
                 eprintln!("warning: {url} is plain HTTP: the API key and every question cross the network unencrypted");
             }
+            if let Some(t) = &tokenizer {
+                ModelTokenizer::find(t).map_err(anyhow::Error::msg)?;
+            }
             if !no_check {
                 match RemoteModel::connect(&url, model.as_deref(), key.clone()).await {
-                    Ok(r) => println!("{name}: {}", r.info().describe()),
+                    Ok(r) => {
+                        let r = match &tokenizer {
+                            Some(t) => r.with_tokenizer(ModelTokenizer::find(t).map_err(anyhow::Error::msg)?),
+                            None => r,
+                        };
+                        println!("{name}: {}", r.info().describe());
+                    }
                     Err(e) => {
                         eprintln!("error: {e}\nNothing saved (--no-check saves it anyway).");
                         return Ok(ExitCode::FAILURE);
                     }
                 }
             }
-            saved.set(&name, &url, model.as_deref(), key.map(Credentials::Bearer).as_ref())?;
+            let extra = Extra { model, tokenizer };
+            saved.set(&name, &url, &extra, key.map(Credentials::Bearer).as_ref())?;
             println!("Added {name}: use it with --engine {name} (questions go to {url} only then).");
         }
         Action::List => {

@@ -106,7 +106,7 @@ pub async fn run(args: PrometheusArgs) -> anyhow::Result<ExitCode> {
                     }
                 }
             }
-            saved.set(&context, &url, None, credentials.as_ref())?;
+            saved.set(&context, &url, &Default::default(), credentials.as_ref())?;
             let how = credentials
                 .as_ref()
                 .map_or(String::new(), |c| format!(" with {} (kept in the OS keychain)", c.describe()));

@@ -52,12 +52,25 @@ pub struct Saved {
     /// The model to ask for (engines).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// Where the model's tokenizer is: a `tokenizer.json` or a Hugging
+    /// Face model id (engines).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokenizer: Option<String>,
     /// Basic-auth user, when the secret is a password.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     /// The keychain key of the token or password, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+}
+
+/// What an engine has beside its URL.
+#[derive(Clone, Debug, Default)]
+pub struct Extra {
+    /// The model to ask for.
+    pub model: Option<String>,
+    /// The model's tokenizer (a `tokenizer.json` or a Hugging Face id).
+    pub tokenizer: Option<String>,
 }
 
 /// Errors of the saved endpoints.
@@ -173,19 +186,20 @@ impl SavedEndpoints {
         kubeask_paths::write_private(&self.path, &text).map_err(|e| self.file_error(e))
     }
 
-    /// Saves `url` (checked) and `model` as `name`, its credentials in
+    /// Saves `url` (checked) and `extra` as `name`, its credentials in
     /// the keychain; replaces what was saved, and drops the old secret.
     pub fn set(
         &self,
         name: &str,
         url: &str,
-        model: Option<&str>,
+        extra: &Extra,
         credentials: Option<&Credentials>,
     ) -> Result<Saved, SavedError> {
         let url = check_url(url)?;
         let mut all = self.all()?;
         let old = all.remove(name);
-        let mut saved = Saved { url, model: model.map(str::to_string), user: None, secret: None };
+        let (model, tokenizer) = (extra.model.clone(), extra.tokenizer.clone());
+        let mut saved = Saved { url, model, tokenizer, user: None, secret: None };
         if let Some(c) = credentials {
             // NB: a fresh key per save, so two data folders (or tests) that
             // save the same name never share a keychain entry.
@@ -255,13 +269,14 @@ mod tests {
         let secrets = Arc::new(MemoryStore::default());
         let saved = SavedEndpoints::new(dir.path().join("p.json"), secrets.clone(), "prometheus");
         let basic = Credentials::Basic { user: "ops".into(), password: "s3cret-pw".into() };
-        saved.set("prod", "https://prom.example", None, Some(&basic)).unwrap();
+        saved.set("prod", "https://prom.example", &Extra::default(), Some(&basic)).unwrap();
         assert!(!std::fs::read_to_string(dir.path().join("p.json")).unwrap().contains("s3cret-pw"));
         assert!(!format!("{basic:?}").contains("s3cret-pw"));
         let (got, creds) = saved.get("prod").unwrap().unwrap();
         assert_eq!((got.url.as_str(), creds), ("https://prom.example", Some(basic)));
         // Replacing drops the old secret; removing drops the new one.
-        saved.set("prod", "https://prom2.example", Some("m"), Some(&Credentials::Bearer("tok".into()))).unwrap();
+        let extra = Extra { model: Some("m".into()), tokenizer: None };
+        saved.set("prod", "https://prom2.example", &extra, Some(&Credentials::Bearer("tok".into()))).unwrap();
         assert_eq!(saved.get("prod").unwrap().unwrap().0.model.as_deref(), Some("m"));
         assert_eq!(secrets.keys().len(), 1);
         assert!(saved.remove("prod").unwrap());

@@ -318,3 +318,60 @@ async fn a_wrong_key_a_server_that_dies_and_a_cancel_each_end_clearly_and_prompt
     .await;
     assert!(went.is_ok(), "the server saw the stream closed and stopped");
 }
+
+#[test]
+fn the_models_own_tokenizer_counts_as_llama_cpp_does_on_its_gguf() {
+    use kubeask_agent::remote_model::ModelTokenizer;
+    use proptest::test_runner::{Config, TestRunner};
+    let dir = tempfile::tempdir().unwrap();
+    let (gguf, json) = (dir.path().join("tiny.gguf"), dir.path().join("tokenizer.json"));
+    kubeask_llm::tiny::write_tiny_qwen2(&gguf, 3).unwrap();
+    kubeask_llm::tiny::write_tokenizer_json(&json).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let local = rt.block_on(kubeask_agent::local_model::LocalModel::load(&gguf, 512)).unwrap();
+    let tokenizer = ModelTokenizer::from_file(&json).unwrap();
+    let llama = |text: &str| rt.block_on(local.engine().count_tokens(text)).unwrap();
+    for text in [
+        "kubectl get pods -n shop",
+        "Back-off restarting failed container checkout in pod checkout-5b777f5b94-g82t6_shop(6077184d)",
+        "it's what they'll say: 1234 pods, 56.7% CPU\n\n\tdone  ",
+        "ünïcode naïve café — 中文 ✓ 🙂",
+    ] {
+        assert_eq!(tokenizer.count(text), llama(text), "{text:?}");
+    }
+    let mut runner = TestRunner::new(Config { cases: 64, ..Config::default() });
+    runner
+        .run(&"[a-zA-Z0-9 ,.!?'\\n\\t:/_é中✓-]{0,80}", |text| {
+            proptest::prop_assert_eq!(tokenizer.count(&text), llama(&text), "{:?}", text);
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[tokio::test]
+async fn with_the_models_tokenizer_the_conversation_is_trimmed_without_asking_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("tokenizer.json");
+    kubeask_llm::tiny::write_tokenizer_json(&json).unwrap();
+    let server = serve_ctx((Kind::Plain, 0), None, vec![Reply::Text(ANSWER)]).await;
+    let tokenizer = kubeask_agent::remote_model::ModelTokenizer::find(json.to_str().unwrap()).unwrap();
+    let remote = RemoteModel::connect(&server.url, None, None).await.unwrap().with_tokenizer(tokenizer);
+    assert_eq!(remote.info().tokens, TokenCount::Tokenizer);
+    assert!(!remote.info().describe().contains("estimated"), "{}", remote.info().describe());
+    let m = |role: &str, content: String| Message { role: role.into(), content };
+    let msgs = [
+        m("system", "You answer questions.".into()),
+        m("user", "why?".into()),
+        m("assistant", CALL.into()),
+        m("tool", "the quick brown fox jumps over the lazy dog ".repeat(2000)),
+        m("user", "and now?".into()),
+    ];
+    remote.generate(&msgs, "root ::= \"x\"", &CancelFlag::default(), &|_| {}).await.unwrap();
+    let body = server.bodies.lock().unwrap()[0].clone();
+    let sent = body["messages"][3]["content"].as_str().unwrap().to_string();
+    assert!(
+        sent.ends_with("[… shortened to fit the model's context]") && sent.len() < 20_000,
+        "{} characters",
+        sent.len()
+    );
+}
