@@ -18,6 +18,7 @@ import { mkdtempSync, writeFileSync, readFileSync, mkdirSync, readdirSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import net from 'node:net';
+import http from 'node:http';
 
 const target = process.env.CARGO_TARGET_DIR || resolve('target');
 const app = process.env.KUBEASK_E2E_APP || join(target, 'debug', 'kubeask-desktop');
@@ -548,6 +549,51 @@ try {
   } else {
     console.log('KUBEASK_GEMMA_GGUF is not set: no loaded-model figures');
   }
+
+  // A team inference server as the engine: added with the CLI, chosen in
+  // the Models panel; the answer says which engine gave it. The server is
+  // a scripted OpenAI-compatible one that says it is llama-server.
+  const chats = [];
+  const mock = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => {
+      if (req.url === '/v1/models') {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ object: 'list', data: [{ id: 'team-model', owned_by: 'llamacpp', meta: { n_ctx: 8192 } }] }));
+      } else if (req.url === '/tokenize') {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ tokens: new Array(Math.ceil(JSON.parse(body).content.length / 4)).fill(1) }));
+      } else if (req.url === '/v1/chat/completions') {
+        chats.push(JSON.parse(body));
+        res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+        const reply = JSON.stringify({ answer: 'mock-engine-answer', explanation: 'From the team server.' });
+        for (let i = 0; i < reply.length; i += 6) res.write(`data: ${JSON.stringify({ choices: [{ delta: { content: reply.slice(i, i + 6) } }] })}\n\n`);
+        res.end('data: [DONE]\n\n');
+      } else { res.writeHead(404); res.end(); }
+    });
+  });
+  const mockPort = await new Promise((ok) => mock.listen(0, '127.0.0.1', () => ok(mock.address().port)));
+  const engineUrl = `http://127.0.0.1:${mockPort}`;
+  const added = execFileSync(cli, ['engines', 'add', 'team', '--endpoint', engineUrl], { env: { ...process.env, HOME: home, XDG_DATA_HOME: join(home, 'data'), KUBECONFIG: kcA } }).toString();
+  check(/llama-server/.test(added), `kubeask engines add checks the server (${added.trim().split('\n')[0]})`);
+  await click(await findText('Ask'));
+  await click(await findText('Models'));
+  await until(async () => (await wd('POST', S('/elements'), { using: 'css selector', value: '#engine-select option[value="team"]' })).length > 0, 30000, 'the added engine in the Models panel');
+  await js("const s = document.getElementById('engine-select'); s.value = 'team'; s.dispatchEvent(new Event('change')); return true;");
+  const using = await until(async () => { const t = await text(await find('#engine-choice', 5000)); return /llama-server at/.test(t) ? t : null; }, 30000, 'the chosen engine');
+  check(using.includes(engineUrl), `the Models panel says model mode answers with the team server (${using.replace(/\s+/g, ' ').slice(0, 90)}…)`);
+  await click(await findText('Ask'));
+  const remoteShort = await askShort("tell me a story about the cluster's feelings");
+  const metas = await wd('POST', S('/elements'), { using: 'css selector', value: '.meta' });
+  const meta = metas.length ? await text(idOf(metas[metas.length - 1])) : '';
+  check(remoteShort === 'mock-engine-answer' && meta.includes(engineUrl), `a model-mode answer from the team server says which engine answered (${JSON.stringify(remoteShort)}; ${meta.replace(/\s+/g, ' ').slice(0, 90)})`);
+  check(chats.length > 0 && chats.every((c) => typeof c.grammar === 'string' && c.grammar.startsWith('root ::=')), `every step went to the server with its grammar (${chats.length} requests)`);
+  await click(await findText('Models'));
+  await until(async () => (await wd('POST', S('/elements'), { using: 'css selector', value: '#engine-select' })).length > 0, 30000, 'the engine choice');
+  await js("const s = document.getElementById('engine-select'); s.value = ''; s.dispatchEvent(new Event('change')); return true;");
+  await until(async () => { const t = await text(await find('#engine-choice', 5000)); return /on this machine/.test(t) ? t : null; }, 30000, 'the in-process engine again');
+  mock.close();
 
   await click(await findText('Settings'));
   await sleep(500);

@@ -23,6 +23,8 @@ const COMMANDS: &[&str] = &[
     "load_model",
     "unload_model",
     "model_status",
+    "list_engines",
+    "use_engine",
     "get_settings",
     "set_settings",
     "import_kubeconfig",

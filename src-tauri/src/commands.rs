@@ -436,17 +436,56 @@ pub async fn import_model(app: AppHandle) -> Res<Option<StoredModel>> {
 }
 
 async fn status_value(state: &AppState) -> Value {
+    let remote = state.remote.lock().await.as_ref().map(|(n, r)| (n.clone(), r.info().describe()));
+    let (engine, remote) = remote.map_or((Value::Null, Value::Null), |(n, d)| (json!(n), json!(d)));
     match state.model.lock().await.as_ref() {
-        None => json!({ "loaded": null, "last_tps": null, "busy": false }),
+        None => json!({ "loaded": null, "last_tps": null, "busy": false, "engine": engine, "remote": remote }),
         Some(m) => {
             let st = m.engine().status();
             json!({
                 "loaded": m.info(),
                 "last_tps": st.last_run.map(|r| r.gen_tps),
                 "busy": st.busy,
+                "engine": engine,
+                "remote": remote,
             })
         }
     }
+}
+
+/// The inference servers added with `kubeask engines add` (never a key).
+#[tauri::command]
+pub async fn list_engines() -> Res<Vec<Value>> {
+    let all = kubeask_cluster::saved::SavedEndpoints::engines()
+        .all()
+        .map_err(|e| CmdError::new("SETTINGS_UNREADABLE", e.to_string()))?;
+    Ok(all
+        .into_iter()
+        .map(|(name, s)| json!({"name": name, "url": s.url, "model": s.model, "api_key": s.secret.is_some()}))
+        .collect())
+}
+
+/// Answers model mode with the added server `name` (connected first), or
+/// with the in-process engine again (`None`); remembered across restarts.
+#[tauri::command]
+pub async fn use_engine(app: AppHandle, state: State<'_, AppState>, name: Option<String>) -> Res<Value> {
+    let remote = match &name {
+        None => None,
+        Some(n) => {
+            let r = kubeask_agent::access::connect_engine(n, None)
+                .await
+                .map_err(|e| CmdError::new("ENGINE_UNAVAILABLE", format!("{e:#}")))?;
+            Some((n.clone(), Arc::new(r)))
+        }
+    };
+    *state.remote.lock().await = remote;
+    let mut settings = state.settings.lock().await;
+    settings.engine = name;
+    let _ = settings.save();
+    drop(settings);
+    let v = status_value(&state).await;
+    let _ = app.emit("kubeask://model", &v);
+    Ok(v)
 }
 
 /// Loads a model (replacing the loaded one); refused before loading when it cannot fit.
@@ -498,9 +537,9 @@ pub async fn get_settings(state: State<'_, AppState>) -> Res<Settings> {
 #[tauri::command]
 pub async fn set_settings(state: State<'_, AppState>, settings: Settings) -> Res<Settings> {
     let mut s = state.settings.lock().await;
-    let keep = (s.data_dir.clone(), s.log_dir.clone(), s.context.clone(), s.model.clone());
+    let keep = (s.data_dir.clone(), s.log_dir.clone(), s.context.clone(), s.model.clone(), s.engine.clone());
     *s = settings;
-    (s.data_dir, s.log_dir, s.context, s.model) = keep;
+    (s.data_dir, s.log_dir, s.context, s.model, s.engine) = keep;
     s.save()?;
     Ok(s.clone())
 }

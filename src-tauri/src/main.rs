@@ -89,6 +89,15 @@ fn main() {
                     let ctx = state.context.lock().await.clone();
                     let _ = a.cache(ctx.as_deref()).await;
                 }
+                let engine = state.settings.lock().await.engine.clone();
+                if let Some(name) = engine {
+                    // NB: a server that does not answer now leaves the
+                    // in-process engine in use; the Models panel says so.
+                    match kubeask_agent::access::connect_engine(&name, None).await {
+                        Ok(r) => *state.remote.lock().await = Some((name, std::sync::Arc::new(r))),
+                        Err(e) => tracing::warn!("the engine {name} does not answer: {e:#}"),
+                    }
+                }
                 let model = state.settings.lock().await.model.clone();
                 if let Some(path) = model {
                     match kubeask_agent::access::load_model(&path).await {
@@ -126,6 +135,8 @@ fn main() {
             commands::load_model,
             commands::unload_model,
             commands::model_status,
+            commands::list_engines,
+            commands::use_engine,
             commands::get_settings,
             commands::set_settings,
             commands::import_kubeconfig,

@@ -60,6 +60,9 @@ pub struct Settings {
     pub context: Option<String>,
     /// The model last loaded.
     pub model: Option<String>,
+    /// The inference server last chosen (`kubeask engines add`), if any.
+    #[serde(default)]
+    pub engine: Option<String>,
 }
 
 impl Default for Settings {
@@ -73,6 +76,7 @@ impl Default for Settings {
             log_dir: data.join("logs").display().to_string(),
             context: None,
             model: None,
+            engine: None,
         }
     }
 }
@@ -131,6 +135,9 @@ pub struct AppState {
     pub context: Mutex<Option<String>>,
     /// The loaded model.
     pub model: Mutex<Option<Arc<LocalModel>>>,
+    /// The inference server chosen (answers model mode instead of the
+    /// loaded model), with its name.
+    pub remote: Mutex<Option<(String, Arc<kubeask_agent::remote_model::RemoteModel>)>>,
     /// Questions running, by request id.
     pub asks: Mutex<HashMap<String, CancelFlag>>,
     /// Downloads running, by catalog id.
@@ -165,6 +172,9 @@ impl AppState {
     /// The assistant, with the model when one is loaded.
     pub async fn assistant(&self) -> Result<Assistant, CmdError> {
         let base = self.cluster().await?.base.clone();
+        if let Some((_, r)) = self.remote.lock().await.clone() {
+            return Ok(base.with_model(r));
+        }
         Ok(match self.model.lock().await.clone() {
             Some(m) => base.with_model(m),
             None => base,

@@ -7,6 +7,8 @@ export interface Evidence { kind: string; namespace: string; name: string }
 export interface Answer {
   question: string; short: string; explanation: string; evidence: Evidence[]; kubectl: string[];
   mode: Mode; context: string; elapsed_ms: number; warning?: string;
+  /** In model mode, the engine that answered. */
+  engine?: string;
   /** Changes proposed (never applied): each may be planned and confirmed. */
   proposals?: Action[];
 }
@@ -47,7 +49,8 @@ export interface Device { name: string; description: string; backend: string; ki
 export interface Hardware { ram_total: number; ram_available: number; cores_physical: number; cores_logical: number; cpu: string; cpu_variant: string | null; cpu_variant_notes: string[]; backends: string[]; devices: Device[] }
 export interface CatalogEntry { id: string; name: string; quant: string; size_bytes: number; ram_bytes: number; license: string; notes?: string; fits: boolean; installed: boolean; recommended?: boolean }
 export interface LocalModel { file: string; path: string; size_bytes: number; architecture?: string; quantization?: string; origin: string; problem?: string }
-export interface ModelStatus { loaded: null | { name: string; path: string; architecture: string; backend: string; device: string; cpu_variant: string | null; gpu_layers: number; n_ctx: number }; last_tps: number | null; busy: boolean }
+export interface ModelStatus { loaded: null | { name: string; path: string; architecture: string; backend: string; device: string; cpu_variant: string | null; gpu_layers: number; n_ctx: number }; last_tps: number | null; busy: boolean; engine: string | null; remote: string | null }
+export interface EngineEntry { name: string; url: string; model: string | null; api_key: boolean }
 export interface DownloadProgress { id: string; downloaded: number; total: number; bytes_per_sec: number; eta_secs: number | null; state: 'running' | 'verifying' | 'done' | 'cancelled' | 'error'; message?: string }
 export interface Settings { theme: 'dark' | 'light' | 'system'; readOnly: boolean; shortcut: string; dataDir: string; logDir: string }
 export interface CmdError { code: string; message: string }

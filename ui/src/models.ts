@@ -1,13 +1,14 @@
 // The Models panel: hardware, the recommended model, the catalog with
 // download progress and cancel, import, installed models, load/unload.
 import { listen } from '@tauri-apps/api/event';
-import { call, type CatalogEntry, type DownloadProgress, type Hardware, type LocalModel, type ModelStatus } from './ipc';
+import { call, type CatalogEntry, type DownloadProgress, type EngineEntry, type Hardware, type LocalModel, type ModelStatus } from './ipc';
 import { el } from './render';
 import { bytes } from './stores';
 
 export class ModelsPanel {
   progress = new Map<string, DownloadProgress>();
   catalog: CatalogEntry[] = [];
+  engines: EngineEntry[] = [];
   $(id: string): HTMLElement { return document.getElementById(id)!; }
   error(e: unknown): void { this.$('models-error').textContent = (e as { message: string }).message; }
 
@@ -23,9 +24,10 @@ export class ModelsPanel {
 
   async load(): Promise<void> {
     try {
-      const [hw, catalog, status] = await Promise.all([
-        call<Hardware>('hardware'), call<CatalogEntry[]>('catalog'), call<ModelStatus>('model_status'),
+      const [hw, catalog, status, engines] = await Promise.all([
+        call<Hardware>('hardware'), call<CatalogEntry[]>('catalog'), call<ModelStatus>('model_status'), call<EngineEntry[]>('list_engines'),
       ]);
+      this.engines = engines;
       this.renderHardware(hw);
       this.catalog = catalog;
       this.renderCatalog();
@@ -46,7 +48,31 @@ export class ModelsPanel {
     this.$('hardware').replaceChildren(...lines.map((l) => el('div', undefined, l)));
   }
 
+  // Which engine answers model mode: the in-process one (the loaded model)
+  // or an inference server added with `kubeask engines add`.
+  renderEngine(s: ModelStatus): void {
+    const box = this.$('engine-choice');
+    if (!this.engines.length) {
+      box.textContent = 'In-process (the loaded model). A team inference server can be added with `kubeask engines add NAME --endpoint URL`.';
+      return;
+    }
+    const pick = el('select') as HTMLSelectElement;
+    pick.id = 'engine-select';
+    pick.append(new Option('In-process (the loaded model)', ''));
+    for (const e of this.engines) pick.append(new Option(`${e.name} — ${e.url}${e.model ? ` (${e.model})` : ''}`, e.name));
+    pick.value = s.engine ?? '';
+    pick.addEventListener('change', () => {
+      pick.disabled = true;
+      void call<ModelStatus>('use_engine', { name: pick.value || null })
+        .then((x) => { this.$('models-error').textContent = ''; this.renderStatus(x); }, (e) => { this.error(e); pick.value = s.engine ?? ''; })
+        .finally(() => { pick.disabled = false; });
+    });
+    const line = el('div', 'muted', s.remote ? `Model mode answers with ${s.remote}.` : 'Model mode answers with the loaded model, on this machine.');
+    box.replaceChildren(pick, line);
+  }
+
   renderStatus(s: ModelStatus): void {
+    this.renderEngine(s);
     const box = this.$('model-status');
     if (!s.loaded) { box.textContent = 'No model loaded: direct mode answers the common questions.'; return; }
     const m = s.loaded;

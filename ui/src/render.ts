@@ -67,7 +67,7 @@ export function renderTurn(turn: Turn): HTMLElement {
     const a = turn.answer;
     body.append(el('div', 'short-answer', a.short));
     if (a.warning) body.append(el('div', 'warning', a.warning));
-    const meta = el('div', 'meta muted', `${a.mode} · ${a.context} · ${a.elapsed_ms.toFixed(1)} ms`);
+    const meta = el('div', 'meta muted', `${a.mode}${a.engine ? ` (${a.engine})` : ''} · ${a.context} · ${a.elapsed_ms.toFixed(1)} ms`);
     body.append(meta);
     if (a.explanation && a.explanation !== a.short) {
       const ex = el('div', 'explanation');

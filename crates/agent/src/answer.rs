@@ -65,6 +65,10 @@ pub struct Answer {
     /// analyzer's fix): never applied here; the user may plan and confirm.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub proposals: Vec<kubeask_insight::action::Action>,
+    /// In model mode, the engine that answered (`qwen.gguf (in-process
+    /// llama.cpp)`, `Qwen2.5-3B on llama-server at http://gpu:8080 …`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
 }
 
 /// What `Assistant::ask_stream` emits, in order.

@@ -447,6 +447,7 @@ impl Assistant {
             subject: None,
             namespace: None,
             proposals: Vec::new(),
+            engine: None,
         };
         match outcome {
             Outcome::Answered(r) => {
@@ -476,6 +477,7 @@ impl Assistant {
             Outcome::NotUnderstood { .. } if self.model.is_some() && self.route != RouteMode::Direct => {
                 events(AnswerEvent::Routing { route: "model".into() });
                 let model = self.model.clone().expect("checked is_some");
+                answer.engine = Some(model.name());
                 let snap = &prepared.snap;
                 let schemas = kubeask_insight::tools::schemas();
                 let mut names: Vec<String> =

@@ -277,6 +277,7 @@ fn fleet_answer(question: &str, topic: Topic, parts: &[(String, Part)], started:
         subject: None,
         namespace: None,
         proposals: Vec::new(),
+        engine: None,
     }
 }
 

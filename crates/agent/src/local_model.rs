@@ -70,6 +70,10 @@ impl LocalModel {
 }
 
 impl ChatModel for LocalModel {
+    fn name(&self) -> String {
+        format!("{} (in-process llama.cpp, {})", self.info.name, self.info.backend)
+    }
+
     fn generate<'a>(
         &'a self,
         messages: &'a [Message],

@@ -50,6 +50,11 @@ pub trait ChatModel: Send + Sync {
         cancel: &'a CancelFlag,
         on_token: &'a (dyn Fn(&str) + Send + Sync),
     ) -> BoxFuture<'a, Result<String, ModelError>>;
+
+    /// Which engine and model this is, as answers and the UI show it.
+    fn name(&self) -> String {
+        "a model".into()
+    }
 }
 
 /// What the loop reports as it runs (for streaming UIs and `/v1/ask`).

@@ -431,6 +431,10 @@ fn sse_delta(event: &str) -> Delta {
 }
 
 impl ChatModel for RemoteModel {
+    fn name(&self) -> String {
+        self.info.describe()
+    }
+
     fn generate<'a>(
         &'a self,
         messages: &'a [Message],

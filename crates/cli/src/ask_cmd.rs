@@ -52,6 +52,9 @@ fn print_answer(a: &Answer, json: bool) {
     if !a.explanation.is_empty() && a.explanation != a.short {
         println!("\n{}", a.explanation);
     }
+    if let Some(e) = &a.engine {
+        println!("\nAnswered by {e}.");
+    }
     if !a.evidence.is_empty() {
         let objs: Vec<String> = a
             .evidence
