@@ -13,7 +13,7 @@
 // answer streams. No npm packages: WebDriver is HTTP + JSON.
 //
 //   node e2e/desktop.mjs   (src-tauri/tests/desktop.rs runs it under cargo test)
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -575,11 +575,15 @@ try {
   });
   const mockPort = await new Promise((ok) => mock.listen(0, '127.0.0.1', () => ok(mock.address().port)));
   const engineUrl = `http://127.0.0.1:${mockPort}`;
-  const added = execFileSync(cli, ['engines', 'add', 'team', '--endpoint', engineUrl], { env: { ...process.env, HOME: home, XDG_DATA_HOME: join(home, 'data'), KUBECONFIG: kcA } }).toString();
+  // NB: not execFileSync: the scripted server runs in this process and must answer the CLI's check.
+  const added = await new Promise((ok, ko) => execFile(cli, ['engines', 'add', 'team', '--endpoint', engineUrl],
+    { env: { ...process.env, HOME: home, XDG_DATA_HOME: join(home, 'data'), KUBECONFIG: kcA } },
+    (e, out, err) => (e ? ko(new Error(`${e.message}: ${err}`)) : ok(out))));
   check(/llama-server/.test(added), `kubeask engines add checks the server (${added.trim().split('\n')[0]})`);
   await click(await findText('Ask'));
   await click(await findText('Models'));
-  await until(async () => (await wd('POST', S('/elements'), { using: 'css selector', value: '#engine-select option[value="team"]' })).length > 0, 30000, 'the added engine in the Models panel');
+  await until(async () => (await wd('POST', S('/elements'), { using: 'css selector', value: '#engine-select option[value="team"]' })).length > 0, 30000, 'the added engine in the Models panel')
+    .catch(async (e) => { throw new Error(`${e.message}: the panel says ${JSON.stringify(await js("return [document.getElementById('engine-choice').textContent, document.getElementById('models-error').textContent];"))}`); });
   await js("const s = document.getElementById('engine-select'); s.value = 'team'; s.dispatchEvent(new Event('change')); return true;");
   const using = await until(async () => { const t = await text(await find('#engine-choice', 5000)); return /llama-server at/.test(t) ? t : null; }, 30000, 'the chosen engine');
   check(using.includes(engineUrl), `the Models panel says model mode answers with the team server (${using.replace(/\s+/g, ' ').slice(0, 90)}…)`);

@@ -34,6 +34,8 @@ function show(panel: string): void {
 for (const b of document.querySelectorAll<HTMLButtonElement>('#nav button')) b.classList.toggle('active', b.dataset.panel === panel);
   for (const s of document.querySelectorAll<HTMLElement>('.panel')) s.classList.toggle('active', s.id === `panel-${panel}`);
   if (panel === 'cluster' && loaded.has(panel)) cluster.shown();
+  // Engines added with the CLI while the app runs show up on the next open.
+  if (panel === 'models' && loaded.has(panel)) void models.refreshEngines();
   if (!loaded.has(panel)) {
     loaded.add(panel);
     if (panel === 'cluster') void cluster.load();

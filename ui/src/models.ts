@@ -48,6 +48,14 @@ export class ModelsPanel {
     this.$('hardware').replaceChildren(...lines.map((l) => el('div', undefined, l)));
   }
 
+  async refreshEngines(): Promise<void> {
+    try {
+      const [engines, status] = await Promise.all([call<EngineEntry[]>('list_engines'), call<ModelStatus>('model_status')]);
+      this.engines = engines;
+      this.renderEngine(status);
+    } catch (e) { this.error(e); }
+  }
+
   // Which engine answers model mode: the in-process one (the loaded model)
   // or an inference server added with `kubeask engines add`.
   renderEngine(s: ModelStatus): void {
