@@ -60,11 +60,17 @@ function run(cmd, args, env) {
   children.push(p);
   return p;
 }
-function cleanup() { for (const c of children.reverse()) { try { c.kill('SIGTERM'); } catch {} } }
+let home = '';
+// NB: the temporary HOME holds a copy of the test model (~250 MB): it goes
+// with the run unless KUBEASK_E2E_KEEP asks to look at it.
+function cleanup() {
+  for (const c of children.reverse()) { try { c.kill('SIGTERM'); } catch {} }
+  if (home && !process.env.KUBEASK_E2E_KEEP) { try { rmSync(home, { recursive: true, force: true }); } catch {} }
+}
 process.on('exit', cleanup);
 
 // Two demo clusters; the second's context renamed to `staging`.
-const home = mkdtempSync(join(tmpdir(), 'kubeask-e2e-'));
+home = mkdtempSync(join(tmpdir(), 'kubeask-e2e-'));
 const kcA = join(home, 'a.yaml');
 const kcB = join(home, 'b.yaml');
 // A third cluster with exactly one critical problem, for notifications.

@@ -1280,5 +1280,43 @@ async fn eval_scores_a_question_file_per_family_and_writes_the_report() {
     std::fs::write(&bad, "just: text\n").unwrap();
     let out = kubeask(&dir, &kc).arg("eval").arg(&bad).output().unwrap();
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("bad.yaml"));
+    // --mode model without a model says what it needs.
+    let out =
+        kubeask(&dir, &kc).arg("eval").arg(root.join("questions.yaml")).args(["--mode", "model"]).output().unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--mode model needs a model"));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn eval_in_model_mode_with_gemma_reports_every_question_the_model_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(&dir).await;
+    let kc = server.kubeconfig_path().to_path_buf();
+    // Three sample questions, each asked of the model alone (the router is
+    // not asked): the report says so, and no step is malformed under the grammar.
+    let sample: Vec<serde_json::Value> = questions()
+        .iter()
+        .take(3)
+        .map(|q| serde_json::json!({"id": q.id, "family": q.family, "query": q.query, "answer": q.answer}))
+        .collect();
+    let file = dir.path().join("three.yaml");
+    std::fs::write(&file, serde_yaml::to_string(&sample).unwrap()).unwrap();
+    let gemma = std::env::var("KUBEASK_GEMMA_GGUF")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| dirs::home_dir().unwrap().join(".cache/kubeask/models/gemma-3-270m-q4_k_m.gguf"));
+    assert!(gemma.is_file(), "{} is missing: run scripts/setup.sh --test", gemma.display());
+    let report = dir.path().join("report.json");
+    let mut cmd = kubeask(&dir, &kc);
+    cmd.arg("eval").arg(&file).args(["--mode", "model", "--json", "--report"]).arg(&report).arg("--model").arg(&gemma);
+    let v = json_of(&tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap());
+    assert_eq!((v["mode"].as_str(), v["malformed"].as_u64()), (Some("model"), Some(0)), "{v}");
+    assert!(v["model"].as_str().unwrap().contains("gemma"), "{}", v["model"]);
+    let items = v["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    for i in items {
+        assert!(i["mode"] == "model" || i["mode"] == "error", "{i}");
+        assert!(i["first_token_ms"].as_f64().is_some() || i["mode"] == "error", "{i}");
+    }
+    println!("kubeask eval --mode model, Gemma 270M, 3 sample questions: {}", v["total"]);
     server.stop().await;
 }
