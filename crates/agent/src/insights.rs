@@ -473,7 +473,10 @@ pub async fn series_for(
 /// and, with a target or namespace, the anomalies of its series.
 pub async fn timeline(snap: &Snapshot, source: Option<&Source>, q: &Query, now: i64) -> Vec<Incident> {
     let since = q.since.map_or(now - 24 * 3600, |s| s.as_second());
-    let mut kept = source.map(|s| s.kept(since)).unwrap_or_default();
+    let mut kept = match source {
+        Some(s) => s.entries(since, now).await,
+        None => Vec::new(),
+    };
     if let Some(src) = source.filter(|_| q.target.is_some() || q.namespace.is_some()) {
         let start = since.max(now - 7 * 86_400);
         match series_for(src, snap, q, None, start, now).await {

@@ -1033,6 +1033,24 @@ async fn a_real_prometheus_and_own_samples_over_the_same_past_give_the_same_answ
     let rollout =
         tl["report"][0]["entries"][0]["time"].as_str().unwrap().parse::<jiff::Timestamp>().unwrap().as_second();
     let (series, exposition) = generated_past_with(&server, planted_restarts(&server, rollout));
+    // A node under memory pressure for half an hour, three hours ago (as
+    // kube-state-metrics reports it: 1 while it holds, 0 after).
+    let node = Fixture::builtin()
+        .objects
+        .iter()
+        .find(|o| o.kind == "Node")
+        .map(|o| o.value["metadata"]["name"].as_str().unwrap().to_string())
+        .unwrap();
+    let now = jiff::Timestamp::now().as_second();
+    let (from, to) = ((now - 3 * 3600) / 15 * 15, (now - 5 * 3600 / 2) / 15 * 15);
+    let mut pressure = String::from("# TYPE kube_node_status_condition gauge\n");
+    for t in (from..now - 60).step_by(15) {
+        let v = u8::from(t <= to);
+        pressure.push_str(&format!(
+            "kube_node_status_condition{{node=\"{node}\",condition=\"MemoryPressure\",status=\"true\"}} {v} {t}\n"
+        ));
+    }
+    let exposition = exposition.replace("# EOF\n", &format!("{pressure}# EOF\n"));
     let (_prometheus, url) = real_prometheus(dir.path(), &exposition, None);
     let store = kubeask_cluster::history::HistoryStore::open(&dir.path().join("data/kubeask/history.sqlite")).unwrap();
     for s in &series {
@@ -1122,6 +1140,23 @@ async fn a_real_prometheus_and_own_samples_over_the_same_past_give_the_same_answ
         entries.filter(|e| e["evidence"].as_str().unwrap().starts_with("restarts jumped after the rollout")).count()
     };
     assert_eq!((jump(&prom), jump(&own)), (1, 1), "{prom}\n{own}");
+    // The node's pressure, past the events' TTL, from the real Prometheus.
+    let mut cmd = kubeask(&dir, &kc);
+    cmd.args(["timeline", "--since", "4h", "--json", "--prometheus", &url]);
+    let tl = json_of(&cmd.output().unwrap());
+    let pressure: Vec<&serde_json::Value> = tl["report"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["entries"].as_array().unwrap().iter())
+        .filter(|e| {
+            e["object"] == format!("Node/{node}")
+                && e["evidence"].as_str().unwrap().starts_with("MemoryPressure=True (kube-state-metrics")
+        })
+        .collect();
+    assert_eq!(pressure.len(), 1, "{tl}");
+    let started = pressure[0]["time"].as_str().unwrap().parse::<jiff::Timestamp>().unwrap().as_second();
+    assert!((started - from).abs() <= 30, "{} vs {from}", pressure[0]);
     server.stop().await;
 }
 

@@ -66,8 +66,8 @@ fn range(h: &DemoHistory, q: &std::collections::HashMap<String, String>) -> Resp
     if text.contains("kubelet_volume_stats_") {
         return volumes(h, &text, (start, end, step));
     }
-    if text.contains("kube_pod_container_status_restarts_total") {
-        // NB: the stand-in has no kube-state-metrics: no restart counts.
+    if text.contains("kube_pod_container_status_restarts_total") || text.contains("kube_node_status_condition") {
+        // NB: the stand-in has no kube-state-metrics: no restart counts or node conditions.
         return reply(json!({"status": "success", "data": {"resultType": "matrix", "result": []}}));
     }
     let metric = if text.contains("container_cpu_usage_seconds_total") {

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use std::collections::BTreeMap;
 
+use kubeask_insight::history::stretches;
+use kubeask_insight::history::timeline::{Change, Entry};
 use kubeask_insight::history::volume::Volume;
 use kubeask_insight::history::{Metric, Point, Series, SeriesKey};
 use kubeask_insight::snapshot::Snapshot;
@@ -302,6 +304,44 @@ impl Prometheus {
                 Some(Volume { namespace, claim, capacity, used })
             })
             .collect())
+    }
+
+    /// Node conditions that held over `[start, end]` and ended by `end`
+    /// (kube-state-metrics' `kube_node_status_condition`: a pressure
+    /// condition true, or Ready false or unknown), as timeline entries; one
+    /// still holding at `end` is left to the snapshot, which shows it now.
+    pub async fn node_condition_entries(&self, start: i64, end: i64) -> Result<Vec<Entry>, HistoryError> {
+        let step = step_for(end - start);
+        let start = (start + step - 1).div_euclid(step) * step;
+        let q = "kube_node_status_condition{condition=~\"MemoryPressure|DiskPressure|PIDPressure|NetworkUnavailable\",status=\"true\"} == 1 or kube_node_status_condition{condition=\"Ready\",status=~\"false|unknown\"} == 1";
+        let mut out = Vec::new();
+        for (labels, points) in self.range_raw(q, start, end, step).await? {
+            let label = |k: &str| labels.get(k).cloned().unwrap_or_default();
+            let (node, condition, status) = (label("node"), label("condition"), label("status"));
+            for (from, to) in stretches(&points, 2 * step) {
+                if to + 2 * step > end {
+                    continue;
+                }
+                let (Ok(time), Ok(until)) = (jiff::Timestamp::from_second(from), jiff::Timestamp::from_second(to))
+                else {
+                    continue;
+                };
+                let status = if status == "true" { "True".to_string() } else { status.clone() };
+                out.push(Entry {
+                    time,
+                    change: Change::NodeCondition,
+                    namespace: String::new(),
+                    object: format!("Node/{node}"),
+                    evidence: format!(
+                        "{condition}={status} (kube-state-metrics, until {})",
+                        until.strftime("%H:%M UTC")
+                    ),
+                    until: Some(until),
+                    related: vec![format!("node/{node}")],
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// A range query's series: labels and points.

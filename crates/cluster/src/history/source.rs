@@ -118,6 +118,21 @@ impl Source {
         }
     }
 
+    /// Timeline entries from before the snapshot: those the own store kept
+    /// past the API server's event TTL and, from a Prometheus, node
+    /// conditions that came and went since `since` (a failed read leaves
+    /// them out).
+    pub async fn entries(&self, since: i64, now: i64) -> Vec<Entry> {
+        let mut out = self.kept(since);
+        if let Source::Prometheus { prometheus, .. } = self {
+            match prometheus.node_condition_entries(since, now).await {
+                Ok(e) => out.extend(e),
+                Err(e) => tracing::debug!("no node conditions from Prometheus: {e}"),
+            }
+        }
+        out
+    }
+
     /// Timeline entries kept past the API server's event TTL.
     pub fn kept(&self, since: i64) -> Vec<Entry> {
         let (store, context) = match self {

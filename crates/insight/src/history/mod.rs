@@ -197,6 +197,19 @@ pub fn per_minute_sum<'a>(list: impl IntoIterator<Item = &'a Series>) -> std::co
     minutes
 }
 
+/// The stretches `[first, last]` of a series' samples with no gap longer
+/// than `gap` seconds (when a condition series shows only where it held).
+pub fn stretches(points: &[Point], gap: i64) -> Vec<(i64, i64)> {
+    let mut out: Vec<(i64, i64)> = Vec::new();
+    for p in clean(points) {
+        match out.last_mut() {
+            Some((_, last)) if p.t - *last <= gap => *last = p.t,
+            _ => out.push((p.t, p.t)),
+        }
+    }
+    out
+}
+
 /// Human form of a number of seconds: `45 min`, `~3 h`, `2 days`.
 pub fn show_secs(secs: f64) -> String {
     if !secs.is_finite() || secs < 0.0 {
@@ -209,5 +222,17 @@ pub fn show_secs(secs: f64) -> String {
         format!("{:.0} h", m / 60.0)
     } else {
         format!("{:.0} days", m / 1440.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stretches_split_at_gaps_longer_than_allowed() {
+        let pts: Vec<Point> = [0, 15, 30, 45, 300, 315, 900].iter().map(|&t| Point { t, v: 1.0 }).collect();
+        assert_eq!(stretches(&pts, 30), vec![(0, 45), (300, 315), (900, 900)]);
+        assert_eq!(stretches(&[], 30), vec![]);
     }
 }
