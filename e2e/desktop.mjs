@@ -609,6 +609,25 @@ try {
   await sleep(500);
   await shot('settings');
 
+  // Conversations are kept: after a restart the first question's
+  // conversation is listed, and opening it shows its answer again; the
+  // CLI lists the same conversation.
+  await closeApp(driver);
+  driver = await startDriver({ ...baseEnv, KUBECONFIG: `${kcA}:${kcB}`, DBUS_SESSION_BUS_ADDRESS: tray.address, PATH: `${fakeBin}:${process.env.PATH}` });
+  await openApp();
+  const kept = await until(async () => {
+    const li = await wd('POST', S('/elements'), { using: 'xpath', value: "//ul[@id='conversation-list']/li[contains(., 'How many nodes does my cluster have?')]" });
+    return li.length ? idOf(li[0]) : null;
+  }, 30000, 'the kept conversation');
+  await click(kept);
+  // The whole first run was one conversation: its first answer is the nodes count.
+  const again = await until(async () => {
+    const els = await wd('POST', S('/elements'), { using: 'css selector', value: '.short-answer' });
+    return els.length ? (await text(idOf(els[0]))).trim() : null;
+  }, 30000, 'the kept answers');
+  const cliSessions = execFileSync(cli, ['sessions'], { env: { ...process.env, HOME: home, XDG_DATA_HOME: join(home, 'data') } }).toString();
+  check(again === '3' && cliSessions.includes('How many nodes does my cluster have?'), `after a restart the conversation is still there (answer ${JSON.stringify(again)}), and kubeask sessions lists it`);
+
   // Notifications: a cluster with one critical problem raises exactly one
   // notification and shows 1 on the tray's badge; a restart of the app
   // does not raise it again.

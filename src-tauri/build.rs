@@ -7,6 +7,8 @@
 const COMMANDS: &[&str] = &[
     "ask",
     "cancel_ask",
+    "list_conversations",
+    "conversation",
     "list_contexts",
     "switch_context",
     "cluster_view",

@@ -20,7 +20,9 @@ use crate::state::{AppState, CmdError, Settings};
 
 type Res<T> = Result<T, CmdError>;
 
-/// Answers a question, streaming `kubeask://answer` events meanwhile.
+/// Answers a question, streaming `kubeask://answer` events meanwhile; with
+/// `session`, as a turn of that conversation (follow-ups resolved, kept in
+/// the conversations file the CLI shares).
 #[tauri::command]
 pub async fn ask(
     app: AppHandle,
@@ -28,6 +30,7 @@ pub async fn ask(
     request_id: String,
     question: String,
     context: Option<String>,
+    session: Option<String>,
 ) -> Res<Answer> {
     let assistant = state.assistant().await?;
     let context = match context {
@@ -41,14 +44,38 @@ pub async fn ask(
     let sink = move |event: AnswerEvent| {
         let _ = emitter.emit("kubeask://answer", json!({ "requestId": id, "event": event }));
     };
-    let result = assistant.ask_streaming(context.as_deref(), &question, &cancel, &sink).await;
+    let sessions = match &session {
+        Some(_) => state.sessions().await,
+        None => None,
+    };
+    let result: Result<Answer, CmdError> = match (sessions, &session) {
+        (Some(store), Some(id)) => assistant
+            .ask_in_session_streaming(&store, id, context.as_deref(), &question, &cancel, &sink)
+            .await
+            .map_err(CmdError::from),
+        _ => assistant.ask_streaming(context.as_deref(), &question, &cancel, &sink).await.map_err(CmdError::from),
+    };
     state.asks.lock().await.remove(&request_id);
     let last = match &result {
         Ok(a) => AnswerEvent::Final { answer: Box::new(a.clone()) },
-        Err(e) => AnswerEvent::Error { code: e.code().into(), message: e.to_string() },
+        Err(e) => AnswerEvent::Error { code: e.code.clone(), message: e.message.clone() },
     };
     let _ = app.emit("kubeask://answer", json!({ "requestId": request_id, "event": last }));
-    Ok(result?)
+    result
+}
+
+/// Every kept conversation (the desktop's and the CLI's), newest first.
+#[tauri::command]
+pub async fn list_conversations(state: State<'_, AppState>) -> Res<Vec<kubeask_agent::sessions::SessionInfo>> {
+    let Some(store) = state.sessions().await else { return Ok(Vec::new()) };
+    store.list().map_err(|e| CmdError::new("CONVERSATIONS_UNAVAILABLE", e))
+}
+
+/// One kept conversation's answers, oldest first.
+#[tauri::command]
+pub async fn conversation(state: State<'_, AppState>, id: String) -> Res<Vec<Answer>> {
+    let Some(store) = state.sessions().await else { return Ok(Vec::new()) };
+    store.history(&id).map_err(|e| CmdError::new("CONVERSATIONS_UNAVAILABLE", e))
 }
 
 /// Stops a running question.

@@ -119,6 +119,8 @@ fn main() {
         .invoke_handler(tauri::generate_handler![
             commands::ask,
             commands::cancel_ask,
+            commands::list_conversations,
+            commands::conversation,
             commands::list_contexts,
             commands::switch_context,
             commands::cluster_view,

@@ -36,6 +36,15 @@ impl From<kubeask_agent::AskError> for CmdError {
     }
 }
 
+impl From<kubeask_agent::sessions::SessionAskError> for CmdError {
+    fn from(e: kubeask_agent::sessions::SessionAskError) -> Self {
+        match e {
+            kubeask_agent::sessions::SessionAskError::Ask(e) => e.into(),
+            kubeask_agent::sessions::SessionAskError::Session(e) => Self::new("CONVERSATIONS_UNAVAILABLE", e),
+        }
+    }
+}
+
 impl From<anyhow::Error> for CmdError {
     fn from(e: anyhow::Error) -> Self {
         Self::new("ERROR", format!("{e:#}"))
@@ -148,6 +157,9 @@ pub struct AppState {
     pub health: Mutex<Vec<String>>,
     /// Notifications raised so far and muted contexts (`alerts.json`).
     pub alerts: Mutex<kubeask_agent::alerts::Ledger>,
+    /// Conversations, in the same SQLite file as the CLI's (`None` when it
+    /// cannot be opened: questions are still answered, not kept).
+    pub sessions: OnceCell<Option<Arc<kubeask_agent::sessions::Sessions>>>,
     /// Plans shown to the user, by id, with the audit entry each undoes.
     pub plans: Mutex<HashMap<String, (kubeask_cluster::actions::Plan, Option<i64>)>>,
 }
@@ -167,6 +179,23 @@ impl AppState {
             .await
             .as_ref()
             .map_err(Clone::clone)
+    }
+
+    /// The conversations store, opened on first use.
+    pub async fn sessions(&self) -> Option<Arc<kubeask_agent::sessions::Sessions>> {
+        self.sessions
+            .get_or_init(|| async {
+                let path = kubeask_agent::sessions::Sessions::default_path();
+                match kubeask_agent::sessions::Sessions::open(&path) {
+                    Ok(s) => Some(Arc::new(s)),
+                    Err(e) => {
+                        tracing::warn!("conversations are not kept: {e}");
+                        None
+                    }
+                }
+            })
+            .await
+            .clone()
     }
 
     /// The assistant, with the model when one is loaded.

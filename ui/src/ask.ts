@@ -23,6 +23,20 @@ export class AskPanel {
     this.$('new-conversation').addEventListener('click', () => { this.convs.create(); this.render(); });
     this.$('export').addEventListener('click', () => this.export());
     this.render();
+    // Conversations kept from earlier runs (and the CLI's sessions).
+    try {
+      this.convs.addKept(await call<{ id: string; title: string; turns: number }[]>('list_conversations'));
+      this.render();
+    } catch { /* not kept: questions are still answered */ }
+  }
+
+  async open(id: string): Promise<void> {
+    this.convs.select(id);
+    const c = this.convs.current;
+    if (c.kept && !c.kept.loaded) {
+      try { this.convs.fill(id, await call<Answer[]>('conversation', { id })); } catch { /* shown empty */ }
+    }
+    this.render();
   }
 
   onEvent(requestId: string, ev: AnswerEvent): void {
@@ -41,7 +55,7 @@ export class AskPanel {
     this.setRunning(true);
     this.render();
     try {
-      const answer = await call<Answer>('ask', { requestId, question });
+      const answer = await call<Answer>('ask', { requestId, question, session: this.convs.currentId });
       turn.answer = answer;
       return answer;
     } catch (e) {
@@ -77,7 +91,7 @@ export class AskPanel {
     const list = this.$('conversation-list');
     list.replaceChildren(...this.convs.list.map((c) => {
       const li = el('li', c.id === this.convs.currentId ? 'current' : undefined, c.title);
-      li.addEventListener('click', () => { this.convs.select(c.id); this.render(); });
+      li.addEventListener('click', () => void this.open(c.id));
       return li;
     }));
   }

@@ -50,6 +50,7 @@ export interface Hardware { ram_total: number; ram_available: number; cores_phys
 export interface CatalogEntry { id: string; name: string; quant: string; size_bytes: number; ram_bytes: number; license: string; notes?: string; fits: boolean; installed: boolean; recommended?: boolean }
 export interface LocalModel { file: string; path: string; size_bytes: number; architecture?: string; quantization?: string; origin: string; problem?: string }
 export interface ModelStatus { loaded: null | { name: string; path: string; architecture: string; backend: string; device: string; cpu_variant: string | null; gpu_layers: number; n_ctx: number }; last_tps: number | null; busy: boolean; engine: string | null; remote: string | null }
+export interface ConversationInfo { id: string; title: string; created: string; turns: number }
 export interface EngineEntry { name: string; url: string; model: string | null; api_key: boolean }
 export interface DownloadProgress { id: string; downloaded: number; total: number; bytes_per_sec: number; eta_secs: number | null; state: 'running' | 'verifying' | 'done' | 'cancelled' | 'error'; message?: string }
 export interface Settings { theme: 'dark' | 'light' | 'system'; readOnly: boolean; shortcut: string; dataDir: string; logDir: string }

@@ -1,8 +1,10 @@
-// Small stores: conversations (kept per window session) and settings.
-import type { Settings } from './ipc';
+// Small stores: conversations (kept in the conversations file the CLI
+// shares, loaded when opened) and settings.
+import type { Answer, Settings } from './ipc';
 import type { Turn } from './render';
 
-export interface Conversation { id: string; title: string; turns: Turn[] }
+/** A conversation; `kept` ones come from the conversations file and load their turns when opened. */
+export interface Conversation { id: string; title: string; turns: Turn[]; kept?: { turns: number; loaded: boolean } }
 
 export class Conversations {
   list: Conversation[] = [];
@@ -16,6 +18,19 @@ export class Conversations {
   }
   get current(): Conversation { return this.list.find((c) => c.id === this.currentId) ?? this.create(); }
   select(id: string): void { if (this.list.some((c) => c.id === id)) this.currentId = id; }
+  /** Conversations kept from earlier runs (and the CLI's), after the fresh one. */
+  addKept(kept: { id: string; title: string; turns: number }[]): void {
+    for (const k of kept) {
+      if (!this.list.some((c) => c.id === k.id)) this.list.push({ id: k.id, title: k.title, turns: [], kept: { turns: k.turns, loaded: false } });
+    }
+  }
+  /** A kept conversation's answers as its turns. */
+  fill(id: string, answers: Answer[]): void {
+    const c = this.list.find((x) => x.id === id);
+    if (!c) return;
+    c.turns = answers.map((a, i) => ({ requestId: `${id}-${i}`, question: a.question, streamed: '', steps: [], answer: a }));
+    if (c.kept) c.kept.loaded = true;
+  }
   addTurn(t: Turn): void {
     const c = this.current;
     if (!c.turns.length) c.title = t.question.slice(0, 60);

@@ -89,6 +89,33 @@ describe('the Ask panel over mocked IPC', () => {
   });
 });
 
+describe('kept conversations', () => {
+  it('lists kept conversations, loads one when opened, and asks in the current one', async () => {
+    document.body.innerHTML = `<ul id="conversation-list"></ul><button id="new-conversation"></button><button id="export"></button>
+      <div id="turns"></div><form id="ask-form"><textarea id="question"></textarea><button id="ask-button"></button><button id="stop-button"></button></form>`;
+    const asked: unknown[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === 'list_conversations') return [{ id: 'k1', title: 'why is checkout failing?', created: '2026-12-01T10:00:00Z', turns: 1 }];
+      if (cmd === 'conversation') {
+        return (args as { id: string }).id === 'k1'
+          ? [{ question: 'why is checkout failing?', short: 'CrashLoopBackOff', explanation: '', evidence: [], kubectl: [], mode: 'direct', context: 'demo', elapsed_ms: 3 }]
+          : [];
+      }
+      if (cmd === 'ask') { asked.push(args); return { question: 'and its logs?', short: 'ok', explanation: '', evidence: [], kubectl: [], mode: 'direct', context: 'demo', elapsed_ms: 1 }; }
+      return null;
+    }, { shouldMockEvents: true });
+    const panel = new AskPanel();
+    await panel.init();
+    const items = [...document.querySelectorAll('#conversation-list li')].map((li) => li.textContent);
+    expect(items).toEqual(['New conversation', 'why is checkout failing?']);
+    (document.querySelectorAll('#conversation-list li')[1] as HTMLElement).click();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(document.querySelector('.short-answer')!.textContent).toBe('CrashLoopBackOff');
+    await panel.ask('and its logs?');
+    expect((asked[0] as { session: string }).session).toBe('k1');
+  });
+});
+
 describe('the Cluster panel over mocked IPC', () => {
   function dom(): void {
     document.body.innerHTML = `<span id="context-badge"></span><section id="panel-cluster" class="panel active">

@@ -615,6 +615,20 @@ impl Assistant {
         context: Option<&str>,
         question: &str,
     ) -> Result<Answer, SessionAskError> {
+        self.ask_in_session_streaming(sessions, session, context, question, &CancelFlag::default(), &|_| {}).await
+    }
+
+    /// [`Assistant::ask_in_session`], streaming as [`Assistant::ask_streaming`]
+    /// and stopped by `cancel` (the desktop's conversations).
+    pub async fn ask_in_session_streaming(
+        &self,
+        sessions: &Sessions,
+        session: &str,
+        context: Option<&str>,
+        question: &str,
+        cancel: &CancelFlag,
+        events: &(dyn Fn(AnswerEvent) + Send + Sync),
+    ) -> Result<Answer, SessionAskError> {
         // A damaged or locked store costs the conversation, not the answer.
         let mut store_problem = None;
         let previous = sessions.last(session).unwrap_or_else(|e| {
@@ -625,7 +639,7 @@ impl Assistant {
             Some(prev) => self.resolve_follow_up(context, question, prev).await.unwrap_or_else(|| question.to_string()),
             None => question.to_string(),
         };
-        let mut answer = self.ask(context, &resolved).await?;
+        let mut answer = self.ask_streaming(context, &resolved, cancel, events).await?;
         if resolved != question {
             answer.explanation = format!("(Follow-up, read as: \"{resolved}\")\n\n{}", answer.explanation);
             answer.question = question.to_string();
