@@ -499,9 +499,7 @@ pub async fn use_engine(app: AppHandle, state: State<'_, AppState>, name: Option
     let remote = match &name {
         None => None,
         Some(n) => {
-            let r = kubeask_agent::access::connect_engine(n, None)
-                .await
-                .map_err(|e| CmdError::new("ENGINE_UNAVAILABLE", format!("{e:#}")))?;
+            let r = kubeask_agent::access::connect_engine(n, None).await.map_err(CmdError::from)?;
             Some((n.clone(), Arc::new(r)))
         }
     };

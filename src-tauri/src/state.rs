@@ -47,7 +47,16 @@ impl From<kubeask_agent::sessions::SessionAskError> for CmdError {
 
 impl From<anyhow::Error> for CmdError {
     fn from(e: anyhow::Error) -> Self {
-        Self::new("ERROR", format!("{e:#}"))
+        // NB: the engines' typed errors keep their own codes (a model that
+        // does not fit, a server that refuses the key), found by type.
+        let code = if let Some(engine) = e.downcast_ref::<kubeask_llm::engine::EngineError>() {
+            kubeask_agent::model_loop::ModelError::from(engine.clone()).kind.code()
+        } else if let Some(remote) = e.downcast_ref::<kubeask_agent::remote_model::RemoteError>() {
+            kubeask_agent::model_loop::ModelError::from(remote.clone()).kind.code()
+        } else {
+            "ERROR"
+        };
+        Self::new(code, format!("{e:#}"))
     }
 }
 
@@ -208,5 +217,25 @@ impl AppState {
             Some(m) => base.with_model(m),
             None => base,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CmdError;
+
+    #[test]
+    fn engine_errors_keep_their_codes_through_anyhow() {
+        let fit = kubeask_llm::hardware::DoesNotFit {
+            model: "big".into(),
+            needed_mb: 9000,
+            available_mb: 4000,
+            reserve_mb: 512,
+        };
+        let e = anyhow::Error::from(kubeask_llm::engine::EngineError::DoesNotFit(fit));
+        assert_eq!(CmdError::from(e).code, "MODEL_DOES_NOT_FIT");
+        let refused = kubeask_agent::remote_model::RemoteError::Refused { url: "http://gpu:8080".into(), status: 401 };
+        assert_eq!(CmdError::from(anyhow::Error::from(refused)).code, "ENGINE_REFUSED");
+        assert_eq!(CmdError::from(anyhow::anyhow!("anything else")).code, "ERROR");
     }
 }

@@ -59,7 +59,9 @@ export class AskPanel {
       turn.answer = answer;
       return answer;
     } catch (e) {
-      turn.error = (e as { message: string }).message;
+      const err = e as { code?: string; message: string };
+      turn.error = err.message;
+      turn.errorCode = err.code;
       return undefined;
     } finally {
       this.running = null;

@@ -28,6 +28,22 @@ export interface Turn {
   steps: string[];
   answer?: Answer;
   error?: string;
+  /** The error's code (`CONTEXT_OVERFLOW`, `ENGINE_UNREACHABLE`, …): what to do depends on it. */
+  errorCode?: string;
+}
+
+/** What a person can do about an error, by its code (the message says what happened). */
+export function errorHint(code: string | undefined): string | undefined {
+  switch (code) {
+    case 'MODEL_DOES_NOT_FIT': return 'This model does not fit in this machine\'s memory: load a smaller one in Models.';
+    case 'CONTEXT_OVERFLOW': return 'The question and what the tools read do not fit the model\'s context: ask about fewer objects, or use a model with a larger context.';
+    case 'ENGINE_UNREACHABLE': return 'The inference server does not answer: check that it runs, or pick the in-process engine in Models.';
+    case 'ENGINE_REFUSED': return 'The inference server refused its API key: add it again with kubeask engines add NAME --endpoint URL --api-key-stdin.';
+    case 'CLUSTER_UNREACHABLE': return 'The cluster does not answer: check the network or VPN, or pick another context.';
+    case 'FORBIDDEN': case 'UNAUTHORIZED': return 'The cluster refused these credentials or this request: check the context\'s user and its RBAC.';
+    case 'CANCELLED': return 'Stopped.';
+    default: return undefined;
+  }
 }
 
 /** Applies a streamed event to its turn; returns whether it was for this turn. */
@@ -39,7 +55,7 @@ export function applyEvent(turn: Turn, requestId: string, ev: AnswerEvent): bool
     case 'tool_result': turn.steps.push(`← ${ev.tool}: ${ev.text}`); break;
     case 'routing': turn.steps.push(`route: ${ev.route}`); break;
     case 'final': turn.answer = ev.answer; break;
-    case 'error': turn.error = ev.message; break;
+    case 'error': turn.error = ev.message; turn.errorCode = ev.code; break;
   }
   return true;
 }
@@ -59,7 +75,10 @@ export function renderTurn(turn: Turn): HTMLElement {
   root.append(el('div', 'question', turn.question));
   const body = el('div', 'answer');
   if (turn.error) {
-    body.append(el('div', 'error', turn.error));
+    const hint = errorHint(turn.errorCode);
+    const e = el('div', 'error', hint ? `${hint} (${turn.error})` : turn.error);
+    if (turn.errorCode) e.dataset.code = turn.errorCode;
+    body.append(e);
   } else if (!turn.answer) {
     body.append(el('div', 'short-answer pending', '…'));
     if (turn.streamed) body.append(el('pre', 'stream', turn.streamed));

@@ -89,6 +89,31 @@ describe('the Ask panel over mocked IPC', () => {
   });
 });
 
+describe('errors by their code', () => {
+  it('says what to do about a model error, by its code, with what happened', async () => {
+    document.body.innerHTML = `<ul id="conversation-list"></ul><button id="new-conversation"></button><button id="export"></button>
+      <div id="turns"></div><form id="ask-form"><textarea id="question"></textarea><button id="ask-button"></button><button id="stop-button"></button></form>`;
+    const errors: Record<string, string> = {
+      'q1': 'CONTEXT_OVERFLOW', 'q2': 'ENGINE_UNREACHABLE', 'q3': 'MODEL_DOES_NOT_FIT', 'q4': 'FORBIDDEN', 'q5': 'CANCELLED', 'q6': 'SOMETHING_NEW',
+    };
+    mockIPC((cmd, args) => {
+      if (cmd === 'ask') { const q = (args as { question: string }).question; return Promise.reject({ code: errors[q], message: `what happened to ${q}` }); }
+      return null;
+    }, { shouldMockEvents: true });
+    const panel = new AskPanel();
+    await panel.init();
+    for (const q of Object.keys(errors)) await panel.ask(q);
+    const shown = [...document.querySelectorAll('.turn .error')].map((e) => [(e as HTMLElement).dataset.code, e.textContent]);
+    expect(shown.map((s) => s[0])).toEqual(Object.values(errors));
+    expect(shown[0][1]).toContain('larger context');
+    expect(shown[1][1]).toContain('in-process engine');
+    expect(shown[2][1]).toContain('smaller one');
+    expect(shown[3][1]).toContain('RBAC');
+    expect(shown[0][1]).toContain('what happened to q1');
+    expect(shown[5][1]).toBe('what happened to q6');
+  });
+});
+
 describe('kept conversations', () => {
   it('lists kept conversations, loads one when opened, and asks in the current one', async () => {
     document.body.innerHTML = `<ul id="conversation-list"></ul><button id="new-conversation"></button><button id="export"></button>

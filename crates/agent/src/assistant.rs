@@ -42,9 +42,9 @@ pub enum AskError {
     /// The user stopped the question.
     #[error("the question was cancelled")]
     Cancelled,
-    /// The model failed.
-    #[error("the local model failed: {0}")]
-    Model(String),
+    /// The model failed (its kind gives the code).
+    #[error(transparent)]
+    Model(model_loop::ModelError),
     /// A settings file of the user's could not be used.
     #[error("{0}")]
     Config(String),
@@ -103,7 +103,7 @@ impl AskError {
             AskError::NotSynced { .. } => "CLUSTER_UNREACHABLE",
             AskError::RecentlyFailed { code, .. } => code,
             AskError::Cancelled => "CANCELLED",
-            AskError::Model(_) => "MODEL_ERROR",
+            AskError::Model(e) => e.kind.code(),
             AskError::Config(_) => "BAD_SETTINGS",
             AskError::NoHistory(_) => "NO_HISTORY",
             AskError::History(_) => "HISTORY_UNAVAILABLE",
@@ -525,7 +525,7 @@ impl Assistant {
                         answer.proposals = l.proposals;
                     }
                     Err(model_loop::LoopError::Cancelled) => return Err(AskError::Cancelled),
-                    Err(model_loop::LoopError::Model(e)) => return Err(AskError::Model(e.to_string())),
+                    Err(model_loop::LoopError::Model(e)) => return Err(AskError::Model(e)),
                 }
             }
             Outcome::NotUnderstood { suggestions } => {

@@ -13,7 +13,7 @@ use kubeask_llm::engine::{
     ChatMessage, Engine, EngineError, GenEvent, GenerateRequest, LoadOptions, ModelInfo, StopReason,
 };
 
-use crate::model_loop::{CancelFlag, ChatModel, Message, ModelError};
+use crate::model_loop::{CancelFlag, ChatModel, Message, ModelError, ModelErrorKind};
 
 /// Tokens one step may generate (a tool call or a short answer).
 const STEP_TOKENS: usize = 384;
@@ -50,7 +50,7 @@ impl LocalModel {
         let budget = (self.info.n_ctx as usize).saturating_sub(STEP_TOKENS + 64);
         for _ in 0..16 {
             let text: String = msgs.iter().map(|m| m.content.as_str()).collect::<Vec<_>>().join("\n");
-            let n = self.engine.count_tokens(&text).await.map_err(|e| ModelError(e.to_string()))?;
+            let n = self.engine.count_tokens(&text).await.map_err(ModelError::from)?;
             if n + msgs.len() * 8 <= budget {
                 return Ok(msgs);
             }
@@ -99,12 +99,12 @@ impl ChatModel for LocalModel {
                         Some(GenEvent::Done(stats)) => {
                             tracing::debug!(tokens = stats.generated_tokens, tps = stats.gen_tps, reused = stats.reused_tokens, "model step");
                             if stats.stop == StopReason::Cancelled {
-                                return Err(ModelError("cancelled".into()));
+                                return Err(ModelError::of(ModelErrorKind::Cancelled, "cancelled"));
                             }
                             return Ok(text);
                         }
-                        Some(GenEvent::Error(e)) => return Err(ModelError(e.to_string())),
-                        None => return Err(ModelError("the model engine stopped".into())),
+                        Some(GenEvent::Error(e)) => return Err(ModelError::from(e)),
+                        None => return Err(ModelError::new("the model engine stopped")),
                     },
                     _ = tick.tick() => {
                         if cancel.is_cancelled() {

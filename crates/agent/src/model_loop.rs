@@ -33,10 +33,72 @@ impl Message {
     }
 }
 
+/// What kind of failure a model's was: each has its own code at every
+/// boundary (CLI `--json`, HTTP, UI), so a person sees "does not fit in
+/// memory", not "model error".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelErrorKind {
+    /// Anything else the engine reported.
+    Failed,
+    /// The model does not fit in this machine's memory.
+    DoesNotFit,
+    /// The prompt does not fit the model's context window.
+    ContextOverflow,
+    /// The inference server cannot be reached or went away mid-reply.
+    EngineUnreachable,
+    /// The inference server refused the API key.
+    EngineRefused,
+    /// The user stopped it.
+    Cancelled,
+}
+
+impl ModelErrorKind {
+    /// The boundary code.
+    pub fn code(self) -> &'static str {
+        match self {
+            ModelErrorKind::Failed => "MODEL_ERROR",
+            ModelErrorKind::DoesNotFit => "MODEL_DOES_NOT_FIT",
+            ModelErrorKind::ContextOverflow => "CONTEXT_OVERFLOW",
+            ModelErrorKind::EngineUnreachable => "ENGINE_UNREACHABLE",
+            ModelErrorKind::EngineRefused => "ENGINE_REFUSED",
+            ModelErrorKind::Cancelled => "CANCELLED",
+        }
+    }
+}
+
 /// A model failed to produce output.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
-#[error("the model failed: {0}")]
-pub struct ModelError(pub String);
+#[error("the model failed: {message}")]
+pub struct ModelError {
+    /// What kind of failure.
+    pub kind: ModelErrorKind,
+    /// What happened, for a person.
+    pub message: String,
+}
+
+impl ModelError {
+    /// A failure of no particular kind.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self::of(ModelErrorKind::Failed, message)
+    }
+
+    /// A failure of `kind`.
+    pub fn of(kind: ModelErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into() }
+    }
+}
+
+impl From<kubeask_llm::engine::EngineError> for ModelError {
+    fn from(e: kubeask_llm::engine::EngineError) -> Self {
+        use kubeask_llm::engine::EngineError as E;
+        let kind = match &e {
+            E::DoesNotFit(_) => ModelErrorKind::DoesNotFit,
+            E::ContextOverflow { .. } => ModelErrorKind::ContextOverflow,
+            _ => ModelErrorKind::Failed,
+        };
+        Self::of(kind, e.to_string())
+    }
+}
 
 /// A chat model that can be constrained by a GBNF grammar.
 pub trait ChatModel: Send + Sync {

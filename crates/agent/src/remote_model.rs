@@ -17,7 +17,7 @@ use futures::future::BoxFuture;
 use futures::StreamExt;
 use serde_json::{json, Value};
 
-use crate::model_loop::{CancelFlag, ChatModel, Message, ModelError};
+use crate::model_loop::{CancelFlag, ChatModel, Message, ModelError, ModelErrorKind};
 
 /// Tokens one step may generate (as the local engine).
 const STEP_TOKENS: usize = 384;
@@ -77,6 +77,15 @@ pub enum RemoteError {
         /// What was wrong.
         why: String,
     },
+    /// The conversation does not fit the server's context (its own
+    /// `exceed_context_size_error`).
+    #[error("the engine at {url} says the conversation does not fit its context: {why}")]
+    ContextOverflow {
+        /// The endpoint.
+        url: String,
+        /// What it said.
+        why: String,
+    },
     /// The named model is not served there.
     #[error("the engine at {url} does not serve {model:?} (it serves: {served})")]
     NoSuchModel {
@@ -87,6 +96,18 @@ pub enum RemoteError {
         /// What it serves.
         served: String,
     },
+}
+
+impl From<RemoteError> for ModelError {
+    fn from(e: RemoteError) -> Self {
+        let kind = match &e {
+            RemoteError::Unreachable { .. } => ModelErrorKind::EngineUnreachable,
+            RemoteError::Refused { .. } => ModelErrorKind::EngineRefused,
+            RemoteError::ContextOverflow { .. } => ModelErrorKind::ContextOverflow,
+            RemoteError::NotOpenAi { .. } | RemoteError::NoSuchModel { .. } => ModelErrorKind::Failed,
+        };
+        ModelError::of(kind, e.to_string())
+    }
 }
 
 /// What an engine is, as the UI and `kubeask engines list` show it.
@@ -260,6 +281,12 @@ impl RemoteModel {
         }
         if !resp.status().is_success() {
             let body = resp.text().await.unwrap_or_default();
+            let v: Value = serde_json::from_str(&body).unwrap_or_default();
+            // NB: llama-server types its errors; the type decides, not the wording.
+            if v.pointer("/error/type").and_then(Value::as_str) == Some("exceed_context_size_error") {
+                let why = v.pointer("/error/message").and_then(Value::as_str).unwrap_or_default().to_string();
+                return Err(RemoteError::ContextOverflow { url: self.info.url.clone(), why });
+            }
             let msg: String = body.chars().take(300).collect();
             return Err(self.not_openai(&format!("HTTP {status}: {msg}")));
         }
@@ -342,11 +369,14 @@ impl RemoteModel {
     ) -> Result<String, ModelError> {
         let msgs = self.fit(messages.to_vec()).await;
         let r = self.request(reqwest::Method::POST, "chat/completions").json(&self.body(&msgs, grammar));
-        let resp = self.checked(r).await.map_err(|e| ModelError(e.to_string()))?;
+        let resp = self.checked(r).await.map_err(ModelError::from)?;
         let mut bytes = resp.bytes_stream();
         let (mut pending, mut text) = (Vec::<u8>::new(), String::new());
         let mut tick = tokio::time::interval(Duration::from_millis(50));
-        let gone = |why: String| ModelError(format!("the engine at {} stopped mid-reply: {why}", self.info.url));
+        let gone = |why: String| {
+            let message = format!("the engine at {} stopped mid-reply: {why}", self.info.url);
+            ModelError::of(ModelErrorKind::EngineUnreachable, message)
+        };
         let mut silent_since = tokio::time::Instant::now();
         let mut finished = false;
         loop {
@@ -382,7 +412,7 @@ impl RemoteModel {
                     if cancel.is_cancelled() {
                         // Dropping the stream closes the connection: the
                         // server stops generating.
-                        return Err(ModelError("cancelled".into()));
+                        return Err(ModelError::of(ModelErrorKind::Cancelled, "cancelled"));
                     }
                     if silent_since.elapsed() > SILENCE {
                         return Err(gone(format!("nothing for {} s", SILENCE.as_secs())));

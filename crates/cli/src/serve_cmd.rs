@@ -162,6 +162,11 @@ fn status_for(e: &AskError) -> StatusCode {
         "UNKNOWN_CONTEXT" => StatusCode::NOT_FOUND,
         "CLUSTER_UNREACHABLE" | "TLS_ERROR" => StatusCode::SERVICE_UNAVAILABLE,
         "UNAUTHORIZED" | "FORBIDDEN" => StatusCode::BAD_GATEWAY,
+        // The model's failures, each its own status.
+        "CONTEXT_OVERFLOW" => StatusCode::PAYLOAD_TOO_LARGE,
+        "ENGINE_UNREACHABLE" | "ENGINE_REFUSED" => StatusCode::BAD_GATEWAY,
+        "MODEL_DOES_NOT_FIT" => StatusCode::SERVICE_UNAVAILABLE,
+        "NO_HISTORY" => StatusCode::NOT_FOUND,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -1355,3 +1355,71 @@ async fn eval_in_model_mode_with_gemma_reports_every_question_the_model_answered
     println!("kubeask eval --mode model, Gemma 270M, 3 sample questions: {}", v["total"]);
     server.stop().await;
 }
+
+/// A scripted OpenAI-compatible server that says it is llama-server: the
+/// first chat request is refused as too long for its context (its typed
+/// error), the next is cut off mid-reply.
+fn failing_engine() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut chats = 0;
+        for s in listener.incoming() {
+            let Ok(mut s) = s else { continue };
+            let mut buf = vec![0u8; 1 << 20];
+            let mut got = 0;
+            // The request's head and body (the client sends both at once, soon).
+            s.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+            while let Ok(n) = s.read(&mut buf[got..]) {
+                if n == 0 {
+                    break;
+                }
+                got += n;
+            }
+            let head = String::from_utf8_lossy(&buf[..got]).to_string();
+            let json = |status: &str, body: &str| {
+                format!("HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
+            };
+            let reply = if head.starts_with("GET /v1/models") {
+                json("200 OK", r#"{"object":"list","data":[{"id":"m","owned_by":"llamacpp","meta":{"n_ctx":8192}}]}"#)
+            } else if head.starts_with("POST /tokenize") {
+                json("200 OK", r#"{"tokens":[1,2,3]}"#)
+            } else if head.starts_with("POST /v1/chat/completions") {
+                chats += 1;
+                if chats == 1 {
+                    json(
+                        "400 Bad Request",
+                        r#"{"error":{"code":400,"message":"the request exceeds the available context size","type":"exceed_context_size_error"}}"#,
+                    )
+                } else {
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\ndata: {\"choices\":[{\"delta\":{\"content\":\"{\\\"ans\"}}]}\n\n".to_string()
+                }
+            } else {
+                json("404 Not Found", "{}")
+            };
+            let _ = s.write_all(reply.as_bytes());
+        }
+    });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn model_failures_reach_the_http_api_as_their_own_codes_and_statuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(&dir).await;
+    let kc = server.kubeconfig_path().to_path_buf();
+    let url = failing_engine();
+    let (_serve, port) = start_serve(&dir, &kc, &["--endpoint", &url, "--mode", "model"]);
+    let ask = move |q: &str| {
+        let (status, body) = post(port, "/query", &serde_json::json!({ "query": q }).to_string());
+        (status, serde_json::from_str::<serde_json::Value>(&body).unwrap_or_default())
+    };
+    let (status, body) =
+        tokio::task::spawn_blocking(move || ask("how many pods are in the shop namespace?")).await.unwrap();
+    assert_eq!((status, body["error"]["code"].as_str()), (413, Some("CONTEXT_OVERFLOW")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("does not fit its context"), "{body}");
+    let (status, body) = tokio::task::spawn_blocking(move || ask("how many nodes are there?")).await.unwrap();
+    assert_eq!((status, body["error"]["code"].as_str()), (502, Some("ENGINE_UNREACHABLE")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("stopped mid-reply"), "{body}");
+    server.stop().await;
+}

@@ -38,7 +38,7 @@ impl ChatModel for Scripted {
             if self.cancel_on_call == Some(self.seen.lock().unwrap().len()) {
                 cancel.cancel();
             }
-            self.replies.lock().unwrap().pop().ok_or_else(|| ModelError("script exhausted".into()))
+            self.replies.lock().unwrap().pop().ok_or_else(|| ModelError::new("script exhausted"))
         })
     }
 }

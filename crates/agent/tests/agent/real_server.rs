@@ -158,7 +158,7 @@ async fn a_real_llama_server_answers_model_mode_under_the_grammar_and_stops_on_c
         tokio::time::timeout(Duration::from_secs(30), remote.generate(&msgs, endless, &cancel, &move |_| c.cancel()))
             .await
             .expect("a cancel ends the answer promptly");
-    assert_eq!(r.unwrap_err().0, "cancelled");
+    assert_eq!(r.unwrap_err().message, "cancelled");
     let stopped = Instant::now();
     while busy(&url).await {
         assert!(stopped.elapsed() < Duration::from_secs(5), "the server still generates 5 s after the cancel");
@@ -172,7 +172,7 @@ async fn a_real_llama_server_answers_model_mode_under_the_grammar_and_stops_on_c
     tokio::time::sleep(Duration::from_millis(500)).await;
     let _ = server.0.kill();
     let r = tokio::time::timeout(Duration::from_secs(30), pending).await.expect("a dead server does not hang").unwrap();
-    let e = r.unwrap_err().0;
+    let e = r.unwrap_err().message;
     assert!(e.contains("stopped mid-reply") || e.contains("cannot reach"), "{e}");
     let err = a.ask(None, "how many pods are in the shop namespace?").await.unwrap_err();
     assert!(matches!(err, AskError::Model(_)) && err.to_string().contains("cannot reach the engine"), "{err}");

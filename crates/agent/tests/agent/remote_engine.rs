@@ -294,7 +294,7 @@ async fn a_wrong_key_a_server_that_dies_and_a_cancel_each_end_clearly_and_prompt
     )
     .await
     .expect("a dead server does not hang the answer");
-    assert!(died.as_ref().unwrap_err().0.contains("stopped mid-reply"), "{died:?}");
+    assert!(died.as_ref().unwrap_err().message.contains("stopped mid-reply"), "{died:?}");
 
     // Cancel mid-answer: the stream is closed, so the server stops generating.
     let cancel = CancelFlag::default();
@@ -309,7 +309,7 @@ async fn a_wrong_key_a_server_that_dies_and_a_cancel_each_end_clearly_and_prompt
     let r = tokio::time::timeout(Duration::from_secs(5), remote.generate(&msgs, "root ::= \"x\"", &cancel, &on_token))
         .await
         .expect("a cancel ends the answer promptly");
-    assert_eq!(r.unwrap_err().0, "cancelled");
+    assert_eq!(r.unwrap_err().message, "cancelled");
     let went = tokio::time::timeout(Duration::from_secs(5), async {
         while !server.client_went.load(Ordering::SeqCst) {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -374,4 +374,18 @@ async fn with_the_models_tokenizer_the_conversation_is_trimmed_without_asking_th
         "{} characters",
         sent.len()
     );
+}
+
+#[tokio::test]
+async fn a_model_too_big_for_this_machine_is_refused_as_model_does_not_fit() {
+    use kubeask_agent::model_loop::{ModelError, ModelErrorKind};
+    let dir = tempfile::tempdir().unwrap();
+    let gguf = dir.path().join("huge.gguf");
+    kubeask_llm::tiny::write_tiny_qwen2(&gguf, 5).unwrap();
+    // A valid header over 4 TiB of (sparse) weights: refused before loading.
+    std::fs::OpenOptions::new().write(true).open(&gguf).unwrap().set_len(4 << 40).unwrap();
+    let e = kubeask_agent::access::load_model(gguf.to_str().unwrap()).await.err().expect("refused");
+    let engine = e.downcast_ref::<kubeask_llm::engine::EngineError>().expect("the engine's own error, by type");
+    let m = ModelError::from(engine.clone());
+    assert_eq!((m.kind, m.kind.code()), (ModelErrorKind::DoesNotFit, "MODEL_DOES_NOT_FIT"), "{e:#}");
 }
