@@ -20,10 +20,7 @@ use kubeask_cluster::demo::{DemoOptions, DemoServer};
 use kubeask_cluster::fixture::Fixture;
 
 fn model_path() -> PathBuf {
-    std::env::var_os("KUBEASK_BENCH_MODEL")
-        .or_else(|| std::env::var_os("KUBEASK_GEMMA_GGUF"))
-        .map(PathBuf::from)
-        .unwrap_or_else(|| dirs::home_dir().unwrap_or_default().join(".cache/kubeask/models/gemma-3-270m-q4_k_m.gguf"))
+    std::env::var_os("KUBEASK_BENCH_MODEL").map(PathBuf::from).unwrap_or_else(kubeask_paths::test_gemma)
 }
 
 #[tokio::main]

@@ -305,9 +305,7 @@ async fn the_http_api_refuses_rebinding_cross_origin_and_blind_requests() {
 /// token — is tested in the engine's own tests).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dropped_query_cancels_its_question() {
-    let gemma = std::env::var_os("KUBEASK_GEMMA_GGUF")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| dirs::home_dir().unwrap_or_default().join(".cache/kubeask/models/gemma-3-270m-q4_k_m.gguf"));
+    let gemma = kubeask_paths::test_gemma();
     assert!(gemma.is_file(), "{} is missing: run scripts/setup.sh --test", gemma.display());
     let dir = tempfile::tempdir().unwrap();
     let server = demo(&dir).await;
@@ -1336,9 +1334,7 @@ async fn eval_in_model_mode_with_gemma_reports_every_question_the_model_answered
         .collect();
     let file = dir.path().join("three.yaml");
     std::fs::write(&file, serde_yaml::to_string(&sample).unwrap()).unwrap();
-    let gemma = std::env::var("KUBEASK_GEMMA_GGUF")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| dirs::home_dir().unwrap().join(".cache/kubeask/models/gemma-3-270m-q4_k_m.gguf"));
+    let gemma = kubeask_paths::test_gemma();
     assert!(gemma.is_file(), "{} is missing: run scripts/setup.sh --test", gemma.display());
     let report = dir.path().join("report.json");
     let mut cmd = kubeask(&dir, &kc);

@@ -195,9 +195,6 @@ pub fn find_llama_bench() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("KUBEASK_LLAMA_BENCH") {
         return Some(PathBuf::from(p));
     }
-    let cache = std::env::var_os("KUBEASK_CACHE")
-        .map(PathBuf::from)
-        .or_else(|| dirs::home_dir().map(|h| h.join(".cache/kubeask")))?;
-    let p = cache.join("llama-bench/bin/llama-bench");
+    let p = kubeask_paths::cache_dir().join("llama-bench/bin/llama-bench");
     p.is_file().then_some(p)
 }

@@ -24,6 +24,27 @@ pub fn data_dir() -> PathBuf {
     }
 }
 
+/// Env var that moves Kubeask's caches (the build, the test models, the
+/// tools the scripts build), as the scripts read it.
+pub const CACHE_DIR_ENV: &str = "KUBEASK_CACHE";
+
+/// `$KUBEASK_CACHE`, else `~/.cache/kubeask` (where the scripts put the
+/// test models, `llama-bench` and `llama-server`).
+pub fn cache_dir() -> PathBuf {
+    match std::env::var_os(CACHE_DIR_ENV) {
+        Some(d) if !d.is_empty() => PathBuf::from(d),
+        _ => dirs::home_dir().unwrap_or_default().join(".cache").join("kubeask"),
+    }
+}
+
+/// The Gemma 3 270M test model the test setup assembles (`$KUBEASK_GEMMA_GGUF`
+/// overrides it).
+pub fn test_gemma() -> PathBuf {
+    std::env::var_os("KUBEASK_GEMMA_GGUF")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| cache_dir().join("models").join("gemma-3-270m-q4_k_m.gguf"))
+}
+
 /// Creates `dir` (and missing parents) readable by the user only.
 pub fn private_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]

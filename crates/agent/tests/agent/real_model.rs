@@ -13,9 +13,7 @@ use kubeask_agent::{AnswerEvent, AskError, Mode};
 use crate::support::start;
 
 pub fn gemma() -> PathBuf {
-    let p = std::env::var_os("KUBEASK_GEMMA_GGUF")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| dirs::home_dir().unwrap_or_default().join(".cache/kubeask/models/gemma-3-270m-q4_k_m.gguf"));
+    let p = kubeask_paths::test_gemma();
     assert!(p.is_file(), "{} is missing: run scripts/setup.sh --test", p.display());
     p
 }

@@ -22,7 +22,7 @@ use crate::support::start;
 fn llama_server() -> PathBuf {
     let p = std::env::var_os("KUBEASK_LLAMA_SERVER")
         .map(PathBuf::from)
-        .unwrap_or_else(|| dirs::home_dir().unwrap_or_default().join(".cache/kubeask/llama-server/bin/llama-server"));
+        .unwrap_or_else(|| kubeask_paths::cache_dir().join("llama-server/bin/llama-server"));
     assert!(
         p.is_file(),
         "{} is missing: run scripts/build-llama-server.sh (scripts/setup.sh --test does)",

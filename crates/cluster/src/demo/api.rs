@@ -88,18 +88,7 @@ const MAX_BODY: usize = 3 * 1024 * 1024;
 type Query = HashMap<String, String>;
 
 fn parse_query(q: Option<&str>) -> Query {
-    let decode = |s: &str| {
-        let s = s.replace('+', " ");
-        percent_encoding::percent_decode_str(&s).decode_utf8_lossy().into_owned()
-    };
-    q.unwrap_or("")
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
+    form_urlencoded::parse(q.unwrap_or("").as_bytes()).into_owned().collect()
 }
 
 fn json_response(code: StatusCode, v: &Value) -> Response {
@@ -200,9 +189,7 @@ fn authorized(headers: &HeaderMap, token: &str) -> bool {
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     // NB: compare in constant time so the token cannot be guessed byte by byte.
-    presented.is_some_and(|p| {
-        p.len() == token.len() && p.bytes().zip(token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
-    })
+    presented.is_some_and(|p| bool::from(subtle::ConstantTimeEq::ct_eq(p.as_bytes(), token.as_bytes())))
 }
 
 /// A parsed resource path.

@@ -27,9 +27,7 @@ pub fn tiny_model() -> PathBuf {
 
 /// The real Gemma 3 270M GGUF that `scripts/setup.sh --test` assembles.
 pub fn gemma_model() -> PathBuf {
-    let p = std::env::var_os("KUBEASK_GEMMA_GGUF")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| dirs::home_dir().unwrap_or_default().join(".cache/kubeask/models/gemma-3-270m-q4_k_m.gguf"));
+    let p = kubeask_paths::test_gemma();
     assert!(
         p.is_file(),
         "{} is missing: run scripts/setup.sh --test (it assembles the Gemma 3 270M GGUF)",
