@@ -290,6 +290,9 @@ try {
   await find('#question');
   const painted = Date.now() - started;
   console.log(`cold start to a painted window with the question box: ${painted} ms`);
+  await sleep(1500);
+  const startPid = Number(execFileSync('pgrep', ['-n', '-f', app]).toString().trim());
+  console.log(`memory after start, whole process tree, before the quick window is first opened: ${treeRssMiB(startPid).toFixed(0)} MiB`);
   await shot('ask-empty');
 
   // Ask a sample question; the short answer is the number of nodes.

@@ -10,9 +10,35 @@ use crate::state::AppState;
 
 const TRAY_ID: &str = "kubeask";
 
-/// Shows the quick window centred and focused, or hides it.
-pub fn toggle_quick(app: &AppHandle) {
+/// The quick-query window, created on first use: a hidden web view costs
+/// its own process (~75 MiB) for as long as the app runs.
+fn quick_window(app: &AppHandle) -> Option<tauri::WebviewWindow> {
     if let Some(w) = app.get_webview_window("quick") {
+        return Some(w);
+    }
+    let built = tauri::WebviewWindowBuilder::new(app, "quick", tauri::WebviewUrl::App("quick.html".into()))
+        .title("Kubeask quick query")
+        .inner_size(560.0, 150.0)
+        .resizable(false)
+        .decorations(false)
+        .always_on_top(true)
+        .skip_taskbar(true)
+        .visible(false)
+        .center()
+        .build();
+    match built {
+        Ok(w) => Some(w),
+        Err(e) => {
+            tracing::warn!("the quick window could not be created: {e}");
+            None
+        }
+    }
+}
+
+/// Shows the quick window centred and focused (creating it the first
+/// time), or hides it.
+pub fn toggle_quick(app: &AppHandle) {
+    if let Some(w) = quick_window(app) {
         if w.is_visible().unwrap_or(false) {
             let _ = w.hide();
         } else {
