@@ -1277,6 +1277,12 @@ async fn the_planted_past_is_answered_in_direct_mode() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // "full" without a claim named is not a volume question.
+    let mut cmd = kubeask(&dir, &kc);
+    cmd.args(["ask", "--json", "when will the cart queue be full?"]);
+    let v = json_of(&tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap());
+    let short = v["short"].as_str().unwrap_or_default();
+    assert!(!short.starts_with("in ~") && !short.starts_with("yes:") && !short.starts_with("not within"), "{v}");
     server.stop().await;
 }
 

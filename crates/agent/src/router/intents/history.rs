@@ -179,7 +179,9 @@ fn asks(w: &Words) -> Option<Asks> {
     }
     let disk = w.any(&["volume", "volumes", "disk", "disks", "pvc", "pvcs", "storage"]);
     let fills = w.any(&["fill", "fills", "filling", "full"]) || w.phrase("out of space") || w.phrase("out of disk");
-    if disk && fills {
+    // "when will data-mongodb-0 be full?": a claim named without a disk
+    // word; `history` keeps it only when a claim is named.
+    if fills && (disk || w.any(&["when", "will"])) {
         return Some(Asks::Volumes);
     }
     let runs_out =
@@ -258,6 +260,11 @@ pub(in crate::router) async fn history(ctx: &Ctx<'_>, w: &Words, r: &Refs) -> Re
         Asks::Volumes => ctx.snap.pvcs.iter().filter_map(|c| c.metadata.name.clone()).find(|n| w.has(n)),
         _ => None,
     };
+    let disk = w.any(&["volume", "volumes", "disk", "disks", "pvc", "pvcs", "storage"]);
+    if what == Asks::Volumes && claim.is_none() && !disk {
+        // "when will the queue be full?" is not about a volume.
+        return Ok(None);
+    }
     answer(ctx.snap, ctx.history, Past { what, target, namespace, window: period(w), claim }).await.map(Some)
 }
 
