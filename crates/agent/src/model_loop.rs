@@ -195,6 +195,11 @@ pub struct LoopAnswer {
     pub proposals: Vec<kubeask_insight::action::Action>,
 }
 
+/// The short answer when the model stopped without one (a tool's last
+/// output is evidence, not an answer).
+pub const NO_ANSWER: &str =
+    "I can't answer that: the model stopped before answering (what the tools returned is below)";
+
 /// Limits of the loop.
 pub const MAX_STEPS: usize = 6;
 /// Consecutive unusable outputs before giving up.
@@ -439,10 +444,15 @@ pub async fn run(
                 };
                 if calls.contains(&call) {
                     // The model is going in circles: stop with what we have.
-                    let short = findings.last().cloned().unwrap_or_else(|| "I could not find an answer".into());
+                    // NB: a tool's last output is not an answer: said as a
+                    // decline, with what the tools returned below it.
                     return Ok(finish(
-                        truncate(&short, 200),
-                        format!("Stopped: the model repeated the call {}.", call.name()),
+                        NO_ANSWER.into(),
+                        format!(
+                            "Stopped: the model repeated the call {}. What the tools returned:\n{}",
+                            call.name(),
+                            findings.join("\n")
+                        ),
                         evidence,
                         kubectl,
                         calls,
@@ -474,7 +484,7 @@ pub async fn run(
                 malformed += 1;
                 sink(LoopEvent::Malformed { text: truncate(&out, 200) });
                 if malformed >= MAX_MALFORMED {
-                    return Ok(finish("The model's replies could not be understood".into(), format!("The model produced output that is neither a tool call nor an answer ({malformed} times in a row): {}", truncate(&out, 200)), evidence, kubectl, calls, "malformed"));
+                    return Ok(finish("I can't answer that: the model's replies could not be understood".into(), format!("The model produced output that is neither a tool call nor an answer ({malformed} times in a row): {}", truncate(&out, 200)), evidence, kubectl, calls, "malformed"));
                 }
                 messages.push(Message::new(
                     "tool",
@@ -483,9 +493,8 @@ pub async fn run(
             }
         }
     }
-    let short = findings.last().map(|f| truncate(f, 200)).unwrap_or_else(|| "I could not find an answer".into());
     Ok(finish(
-        short,
+        NO_ANSWER.into(),
         format!(
             "Stopped after {MAX_STEPS} steps without a final answer. What the tools returned:\n{}",
             findings.join("\n")

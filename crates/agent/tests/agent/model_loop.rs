@@ -115,10 +115,16 @@ async fn the_step_limit_and_repeated_calls_end_the_loop() {
     let (_d, a) = with_model(Arc::new(Scripted::new(&refs))).await;
     let ans = a.ask(None, UNPARSED).await.unwrap();
     assert!(ans.explanation.contains(&format!("Stopped after {MAX_STEPS} steps")), "{}", ans.explanation);
+    assert!(ans.short.starts_with("I can't answer that"), "a tool's output is not an answer: {}", ans.short);
     let same = r#"{"tool":"summary","args":{}}"#;
     let (_d2, a2) = with_model(Arc::new(Scripted::new(&[same, same, same]))).await;
     let ans = a2.ask(None, UNPARSED).await.unwrap();
-    assert!(ans.explanation.contains("repeated"), "{}", ans.explanation);
+    assert!(
+        ans.explanation.contains("repeated") && ans.explanation.contains("What the tools returned"),
+        "{}",
+        ans.explanation
+    );
+    assert_eq!(ans.short, kubeask_agent::model_loop::NO_ANSWER);
 }
 
 #[tokio::test]
