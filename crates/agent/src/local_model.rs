@@ -13,7 +13,9 @@ use kubeask_llm::engine::{
     ChatMessage, Engine, EngineError, GenEvent, GenerateRequest, LoadOptions, ModelInfo, StopReason,
 };
 
-use crate::model_loop::{CancelFlag, ChatModel, Message, ModelError, ModelErrorKind};
+use crate::model_loop::{
+    shorten_bulkiest, CancelFlag, ChatModel, Message, ModelError, ModelErrorKind, PER_MESSAGE_TOKENS,
+};
 
 /// Tokens one step may generate (a tool call or a short answer).
 const STEP_TOKENS: usize = 384;
@@ -51,19 +53,11 @@ impl LocalModel {
         for _ in 0..16 {
             let text: String = msgs.iter().map(|m| m.content.as_str()).collect::<Vec<_>>().join("\n");
             let n = self.engine.count_tokens(&text).await.map_err(ModelError::from)?;
-            if n + msgs.len() * 8 <= budget {
-                return Ok(msgs);
-            }
-            // Never the system prompt or the question: the bulkiest tool result.
-            let last = msgs.len().saturating_sub(1);
-            let Some((i, _)) =
-                msgs.iter().enumerate().filter(|(i, _)| *i > 1 && *i < last).max_by_key(|(_, m)| m.content.len())
-            else {
+            if n + msgs.len() * PER_MESSAGE_TOKENS <= budget
+                || !shorten_bulkiest(msgs.iter_mut().map(|m| &mut m.content))
+            {
                 break;
-            };
-            let keep = msgs[i].content.chars().count() / 2;
-            let cut: String = msgs[i].content.chars().take(keep).collect();
-            msgs[i].content = format!("{cut}\n[… shortened to fit the model's context]");
+            }
         }
         Ok(msgs)
     }

@@ -295,6 +295,22 @@ pub fn grammar(schemas: &[ToolSchema], namespaces: &[String], names: &[String]) 
     rules.join("\n")
 }
 
+/// Tokens a message's framing costs beyond its text (role, markers).
+pub const PER_MESSAGE_TOKENS: usize = 8;
+
+/// One step of fitting a conversation into a context: halves the bulkiest
+/// message between the question and the last one (never the system prompt
+/// or the question), marking the cut; `false` when there is none to cut.
+pub fn shorten_bulkiest<'a>(contents: impl IntoIterator<Item = &'a mut String>) -> bool {
+    let mut all: Vec<&mut String> = contents.into_iter().collect();
+    let last = all.len().saturating_sub(1);
+    let Some(i) = (2..last).max_by_key(|&i| all[i].len()) else { return false };
+    let keep = all[i].chars().count() / 2;
+    let cut: String = all[i].chars().take(keep).collect();
+    *all[i] = format!("{cut}\n[… shortened to fit the model's context]");
+    true
+}
+
 /// Cluster text inside a `<tool_result>` or `<cluster_data>` fence cannot
 /// close it: the fence words are broken up wherever they appear.
 pub fn fence_safe(text: &str) -> String {

@@ -17,7 +17,9 @@ use futures::future::BoxFuture;
 use futures::StreamExt;
 use serde_json::{json, Value};
 
-use crate::model_loop::{CancelFlag, ChatModel, Message, ModelError, ModelErrorKind};
+use crate::model_loop::{
+    shorten_bulkiest, CancelFlag, ChatModel, Message, ModelError, ModelErrorKind, PER_MESSAGE_TOKENS,
+};
 
 /// Tokens one step may generate (as the local engine).
 const STEP_TOKENS: usize = 384;
@@ -326,18 +328,12 @@ impl RemoteModel {
         let budget = self.info.n_ctx.saturating_sub(STEP_TOKENS + 64);
         for _ in 0..16 {
             let text: String = msgs.iter().map(|m| m.content.as_str()).collect::<Vec<_>>().join("\n");
-            if self.count_tokens(&text).await + msgs.len() * 8 <= budget {
+            let n = self.count_tokens(&text).await;
+            if n + msgs.len() * PER_MESSAGE_TOKENS <= budget
+                || !shorten_bulkiest(msgs.iter_mut().map(|m| &mut m.content))
+            {
                 break;
             }
-            let last = msgs.len().saturating_sub(1);
-            let Some((i, _)) =
-                msgs.iter().enumerate().filter(|(i, _)| *i > 1 && *i < last).max_by_key(|(_, m)| m.content.len())
-            else {
-                break;
-            };
-            let keep = msgs[i].content.chars().count() / 2;
-            let cut: String = msgs[i].content.chars().take(keep).collect();
-            msgs[i].content = format!("{cut}\n[… shortened to fit the model's context]");
         }
         msgs
     }

@@ -868,22 +868,7 @@ async fn history_from_the_clusters_prometheus_and_from_own_samples_gives_the_sam
     let now_rel = jiff::Timestamp::now().as_second() - h.origin + 60;
     let series =
         kubeask_cluster::demo::shapes::generate(&h.plan, &h.bases, h.origin, -h.plan.history_secs(), now_rel, 15);
-    for s in &series {
-        store.record_points("kubeask-demo", s.points.iter().map(|p| (&s.key, *p))).unwrap();
-    }
-    // The claims' volumes as the own sampler reads them: every 5 minutes.
-    let h = server.history().unwrap();
-    let (origin, past) = (h.origin - h.origin.rem_euclid(15), h.plan.history_secs());
-    let now_rel = jiff::Timestamp::now().as_second() - origin;
-    for v in kubeask_cluster::demo::prometheus::volume_past(h, origin, (-past, now_rel, 300)) {
-        use kubeask_insight::history::{Metric, Point, SeriesKey};
-        let (used, cap) = (
-            SeriesKey::volume(Metric::VolumeUsed, &v.namespace, &v.claim),
-            SeriesKey::volume(Metric::VolumeCapacity, &v.namespace, &v.claim),
-        );
-        store.record_points("kubeask-demo", v.used.iter().map(|p| (&used, *p))).unwrap();
-        store.record_points("kubeask-demo", v.used.iter().map(|p| (&cap, Point { t: p.t, v: v.capacity }))).unwrap();
-    }
+    record_own_past(&store, &server, &series);
     drop(store);
     let own_forecast = json_of(&run(&["forecast", "--json", "--history", "own"]));
     assert_eq!(own_forecast["source"], "Kubeask's own samples");
@@ -959,6 +944,28 @@ fn real_prometheus(dir: &std::path::Path, exposition: &str, web_config: Option<&
         std::thread::sleep(Duration::from_millis(200));
     }
     (server, format!("http://127.0.0.1:{port}"))
+}
+
+/// Records `series` in Kubeask's own store as the sampler would have, with
+/// the claims' volumes as it reads them from the kubelets (every 5 minutes).
+fn record_own_past(
+    store: &kubeask_cluster::history::HistoryStore,
+    server: &DemoServer,
+    series: &[kubeask_insight::history::Series],
+) {
+    use kubeask_insight::history::{Metric, Point, SeriesKey};
+    for s in series {
+        store.record_points("kubeask-demo", s.points.iter().map(|p| (&s.key, *p))).unwrap();
+    }
+    let h = server.history().unwrap();
+    let (origin, past) = (h.origin - h.origin.rem_euclid(15), h.plan.history_secs());
+    let now_rel = jiff::Timestamp::now().as_second() - origin;
+    for v in kubeask_cluster::demo::prometheus::volume_past(h, origin, (-past, now_rel, 300)) {
+        let used = SeriesKey::volume(Metric::VolumeUsed, &v.namespace, &v.claim);
+        let cap = SeriesKey::volume(Metric::VolumeCapacity, &v.namespace, &v.claim);
+        store.record_points("kubeask-demo", v.used.iter().map(|p| (&used, *p))).unwrap();
+        store.record_points("kubeask-demo", v.used.iter().map(|p| (&cap, Point { t: p.t, v: v.capacity }))).unwrap();
+    }
 }
 
 /// The demo's generated past (the planted leak, spike, daily cycle and
@@ -1051,22 +1058,7 @@ async fn a_real_prometheus_and_own_samples_over_the_same_past_give_the_same_answ
     let exposition = exposition.replace("# EOF\n", &format!("{pressure}# EOF\n"));
     let (_prometheus, url) = real_prometheus(dir.path(), &exposition, None);
     let store = kubeask_cluster::history::HistoryStore::open(&dir.path().join("data/kubeask/history.sqlite")).unwrap();
-    for s in &series {
-        store.record_points("kubeask-demo", s.points.iter().map(|p| (&s.key, *p))).unwrap();
-    }
-    // The claims' volumes as the own sampler reads them: every 5 minutes.
-    let h = server.history().unwrap();
-    let (origin, past) = (h.origin - h.origin.rem_euclid(15), h.plan.history_secs());
-    let now_rel = jiff::Timestamp::now().as_second() - origin;
-    for v in kubeask_cluster::demo::prometheus::volume_past(h, origin, (-past, now_rel, 300)) {
-        use kubeask_insight::history::{Metric, Point, SeriesKey};
-        let (used, cap) = (
-            SeriesKey::volume(Metric::VolumeUsed, &v.namespace, &v.claim),
-            SeriesKey::volume(Metric::VolumeCapacity, &v.namespace, &v.claim),
-        );
-        store.record_points("kubeask-demo", v.used.iter().map(|p| (&used, *p))).unwrap();
-        store.record_points("kubeask-demo", v.used.iter().map(|p| (&cap, Point { t: p.t, v: v.capacity }))).unwrap();
-    }
+    record_own_past(&store, &server, &series);
     drop(store);
     let both = |args: &[&str]| {
         let run = |source: &[&str]| {
