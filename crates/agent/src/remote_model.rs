@@ -342,9 +342,14 @@ impl RemoteModel {
     fn body(&self, messages: &[Message], grammar: &str) -> Value {
         // NB: tool results go as user turns: a `tool` role needs a tool
         // call id that servers check, and the fence marks them as data.
+        // The server templates and tokenizes with special tokens on, so
+        // control-token text in cluster data is broken up first.
         let msgs: Vec<Value> = messages
             .iter()
-            .map(|m| json!({"role": if m.role == "tool" { "user" } else { m.role.as_str() }, "content": m.content}))
+            .map(|m| {
+                let role = if m.role == "tool" { "user" } else { m.role.as_str() };
+                json!({"role": role, "content": kubeask_llm::engine::neutralize_common(&m.content).replace('\0', "")})
+            })
             .collect();
         let mut body = json!({"model": self.info.model, "messages": msgs, "stream": true,
                               "max_tokens": STEP_TOKENS, "temperature": 0});

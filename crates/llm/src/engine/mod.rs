@@ -6,6 +6,7 @@
 
 mod backend;
 mod prompt;
+pub use prompt::neutralize_common;
 mod sampler;
 pub mod selftest;
 mod variants;

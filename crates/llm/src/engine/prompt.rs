@@ -86,6 +86,28 @@ impl ControlTokens {
     }
 }
 
+/// Control-token shapes of the common chat templates (`<|im_start|>`,
+/// `<|eot_id|>`, `<start_of_turn>`, `</s>`, `[INST]`, `<<SYS>>`, …), for an
+/// engine whose vocabulary is not at hand (a remote server that parses
+/// special tokens in the prompt it templates).
+static COMMON_CONTROLS: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"<\|[^|<>\s]{1,40}\|>|</?(?:start_of_turn|end_of_turn|s|unk|pad|bos|eos)>|\[/?(?:INST|AVAILABLE_TOOLS|TOOL_CALLS|TOOL_RESULTS)\]|<</?SYS>>",
+    )
+    .expect("valid pattern")
+});
+
+/// `text` with every common control-token shape broken by a zero-width
+/// space after its first character (see [`ControlTokens::neutralize`]).
+pub fn neutralize_common(text: &str) -> Cow<'_, str> {
+    COMMON_CONTROLS.replace_all(text, |c: &regex::Captures<'_>| {
+        let m = &c[0];
+        let mut chars = m.chars();
+        let first = chars.next().map(String::from).unwrap_or_default();
+        format!("{first}\u{200b}{}", chars.as_str())
+    })
+}
+
 fn to_llama(messages: &[ChatMessage], controls: &ControlTokens) -> Result<Vec<LlamaChatMessage>, EngineError> {
     messages
         .iter()
