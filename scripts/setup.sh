@@ -28,7 +28,7 @@ apt_pkgs=(build-essential pkg-config cmake clang libclang-dev libssl-dev git
           librsvg2-dev libayatana-appindicator3-dev libxdo-dev)
 if ! command -v npm >/dev/null; then apt_pkgs+=(nodejs npm); fi
 # Tests drive the real app under Xvfb through WebDriver; xdotool presses
-# the global shortcut and e2e/tray_host.py (python3-gi) plays the desktop
+# the global shortcut and tests/e2e/tray_host.py (python3-gi) plays the desktop
 # shell's tray on a private session bus. Debian's prometheus (2.42, with
 # promtool) is the real Prometheus the history tests backfill and query.
 if [[ "${1:-}" == "--test" ]]; then

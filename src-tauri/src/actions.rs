@@ -7,24 +7,19 @@
 use std::time::Duration;
 
 use kubeask_cluster::actions::audit::Entry;
-use kubeask_cluster::actions::{self, Action, ActionError, Applied, Guard, Plan};
+use kubeask_cluster::actions::{self, Action, Applied, Guard, Plan};
 use tauri::State;
 
 use crate::state::{AppState, CmdError};
+use kubeask_agent::ErrorCode;
 
 type Res<T> = Result<T, CmdError>;
-
-impl From<ActionError> for CmdError {
-    fn from(e: ActionError) -> Self {
-        Self::new(e.code(), e)
-    }
-}
 
 /// How long a change may take to converge before the dialog says so.
 const DEADLINE: Duration = Duration::from_secs(120);
 
 async fn connection(state: &AppState) -> Res<kubeask_cluster::contexts::Connection> {
-    let context = state.context.lock().await.clone();
+    let context = state.context.get();
     let assistant = state.assistant().await?;
     let cache = assistant.cache(context.as_deref()).await?;
     Ok(cache.connection().clone())
@@ -53,14 +48,17 @@ pub async fn plan_undo(state: State<'_, AppState>, id: i64) -> Res<Plan> {
 #[tauri::command]
 pub async fn apply_plan(state: State<'_, AppState>, plan_id: String) -> Res<Applied> {
     if state.settings.lock().await.read_only {
-        return Err(CmdError::new("READ_ONLY", "Kubeask is read-only: turn off Settings → Read-only to apply changes"));
+        return Err(CmdError::new(
+            ErrorCode::ReadOnly,
+            "Kubeask is read-only: turn off Settings → Read-only to apply changes",
+        ));
     }
     let (plan, undoes) = state
         .plans
         .lock()
         .await
         .remove(&plan_id)
-        .ok_or_else(|| CmdError::new("NOT_FOUND", "this plan is no longer open: press Fix… again"))?;
+        .ok_or_else(|| CmdError::new(ErrorCode::NotFound, "this plan is no longer open: press Fix… again"))?;
     let conn = connection(&state).await?;
     let guard = Guard::open_default()?;
     let applied = match undoes {
@@ -82,7 +80,7 @@ pub async fn audit_log() -> Res<Vec<Entry>> {
 /// document. Nothing is applied.
 #[tauri::command]
 pub async fn check_manifest(state: State<'_, AppState>, text: String) -> Res<serde_json::Value> {
-    let docs = kubeask_insight::manifest::check_text(&text).map_err(|e| CmdError::new("BAD_MANIFEST", e))?;
+    let docs = kubeask_insight::manifest::check_text(&text).map_err(|e| CmdError::new(ErrorCode::BadManifest, e))?;
     let conn = connection(&state).await?;
     let mut out = Vec::new();
     for d in &docs {
@@ -96,5 +94,5 @@ pub async fn check_manifest(state: State<'_, AppState>, text: String) -> Res<ser
 /// Renders the form's workload structure as YAML (safe defaults).
 #[tauri::command]
 pub async fn render_workload(spec: kubeask_insight::workload_spec::WorkloadSpec) -> Res<String> {
-    spec.render().map_err(|e| CmdError::new("INCOMPLETE", e))
+    spec.render().map_err(|e| CmdError::new(ErrorCode::Incomplete, e))
 }

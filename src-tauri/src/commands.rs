@@ -5,62 +5,60 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::{Node, Pod};
 use kubeask_agent::model_loop::CancelFlag;
+use kubeask_agent::views::ClusterView;
 use kubeask_agent::{Answer, AnswerEvent};
-use kubeask_insight::podstatus;
-use kubeask_llm::download::{self, DownloadEvent};
-use kubeask_llm::hardware::{self, Hardware};
+use kubeask_llm::download::{self, DownloadStatus};
+use kubeask_llm::hardware::Hardware;
 use kubeask_llm::store::{LocalModel as StoredModel, ModelStore};
 use serde::Serialize;
 use serde_json::{json, Value};
+use tauri::ipc::Channel;
 use tauri::{AppHandle, Emitter, Manager, State};
 
 use crate::state::{AppState, CmdError, Settings};
+use kubeask_agent::ErrorCode;
 
 type Res<T> = Result<T, CmdError>;
 
-/// Answers a question, streaming `kubeask://answer` events meanwhile; with
+/// Answers a question, streaming its events to the window that asked
+/// (`on_event`, a channel of that window's, not a broadcast); with
 /// `session`, as a turn of that conversation (follow-ups resolved, kept in
-/// the conversations file the CLI shares).
+/// the conversations file the CLI shares). `request_id` names it for
+/// `cancel_ask`.
 #[tauri::command]
 pub async fn ask(
-    app: AppHandle,
     state: State<'_, AppState>,
     request_id: String,
     question: String,
     context: Option<String>,
     session: Option<String>,
+    on_event: Channel<AnswerEvent>,
 ) -> Res<Answer> {
     let assistant = state.assistant().await?;
-    let context = match context {
-        Some(c) => Some(c),
-        None => state.context.lock().await.clone(),
-    };
+    let context = context.or_else(|| state.context.get());
     let cancel = CancelFlag::default();
     state.asks.lock().await.insert(request_id.clone(), cancel.clone());
-    let emitter = app.clone();
-    let id = request_id.clone();
+    let events = on_event.clone();
     let sink = move |event: AnswerEvent| {
-        let _ = emitter.emit("kubeask://answer", json!({ "requestId": id, "event": event }));
+        let _ = events.send(event);
     };
     let sessions = match &session {
         Some(_) => state.sessions().await,
         None => None,
     };
-    let result: Result<Answer, CmdError> = match (sessions, &session) {
-        (Some(store), Some(id)) => assistant
-            .ask_in_session_streaming(&store, id, context.as_deref(), &question, &cancel, &sink)
+    let result: Res<Answer> = match (sessions, &session) {
+        (Some(store), Some(id)) => store
+            .ask_streaming(&assistant, id, context.as_deref(), &question, &cancel, &sink)
             .await
             .map_err(CmdError::from),
         _ => assistant.ask_streaming(context.as_deref(), &question, &cancel, &sink).await.map_err(CmdError::from),
     };
     state.asks.lock().await.remove(&request_id);
-    let last = match &result {
+    let _ = on_event.send(match &result {
         Ok(a) => AnswerEvent::Final { answer: Box::new(a.clone()) },
-        Err(e) => AnswerEvent::Error { code: e.code.clone(), message: e.message.clone() },
-    };
-    let _ = app.emit("kubeask://answer", json!({ "requestId": request_id, "event": last }));
+        Err(e) => AnswerEvent::Error { code: e.code, message: e.message.clone() },
+    });
     result
 }
 
@@ -68,14 +66,14 @@ pub async fn ask(
 #[tauri::command]
 pub async fn list_conversations(state: State<'_, AppState>) -> Res<Vec<kubeask_agent::sessions::SessionInfo>> {
     let Some(store) = state.sessions().await else { return Ok(Vec::new()) };
-    store.list().map_err(|e| CmdError::new("CONVERSATIONS_UNAVAILABLE", e))
+    store.list().map_err(|e| CmdError::new(ErrorCode::ConversationsUnavailable, e))
 }
 
 /// One kept conversation's answers, oldest first.
 #[tauri::command]
 pub async fn conversation(state: State<'_, AppState>, id: String) -> Res<Vec<Answer>> {
     let Some(store) = state.sessions().await else { return Ok(Vec::new()) };
-    store.history(&id).map_err(|e| CmdError::new("CONVERSATIONS_UNAVAILABLE", e))
+    store.history(&id).map_err(|e| CmdError::new(ErrorCode::ConversationsUnavailable, e))
 }
 
 /// Stops a running question.
@@ -88,7 +86,8 @@ pub async fn cancel_ask(state: State<'_, AppState>, request_id: String) -> Res<(
 }
 
 /// A context as the UI lists it.
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
+#[ts(rename = "ContextInfo", optional_fields)]
 pub struct ContextView {
     name: String,
     current: bool,
@@ -102,8 +101,8 @@ pub struct ContextView {
 
 async fn contexts_view(state: &AppState) -> Res<Vec<ContextView>> {
     let cluster = state.cluster().await?;
-    let contexts = cluster.base.contexts().map_err(|e| CmdError::new("CONTEXTS", e))?;
-    let chosen = state.context.lock().await.clone();
+    let contexts = cluster.base.contexts()?;
+    let chosen = state.context.get();
     let demo = cluster.access.demo.is_some();
     let list = contexts.list();
     let checks = futures_checks(&contexts, &list).await;
@@ -143,75 +142,18 @@ pub async fn list_contexts(state: State<'_, AppState>) -> Res<Vec<ContextView>> 
     contexts_view(&state).await
 }
 
-/// Makes `name` the context questions go to.
+/// Makes `name` the context questions go to; the tray and the cluster
+/// view follow (they subscribe to the current context).
 #[tauri::command]
-pub async fn switch_context(app: AppHandle, state: State<'_, AppState>, name: String) -> Res<Vec<ContextView>> {
-    switch_to(&app, &state, name).await
-}
-
-/// Switches the context (from the Cluster panel or the tray): remembered in
-/// the settings, `kubeask://context` to every window, the tray's checkmark
-/// moved.
-pub async fn switch_to(app: &AppHandle, state: &AppState, name: String) -> Res<Vec<ContextView>> {
-    let cluster = state.cluster().await?;
-    let contexts = cluster.base.contexts().map_err(|e| CmdError::new("CONTEXTS", e))?;
-    if !contexts.list().iter().any(|c| c.name == name) {
-        return Err(CmdError::new("UNKNOWN_CONTEXT", format!("there is no context called {name}")));
-    }
-    *state.context.lock().await = Some(name.clone());
-    let mut settings = state.settings.lock().await;
-    settings.context = Some(name);
-    settings.save()?;
-    drop(settings);
-    let view = contexts_view(state).await?;
-    let _ = app.emit("kubeask://context", &view);
-    crate::tray::refresh(app);
-    Ok(view)
-}
-
-fn node_row(n: &Node) -> Value {
-    let status = n.status.as_ref();
-    let roles: Vec<String> = n
-        .metadata
-        .labels
-        .iter()
-        .flatten()
-        .filter_map(|(k, _)| k.strip_prefix("node-role.kubernetes.io/").map(str::to_string))
-        .collect();
-    let cap = |k: &str| {
-        status.and_then(|s| s.capacity.as_ref()).and_then(|c| c.get(k)).map(|q| q.0.clone()).unwrap_or_default()
-    };
-    json!({
-        "name": n.metadata.name.clone().unwrap_or_default(),
-        "status": kubeask_insight::state::node_status(n),
-        "roles": if roles.is_empty() { "<none>".to_string() } else { roles.join(",") },
-        "version": status.and_then(|s| s.node_info.as_ref()).map(|i| i.kubelet_version.clone()).unwrap_or_default(),
-        "cpu": cap("cpu"),
-        "memory": cap("memory"),
-        "age": podstatus::age(n.metadata.creation_timestamp.as_ref().map(|t| t.0)),
-    })
-}
-
-fn pod_row(p: &Pod) -> Value {
-    let (ready, total) = podstatus::ready_containers(p);
-    json!({
-        "namespace": p.metadata.namespace.clone().unwrap_or_default(),
-        "name": p.metadata.name.clone().unwrap_or_default(),
-        "ready": format!("{ready}/{total}"),
-        "status": podstatus::display_status(p),
-        "restarts": podstatus::restarts(p).0,
-        "node": p.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap_or_default(),
-        "age": podstatus::age(p.metadata.creation_timestamp.as_ref().map(|t| t.0)),
-    })
+pub async fn switch_context(state: State<'_, AppState>, name: String) -> Res<Vec<ContextView>> {
+    state.switch_context(&name).await?;
+    contexts_view(&state).await
 }
 
 /// Health, findings worst first, nodes and pods of a context.
 #[tauri::command]
-pub async fn cluster_view(state: State<'_, AppState>, context: Option<String>) -> Res<Value> {
-    let context = match context {
-        Some(c) => Some(c),
-        None => state.context.lock().await.clone(),
-    };
+pub async fn cluster_view(state: State<'_, AppState>, context: Option<String>) -> Res<ClusterView> {
+    let context = context.or_else(|| state.context.get());
     build_cluster_view(&state, context.as_deref()).await
 }
 
@@ -221,7 +163,7 @@ pub async fn cluster_view(state: State<'_, AppState>, context: Option<String>) -
 pub async fn security_view(state: State<'_, AppState>, context: Option<String>) -> Res<Value> {
     let context = match context {
         Some(c) => Some(c),
-        None => state.context.lock().await.clone(),
+        None => state.context.get(),
     };
     let assistant = state.assistant().await?;
     let (findings, not_checked) = assistant.security(context.as_deref(), None).await?;
@@ -235,8 +177,8 @@ pub async fn security_view(state: State<'_, AppState>, context: Option<String>) 
 #[tauri::command]
 pub async fn cost_view(state: State<'_, AppState>, by: Option<String>) -> Res<Value> {
     let by: kubeask_insight::cost::By =
-        by.as_deref().unwrap_or("namespace").parse().map_err(|e: String| CmdError::new("BAD_ARGUMENT", e))?;
-    let context = state.context.lock().await.clone();
+        by.as_deref().unwrap_or("namespace").parse().map_err(|e: String| CmdError::new(ErrorCode::BadArgument, e))?;
+    let context = state.context.get();
     let assistant = state.assistant().await?;
     let (report, theirs) = assistant.cost(context.as_deref(), &by).await?;
     let context = assistant.cache(context.as_deref()).await?.connection().context.clone();
@@ -256,86 +198,107 @@ pub async fn set_prices(
     prices: kubeask_insight::cost::Prices,
     by: Option<String>,
 ) -> Res<Value> {
-    let context = state.context.lock().await.clone();
+    let context = state.context.get();
     let assistant = state.assistant().await?;
     let name = assistant.cache(context.as_deref()).await?.connection().context.clone();
     let mut prices = prices;
     prices.source = "your prices".into();
-    kubeask_agent::prices::save_for(&name, prices).map_err(|e| CmdError::new("BAD_SETTINGS", e))?;
+    kubeask_agent::prices::save_for(&name, prices).map_err(|e| CmdError::new(ErrorCode::BadSettings, e))?;
     cost_view(state, by).await
 }
 
-async fn build_cluster_view(state: &AppState, context: Option<&str>) -> Res<Value> {
-    let assistant = state.assistant().await?;
-    let cache = assistant.cache(context).await?;
-    let findings = assistant.diagnose(context, None).await?;
-    let snap = cache.snapshot();
-    let critical = findings.iter().filter(|f| f.severity == kubeask_insight::analyze::Severity::Critical).count();
-    let summary = format!(
-        "{} nodes, {} pods in {} namespaces; {} problems ({} critical)",
-        snap.nodes.len(),
-        snap.pods.len(),
-        snap.namespaces.len(),
-        findings.len(),
-        critical
-    );
-    Ok(json!({
-        "context": cache.connection().context,
-        "healthy": critical == 0,
-        "summary": summary,
-        "findings": findings.iter().map(|f| json!({
-            "severity": f.severity,
-            "kind": f.object.kind,
-            "namespace": f.object.namespace,
-            "name": f.object.name,
-            "title": f.title,
-            "evidence": f.evidence,
-            "fix": f.suggested_fix,
-            "action": f.fix,
-        })).collect::<Vec<_>>(),
-        "nodes": snap.nodes.iter().map(|n| node_row(n)).collect::<Vec<_>>(),
-        "pods": snap.pods.iter().map(|p| pod_row(p)).collect::<Vec<_>>(),
-    }))
+async fn build_cluster_view(state: &AppState, context: Option<&str>) -> Res<ClusterView> {
+    Ok(kubeask_agent::views::cluster_view(&state.assistant().await?, context).await?)
 }
 
-/// Pushes `kubeask://cluster` when the current context's cache changes
-/// (its watches saw an event) or the context is switched: checked every
-/// 2 s, and only while the main window is visible, because a view runs the
+/// Pushes `kubeask://context` when the context is switched (from the
+/// Cluster panel or the tray), and `kubeask://cluster` when the current
+/// context's cache changes or the context is switched — woken by both
+/// (watch channels, no polling). Changes are gathered for a second, and a
+/// view is built only while the main window is visible, because it runs the
 /// analyzers (and reads crashing containers' logs).
 pub async fn watch_cluster(app: AppHandle) {
-    let mut last: Option<(Option<String>, u64)> = None;
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    use tokio::time::{sleep_until, Duration, Instant};
+    let state = app.state::<AppState>();
+    let mut switched = state.context.subscribe();
+    // The first look only subscribes: the panel loads its own view when it
+    // opens. After a switch, the new context's view is pushed.
+    let mut after_switch = false;
     loop {
-        tick.tick().await;
-        let visible = app.get_webview_window("main").and_then(|w| w.is_visible().ok()).unwrap_or(false);
-        if !visible {
-            continue;
-        }
-        let state = app.state::<AppState>();
-        let Ok(assistant) = state.assistant().await else { continue };
-        let context = state.context.lock().await.clone();
-        let Ok(cache) = assistant.cache(context.as_deref()).await else { continue };
-        let now = (context.clone(), cache.generation());
-        // The first look only records where the cache stands: the panel
-        // loads its own view when it opens.
-        match last.replace(now.clone()) {
-            Some(previous) if previous != now => {}
-            _ => continue,
-        }
-        match build_cluster_view(&state, context.as_deref()).await {
-            Ok(view) => {
-                let _ = app.emit("kubeask://cluster", view);
+        let context = switched.borrow_and_update().clone();
+        if after_switch {
+            match contexts_view(&state).await {
+                Ok(view) => {
+                    let _ = app.emit("kubeask://context", &view);
+                }
+                Err(e) => tracing::debug!("no contexts to push: {}", e.message),
             }
-            Err(e) => tracing::debug!("no cluster view to push: {}", e.message),
         }
+        let cache = match state.assistant().await {
+            Ok(a) => a.cache(context.as_deref()).await.ok(),
+            Err(_) => None,
+        };
+        let Some(cache) = cache else {
+            // Not reachable (yet): look again in a while, or at the next switch.
+            tokio::select! {
+                r = switched.changed() => match r {
+                    Ok(()) => after_switch = true,
+                    Err(_) => return,
+                },
+                () = tokio::time::sleep(Duration::from_secs(5)) => {}
+            }
+            continue;
+        };
+        let mut changes = cache.changes();
+        // When a view is due: a second after the first change seen (changes
+        // come in bursts), again later while the window is hidden.
+        let mut due = after_switch.then(|| Instant::now() + Duration::from_secs(1));
+        after_switch = false;
+        loop {
+            tokio::select! {
+                r = switched.changed() => match r {
+                    Ok(()) => {
+                        after_switch = true;
+                        break;
+                    }
+                    Err(_) => return,
+                },
+                r = changes.changed() => match r {
+                    Ok(()) => {
+                        due.get_or_insert_with(|| Instant::now() + Duration::from_secs(1));
+                    }
+                    // The cache was replaced: look it up again.
+                    Err(_) => break,
+                },
+                () = sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
+                    let visible = app.get_webview_window("main").and_then(|w| w.is_visible().ok()).unwrap_or(false);
+                    if visible {
+                        due = None;
+                        push_cluster_view(&app, &state, context.as_deref()).await;
+                    } else {
+                        due = Some(Instant::now() + Duration::from_secs(2));
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn push_cluster_view(app: &AppHandle, state: &AppState, context: Option<&str>) {
+    match build_cluster_view(state, context).await {
+        Ok(view) => {
+            let _ = app.emit("kubeask://cluster", view);
+        }
+        Err(e) => tracing::debug!("no cluster view to push: {}", e.message),
     }
 }
 
 /// This machine, for the Models panel.
 #[tauri::command]
 pub async fn hardware() -> Res<Hardware> {
-    tokio::task::spawn_blocking(Hardware::detect).await.map_err(|e| CmdError::new("ERROR", e))
+    tokio::task::spawn_blocking(kubeask_llm::engine::detect_hardware)
+        .await
+        .map_err(|e| CmdError::new(ErrorCode::Error, e))
 }
 
 fn store() -> ModelStore {
@@ -344,30 +307,17 @@ fn store() -> ModelStore {
 
 /// The catalog, the recommended model first, with fit and install state.
 #[tauri::command]
-pub async fn catalog() -> Res<Vec<Value>> {
-    let hw = tokio::task::spawn_blocking(Hardware::detect).await.map_err(|e| CmdError::new("ERROR", e))?;
-    let all = kubeask_llm::catalog::builtin();
-    let rec = hardware::recommend(&hw, &all).map(|r| r.model.id);
-    let installed: Vec<String> = store().list(true).into_iter().map(|m| m.file).collect();
-    let mut out: Vec<Value> = all
-        .iter()
-        .map(|m| {
-            let mut v = serde_json::to_value(m).unwrap_or_default();
-            v["fits"] = json!(hardware::check_fit(&m.name, m.ram_bytes, &hw).is_ok());
-            v["installed"] = json!(installed.contains(&m.file));
-            v["recommended"] = json!(rec.as_deref() == Some(m.id.as_str()));
-            v
-        })
-        .collect();
-    out.sort_by_key(|v| !v["recommended"].as_bool().unwrap_or(false));
-    Ok(out)
+pub async fn catalog() -> Res<Vec<kubeask_llm::choices::CatalogEntry>> {
+    let hw = tokio::task::spawn_blocking(kubeask_llm::engine::detect_hardware)
+        .await
+        .map_err(|e| CmdError::new(ErrorCode::Error, e))?;
+    Ok(kubeask_llm::choices::entries(&hw, &store()))
 }
 
 /// The recommended catalog id.
 #[tauri::command]
 pub async fn recommended() -> Res<Option<String>> {
-    let hw = tokio::task::spawn_blocking(Hardware::detect).await.map_err(|e| CmdError::new("ERROR", e))?;
-    Ok(hardware::recommend(&hw, &kubeask_llm::catalog::builtin()).map(|r| r.model.id))
+    Ok(catalog().await?.into_iter().find(|e| e.recommended).map(|e| e.model.id))
 }
 
 /// Installed models and GGUFs in the Hugging Face cache.
@@ -380,43 +330,24 @@ pub async fn installed_models() -> Res<Vec<StoredModel>> {
 #[tauri::command]
 pub async fn download_model(app: AppHandle, state: State<'_, AppState>, id: String) -> Res<()> {
     let m = kubeask_llm::catalog::find(&id)
-        .ok_or_else(|| CmdError::new("UNKNOWN_MODEL", format!("{id} is not in the catalog")))?;
+        .ok_or_else(|| CmdError::new(ErrorCode::UnknownModel, format!("{id} is not in the catalog")))?;
     let cancel = Arc::new(AtomicBool::new(false));
     state.downloads.lock().await.insert(id.clone(), cancel.clone());
-    let req = m.download_request();
     let dir = ModelStore::default_dir();
     let _ = std::fs::create_dir_all(&dir);
-    let emit = |state: &str, extra: Value| {
-        let mut v =
-            json!({ "id": id, "state": state, "downloaded": 0, "total": 0, "bytes_per_sec": 0.0, "eta_secs": null });
-        if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
-            o.extend(e.clone());
-        }
-        let _ = app.emit("kubeask://download", v);
+    let status = std::sync::Mutex::new(DownloadStatus::new(&id));
+    let tell = |s: &DownloadStatus| {
+        let _ = app.emit("kubeask://download", s);
     };
-    let result = download::download(&dir, &req, &cancel, |ev| match ev {
-        DownloadEvent::Progress(p) => emit("running", serde_json::to_value(p).unwrap_or_default()),
-        DownloadEvent::Verifying => emit("verifying", json!({})),
-        DownloadEvent::Started { total, resumed_from } => {
-            emit("running", json!({ "total": total, "downloaded": resumed_from }))
-        }
-        DownloadEvent::Retrying { reason, .. } => emit("running", json!({ "message": reason })),
+    let result = download::download(&dir, &m.download_request(), &cancel, |ev| {
+        tell(status.lock().unwrap_or_else(|e| e.into_inner()).update(&ev))
     })
     .await;
     state.downloads.lock().await.remove(&id);
+    tell(status.lock().unwrap_or_else(|e| e.into_inner()).finish(&result));
     match result {
-        Ok(done) => {
-            emit("done", json!({ "downloaded": done.size, "total": done.size }));
-            Ok(())
-        }
-        Err(download::DownloadError::Cancelled) => {
-            emit("cancelled", json!({}));
-            Ok(())
-        }
-        Err(e) => {
-            emit("error", json!({ "message": e.to_string() }));
-            Err(CmdError::new("DOWNLOAD", e))
-        }
+        Ok(_) | Err(download::DownloadError::Cancelled) => Ok(()),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -442,9 +373,11 @@ async fn pick_file(app: &AppHandle, title: &str, filter: Option<(&str, &[&str])>
     dialog.pick_file(move |picked| {
         let _ = tx.send(picked);
     });
-    let picked = rx.await.map_err(|_| CmdError::new("ERROR", "the file dialog closed without an answer"))?;
+    let picked = rx.await.map_err(|_| CmdError::new(ErrorCode::Error, "the file dialog closed without an answer"))?;
     picked
-        .map(|p| p.into_path().map_err(|e| CmdError::new("BAD_PATH", format!("that file cannot be opened: {e}"))))
+        .map(|p| {
+            p.into_path().map_err(|e| CmdError::new(ErrorCode::BadPath, format!("that file cannot be opened: {e}")))
+        })
         .transpose()
 }
 
@@ -457,45 +390,73 @@ pub async fn import_model(app: AppHandle) -> Res<Option<StoredModel>> {
     };
     tokio::task::spawn_blocking(move || store().import(&path).map(|(m, _)| m))
         .await
-        .map_err(|e| CmdError::new("ERROR", e))?
+        .map_err(|e| CmdError::new(ErrorCode::Error, e))?
         .map(Some)
-        .map_err(|e| CmdError::new("IMPORT", e))
+        .map_err(|e| CmdError::new(ErrorCode::Import, e))
 }
 
-async fn status_value(state: &AppState) -> Value {
+/// The engine's state, for the Models panel.
+#[derive(Serialize, ts_rs::TS)]
+pub struct ModelStatus {
+    /// The in-process model, when one is loaded.
+    loaded: Option<kubeask_llm::engine::ModelInfo>,
+    /// Its last generation speed, tokens/s.
+    last_tps: Option<f64>,
+    /// Whether it is answering now.
+    busy: bool,
+    /// The added inference server answering model mode, by name, if any.
+    engine: Option<String>,
+    /// That server, described (model, endpoint, how tokens are counted).
+    remote: Option<String>,
+}
+
+async fn status_value(state: &AppState) -> ModelStatus {
     let remote = state.remote.lock().await.as_ref().map(|(n, r)| (n.clone(), r.info().describe()));
-    let (engine, remote) = remote.map_or((Value::Null, Value::Null), |(n, d)| (json!(n), json!(d)));
+    let (engine, remote) = remote.map_or((None, None), |(n, d)| (Some(n), Some(d)));
     match state.model.lock().await.as_ref() {
-        None => json!({ "loaded": null, "last_tps": null, "busy": false, "engine": engine, "remote": remote }),
+        None => ModelStatus { loaded: None, last_tps: None, busy: false, engine, remote },
         Some(m) => {
             let st = m.engine().status();
-            json!({
-                "loaded": m.info(),
-                "last_tps": st.last_run.map(|r| r.gen_tps),
-                "busy": st.busy,
-                "engine": engine,
-                "remote": remote,
-            })
+            ModelStatus {
+                loaded: Some(m.info().clone()),
+                last_tps: st.last_run.map(|r| r.gen_tps),
+                busy: st.busy,
+                engine,
+                remote,
+            }
         }
     }
 }
 
+/// An inference server added with `kubeask engines add` (never its key).
+#[derive(Serialize, ts_rs::TS)]
+pub struct EngineEntry {
+    /// Its name.
+    name: String,
+    /// Its endpoint.
+    url: String,
+    /// The model asked for, if one was named.
+    model: Option<String>,
+    /// Whether a key is kept for it (in the keychain).
+    api_key: bool,
+}
+
 /// The inference servers added with `kubeask engines add` (never a key).
 #[tauri::command]
-pub async fn list_engines() -> Res<Vec<Value>> {
+pub async fn list_engines() -> Res<Vec<EngineEntry>> {
     let all = kubeask_cluster::saved::SavedEndpoints::engines()
         .all()
-        .map_err(|e| CmdError::new("SETTINGS_UNREADABLE", e.to_string()))?;
+        .map_err(|e| CmdError::new(ErrorCode::SettingsUnreadable, e.to_string()))?;
     Ok(all
         .into_iter()
-        .map(|(name, s)| json!({"name": name, "url": s.url, "model": s.model, "api_key": s.secret.is_some()}))
+        .map(|(name, s)| EngineEntry { name, url: s.url, model: s.model, api_key: s.secret.is_some() })
         .collect())
 }
 
 /// Answers model mode with the added server `name` (connected first), or
 /// with the in-process engine again (`None`); remembered across restarts.
 #[tauri::command]
-pub async fn use_engine(app: AppHandle, state: State<'_, AppState>, name: Option<String>) -> Res<Value> {
+pub async fn use_engine(app: AppHandle, state: State<'_, AppState>, name: Option<String>) -> Res<ModelStatus> {
     let remote = match &name {
         None => None,
         Some(n) => {
@@ -515,12 +476,12 @@ pub async fn use_engine(app: AppHandle, state: State<'_, AppState>, name: Option
 
 /// Loads a model (replacing the loaded one); refused before loading when it cannot fit.
 #[tauri::command]
-pub async fn load_model(app: AppHandle, state: State<'_, AppState>, path: String) -> Res<Value> {
+pub async fn load_model(app: AppHandle, state: State<'_, AppState>, path: String) -> Res<ModelStatus> {
     // Only a model in the list the UI was given: imported or downloaded
     // through the app, or in the Hugging Face cache.
     if !store().list(true).iter().any(|m| m.path == std::path::Path::new(&path)) {
         return Err(CmdError::new(
-            "NOT_INSTALLED",
+            ErrorCode::NotInstalled,
             "that file is not an installed model: import it first (Models → Import…)",
         ));
     }
@@ -537,7 +498,7 @@ pub async fn load_model(app: AppHandle, state: State<'_, AppState>, path: String
 
 /// Unloads the model (direct mode keeps answering).
 #[tauri::command]
-pub async fn unload_model(app: AppHandle, state: State<'_, AppState>) -> Res<Value> {
+pub async fn unload_model(app: AppHandle, state: State<'_, AppState>) -> Res<ModelStatus> {
     if let Some(m) = state.model.lock().await.take() {
         let _ = m.engine().unload().await;
     }
@@ -548,7 +509,7 @@ pub async fn unload_model(app: AppHandle, state: State<'_, AppState>) -> Res<Val
 
 /// The engine's state.
 #[tauri::command]
-pub async fn model_status(state: State<'_, AppState>) -> Res<Value> {
+pub async fn model_status(state: State<'_, AppState>) -> Res<ModelStatus> {
     Ok(status_value(&state).await)
 }
 
@@ -579,8 +540,8 @@ pub async fn import_kubeconfig(app: AppHandle, state: State<'_, AppState>) -> Re
     let stored = kubeask_cluster::stored::StoredContexts::open_default();
     tokio::task::spawn_blocking(move || stored.import_file(&path))
         .await
-        .map_err(|e| CmdError::new("ERROR", e))?
-        .map_err(|e| CmdError::new("IMPORT", e))?;
+        .map_err(|e| CmdError::new(ErrorCode::Error, e))?
+        .map_err(|e| CmdError::new(ErrorCode::Import, e))?;
     contexts_view(&state).await.map(Some)
 }
 

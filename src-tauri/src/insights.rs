@@ -15,6 +15,7 @@ use tauri::{AppHandle, Manager, State};
 use tauri_plugin_notification::NotificationExt;
 
 use crate::state::{AppState, CmdError};
+use kubeask_agent::ErrorCode;
 
 type Res<T> = Result<T, CmdError>;
 
@@ -26,7 +27,7 @@ async fn current_or(
 ) -> Res<(kubeask_agent::Assistant, Option<String>, String)> {
     let context = match shown {
         Some(c) => Some(c),
-        None => state.context.lock().await.clone(),
+        None => state.context.get(),
     };
     let assistant = state.assistant().await?;
     let name = assistant.cache(context.as_deref()).await?.connection().context.clone();
@@ -42,7 +43,7 @@ fn secs(text: Option<&str>, default: i64) -> Res<i64> {
         None => Ok(default),
         Some(t) => parse_secs(t)
             .filter(|s| *s > 0 && *s <= 14 * 86_400)
-            .ok_or_else(|| CmdError::new("BAD_ARGUMENT", format!("{t:?} is not a period like 30m, 6h or 7d"))),
+            .ok_or_else(|| CmdError::new(ErrorCode::BadArgument, format!("{t:?} is not a period like 30m, 6h or 7d"))),
     }
 }
 
@@ -129,7 +130,7 @@ pub async fn set_alerts_muted(state: State<'_, AppState>, muted: bool, context: 
     let (_, _, name) = current_or(&state, context).await?;
     let mut ledger = state.alerts.lock().await;
     ledger.set_muted(&name, muted);
-    ledger.save().map_err(|e| CmdError::new("IO", format!("cannot save the notification settings: {e}")))?;
+    ledger.save().map_err(|e| CmdError::new(ErrorCode::Io, format!("cannot save the notification settings: {e}")))?;
     Ok(muted)
 }
 

@@ -6,6 +6,7 @@ use tauri::plugin::{Builder, TauriPlugin};
 use tauri::{Runtime, Url};
 
 use crate::state::CmdError;
+use kubeask_agent::ErrorCode;
 
 /// Whether `url` is the app's own UI (bundled pages; Vite's dev server in
 /// debug builds).
@@ -31,16 +32,19 @@ pub fn is_external_link(url: &Url) -> bool {
 /// Opens a web link in the system browser.
 fn open_external(url: &Url) -> Result<(), CmdError> {
     if !is_external_link(url) {
-        return Err(CmdError::new("BAD_LINK", format!("only web links open from Kubeask, not {}", url.scheme())));
+        return Err(CmdError::new(
+            ErrorCode::BadLink,
+            format!("only web links open from Kubeask, not {}", url.scheme()),
+        ));
     }
     tauri_plugin_opener::open_url(url.as_str(), None::<&str>)
-        .map_err(|e| CmdError::new("OPEN_FAILED", format!("could not open {url} in the browser: {e}")))
+        .map_err(|e| CmdError::new(ErrorCode::OpenFailed, format!("could not open {url} in the browser: {e}")))
 }
 
 /// Opens a link from an answer in the system browser.
 #[tauri::command]
 pub async fn open_link(url: String) -> Result<(), CmdError> {
-    let url = Url::parse(&url).map_err(|e| CmdError::new("BAD_LINK", format!("{url:?} is not a link: {e}")))?;
+    let url = Url::parse(&url).map_err(|e| CmdError::new(ErrorCode::BadLink, format!("{url:?} is not a link: {e}")))?;
     open_external(&url)
 }
 

@@ -6,6 +6,8 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod actions;
+#[cfg(test)]
+mod bindings;
 mod commands;
 mod insights;
 mod links;
@@ -30,7 +32,7 @@ fn main() {
     let settings = Settings::load();
     let shortcut = settings.shortcut.clone();
     let app_state = AppState::default();
-    *app_state.context.blocking_lock() = settings.context.clone();
+    app_state.context.set_quietly(settings.context.clone());
     *app_state.settings.blocking_lock() = settings;
     *app_state.alerts.blocking_lock() = kubeask_agent::alerts::Ledger::load(&state::data_dir().join("alerts.json"));
 
@@ -86,7 +88,7 @@ fn main() {
             tauri::async_runtime::spawn(async move {
                 let state = handle.state::<AppState>();
                 if let Ok(a) = state.assistant().await {
-                    let ctx = state.context.lock().await.clone();
+                    let ctx = state.context.get();
                     let _ = a.cache(ctx.as_deref()).await;
                 }
                 let engine = state.settings.lock().await.engine.clone();

@@ -10,61 +10,20 @@ use std::sync::Arc;
 use kubeask_agent::access::Access;
 use kubeask_agent::local_model::LocalModel;
 use kubeask_agent::model_loop::CancelFlag;
-use kubeask_agent::Assistant;
+use kubeask_agent::{Assistant, ErrorCode};
 use serde::{Deserialize, Serialize};
-use tokio::sync::{Mutex, OnceCell};
+use tokio::sync::{watch, Mutex, OnceCell};
 
-/// A command's failure, as the UI receives it.
-#[derive(Debug, Clone, Serialize)]
-pub struct CmdError {
-    /// Stable code.
-    pub code: String,
-    /// What the user can do about it.
-    pub message: String,
-}
-
-impl CmdError {
-    /// An error with a code.
-    pub fn new(code: &str, message: impl std::fmt::Display) -> Self {
-        Self { code: code.into(), message: message.to_string() }
-    }
-}
-
-impl From<kubeask_agent::AskError> for CmdError {
-    fn from(e: kubeask_agent::AskError) -> Self {
-        Self::new(e.code(), e)
-    }
-}
-
-impl From<kubeask_agent::sessions::SessionAskError> for CmdError {
-    fn from(e: kubeask_agent::sessions::SessionAskError) -> Self {
-        match e {
-            kubeask_agent::sessions::SessionAskError::Ask(e) => e.into(),
-            kubeask_agent::sessions::SessionAskError::Session(e) => Self::new("CONVERSATIONS_UNAVAILABLE", e),
-        }
-    }
-}
-
-impl From<anyhow::Error> for CmdError {
-    fn from(e: anyhow::Error) -> Self {
-        // NB: the engines' typed errors keep their own codes (a model that
-        // does not fit, a server that refuses the key), found by type.
-        let code = if let Some(engine) = e.downcast_ref::<kubeask_llm::engine::EngineError>() {
-            kubeask_agent::model_loop::ModelError::from(engine.clone()).kind.code()
-        } else if let Some(remote) = e.downcast_ref::<kubeask_agent::remote_model::RemoteError>() {
-            kubeask_agent::model_loop::ModelError::from(remote.clone()).kind.code()
-        } else {
-            "ERROR"
-        };
-        Self::new(code, format!("{e:#}"))
-    }
-}
+/// A command's failure, as the UI receives it: the one boundary error
+/// every face shares (`{code, message, details?}`).
+pub type CmdError = kubeask_agent::AppError;
 
 /// Settings the user changes, persisted as JSON in the data dir.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Settings {
     /// `dark`, `light` or `system`.
+    #[ts(type = "\"dark\" | \"light\" | \"system\"")]
     pub theme: String,
     /// No actions, only questions.
     pub read_only: bool,
@@ -131,7 +90,9 @@ impl Settings {
     /// Writes the settings file atomically.
     pub fn save(&self) -> Result<(), CmdError> {
         let path = settings_path();
-        let io = |e: std::io::Error| CmdError::new("IO", format!("cannot save settings to {}: {e}", path.display()));
+        let io = |e: std::io::Error| {
+            CmdError::new(ErrorCode::Io, format!("cannot save settings to {}: {e}", path.display()))
+        };
         kubeask_paths::write_private(&path, &serde_json::to_vec_pretty(self).expect("plain struct")).map_err(io)
     }
 }
@@ -144,13 +105,44 @@ pub struct Cluster {
     pub access: Access,
 }
 
+/// The context questions go to (`None`: the kubeconfig's current one).
+/// What follows it subscribes — the tray's checkmark, the cluster view —
+/// so a switch from anywhere reaches all of them without polling.
+pub struct CurrentContext(watch::Sender<Option<String>>);
+
+impl Default for CurrentContext {
+    fn default() -> Self {
+        Self(watch::channel(None).0)
+    }
+}
+
+impl CurrentContext {
+    /// The context now.
+    pub fn get(&self) -> Option<String> {
+        self.0.borrow().clone()
+    }
+
+    /// A receiver that wakes on every switch.
+    pub fn subscribe(&self) -> watch::Receiver<Option<String>> {
+        self.0.subscribe()
+    }
+
+    /// Sets the context (at start, from the settings) without telling anyone.
+    pub fn set_quietly(&self, name: Option<String>) {
+        self.0.send_if_modified(|v| {
+            *v = name;
+            false
+        });
+    }
+}
+
 /// Everything the commands share.
 #[derive(Default)]
 pub struct AppState {
     /// Set up on first use (the window paints before the cluster answers).
     pub cluster: OnceCell<Result<Cluster, CmdError>>,
     /// The context questions go to (None: the kubeconfig's current one).
-    pub context: Mutex<Option<String>>,
+    pub context: CurrentContext,
     /// The loaded model.
     pub model: Mutex<Option<Arc<LocalModel>>>,
     /// The inference server chosen (answers model mode instead of the
@@ -190,6 +182,21 @@ impl AppState {
             .map_err(Clone::clone)
     }
 
+    /// Makes `name` the context questions go to (remembered in the
+    /// settings); everything subscribed to [`AppState::context`] follows.
+    pub async fn switch_context(&self, name: &str) -> Result<(), CmdError> {
+        let contexts = self.cluster().await?.base.contexts()?;
+        if !contexts.list().iter().any(|c| c.name == name) {
+            return Err(CmdError::new(ErrorCode::UnknownContext, format!("there is no context called {name}")));
+        }
+        let mut settings = self.settings.lock().await;
+        settings.context = Some(name.to_string());
+        settings.save()?;
+        drop(settings);
+        self.context.0.send_replace(Some(name.to_string()));
+        Ok(())
+    }
+
     /// The conversations store, opened on first use.
     pub async fn sessions(&self) -> Option<Arc<kubeask_agent::sessions::Sessions>> {
         self.sessions
@@ -223,6 +230,7 @@ impl AppState {
 #[cfg(test)]
 mod tests {
     use super::CmdError;
+    use kubeask_agent::ErrorCode;
 
     #[test]
     fn engine_errors_keep_their_codes_through_anyhow() {
@@ -237,5 +245,29 @@ mod tests {
         let refused = kubeask_agent::remote_model::RemoteError::Refused { url: "http://gpu:8080".into(), status: 401 };
         assert_eq!(CmdError::from(anyhow::Error::from(refused)).code, "ENGINE_REFUSED");
         assert_eq!(CmdError::from(anyhow::anyhow!("anything else")).code, "ERROR");
+    }
+
+    /// What the UI switches on for the cluster's failures: each its own code.
+    #[test]
+    fn cluster_failures_reach_the_ui_as_their_own_codes() {
+        use kubeask_agent::AskError;
+        use kubeask_cluster::contexts::ContextError;
+        let forbidden =
+            AskError::KindForbidden { context: "c".into(), kind: "secrets".into(), detail: "forbidden by RBAC".into() };
+        let unreachable = AskError::Context(ContextError::Unreachable {
+            context: "c".into(),
+            server: "https://10.0.0.1:6443".into(),
+            reason: kubeask_cluster::contexts::Unreachable::Refused,
+            detail: "connection refused".into(),
+        });
+        for (e, code) in [
+            (forbidden, ErrorCode::Forbidden),
+            (unreachable, ErrorCode::ClusterUnreachable),
+            (AskError::Cancelled, ErrorCode::Cancelled),
+        ] {
+            let sent = serde_json::to_value(CmdError::from(e)).unwrap();
+            assert_eq!(sent["code"], code.as_str(), "{sent}");
+            assert!(!sent["message"].as_str().unwrap_or("").is_empty(), "{sent}");
+        }
     }
 }

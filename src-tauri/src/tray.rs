@@ -59,7 +59,7 @@ fn show_main(app: &AppHandle) {
 
 async fn menu(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
     let state = app.state::<AppState>();
-    let chosen = state.context.lock().await.clone();
+    let chosen = state.context.get();
     // Each context's health at a glance (the notifier fills it in).
     let mut lines = state.health.lock().await.clone();
     if lines.is_empty() {
@@ -98,7 +98,7 @@ async fn menu(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
     )
 }
 
-/// Rebuilds the tray menu (after a context switch).
+/// Rebuilds the tray menu (after a context switch, or new health lines).
 pub fn refresh(app: &AppHandle) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
@@ -138,7 +138,7 @@ pub fn install(app: &AppHandle) -> tauri::Result<()> {
                     let name = name.to_string();
                     tauri::async_runtime::spawn(async move {
                         let state = app.state::<AppState>();
-                        if let Err(e) = crate::commands::switch_to(&app, &state, name).await {
+                        if let Err(e) = state.switch_context(&name).await {
                             tracing::warn!("the tray could not switch context: {}", e.message);
                         }
                     });
@@ -151,5 +151,13 @@ pub fn install(app: &AppHandle) -> tauri::Result<()> {
     }
     builder.build(app)?;
     refresh(app);
+    // The checkmark follows the current context, whoever switches it.
+    let follower = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let mut switched = follower.state::<AppState>().context.subscribe();
+        while switched.changed().await.is_ok() {
+            refresh(&follower);
+        }
+    });
     Ok(())
 }

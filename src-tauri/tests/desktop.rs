@@ -1,4 +1,4 @@
-//! End to end on the real app: e2e/desktop.mjs runs this build's binary
+//! End to end on the real app: tests/e2e/desktop.mjs runs this build's binary
 //! under Xvfb through tauri-driver and WebKitWebDriver against two demo
 //! clusters: a sample question and its short answer, the quick window on
 //! the global shortcut, the tray menu (over D-Bus), context switches from
@@ -15,7 +15,7 @@ fn the_app_answers_a_question_switches_context_and_shows_the_hardware() {
     let cli = app.with_file_name("kubeask");
     assert!(cli.is_file(), "{} is missing: build the workspace (cargo test --workspace builds it)", cli.display());
     let manifest = std::env::var_os("CARGO_MANIFEST_DIR").expect("run through cargo test");
-    let script = PathBuf::from(manifest).join("../e2e/desktop.mjs");
+    let script = PathBuf::from(manifest).join("../tests/e2e/desktop.mjs");
     let run = || {
         Command::new("node")
             .arg(&script)

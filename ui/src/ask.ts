@@ -1,7 +1,7 @@
 // The Ask panel: streaming answers, stop, follow-ups in one conversation,
 // conversation list, export.
-import { listen } from '@tauri-apps/api/event';
-import { call, type Answer, type AnswerEvent } from './ipc';
+import { Channel } from '@tauri-apps/api/core';
+import { call, type Answer, type AnswerEvent, type CmdError } from './ipc';
 import { applyEvent, el, renderTurn, turnMarkdown, type Turn } from './render';
 import { Conversations } from './stores';
 
@@ -13,7 +13,6 @@ export class AskPanel {
   $(id: string): HTMLElement { return this.root.getElementById(id)!; }
 
   async init(): Promise<void> {
-    await listen<{ requestId: string; event: AnswerEvent }>('kubeask://answer', (e) => this.onEvent(e.payload.requestId, e.payload.event));
     const q = this.$('question') as HTMLTextAreaElement;
     q.addEventListener('keydown', (e) => {
       if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); void this.ask(q.value); }
@@ -55,11 +54,14 @@ export class AskPanel {
     this.setRunning(true);
     this.render();
     try {
-      const answer = await call<Answer>('ask', { requestId, question, session: this.convs.currentId });
+      // This question's events come on its own channel (not a broadcast).
+      const onEvent = new Channel<AnswerEvent>();
+      onEvent.onmessage = (ev) => this.onEvent(requestId, ev);
+      const answer = await call<Answer>('ask', { requestId, question, session: this.convs.currentId, onEvent });
       turn.answer = answer;
       return answer;
     } catch (e) {
-      const err = e as { code?: string; message: string };
+      const err = e as CmdError;
       turn.error = err.message;
       turn.errorCode = err.code;
       return undefined;

@@ -2,36 +2,43 @@
 // always rejects with {code, message} the UI can show.
 import { invoke } from '@tauri-apps/api/core';
 
-export type Mode = 'direct' | 'model' | 'unanswered';
-export interface Evidence { kind: string; namespace: string; name: string }
-export interface Answer {
-  question: string; short: string; explanation: string; evidence: Evidence[]; kubectl: string[];
-  mode: Mode; context: string; elapsed_ms: number; warning?: string;
-  /** In model mode, the engine that answered. */
-  engine?: string;
-  /** Changes proposed (never applied): each may be planned and confirmed. */
-  proposals?: Action[];
-}
-export type AnswerEvent =
-  | { type: 'routing'; route: string }
-  | { type: 'tool_call'; tool: string; arguments: unknown }
-  | { type: 'tool_result'; tool: string; text: string }
-  | { type: 'malformed'; text: string }
-  | { type: 'token'; text: string }
-  | { type: 'final'; answer: Answer }
-  | { type: 'error'; code: string; message: string };
-export interface ContextInfo { name: string; current: boolean; server: string; reachable: boolean | null; error?: string; demo?: boolean }
-export type Severity = 'critical' | 'warning' | 'info';
-export interface Finding { severity: Severity; kind: string; namespace: string; name: string; title: string; evidence: string[]; fix: string; action?: Action }
-/** A change as data (crates/insight/src/action.rs); planned and applied by the app, never by the page. */
-export type Action = { action: string; target: { kind: string; namespace: string; name: string } } & Record<string, unknown>;
+// Generated from the Rust types (src-tauri/src/bindings.rs, ts-rs): the
+// commands and the page cannot disagree on these.
+export type { Mode } from './bindings/Mode';
+export type { Evidence } from './bindings/Evidence';
+export type { Answer } from './bindings/Answer';
+export type { AnswerEvent } from './bindings/AnswerEvent';
+export type { ErrorCode } from './bindings/ErrorCode';
+export type { AppError } from './bindings/AppError';
+export type { Action } from './bindings/Action';
+export type { Target } from './bindings/Target';
+export type { ContextInfo } from './bindings/ContextInfo';
+export type { Device } from './bindings/Device';
+export type { Hardware } from './bindings/Hardware';
+export type { CatalogEntry } from './bindings/CatalogEntry';
+export type { LocalModel } from './bindings/LocalModel';
+export type { ModelInfo } from './bindings/ModelInfo';
+export type { ModelStatus } from './bindings/ModelStatus';
+export type { ConversationInfo } from './bindings/ConversationInfo';
+export type { EngineEntry } from './bindings/EngineEntry';
+export type { Settings } from './bindings/Settings';
+export type { Severity } from './bindings/Severity';
+export type { Finding } from './bindings/Finding';
+export type { NodeRow } from './bindings/NodeRow';
+export type { PodRow } from './bindings/PodRow';
+export type { ClusterView } from './bindings/ClusterView';
+export type { DownloadProgress } from './bindings/DownloadProgress';
+import type { Action } from './bindings/Action';
+import type { AppError } from './bindings/AppError';
+import type { ErrorCode } from './bindings/ErrorCode';
+import type { Severity } from './bindings/Severity';
+
+
 export interface FieldChange { path: string; before: unknown; after: unknown }
 export interface Permission { verb: string; resource: string; namespace: string; allowed: boolean }
 export interface Plan { id: string; context: string; action: Action; summary: string; resource_version: string; diff: FieldChange[]; blast_radius: string[]; permissions: Permission[]; undo: Action | null }
 export interface Applied { audit_id: number; plan_id: string; converged: boolean; result: string; undoable: boolean }
 export interface AuditEntry { id: number; at: string; user: string; context: string; plan_id: string; step: string; action: Action; summary: string; undo: Action | null; undoes: number | null; outcome: string }
-export interface NodeRow { name: string; status: string; roles: string; version: string; cpu: string; memory: string; age: string }
-export interface PodRow { namespace: string; name: string; ready: string; status: string; restarts: number; node: string; age: string }
 /** A posture check's finding (`kubeask diagnose --security --json` shape). */
 export interface SecurityFinding {
   severity: Severity; object: { kind: string; namespace: string; name: string }; workload: { kind: string; namespace: string; name: string };
@@ -44,20 +51,16 @@ export interface CostView {
   context: string; your_prices: boolean; prices_file: string;
   report: { allocations: Allocation[]; idle: number; load_balancers: number; total: number; waste: Waste[]; basis: string };
 }
-export interface ClusterView { context: string; healthy: boolean; summary: string; findings: Finding[]; nodes: NodeRow[]; pods: PodRow[] }
-export interface Device { name: string; description: string; backend: string; kind: string; memory_total: number; memory_free: number }
-export interface Hardware { ram_total: number; ram_available: number; cores_physical: number; cores_logical: number; cpu: string; cpu_variant: string | null; cpu_variant_notes: string[]; backends: string[]; devices: Device[] }
-export interface CatalogEntry { id: string; name: string; quant: string; size_bytes: number; ram_bytes: number; license: string; notes?: string; fits: boolean; installed: boolean; recommended?: boolean }
-export interface LocalModel { file: string; path: string; size_bytes: number; architecture?: string; quantization?: string; origin: string; problem?: string }
-export interface ModelStatus { loaded: null | { name: string; path: string; architecture: string; backend: string; device: string; cpu_variant: string | null; gpu_layers: number; n_ctx: number }; last_tps: number | null; busy: boolean; engine: string | null; remote: string | null }
-export interface ConversationInfo { id: string; title: string; created: string; turns: number }
-export interface EngineEntry { name: string; url: string; model: string | null; api_key: boolean }
-export interface DownloadProgress { id: string; downloaded: number; total: number; bytes_per_sec: number; eta_secs: number | null; state: 'running' | 'verifying' | 'done' | 'cancelled' | 'error'; message?: string }
-export interface Settings { theme: 'dark' | 'light' | 'system'; readOnly: boolean; shortcut: string; dataDir: string; logDir: string }
-export interface CmdError { code: string; message: string }
+
+
+/** A failed command, as every face carries it (`{code, message, details?}`). */
+export type CmdError = AppError;
 
 export function asError(e: unknown): CmdError {
-  if (e && typeof e === 'object' && 'message' in e) return { code: String((e as CmdError).code ?? 'ERROR'), message: String((e as CmdError).message) };
+  if (e && typeof e === 'object' && 'message' in e) {
+    const err = e as Partial<AppError>;
+    return { code: (err.code ?? 'ERROR') as ErrorCode, message: String(err.message) };
+  }
   return { code: 'ERROR', message: String(e) };
 }
 

@@ -44,6 +44,7 @@ export class ModelsPanel {
       ...(hw.cpu_variant_notes ?? []).map((n) => `Note: ${n}`),
       `Backends: ${hw.backends.join(', ') || 'none'}`,
       gpus.length ? gpus.map((g) => `GPU ${g.description} (${g.backend}): ${bytes(g.memory_free)} free`).join('; ') : 'No GPU: models run on the CPU',
+      ...(hw.gpu_notes ?? []).map((n) => `Note: ${n}`),
     ];
     this.$('hardware').replaceChildren(...lines.map((l) => el('div', undefined, l)));
   }

@@ -1,6 +1,7 @@
 // The tray's quick-query window: Enter asks the current context, the short
 // answer shows with a link to the full answer; Esc hides.
-import { call, type Answer, type Settings } from './ipc';
+import { Channel } from '@tauri-apps/api/core';
+import { call, type Answer, type AnswerEvent, type Settings } from './ipc';
 import { applyTheme } from './stores';
 
 const input = document.getElementById('question') as HTMLInputElement;
@@ -22,7 +23,8 @@ document.getElementById('quick-form')!.addEventListener('submit', (e) => {
   last = question;
   short.textContent = '…';
   open.hidden = true;
-  call<Answer>('ask', { requestId: `q${Date.now()}`, question }).then(
+  // The quick window shows the short answer only: its stream is not drawn.
+  call<Answer>('ask', { requestId: `q${Date.now()}`, question, onEvent: new Channel<AnswerEvent>() }).then(
     (a) => { short.textContent = a.short; open.hidden = false; },
     (err) => { short.textContent = (err as { message: string }).message; },
   );

@@ -2,7 +2,7 @@
 // marked, then DOMPurify, so no script, handler or javascript: URL survives.
 import DOMPurify from 'dompurify';
 import { marked } from 'marked';
-import type { Answer, AnswerEvent } from './ipc';
+import type { Answer, AnswerEvent, ErrorCode } from './ipc';
 
 export function safeMarkdown(md: string): string {
   const html = marked.parse(md, { async: false, gfm: true, breaks: true }) as string;
@@ -29,18 +29,20 @@ export interface Turn {
   answer?: Answer;
   error?: string;
   /** The error's code (`CONTEXT_OVERFLOW`, `ENGINE_UNREACHABLE`, …): what to do depends on it. */
-  errorCode?: string;
+  errorCode?: ErrorCode;
 }
 
 /** What a person can do about an error, by its code (the message says what happened). */
-export function errorHint(code: string | undefined): string | undefined {
+export function errorHint(code: ErrorCode | undefined): string | undefined {
   switch (code) {
     case 'MODEL_DOES_NOT_FIT': return 'This model does not fit in this machine\'s memory: load a smaller one in Models.';
     case 'CONTEXT_OVERFLOW': return 'The question and what the tools read do not fit the model\'s context: ask about fewer objects, or use a model with a larger context.';
     case 'ENGINE_UNREACHABLE': return 'The inference server does not answer: check that it runs, or pick the in-process engine in Models.';
     case 'ENGINE_REFUSED': return 'The inference server refused its API key: add it again with kubeask engines add NAME --endpoint URL --api-key-stdin.';
     case 'CLUSTER_UNREACHABLE': return 'The cluster does not answer: check the network or VPN, or pick another context.';
-    case 'FORBIDDEN': case 'UNAUTHORIZED': return 'The cluster refused these credentials or this request: check the context\'s user and its RBAC.';
+    case 'FORBIDDEN': return 'Your user may not read this (RBAC): ask the cluster admin for list and watch on it, or pick a context whose user may.';
+    case 'UNAUTHORIZED': return 'The cluster refused these credentials: check the context\'s user, or sign in again.';
+    case 'UNKNOWN_CONTEXT': return 'There is no such context: pick one in Cluster.';
     case 'CANCELLED': return 'Stopped.';
     default: return undefined;
   }

@@ -42,7 +42,7 @@ export class Conversations {
   }
 }
 
-export const defaultSettings: Settings = { theme: 'system', readOnly: true, shortcut: 'Ctrl+Shift+K', dataDir: '', logDir: '' };
+export const defaultSettings: Settings = { theme: 'system', readOnly: true, shortcut: 'Ctrl+Shift+K', dataDir: '', logDir: '', context: null, model: null, engine: null };
 
 export function applyTheme(theme: Settings['theme'], root: HTMLElement = document.documentElement): void {
   const dark = theme === 'dark' || (theme === 'system' && typeof matchMedia === 'function' && matchMedia('(prefers-color-scheme: dark)').matches);

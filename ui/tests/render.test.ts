@@ -62,7 +62,7 @@ describe('answers', () => {
 
 describe('proposals in an answer', () => {
   it('offer a review button that asks for the plan and applies nothing', () => {
-    const action = { action: 'scale', target: { kind: 'deployment', namespace: 'shop', name: 'web' }, replicas: 4 };
+    const action = { action: 'scale' as const, target: { kind: 'deployment', namespace: 'shop', name: 'web' }, replicas: 4 };
     const turn = { requestId: 'r', question: 'q', streamed: '', steps: [], answer: {
       question: 'q', short: 'proposed', explanation: '', evidence: [], kubectl: [], mode: 'model' as const, context: 'c', elapsed_ms: 1,
       proposals: [action] } };

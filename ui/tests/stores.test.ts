@@ -1,11 +1,12 @@
 // Stores and the IPC-driven panels with Tauri's IPC mocks.
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
+import type { Channel } from '@tauri-apps/api/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyTheme, Conversations, statusClass, worstFirst } from '../src/stores';
 import { AskPanel } from '../src/ask';
 import { ClusterPanel } from '../src/cluster';
-import type { ClusterView, ContextInfo } from '../src/ipc';
+import type { AnswerEvent, ClusterView, ContextInfo } from '../src/ipc';
 
 afterEach(() => clearMocks());
 
@@ -51,8 +52,9 @@ describe('the Ask panel over mocked IPC', () => {
     const gate = new Promise<void>((r) => { release = r; });
     mockIPC(async (cmd, args) => {
       if (cmd === 'ask') {
-        const { requestId } = args as { requestId: string };
-        await emit('kubeask://answer', { requestId, event: { type: 'token', text: 'thinking' } });
+        // Events come on the channel the asking window passed.
+        const { onEvent } = args as { onEvent: Channel<AnswerEvent> };
+        onEvent.onmessage({ type: 'token', text: 'thinking' });
         await gate;
         return { question: 'q', short: '17', explanation: '', evidence: [], kubectl: [], mode: 'model', context: 'demo', elapsed_ms: 5 };
       }
@@ -112,6 +114,26 @@ describe('errors by their code', () => {
     expect(shown[0][1]).toContain('what happened to q1');
     expect(shown[5][1]).toBe('what happened to q6');
   });
+
+  it('tells a cluster that does not answer, a kind RBAC forbids and an unknown context apart', async () => {
+    document.body.innerHTML = `<ul id="conversation-list"></ul><button id="new-conversation"></button><button id="export"></button>
+      <div id="turns"></div><form id="ask-form"><textarea id="question"></textarea><button id="ask-button"></button><button id="stop-button"></button></form>`;
+    const errors: Record<string, string> = { 'q1': 'CLUSTER_UNREACHABLE', 'q2': 'FORBIDDEN', 'q3': 'UNKNOWN_CONTEXT', 'q4': 'UNAUTHORIZED' };
+    mockIPC((cmd, args) => {
+      if (cmd === 'ask') { const q = (args as { question: string }).question; return Promise.reject({ code: errors[q], message: `what happened to ${q}` }); }
+      return null;
+    });
+    const panel = new AskPanel();
+    await panel.init();
+    for (const q of Object.keys(errors)) await panel.ask(q);
+    const shown = [...document.querySelectorAll('.turn .error')].map((e) => [(e as HTMLElement).dataset.code, e.textContent ?? '']);
+    expect(shown.map((s) => s[0])).toEqual(Object.values(errors));
+    expect(shown[0][1]).toContain('does not answer');
+    expect(shown[1][1]).toContain('may not read');
+    expect(shown[2][1]).toContain('no such context');
+    expect(shown[3][1]).toContain('credentials');
+    expect(new Set(shown.map((s) => s[1])).size).toBe(4);
+  });
 });
 
 describe('kept conversations', () => {
@@ -152,7 +174,7 @@ describe('the Cluster panel over mocked IPC', () => {
     context, healthy: true, summary: `3 nodes, ${pods} pods`, findings: [], nodes: [],
     pods: Array.from({ length: pods }, (_, i) => ({ namespace: 'shop', name: `p${i}`, status: 'Running', ready: '1/1', restarts: 0, node: 'n1', age: '1d' })),
   } as unknown as ClusterView);
-  const contexts = (current: string): ContextInfo[] => ['prod', 'staging'].map((name) => ({ name, current: name === current, server: '', reachable: true }));
+  const contexts = (current: string): ContextInfo[] => ['prod', 'staging'].map((name) => ({ name, current: name === current, server: '', reachable: true, demo: false }));
   const selected = () => { const s = document.getElementById('context') as HTMLSelectElement; return s.options[s.selectedIndex]?.textContent; };
 
   it('follows a context switch made in the tray: switcher, badge and view', async () => {

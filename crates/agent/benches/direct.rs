@@ -64,7 +64,7 @@ async fn run(label: &str, fixture: Fixture, questions: &[String], rounds: usize)
 
 #[tokio::main]
 async fn main() {
-    let qs: Vec<Q> = serde_yaml::from_str(include_str!("../../cluster/fixtures/acme-shop/questions.yaml")).unwrap();
+    let qs: Vec<Q> = serde_yaml::from_str(include_str!("../../../tests/questions/acme-shop/questions.yaml")).unwrap();
     let sample: Vec<String> = qs.into_iter().map(|q| q.query).collect();
     run("sample, 48 pods", Fixture::builtin(), &sample, 10).await;
     // The same question shapes, with names that exist in the synthetic cluster.

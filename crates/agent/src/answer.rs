@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// How an answer was produced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// The deterministic router, no model.
@@ -15,7 +15,7 @@ pub enum Mode {
 }
 
 /// One object an answer read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
 pub struct Evidence {
     /// Kind, e.g. `Pod`.
     pub kind: String,
@@ -33,7 +33,8 @@ impl Evidence {
 }
 
 /// A finished answer.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct Answer {
     /// The question as asked.
     pub question: String,
@@ -64,6 +65,7 @@ pub struct Answer {
     /// Changes proposed to fix what the answer found (by the model, or an
     /// analyzer's fix): never applied here; the user may plan and confirm.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<kubeask_insight::action::Action>>", optional)]
     pub proposals: Vec<kubeask_insight::action::Action>,
     /// In model mode, the engine that answered (`qwen.gguf (in-process
     /// llama.cpp)`, `Qwen2.5-3B on llama-server at http://gpu:8080 …`).
@@ -72,7 +74,7 @@ pub struct Answer {
 }
 
 /// What `Assistant::ask_stream` emits, in order.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum AnswerEvent {
     /// How the question was routed (direct, model, none).
@@ -85,6 +87,7 @@ pub enum AnswerEvent {
         /// Tool name.
         tool: String,
         /// Arguments as JSON.
+        #[ts(type = "unknown")]
         arguments: serde_json::Value,
     },
     /// A tool returned.
@@ -112,7 +115,7 @@ pub enum AnswerEvent {
     /// The question failed.
     Error {
         /// `{code, message}` as every boundary carries it.
-        code: String,
+        code: crate::error::ErrorCode,
         /// A message the user can act on.
         message: String,
     },

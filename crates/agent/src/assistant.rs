@@ -10,16 +10,15 @@ use futures::future::BoxFuture;
 use kubeask_cluster::cache::{ClusterCache, KindState};
 use kubeask_cluster::contexts::{ContextError, Contexts};
 use kubeask_cluster::stored::StoredContexts;
-use serde::Serialize;
 use tokio::sync::Mutex;
 
 use kubeask_insight::analyze::{analyze, logs_wanted, Finding};
 use kubeask_insight::snapshot::LogTexts;
 
 use crate::answer::{Answer, AnswerEvent, Mode};
+use crate::error::{AppError, ErrorCode};
 use crate::model_loop::{self, CancelFlag, ChatModel};
 use crate::router::{self, Ctx, LogSource, Outcome, Prepared};
-use crate::sessions::{SessionAskError, Sessions};
 
 /// The longest question accepted, in characters.
 pub const MAX_QUESTION_CHARS: usize = 4000;
@@ -55,7 +54,7 @@ pub enum AskError {
         /// Context.
         context: String,
         /// The code of the failure.
-        code: &'static str,
+        code: ErrorCode,
         /// What failed.
         message: String,
         /// Since the failure.
@@ -70,6 +69,17 @@ pub enum AskError {
     /// The history source failed.
     #[error(transparent)]
     History(#[from] kubeask_cluster::history::HistoryError),
+    /// The question is about a kind this user may not read (RBAC): an
+    /// answer from what the cache does hold would be a guess.
+    #[error("you may not read {kind} in context {context:?} ({detail}): ask your cluster admin for list and watch on {kind}, or ask about something else")]
+    KindForbidden {
+        /// Context.
+        context: String,
+        /// The kind, as kubectl names it (`secrets`).
+        kind: String,
+        /// What the API server said.
+        detail: String,
+    },
     /// The cache never synced.
     #[error("the cluster of context {context:?} did not answer within {waited:?}: {detail}")]
     NotSynced {
@@ -84,45 +94,32 @@ pub enum AskError {
 
 impl AskError {
     /// The machine-readable code shared by the CLI's `--json`, HTTP and UI.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            AskError::Empty => "EMPTY_QUESTION",
-            AskError::TooLong(_) => "QUESTION_TOO_LONG",
-            AskError::Context(e) => match e {
-                ContextError::NoKubeconfig => "NO_KUBECONFIG",
-                ContextError::UnknownContext { .. } => "UNKNOWN_CONTEXT",
-                ContextError::Malformed { .. } | ContextError::Unreadable { .. } | ContextError::BadContext { .. } => {
-                    "BAD_KUBECONFIG"
-                }
-                ContextError::Unreachable { .. } => "CLUSTER_UNREACHABLE",
-                ContextError::Tls { .. } => "TLS_ERROR",
-                ContextError::Unauthorized { .. } => "UNAUTHORIZED",
-                ContextError::Forbidden { .. } => "FORBIDDEN",
-                ContextError::Api { .. } => "API_ERROR",
-            },
-            AskError::NotSynced { .. } => "CLUSTER_UNREACHABLE",
-            AskError::RecentlyFailed { code, .. } => code,
-            AskError::Cancelled => "CANCELLED",
-            AskError::Model(e) => e.kind.code(),
-            AskError::Config(_) => "BAD_SETTINGS",
-            AskError::NoHistory(_) => "NO_HISTORY",
-            AskError::History(_) => "HISTORY_UNAVAILABLE",
+            AskError::Empty => ErrorCode::EmptyQuestion,
+            AskError::TooLong(_) => ErrorCode::QuestionTooLong,
+            AskError::Context(e) => e.into(),
+            AskError::NotSynced { .. } => ErrorCode::ClusterUnreachable,
+            AskError::RecentlyFailed { code, .. } => *code,
+            AskError::KindForbidden { .. } => ErrorCode::Forbidden,
+            AskError::Cancelled => ErrorCode::Cancelled,
+            AskError::Model(e) => e.kind.into(),
+            AskError::Config(_) => ErrorCode::BadSettings,
+            AskError::NoHistory(_) => ErrorCode::NoHistory,
+            AskError::History(_) => ErrorCode::HistoryUnavailable,
         }
     }
 
     /// The `{code, message}` boundary form.
-    pub fn to_boundary(&self) -> BoundaryError {
-        BoundaryError { code: self.code().to_string(), message: self.to_string() }
+    pub fn to_boundary(&self) -> AppError {
+        AppError::new(self.code(), self)
     }
 }
 
-/// An error as it crosses every boundary (CLI `--json`, HTTP, UI).
-#[derive(Debug, Clone, Serialize)]
-pub struct BoundaryError {
-    /// SCREAMING_SNAKE_CASE code.
-    pub code: String,
-    /// A message the user can act on.
-    pub message: String,
+impl From<AskError> for AppError {
+    fn from(e: AskError) -> Self {
+        e.to_boundary()
+    }
 }
 
 struct CacheLogs<'a>(&'a ClusterCache);
@@ -155,7 +152,7 @@ enum Slot {
     Empty,
     Ready(Arc<ClusterCache>),
     Failed {
-        code: &'static str,
+        code: ErrorCode,
         message: String,
         at: Instant,
         backoff: Duration,
@@ -309,7 +306,7 @@ impl Assistant {
             Slot::Failed { code, message, at, backoff } if at.elapsed() < *backoff => {
                 return Err(AskError::RecentlyFailed {
                     context: name,
-                    code,
+                    code: *code,
                     message: message.clone(),
                     ago: Duration::from_secs(at.elapsed().as_secs()),
                     retry_in: Duration::from_secs((*backoff - at.elapsed()).as_secs() + 1),
@@ -428,6 +425,9 @@ impl Assistant {
         };
         let history = located.as_ref().map(|(source, since)| router::HistoryCtx { source, since: *since });
         let ctx = Ctx::new(&prepared, &logs).with_prices(prices).with_history(history);
+        if let Some(kind) = router::kind_of(&ctx, question) {
+            forbidden_kind(&cache, &status, kind)?;
+        }
         let outcome = match (self.route, &self.model) {
             // NB: measuring the model alone: the router is not asked.
             (RouteMode::Model, Some(_)) => Outcome::NotUnderstood { suggestions: Vec::new() },
@@ -604,60 +604,12 @@ impl Assistant {
         Ok((found, kubeask_insight::security::not_checked(&snap)))
     }
 
-    /// Answers a question as part of a conversation: a follow-up that names
-    /// no object ("and its logs?") is about the previous answer's object;
-    /// one that names only a namespace ("what about staging?") repeats the
-    /// previous question there. The turn is saved in `sessions`.
-    pub async fn ask_in_session(
-        &self,
-        sessions: &Sessions,
-        session: &str,
-        context: Option<&str>,
-        question: &str,
-    ) -> Result<Answer, SessionAskError> {
-        self.ask_in_session_streaming(sessions, session, context, question, &CancelFlag::default(), &|_| {}).await
-    }
-
-    /// [`Assistant::ask_in_session`], streaming as [`Assistant::ask_streaming`]
-    /// and stopped by `cancel` (the desktop's conversations).
-    pub async fn ask_in_session_streaming(
-        &self,
-        sessions: &Sessions,
-        session: &str,
-        context: Option<&str>,
-        question: &str,
-        cancel: &CancelFlag,
-        events: &(dyn Fn(AnswerEvent) + Send + Sync),
-    ) -> Result<Answer, SessionAskError> {
-        // A damaged or locked store costs the conversation, not the answer.
-        let mut store_problem = None;
-        let previous = sessions.last(session).unwrap_or_else(|e| {
-            store_problem = Some(e.to_string());
-            None
-        });
-        let resolved = match &previous {
-            Some(prev) => self.resolve_follow_up(context, question, prev).await.unwrap_or_else(|| question.to_string()),
-            None => question.to_string(),
-        };
-        let mut answer = self.ask_streaming(context, &resolved, cancel, events).await?;
-        if resolved != question {
-            answer.explanation = format!("(Follow-up, read as: \"{resolved}\")\n\n{}", answer.explanation);
-            answer.question = question.to_string();
-        }
-        if let Err(e) = sessions.append(session, &answer) {
-            store_problem.get_or_insert(e.to_string());
-        }
-        if let Some(problem) = store_problem {
-            let note = format!("the conversation store is unusable ({problem}): this answer was not saved");
-            answer.warning = Some(match answer.warning.take() {
-                Some(w) => format!("{w}; {note}"),
-                None => note,
-            });
-        }
-        Ok(answer)
-    }
-
-    async fn resolve_follow_up(&self, context: Option<&str>, question: &str, prev: &Answer) -> Option<String> {
+    /// How a follow-up reads on its own, given the conversation's previous
+    /// answer: one that names no object ("and its logs?") is about the
+    /// previous answer's object; one that names only a namespace ("what
+    /// about staging?") repeats the previous question there. `None`: the
+    /// question stands on its own.
+    pub async fn resolve_follow_up(&self, context: Option<&str>, question: &str, prev: &Answer) -> Option<String> {
         let cache = self.cache(context).await.ok()?;
         let prepared = self.prepared(&cache);
         let logs = CacheLogs(&cache);
@@ -679,6 +631,25 @@ impl Assistant {
         }
         let subject = prev.subject.clone()?;
         Some(format!("{} {subject}", question.trim_end_matches('?')))
+    }
+}
+
+/// A question about a kind RBAC keeps from this user is refused with why:
+/// the cache holds none of it, and "0 secrets" would be a confident guess.
+fn forbidden_kind(
+    cache: &ClusterCache,
+    status: &kubeask_cluster::cache::CacheStatus,
+    kind: kubeask_insight::kind::Kind,
+) -> Result<(), AskError> {
+    // A container lives in its pod: forbidden pods, unknown containers.
+    let read_as = if kind == kubeask_insight::kind::Kind::Container { "Pod" } else { kind.name() };
+    match status.kinds.iter().find(|k| k.kind == read_as && k.state == KindState::Unavailable && k.forbidden) {
+        Some(k) => Err(AskError::KindForbidden {
+            context: cache.connection().context.clone(),
+            kind: kind.kubectl().to_string(),
+            detail: k.error.clone().unwrap_or_else(|| "forbidden by RBAC".into()),
+        }),
+        None => Ok(()),
     }
 }
 

@@ -10,6 +10,7 @@ pub mod alerts;
 pub mod answer;
 pub mod assistant;
 pub mod charts;
+pub mod error;
 pub mod eval;
 pub mod facts;
 pub mod fleet;
@@ -23,6 +24,8 @@ pub mod remote_model;
 pub mod router;
 pub mod sessions;
 pub mod supervise;
+pub mod views;
 
 pub use answer::{Answer, AnswerEvent, Evidence, Mode};
 pub use assistant::{AskError, Assistant, RouteMode};
+pub use error::{AppError, ErrorCode};

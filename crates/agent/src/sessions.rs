@@ -7,8 +7,9 @@ use std::sync::Mutex;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
-use crate::answer::Answer;
-use crate::assistant::AskError;
+use crate::answer::{Answer, AnswerEvent};
+use crate::assistant::{AskError, Assistant};
+use crate::model_loop::CancelFlag;
 
 /// Errors of the session store.
 #[derive(Debug, thiserror::Error)]
@@ -38,8 +39,24 @@ pub enum SessionAskError {
     Session(#[from] SessionError),
 }
 
+impl From<SessionError> for crate::error::AppError {
+    fn from(e: SessionError) -> Self {
+        crate::error::AppError::new(crate::error::ErrorCode::ConversationsUnavailable, e)
+    }
+}
+
+impl From<SessionAskError> for crate::error::AppError {
+    fn from(e: SessionAskError) -> Self {
+        match e {
+            SessionAskError::Ask(e) => e.into(),
+            SessionAskError::Session(e) => e.into(),
+        }
+    }
+}
+
 /// One conversation, as listed.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
+#[ts(rename = "ConversationInfo")]
 pub struct SessionInfo {
     /// Id.
     pub id: String,
@@ -195,5 +212,62 @@ impl Sessions {
             ));
         }
         Ok(md)
+    }
+}
+
+/// Asking within a conversation: the store resolves follow-ups against the
+/// previous turn and keeps each answer.
+impl Sessions {
+    /// Answers a question as turn of conversation `session` (a follow-up
+    /// read as [`Assistant::resolve_follow_up`] says); the turn is saved.
+    pub async fn ask(
+        &self,
+        assistant: &Assistant,
+        session: &str,
+        context: Option<&str>,
+        question: &str,
+    ) -> Result<Answer, SessionAskError> {
+        self.ask_streaming(assistant, session, context, question, &CancelFlag::default(), &|_| {}).await
+    }
+
+    /// [`Sessions::ask`], streaming as [`Assistant::ask_streaming`] and
+    /// stopped by `cancel` (the desktop's conversations).
+    pub async fn ask_streaming(
+        &self,
+        assistant: &Assistant,
+        session: &str,
+        context: Option<&str>,
+        question: &str,
+        cancel: &CancelFlag,
+        events: &(dyn Fn(AnswerEvent) + Send + Sync),
+    ) -> Result<Answer, SessionAskError> {
+        // A damaged or locked store costs the conversation, not the answer.
+        let mut store_problem = None;
+        let previous = self.last(session).unwrap_or_else(|e| {
+            store_problem = Some(e.to_string());
+            None
+        });
+        let resolved = match &previous {
+            Some(prev) => {
+                assistant.resolve_follow_up(context, question, prev).await.unwrap_or_else(|| question.to_string())
+            }
+            None => question.to_string(),
+        };
+        let mut answer = assistant.ask_streaming(context, &resolved, cancel, events).await?;
+        if resolved != question {
+            answer.explanation = format!("(Follow-up, read as: \"{resolved}\")\n\n{}", answer.explanation);
+            answer.question = question.to_string();
+        }
+        if let Err(e) = self.append(session, &answer) {
+            store_problem.get_or_insert(e.to_string());
+        }
+        if let Some(problem) = store_problem {
+            let note = format!("the conversation store is unusable ({problem}): this answer was not saved");
+            answer.warning = Some(match answer.warning.take() {
+                Some(w) => format!("{w}; {note}"),
+                None => note,
+            });
+        }
+        Ok(answer)
     }
 }

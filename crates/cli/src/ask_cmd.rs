@@ -130,16 +130,10 @@ pub async fn run(args: AskArgs) -> anyhow::Result<ExitCode> {
                         eprintln!("warning: conversations are unavailable ({e}); answering without session {id}");
                         assistant.ask(args.context.as_deref(), &question).await.map_err(|e| e.to_boundary())
                     }
-                    Ok(sessions) => assistant
-                        .ask_in_session(&sessions, id, args.context.as_deref(), &question)
+                    Ok(sessions) => sessions
+                        .ask(&assistant, id, args.context.as_deref(), &question)
                         .await
-                        .map_err(|e| match e {
-                            kubeask_agent::sessions::SessionAskError::Ask(a) => a.to_boundary(),
-                            other => kubeask_agent::assistant::BoundaryError {
-                                code: "SESSION_STORE".into(),
-                                message: other.to_string(),
-                            },
-                        }),
+                        .map_err(kubeask_agent::AppError::from),
                 }
             }
             None => assistant.ask(args.context.as_deref(), &question).await.map_err(|e| e.to_boundary()),

@@ -111,6 +111,9 @@ fn print_hardware(hw: &Hardware) {
     for note in &hw.cpu_variant_notes {
         println!("  note: {note}");
     }
+    for note in &hw.gpu_notes {
+        println!("GPU: none used — {note}");
+    }
     println!("Memory: {} total, {} available", gb(hw.ram_total), gb(hw.ram_available));
     println!("Backends: {}", if hw.backends.is_empty() { "none found".to_string() } else { hw.backends.join(", ") });
     for d in hw.devices.iter().filter(|d| d.is_gpu()) {
@@ -252,7 +255,7 @@ pub async fn run(args: ModelsArgs) -> anyhow::Result<ExitCode> {
             println!("Removed {name}.");
         }
         Action::Recommend => {
-            let hw = Hardware::detect();
+            let hw = kubeask_llm::engine::detect_hardware();
             let rec = hardware::recommend(&hw, &catalog::builtin());
             if args.json {
                 println!(
@@ -291,16 +294,23 @@ pub async fn run(args: ModelsArgs) -> anyhow::Result<ExitCode> {
             }
         }
         Action::Catalog => {
-            let hw = Hardware::detect_host();
-            let all = catalog::builtin();
+            // NB: with the GPUs llama.cpp sees, as `models recommend` does.
+            let hw = kubeask_llm::engine::detect_hardware();
+            let entries = kubeask_llm::choices::entries(&hw, &store);
             if args.json {
-                println!("{}", serde_json::to_string_pretty(&all)?);
+                println!("{}", serde_json::to_string_pretty(&entries)?);
             } else {
-                for m in all {
-                    let fits =
-                        if hardware::check_fit(&m.name, m.ram_bytes, &hw).is_ok() { "fits" } else { "too big here" };
+                for e in entries {
+                    let m = &e.model;
+                    let fits = if e.fits { "fits" } else { "too big here" };
+                    let marks = match (e.recommended, e.installed) {
+                        (true, true) => "  (recommended, installed)",
+                        (true, false) => "  (recommended)",
+                        (false, true) => "  (installed)",
+                        (false, false) => "",
+                    };
                     println!(
-                        "{:40} {:>8} {:7} needs {:>8}  {:12} {}",
+                        "{:40} {:>8} {:7} needs {:>8}  {:12} {}{marks}",
                         m.id,
                         gb(m.size_bytes),
                         m.quant,

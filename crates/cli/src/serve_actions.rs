@@ -14,8 +14,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use kubeask_agent::Assistant;
-use kubeask_cluster::actions::{self, Action, ActionError, Guard, Plan};
+use kubeask_agent::{AppError, Assistant, ErrorCode};
+use kubeask_cluster::actions::{self, Action, Guard, Plan};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::Mutex;
@@ -38,37 +38,27 @@ impl ActionsApi {
     }
 }
 
-fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    (status, Json(json!({"error": {"code": code, "message": message}}))).into_response()
+fn error(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+    (status, Json(json!({"error": AppError::new(code, message)}))).into_response()
 }
 
-fn action_error(e: &ActionError) -> Response {
-    let status = match e.code() {
-        "INVALID" => StatusCode::BAD_REQUEST,
-        "NOT_FOUND" => StatusCode::NOT_FOUND,
-        "READ_ONLY" | "FORBIDDEN" => StatusCode::FORBIDDEN,
-        "CONFLICT" => StatusCode::CONFLICT,
-        "REFUSED" => StatusCode::UNPROCESSABLE_ENTITY,
-        "CLUSTER_UNREACHABLE" => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    error(status, e.code(), &e.to_string())
+/// Any library error, at its code's status (one table: [`ErrorCode::http_status`]).
+fn failure(e: impl Into<AppError>) -> Response {
+    let e: AppError = e.into();
+    let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, Json(json!({ "error": e }))).into_response()
 }
 
 fn off() -> Response {
     error(
         StatusCode::FORBIDDEN,
-        "ACTIONS_OFF",
+        ErrorCode::ActionsOff,
         "this API is read-only: start `kubeask serve --allow-actions --token …` to plan and apply changes",
     )
 }
 
 async fn connection(api: &ActionsApi) -> Result<kubeask_cluster::contexts::Connection, Response> {
-    let cache = api
-        .assistant
-        .cache(api.context.as_deref())
-        .await
-        .map_err(|e| error(StatusCode::SERVICE_UNAVAILABLE, e.code(), &e.to_string()))?;
+    let cache = api.assistant.cache(api.context.as_deref()).await.map_err(failure)?;
     Ok(cache.connection().clone())
 }
 
@@ -84,7 +74,7 @@ async fn plan(State(api): State<ActionsApi>, body: Bytes) -> Response {
     let Ok(PlanBody { action }) = serde_json::from_slice(&body) else {
         return error(
             StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
+            ErrorCode::BadRequest,
             "expected a JSON body {\"action\": {\"action\": \"scale\", …}}",
         );
     };
@@ -97,7 +87,7 @@ async fn plan(State(api): State<ActionsApi>, body: Bytes) -> Response {
             api.plans.lock().await.insert(p.id.clone(), p.clone());
             Json(p).into_response()
         }
-        Err(e) => action_error(&e),
+        Err(e) => failure(e),
     }
 }
 
@@ -109,10 +99,10 @@ struct ApplyBody {
 async fn apply(State(api): State<ActionsApi>, body: Bytes) -> Response {
     let Some(guard) = api.enabled.clone() else { return off() };
     let Ok(ApplyBody { plan_id }) = serde_json::from_slice(&body) else {
-        return error(StatusCode::BAD_REQUEST, "BAD_REQUEST", "expected a JSON body {\"plan_id\": \"…\"}");
+        return error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, "expected a JSON body {\"plan_id\": \"…\"}");
     };
     let Some(plan) = api.plans.lock().await.remove(&plan_id) else {
-        return error(StatusCode::NOT_FOUND, "NOT_FOUND", "no open plan with that id: plan it again");
+        return error(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no open plan with that id: plan it again");
     };
     let conn = match connection(&api).await {
         Ok(c) => c,
@@ -120,7 +110,7 @@ async fn apply(State(api): State<ActionsApi>, body: Bytes) -> Response {
     };
     match actions::apply(&conn, &plan, &guard, Duration::from_secs(120)).await {
         Ok(a) => Json(a).into_response(),
-        Err(e) => action_error(&e),
+        Err(e) => failure(e),
     }
 }
 
@@ -128,7 +118,7 @@ async fn audit(State(api): State<ActionsApi>) -> Response {
     let Some(guard) = api.enabled.clone() else { return off() };
     match guard.audit.list(100) {
         Ok(entries) => Json(entries).into_response(),
-        Err(e) => action_error(&e),
+        Err(e) => failure(e),
     }
 }
 

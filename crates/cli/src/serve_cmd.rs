@@ -18,10 +18,11 @@ use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use kubeask_agent::assistant::BoundaryError;
 use kubeask_agent::{AnswerEvent, AskError, Assistant};
+use kubeask_agent::{AppError, ErrorCode};
 use serde::Deserialize;
 use serde_json::json;
+use tokio::sync::watch;
 
 use crate::access;
 use crate::serve_actions::ActionsApi;
@@ -57,6 +58,46 @@ pub struct ServeArgs {
 struct AppState {
     assistant: Assistant,
     context: Option<String>,
+    /// Flips to `true` when the server is stopping: questions still
+    /// running are cancelled and answered `CANCELLED`.
+    stopping: watch::Receiver<bool>,
+}
+
+/// Completes once `stopping` is (or becomes) `true`.
+async fn stopped(stopping: &mut watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|stop| *stop).await;
+}
+
+/// How long a cancelled question may take to wind down before it is
+/// answered `CANCELLED` anyway.
+const WIND_DOWN: Duration = Duration::from_secs(5);
+
+/// Asks; when the server starts stopping first, the question is cancelled
+/// and answered `CANCELLED` (a client gets an answer, not a reset).
+async fn ask_until_stopped(
+    s: &AppState,
+    context: Option<&str>,
+    question: &str,
+    flag: &kubeask_agent::model_loop::CancelFlag,
+    events: &(dyn Fn(AnswerEvent) + Send + Sync),
+) -> Result<kubeask_agent::Answer, AskError> {
+    let mut stopping = s.stopping.clone();
+    let ask = s.assistant.ask_streaming(context, question, flag, events);
+    tokio::pin!(ask);
+    tokio::select! {
+        result = &mut ask => result,
+        // NB: the wait's borrow guard is dropped inside its own future
+        // (it is not Send), so the handler holds nothing of it.
+        () = stopped(&mut stopping) => {
+            flag.cancel();
+            match tokio::time::timeout(WIND_DOWN, ask).await {
+                // Answered before the cancel landed: the answer stands.
+                Ok(Ok(answer)) => Ok(answer),
+                Ok(Err(AskError::Cancelled)) | Err(_) => Err(AskError::Cancelled),
+                Ok(Err(other)) => Err(other),
+            }
+        }
+    }
 }
 
 /// Who may talk to the API: the Host names accepted and the token wanted.
@@ -76,8 +117,9 @@ const MAX_CONCURRENT: usize = 64;
 /// The longest question accepted, in characters (checked before logging).
 const MAX_QUESTION_CHARS: usize = 4000;
 
-fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
-    let err = BoundaryError { code: code.into(), message: message.into() };
+/// The API's own refusals (before any question is asked), with their status.
+fn refuse(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+    let err = AppError::new(code, message);
     (status, Json(json!({"error": err}))).into_response()
 }
 
@@ -106,12 +148,16 @@ async fn check_request(
     if !guard.any_host && !loopback_host(host) {
         return refuse(
             StatusCode::FORBIDDEN,
-            "FORBIDDEN_HOST",
+            ErrorCode::ForbiddenHost,
             "this API answers only requests addressed to localhost",
         );
     }
     if headers.contains_key(header::ORIGIN) {
-        return refuse(StatusCode::FORBIDDEN, "CROSS_ORIGIN", "browser requests from web pages are not accepted");
+        return refuse(
+            StatusCode::FORBIDDEN,
+            ErrorCode::CrossOrigin,
+            "browser requests from web pages are not accepted",
+        );
     }
     if let Some(token) = &guard.token {
         use subtle::ConstantTimeEq;
@@ -120,13 +166,17 @@ async fn check_request(
         if !given.is_some_and(|g| bool::from(g.as_bytes().ct_eq(token.as_bytes()))) {
             return refuse(
                 StatusCode::UNAUTHORIZED,
-                "UNAUTHORIZED",
+                ErrorCode::Unauthorized,
                 "a valid `Authorization: Bearer <token>` is required",
             );
         }
     }
     let Ok(_slot) = guard.slots.clone().try_acquire_owned() else {
-        return refuse(StatusCode::SERVICE_UNAVAILABLE, "BUSY", "too many questions at once: try again in a moment");
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Busy,
+            "too many questions at once: try again in a moment",
+        );
     };
     if req.method() == axum::http::Method::POST {
         let json = headers
@@ -137,7 +187,7 @@ async fn check_request(
         if !json {
             return refuse(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "UNSUPPORTED_MEDIA_TYPE",
+                ErrorCode::UnsupportedMediaType,
                 "send the body as Content-Type: application/json",
             );
         }
@@ -150,29 +200,19 @@ fn too_long(question: &str) -> Option<Response> {
     (question.chars().count() > MAX_QUESTION_CHARS).then(|| {
         refuse(
             StatusCode::BAD_REQUEST,
-            "QUESTION_TOO_LONG",
+            ErrorCode::QuestionTooLong,
             &format!("questions are limited to {MAX_QUESTION_CHARS} characters"),
         )
     })
 }
 
+/// A failed question's status: one table for every face ([`ErrorCode::http_status`]).
 fn status_for(e: &AskError) -> StatusCode {
-    match e.code() {
-        "EMPTY_QUESTION" | "QUESTION_TOO_LONG" => StatusCode::BAD_REQUEST,
-        "UNKNOWN_CONTEXT" => StatusCode::NOT_FOUND,
-        "CLUSTER_UNREACHABLE" | "TLS_ERROR" => StatusCode::SERVICE_UNAVAILABLE,
-        "UNAUTHORIZED" | "FORBIDDEN" => StatusCode::BAD_GATEWAY,
-        // The model's failures, each its own status.
-        "CONTEXT_OVERFLOW" => StatusCode::PAYLOAD_TOO_LARGE,
-        "ENGINE_UNREACHABLE" | "ENGINE_REFUSED" => StatusCode::BAD_GATEWAY,
-        "MODEL_DOES_NOT_FIT" => StatusCode::SERVICE_UNAVAILABLE,
-        "NO_HISTORY" => StatusCode::NOT_FOUND,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    }
+    StatusCode::from_u16(e.code().http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 fn bad_request(message: impl Into<String>) -> Response {
-    let err = BoundaryError { code: "BAD_REQUEST".into(), message: message.into() };
+    let err = AppError::new(ErrorCode::BadRequest, message.into());
     (StatusCode::BAD_REQUEST, Json(json!({"error": err}))).into_response()
 }
 
@@ -217,7 +257,7 @@ async fn query(State(s): State<AppState>, body: Bytes) -> Response {
     let logged = query.escape_debug().to_string();
     tracing::info!(target: "kubeask::query", query = %logged, "query");
     let mut pending = CancelOnDrop::new(&query);
-    let result = s.assistant.ask_cancellable(s.context.as_deref(), &query, &pending.flag).await;
+    let result = ask_until_stopped(&s, s.context.as_deref(), &query, &pending.flag, &|_| {}).await;
     pending.answered = true;
     match result {
         Ok(a) => {
@@ -264,11 +304,11 @@ async fn ask(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Resp
                     sink_cancel.cancel();
                 }
             };
-            let result = s.assistant.ask_streaming(context.as_deref(), &question, &cancel, &sink).await;
+            let result = ask_until_stopped(&s, context.as_deref(), &question, &cancel, &sink).await;
             tracing::info!(target: "kubeask::query", question = %question.escape_debug(), answer = ?result.as_ref().map(|a| a.short.clone()).map_err(|e| e.to_string()), "ask");
             let last = match result {
                 Ok(a) => AnswerEvent::Final { answer: Box::new(a) },
-                Err(e) => AnswerEvent::Error { code: e.code().into(), message: e.to_string() },
+                Err(e) => AnswerEvent::Error { code: e.code(), message: e.to_string() },
             };
             let _ = tx.send(last);
         });
@@ -280,7 +320,7 @@ async fn ask(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Resp
         return Sse::new(stream).into_response();
     }
     let mut pending = CancelOnDrop::new(&question);
-    let result = s.assistant.ask_cancellable(context.as_deref(), &question, &pending.flag).await;
+    let result = ask_until_stopped(&s, context.as_deref(), &question, &pending.flag, &|_| {}).await;
     pending.answered = true;
     tracing::info!(target: "kubeask::query", question = %question.escape_debug(), answer = ?result.as_ref().map(|a| a.short.clone()).map_err(|e| e.to_string()), "ask");
     match result {
@@ -308,12 +348,18 @@ async fn healthz(State(s): State<AppState>) -> Response {
 }
 
 /// The HTTP API's router, behind the request checks of `guard`.
-pub fn router(assistant: Assistant, context: Option<String>, guard: Guard, actions: ActionsApi) -> Router {
+pub fn router(
+    assistant: Assistant,
+    context: Option<String>,
+    guard: Guard,
+    actions: ActionsApi,
+    stopping: watch::Receiver<bool>,
+) -> Router {
     Router::new()
         .route("/query", post(query))
         .route("/v1/ask", post(ask))
         .route("/healthz", get(healthz))
-        .with_state(AppState { assistant, context })
+        .with_state(AppState { assistant, context, stopping })
         .merge(crate::serve_actions::routes(actions))
         .layer(axum::middleware::from_fn_with_state(guard, check_request))
 }
@@ -322,12 +368,18 @@ pub fn router(assistant: Assistant, context: Option<String>, guard: Guard, actio
 /// client that trickles them is dropped instead of holding a connection.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a stopping server waits for its connections to finish.
+const DRAIN: Duration = Duration::from_secs(15);
+
 /// Serves `router` on `listener` until `stop` completes, each connection
-/// with [`HEADER_READ_TIMEOUT`].
+/// with [`HEADER_READ_TIMEOUT`]; then flips `stopping` (running questions
+/// are answered `CANCELLED`), lets each connection finish its request and
+/// close, and waits up to [`DRAIN`] for them.
 async fn serve_connections(
     listener: tokio::net::TcpListener,
     router: Router,
     stop: impl std::future::Future<Output = ()>,
+    stopping: watch::Sender<bool>,
 ) {
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
     use hyper_util::service::TowerToHyperService;
@@ -346,17 +398,54 @@ async fn serve_connections(
             },
         };
         let service = TowerToHyperService::new(router.clone());
+        let mut stopping_rx = stopping.subscribe();
         connections.spawn(async move {
             let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
             builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
-            let _ = builder.serve_connection_with_upgrades(TokioIo::new(tcp), service).await;
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(tcp), service);
+            tokio::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                () = stopped(&mut stopping_rx) => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
         });
         while connections.try_join_next().is_some() {}
+    }
+    // New clients are refused at once rather than left waiting.
+    drop(listener);
+    stopping.send_replace(true);
+    let drained = tokio::time::timeout(DRAIN, async { while connections.join_next().await.is_some() {} }).await;
+    if drained.is_err() {
+        tracing::warn!("connections still open after {DRAIN:?}: closed");
     }
     connections.shutdown().await;
 }
 
-/// Runs `kubeask serve` until Ctrl-C.
+/// Ctrl-C, or (on Unix) SIGTERM as a service manager sends.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = term => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Runs `kubeask serve` until Ctrl-C or SIGTERM.
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let loopback = args.bind.is_loopback();
     let token = args.token.clone().filter(|t| !t.is_empty());
@@ -387,10 +476,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let writes = if args.allow_actions { ", POST /v1/actions/plan, POST /v1/actions/apply, GET /v1/audit" } else { "" };
     eprintln!("Kubeask API listening on http://{addr} (POST /query, POST /v1/ask, GET /healthz{writes})");
     let actions = ActionsApi::new(assistant.clone(), args.context.clone(), args.allow_actions)?;
-    serve_connections(listener, router(assistant, args.context, guard, actions), async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await;
+    let (stopping, stopped) = watch::channel(false);
+    serve_connections(listener, router(assistant, args.context, guard, actions, stopped), stop_signal(), stopping)
+        .await;
     access.close().await;
     Ok(ExitCode::SUCCESS)
 }

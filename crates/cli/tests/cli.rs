@@ -546,7 +546,7 @@ async fn diagnose_security_lists_findings_with_their_controls() {
     // A user who may not list ClusterRoleBindings: that check is "not
     // checked", and no binding is reported either way.
     let manifest = std::env::var_os("CARGO_MANIFEST_DIR").unwrap();
-    let mut f = Fixture::load_dir(&std::path::Path::new(&manifest).join("../cluster/fixtures/posture")).unwrap();
+    let mut f = Fixture::load_dir(&std::path::Path::new(&manifest).join("../../tests/fixtures/posture")).unwrap();
     f.rbac = Some(
         serde_yaml::from_str("rules:\n- verbs: [list, watch]\n  resources: [clusterrolebindings]\n  allowed: false\n")
             .unwrap(),
@@ -1283,7 +1283,7 @@ async fn eval_scores_a_question_file_per_family_and_writes_the_report() {
     let dir = tempfile::tempdir().unwrap();
     let server = demo(&dir).await;
     let kc = server.kubeconfig_path().to_path_buf();
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../cluster/fixtures/acme-shop");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/questions/acme-shop");
     let report = dir.path().join("report.json");
     let run = |file: &str| {
         let mut cmd = kubeask(&dir, &kc);
@@ -1415,5 +1415,121 @@ async fn model_failures_reach_the_http_api_as_their_own_codes_and_statuses() {
     let (status, body) = tokio::task::spawn_blocking(move || ask("how many nodes are there?")).await.unwrap();
     assert_eq!((status, body["error"]["code"].as_str()), (502, Some("ENGINE_UNREACHABLE")), "{body}");
     assert!(body["error"]["message"].as_str().unwrap().contains("stopped mid-reply"), "{body}");
+    server.stop().await;
+}
+
+/// What the HTTP API answers when the cluster cannot help: a kind this
+/// user's RBAC forbids is `403 FORBIDDEN` (never "0 secrets" from an empty
+/// cache), a cluster that does not answer is `503 CLUSTER_UNREACHABLE`;
+/// each with a message that says what to do.
+#[tokio::test(flavor = "multi_thread")]
+async fn cluster_failures_reach_the_http_api_as_their_own_codes_and_statuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut f = Fixture::builtin();
+    f.rbac = Some(
+        serde_yaml::from_str("rules:\n- verbs: [list, watch]\n  resources: [secrets]\n  allowed: false\n").unwrap(),
+    );
+    let mut opts = DemoOptions::new(f);
+    opts.kubeconfig_path = Some(dir.path().join("kubeconfig"));
+    let server = DemoServer::start(opts).await.unwrap();
+    let kc = server.kubeconfig_path().to_path_buf();
+    let (_serve, port) = tokio::task::block_in_place(|| start_serve(&dir, &kc, &[]));
+    let ask = move |q: &str| {
+        let (status, body) = post(port, "/query", &serde_json::json!({ "query": q }).to_string());
+        (status, serde_json::from_str::<serde_json::Value>(&body).unwrap_or_default())
+    };
+    let (status, body) = tokio::task::spawn_blocking(move || ask("how many secrets are there?")).await.unwrap();
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("FORBIDDEN")), "{body}");
+    let message = body["error"]["message"].as_str().unwrap_or("");
+    assert!(message.contains("may not read secrets") && message.contains("list and watch"), "{body}");
+    let (status, body) = tokio::task::spawn_blocking(move || ask("how many nodes are there?")).await.unwrap();
+    assert_eq!((status, body["answer"].as_str()), (200, Some("3")), "the readable kinds still answer: {body}");
+
+    // The same cluster's context, at an address where nothing listens.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let text = std::fs::read_to_string(&kc).unwrap();
+    let live = format!("127.0.0.1:{}", server.addr().port());
+    assert!(text.contains(&live), "the demo kubeconfig names its server");
+    let down = dir.path().join("down.yaml");
+    std::fs::write(&down, text.replace(&live, &format!("127.0.0.1:{closed}"))).unwrap();
+    let (_serve_down, port) = tokio::task::block_in_place(|| start_serve(&dir, &down, &[]));
+    let (status, body) = tokio::task::spawn_blocking(move || {
+        let (status, body) = post(port, "/query", r#"{"query": "how many nodes are there?"}"#);
+        (status, serde_json::from_str::<serde_json::Value>(&body).unwrap_or_default())
+    })
+    .await
+    .unwrap();
+    assert_eq!((status, body["error"]["code"].as_str()), (503, Some("CLUSTER_UNREACHABLE")), "{body}");
+    server.stop().await;
+}
+
+/// An OpenAI-compatible engine that accepts a chat and then says nothing
+/// (a busy GPU box); tells `started` when a chat arrives.
+fn stalling_engine(started: std::sync::mpsc::Sender<()>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for s in listener.incoming() {
+            let Ok(mut s) = s else { continue };
+            let started = started.clone();
+            std::thread::spawn(move || {
+                let mut buf = vec![0u8; 1 << 20];
+                let mut got = 0;
+                s.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+                while let Ok(n) = s.read(&mut buf[got..]) {
+                    if n == 0 {
+                        break;
+                    }
+                    got += n;
+                }
+                let head = String::from_utf8_lossy(&buf[..got]).to_string();
+                let json = |body: &str| {
+                    format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
+                };
+                if head.starts_with("GET /v1/models") {
+                    let _ = s.write_all(
+                        json(r#"{"object":"list","data":[{"id":"m","owned_by":"llamacpp","meta":{"n_ctx":8192}}]}"#)
+                            .as_bytes(),
+                    );
+                } else if head.starts_with("POST /tokenize") {
+                    let _ = s.write_all(json(r#"{"tokens":[1,2,3]}"#).as_bytes());
+                } else if head.starts_with("POST /v1/chat/completions") {
+                    let _ =
+                        s.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n");
+                    let _ = started.send(());
+                    std::thread::sleep(Duration::from_secs(120));
+                }
+            });
+        }
+    });
+    url
+}
+
+/// `kubeask serve` stopped (Ctrl-C, or SIGTERM from a service manager)
+/// while a question runs: the question is cancelled and its client gets
+/// `503 CANCELLED` instead of a reset connection, and the server exits.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stopping_server_answers_the_running_question_cancelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(&dir).await;
+    let kc = server.kubeconfig_path().to_path_buf();
+    let (tx, started) = std::sync::mpsc::channel();
+    let url = stalling_engine(tx);
+    let (mut serve, port) =
+        tokio::task::block_in_place(|| start_serve(&dir, &kc, &["--endpoint", &url, "--mode", "model"]));
+    let asked = std::thread::spawn(move || post(port, "/query", r#"{"query": "how many nodes are there?"}"#));
+    started.recv_timeout(Duration::from_secs(60)).expect("the question reached the engine");
+    let t = Instant::now();
+    let pid = serve.0.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let (status, body) = asked.join().unwrap();
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    println!("a running question was answered {:.2} s after SIGTERM", t.elapsed().as_secs_f64());
+    assert_eq!((status, v["error"]["code"].as_str()), (503, Some("CANCELLED")), "{body}");
+    let exited = (0..200).find_map(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        serve.0.try_wait().unwrap()
+    });
+    assert!(exited.is_some_and(|s| s.success()), "serve did not exit cleanly within 20 s: {exited:?}");
     server.stop().await;
 }

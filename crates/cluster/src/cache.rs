@@ -30,6 +30,7 @@ use kubeask_insight::metrics::{NodeMetrics, PodMetrics};
 use kubeask_insight::snapshot::Snapshot;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::contexts::{Connection, ContextError};
@@ -96,6 +97,8 @@ pub struct KindStatus {
     pub last_sync: Option<Timestamp>,
     /// Why it is stale or unavailable.
     pub error: Option<String>,
+    /// Unavailable because RBAC forbids this user to list or watch it.
+    pub forbidden: bool,
     /// When the last error happened.
     #[serde(skip)]
     error_at: Option<std::time::Instant>,
@@ -112,14 +115,35 @@ pub struct CacheStatus {
     pub kinds: Vec<KindStatus>,
 }
 
-type Statuses = Arc<Mutex<Vec<KindStatus>>>;
+/// Every kind's status, and a signal that fires on each change of it (so
+/// waiting for the first sync needs no polling).
+struct Board {
+    list: Mutex<Vec<KindStatus>>,
+    changed: watch::Sender<u64>,
+}
+
+impl Board {
+    fn new() -> Arc<Self> {
+        Arc::new(Self { list: Mutex::new(Vec::new()), changed: watch::channel(0).0 })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<KindStatus>> {
+        self.list.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn touch(&self) {
+        self.changed.send_modify(|v| *v = v.wrapping_add(1));
+    }
+}
+
+type Statuses = Arc<Board>;
 
 /// Bumped on every change the watches see, so readers can reuse work done
-/// on an unchanged cache.
-type Generation = Arc<std::sync::atomic::AtomicU64>;
+/// on an unchanged cache, and subscribers learn of it without polling.
+type Generation = Arc<watch::Sender<u64>>;
 
 fn bump(g: &Generation) {
-    g.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    g.send_modify(|v| *v = v.wrapping_add(1));
 }
 
 /// Where a kind's objects come from.
@@ -232,19 +256,33 @@ fn push_status(
     state: KindState,
     error: Option<String>,
 ) -> usize {
-    let mut s = statuses.lock().unwrap_or_else(|e| e.into_inner());
-    s.push(KindStatus { kind, api_version: api_version.into(), state, last_sync: None, error, error_at: None });
-    s.len() - 1
+    let mut s = statuses.lock();
+    s.push(KindStatus {
+        kind,
+        api_version: api_version.into(),
+        state,
+        last_sync: None,
+        error,
+        forbidden: false,
+        error_at: None,
+    });
+    let index = s.len() - 1;
+    drop(s);
+    statuses.touch();
+    index
 }
 
 fn update(statuses: &Statuses, index: usize, f: impl FnOnce(&mut KindStatus)) {
-    let mut s = statuses.lock().unwrap_or_else(|e| e.into_inner());
+    let mut s = statuses.lock();
     if let Some(st) = s.get_mut(index) {
         f(st);
     }
+    drop(s);
+    statuses.touch();
 }
 
-fn watch_error_state(e: &watcher::Error) -> (KindState, String) {
+/// The state a watch error leaves a kind in, why, and whether RBAC forbade it.
+fn watch_error_state(e: &watcher::Error) -> (KindState, String, bool) {
     let api = match e {
         watcher::Error::InitialListFailed(kube::Error::Api(s))
         | watcher::Error::WatchStartFailed(kube::Error::Api(s))
@@ -253,9 +291,9 @@ fn watch_error_state(e: &watcher::Error) -> (KindState, String) {
         _ => None,
     };
     match api {
-        Some(s) if s.code == 403 => (KindState::Unavailable, format!("forbidden by RBAC: {}", s.message)),
-        Some(s) if s.code == 404 => (KindState::Unavailable, "not served by this cluster".into()),
-        _ => (KindState::Stale, e.to_string()),
+        Some(s) if s.code == 403 => (KindState::Unavailable, format!("forbidden by RBAC: {}", s.message), true),
+        Some(s) if s.code == 404 => (KindState::Unavailable, "not served by this cluster".into(), false),
+        _ => (KindState::Stale, e.to_string(), false),
     }
 }
 
@@ -319,6 +357,7 @@ where
                     s.state = KindState::Ready;
                     s.last_sync = Some(Timestamp::now());
                     s.error = None;
+                    s.forbidden = false;
                 }),
                 Ok(watcher::Event::Apply(_)) | Ok(watcher::Event::Delete(_)) => update(&statuses, index, |s| {
                     if s.state == KindState::Ready {
@@ -327,7 +366,7 @@ where
                 }),
                 Ok(_) => {}
                 Err(e) => {
-                    let (state, msg) = watch_error_state(&e);
+                    let (state, msg, forbidden) = watch_error_state(&e);
                     tracing::debug!(kind = index, error = %msg, "cache watch error");
                     update(&statuses, index, |s| {
                         // NB: a kind that never synced stays "syncing" on a
@@ -338,6 +377,7 @@ where
                             (st, _) => st,
                         };
                         s.error = Some(msg);
+                        s.forbidden = forbidden;
                         s.error_at = Some(std::time::Instant::now());
                     });
                 }
@@ -355,7 +395,7 @@ async fn probe_recovery(client: kube::Client, statuses: Statuses) {
     let mut reachable_since: Option<std::time::Instant> = None;
     loop {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let any_stale = statuses.lock().map(|s| s.iter().any(|k| k.state == KindState::Stale)).unwrap_or(false);
+        let any_stale = statuses.lock().iter().any(|k| k.state == KindState::Stale);
         if !any_stale {
             reachable_since = None;
             continue;
@@ -363,7 +403,7 @@ async fn probe_recovery(client: kube::Client, statuses: Statuses) {
         match tokio::time::timeout(Duration::from_secs(3), client.apiserver_version()).await {
             Ok(Ok(_)) => {
                 let since = *reachable_since.get_or_insert_with(std::time::Instant::now);
-                let mut s = statuses.lock().unwrap_or_else(|e| e.into_inner());
+                let mut s = statuses.lock();
                 for k in s.iter_mut().filter(|k| k.state == KindState::Stale) {
                     let quiet = k.error_at.is_none_or(|t| t.elapsed() > settle);
                     if quiet && since.elapsed() > settle {
@@ -372,6 +412,8 @@ async fn probe_recovery(client: kube::Client, statuses: Statuses) {
                         k.error = None;
                     }
                 }
+                drop(s);
+                statuses.touch();
             }
             _ => reachable_since = None,
         }
@@ -513,8 +555,8 @@ impl ClusterCache {
     /// Starts watching every kind of `conn`'s cluster. Returns at once;
     /// use [`ClusterCache::wait_ready`] to wait for the first sync.
     pub async fn start(conn: Connection) -> Self {
-        let statuses: Statuses = Arc::new(Mutex::new(Vec::new()));
-        let generation: Generation = Arc::default();
+        let statuses: Statuses = Board::new();
+        let generation: Generation = Arc::new(watch::channel(0).0);
         let mut b =
             Builder { conn: &conn, statuses: statuses.clone(), generation: generation.clone(), tasks: Vec::new() };
         let namespaces = b.typed();
@@ -589,7 +631,13 @@ impl ClusterCache {
 
     /// A number that changes whenever the cached data changes.
     pub fn generation(&self) -> u64 {
-        self.generation.load(std::sync::atomic::Ordering::Relaxed)
+        *self.generation.borrow()
+    }
+
+    /// Fires whenever the cached data changes (the value is
+    /// [`ClusterCache::generation`]): for views that redraw on change.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.generation.subscribe()
     }
 
     /// The connection the cache reads through.
@@ -599,7 +647,7 @@ impl ClusterCache {
 
     /// Current status of every kind.
     pub fn status(&self) -> CacheStatus {
-        let kinds = self.statuses.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let kinds = self.statuses.lock().clone();
         let available = kinds.iter().filter(|k| k.state != KindState::Unavailable);
         let state = if available.clone().any(|k| k.state == KindState::Stale) {
             KindState::Stale
@@ -615,12 +663,17 @@ impl ClusterCache {
     /// Returns the status either way.
     pub async fn wait_ready(&self, timeout: Duration) -> CacheStatus {
         let deadline = tokio::time::Instant::now() + timeout;
+        // NB: subscribed before looking, so a change in between is not missed.
+        let mut changed = self.statuses.changed.subscribe();
         loop {
             let status = self.status();
-            if status.state == KindState::Ready || tokio::time::Instant::now() >= deadline {
+            if status.state == KindState::Ready {
                 return status;
             }
-            tokio::time::sleep(Duration::from_millis(10)).await;
+            match tokio::time::timeout_at(deadline, changed.changed()).await {
+                Ok(Ok(())) => {}
+                _ => return self.status(),
+            }
         }
     }
 
@@ -665,7 +718,6 @@ impl ClusterCache {
             unreadable: self
                 .statuses
                 .lock()
-                .unwrap_or_else(|e| e.into_inner())
                 .iter()
                 .filter(|k| k.state == KindState::Unavailable)
                 .map(|k| (k.kind.to_string(), k.error.clone().unwrap_or_else(|| "not served".into())))

@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 /// The demo fixture shipped inside the binary (acme-shop).
-static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/fixtures/acme-shop");
+static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../../tests/fixtures/acme-shop");
 
 /// Errors from loading a fixture. Each names the file (and document) at fault.
 #[derive(Debug, thiserror::Error)]

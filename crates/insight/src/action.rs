@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// The object an action changes, as `kind/name` in a namespace.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Target {
     /// `deployment`, `statefulset`, `replicaset`, `daemonset`, `pod`, `node`, `cronjob`.
     pub kind: String,
@@ -71,7 +71,7 @@ impl Target {
 }
 
 /// One change, as the user (or an analyzer, or the model) proposes it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub enum Action {
     /// Set a Deployment's, StatefulSet's or ReplicaSet's replicas.
@@ -79,6 +79,7 @@ pub enum Action {
         /// What to scale.
         target: Target,
         /// The new replica count.
+        #[ts(type = "number")]
         replicas: i64,
     },
     /// Replace every pod of a Deployment, StatefulSet or DaemonSet (as
@@ -117,6 +118,7 @@ pub enum Action {
         target: Target,
         /// The revision; the one before the current when absent.
         #[serde(default)]
+        #[ts(type = "number | null")]
         revision: Option<i64>,
     },
     /// Set a HorizontalPodAutoscaler's bounds.
@@ -125,9 +127,11 @@ pub enum Action {
         target: Target,
         /// The new minReplicas, if it changes.
         #[serde(default)]
+        #[ts(type = "number | null")]
         min: Option<i64>,
         /// The new maxReplicas, if it changes.
         #[serde(default)]
+        #[ts(type = "number | null")]
         max: Option<i64>,
     },
     /// Delete a pod (its controller makes a new one).
@@ -171,6 +175,7 @@ pub enum Action {
         /// The object the manifest names.
         target: Target,
         /// The manifest, as JSON.
+        #[ts(type = "unknown")]
         manifest: serde_json::Value,
         /// Take over fields other managers own.
         #[serde(default)]

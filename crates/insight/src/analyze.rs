@@ -19,7 +19,7 @@ use crate::snapshot::{LogTexts, Snapshot};
 use crate::text::{error_line, mem_bytes};
 
 /// How bad a finding is. Sorts worst first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Something is down or cannot start.

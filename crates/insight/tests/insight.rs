@@ -10,7 +10,7 @@ fn fixture_dir() -> PathBuf {
     // NB: read at run time, not baked in with env!(): CI clones share one
     // target dir, and cargo may reuse a test binary built in another clone.
     let manifest = std::env::var_os("CARGO_MANIFEST_DIR").expect("run through cargo test");
-    Path::new(&manifest).join("../cluster/fixtures/acme-shop")
+    Path::new(&manifest).join("../../tests/fixtures/acme-shop")
 }
 
 fn sample() -> (Snapshot, LogTexts) {

@@ -3,10 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-const CATALOG: &str = include_str!("../models/catalog.toml");
+const CATALOG: &str = include_str!("../../../models/catalog.toml");
 
 /// One downloadable GGUF file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct CatalogModel {
     /// Stable id used on the command line (`kubeask models download ID`).
     pub id: String,
@@ -29,10 +29,13 @@ pub struct CatalogModel {
     /// branch never changes what a catalog id installs.
     pub revision: String,
     /// Size as listed on the hub (rounded; the download uses the hub's exact figure).
+    #[ts(type = "number")]
     pub size_bytes: u64,
     /// Memory needed to run it with the default context.
+    #[ts(type = "number")]
     pub ram_bytes: u64,
     /// Context length the model was trained for.
+    #[ts(type = "number")]
     pub context_length: u64,
     /// License identifier.
     pub license: String,

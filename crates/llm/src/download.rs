@@ -99,6 +99,92 @@ pub enum DownloadEvent {
     Verifying,
 }
 
+/// Where a download stands, as a progress bar shows it: the events folded
+/// into one record (the desktop's `kubeask://download`).
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(rename = "DownloadProgress")]
+pub struct DownloadStatus {
+    /// The catalog id.
+    pub id: String,
+    /// Running, verifying, or how it ended.
+    pub state: DownloadState,
+    /// Bytes on disk so far.
+    #[ts(type = "number")]
+    pub downloaded: u64,
+    /// The file's size (0 until the hub says).
+    #[ts(type = "number")]
+    pub total: u64,
+    /// Current speed, bytes/s.
+    pub bytes_per_sec: f64,
+    /// Seconds left at the current speed.
+    pub eta_secs: Option<f64>,
+    /// Why it is retrying, or why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub message: Option<String>,
+}
+
+/// A download's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum DownloadState {
+    /// Bytes are arriving (or about to).
+    Running,
+    /// Checking the checksum and header.
+    Verifying,
+    /// Installed.
+    Done,
+    /// Stopped by the user; the part is kept for a resume.
+    Cancelled,
+    /// Failed (`message` says why).
+    Error,
+}
+
+impl DownloadStatus {
+    /// A download of `id` that has not started.
+    pub fn new(id: &str) -> Self {
+        Self {
+            id: id.to_string(),
+            state: DownloadState::Running,
+            downloaded: 0,
+            total: 0,
+            bytes_per_sec: 0.0,
+            eta_secs: None,
+            message: None,
+        }
+    }
+
+    /// Folds in an event.
+    pub fn update(&mut self, ev: &DownloadEvent) -> &Self {
+        match ev {
+            DownloadEvent::Started { total, resumed_from } => {
+                (self.total, self.downloaded) = (*total, *resumed_from);
+            }
+            DownloadEvent::Progress(p) => {
+                (self.downloaded, self.total, self.bytes_per_sec, self.eta_secs) =
+                    (p.downloaded, p.total, p.bytes_per_sec, p.eta_secs);
+                self.message = None;
+            }
+            DownloadEvent::Retrying { reason, .. } => self.message = Some(reason.clone()),
+            DownloadEvent::Verifying => self.state = DownloadState::Verifying,
+        }
+        self
+    }
+
+    /// Folds in how it ended.
+    pub fn finish(&mut self, result: &Result<Installed, DownloadError>) -> &Self {
+        match result {
+            Ok(done) => {
+                (self.state, self.downloaded, self.total, self.eta_secs) =
+                    (DownloadState::Done, done.size, done.size, Some(0.0));
+            }
+            Err(DownloadError::Cancelled) => self.state = DownloadState::Cancelled,
+            Err(e) => (self.state, self.message) = (DownloadState::Error, Some(e.to_string())),
+        }
+        self
+    }
+}
+
 /// A verified, installed download.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Installed {
@@ -301,6 +387,15 @@ pub async fn download(
             std::fs::TryLockError::Error(e) => Err(io_err(&part)(e)),
         };
     }
+    // Resumes after a dropped connection wait longer each time (with
+    // jitter, so many clients do not come back at once), MAX_RESUMES at most.
+    use backon::BackoffBuilder;
+    let mut waits = backon::ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(200))
+        .with_max_delay(Duration::from_secs(10))
+        .with_max_times(MAX_RESUMES)
+        .with_jitter()
+        .build();
     let mut attempt = 0;
     let mut speed = Speed::new(have);
     while have < total {
@@ -321,12 +416,12 @@ pub async fn download(
             Err(Fetch::Dropped(reason, n)) => {
                 have = n;
                 attempt += 1;
-                if attempt > MAX_RESUMES {
+                let Some(wait) = waits.next() else {
                     return Err(DownloadError::Network { endpoint: endpoint(), reason });
-                }
-                tracing::warn!(attempt, %reason, at = have, "download interrupted; resuming");
+                };
+                tracing::warn!(attempt, %reason, at = have, ?wait, "download interrupted; resuming");
                 on_event(DownloadEvent::Retrying { attempt, reason });
-                tokio::time::sleep(Duration::from_millis(200 * attempt as u64)).await;
+                tokio::time::sleep(wait).await;
             }
         }
     }

@@ -11,7 +11,7 @@ use crate::catalog::CatalogModel;
 pub const RESERVE_BYTES: u64 = 1_500_000_000;
 
 /// A compute device llama.cpp can use.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Device {
     /// llama.cpp's device index.
     pub index: usize,
@@ -24,8 +24,10 @@ pub struct Device {
     /// `cpu`, `gpu`, `igpu`, `accel` or `unknown`.
     pub kind: String,
     /// Total memory, bytes.
+    #[ts(type = "number")]
     pub memory_total: u64,
     /// Free memory, bytes.
+    #[ts(type = "number")]
     pub memory_free: u64,
 }
 
@@ -37,11 +39,13 @@ impl Device {
 }
 
 /// The machine, as far as running a model goes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Hardware {
     /// Installed memory, bytes.
+    #[ts(type = "number")]
     pub ram_total: u64,
     /// Memory available now, bytes.
+    #[ts(type = "number")]
     pub ram_available: u64,
     /// Physical cores.
     pub cores_physical: usize,
@@ -57,6 +61,8 @@ pub struct Hardware {
     /// and why (`sapphirerapids: crashed in its self-test (illegal
     /// instruction); using icelake`), or why llama.cpp could not start.
     pub cpu_variant_notes: Vec<String>,
+    /// A GPU backend built in that found no device, and what that means.
+    pub gpu_notes: Vec<String>,
     /// Backends compiled in or loaded (`CPU`, `CUDA`, …).
     pub backends: Vec<String>,
     /// Devices llama.cpp sees.
@@ -64,23 +70,6 @@ pub struct Hardware {
 }
 
 impl Hardware {
-    /// Detects the machine (and loads llama.cpp's backends if not done yet).
-    pub fn detect() -> Self {
-        let mut hw = Self::detect_host();
-        match crate::engine::backend_info() {
-            Ok(info) => {
-                hw.cpu_variant_notes = info.variant_notes();
-                hw.cpu_variant = info.cpu_variant;
-                hw.devices = info.devices;
-            }
-            Err(e) => hw.cpu_variant_notes = vec![e.to_string()],
-        }
-        let mut backends: Vec<String> = hw.devices.iter().map(|d| d.backend.clone()).collect();
-        backends.dedup();
-        hw.backends = backends;
-        hw
-    }
-
     /// Memory, cores and CPU only: no llama.cpp.
     pub fn detect_host() -> Self {
         let sys = System::new_with_specifics(
@@ -98,6 +87,7 @@ impl Hardware {
             cpu_features: cpu_features(),
             cpu_variant: None,
             cpu_variant_notes: Vec::new(),
+            gpu_notes: Vec::new(),
             backends: Vec::new(),
             devices: Vec::new(),
         }

@@ -36,7 +36,7 @@ pub enum StoreError {
 }
 
 /// Where a model file lives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Origin {
     /// The app's models folder.
@@ -48,7 +48,7 @@ pub enum Origin {
 }
 
 /// A model file found on disk.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct LocalModel {
     /// File name.
     pub file: String,
@@ -57,6 +57,7 @@ pub struct LocalModel {
     /// Where it was found.
     pub origin: Origin,
     /// Size in bytes.
+    #[ts(type = "number")]
     pub size_bytes: u64,
     /// `general.name`, if set.
     pub name: Option<String>,
@@ -65,6 +66,7 @@ pub struct LocalModel {
     /// Quantization, e.g. `Q4_K_M`.
     pub quantization: Option<String>,
     /// Training context length.
+    #[ts(type = "number | null")]
     pub context_length: Option<u64>,
     /// Why it cannot be used, if it cannot.
     pub problem: Option<String>,

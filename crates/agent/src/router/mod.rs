@@ -168,6 +168,12 @@ pub fn refs_of(ctx: &Ctx<'_>, question: &str) -> Refs {
     parse::refs(&Words::new(question), ctx.names)
 }
 
+/// The kind a question names, read as the router reads it (typos
+/// corrected against the cluster's vocabulary).
+pub fn kind_of(ctx: &Ctx<'_>, question: &str) -> Option<kubeask_insight::kind::Kind> {
+    parse::refs(&Words::new(question).corrected(ctx.names), ctx.names).kind
+}
+
 /// Answers a question in direct mode.
 pub async fn route(ctx: &Ctx<'_>, question: &str) -> Outcome {
     let words = Words::new(question).corrected(ctx.names);

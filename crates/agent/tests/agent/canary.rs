@@ -33,7 +33,7 @@ async fn planted_secrets_never_reach_an_answer_a_finding_or_a_stored_turn() {
     let sessions = Sessions::open(&db).unwrap();
     let mut seen = String::new();
     for q in QUESTIONS {
-        let a = assistant.ask_in_session(&sessions, "canary", None, q).await.unwrap();
+        let a = sessions.ask(&assistant, "canary", None, q).await.unwrap();
         seen.push_str(&serde_json::to_string(&a).unwrap());
         seen.push('\n');
     }

@@ -6,14 +6,14 @@
 pub use kubeask_agent::eval::{grade, norm, verdict, Question, Verdict};
 
 pub fn questions() -> Vec<Question> {
-    let text = include_str!("../../../cluster/fixtures/acme-shop/questions.yaml");
+    let text = include_str!("../../../../tests/questions/acme-shop/questions.yaml");
     serde_yaml::from_str(text).expect("questions.yaml parses")
 }
 
 /// Questions about the sample's planted past (history.yaml).
 #[allow(dead_code)]
 pub fn history_questions() -> Vec<Question> {
-    let text = include_str!("../../../cluster/fixtures/acme-shop/history.yaml");
+    let text = include_str!("../../../../tests/questions/acme-shop/history.yaml");
     serde_yaml::from_str(text).expect("history.yaml parses")
 }
 
@@ -21,7 +21,7 @@ pub fn history_questions() -> Vec<Question> {
 /// engineers type, 15 of them to be declined.
 #[allow(dead_code)]
 pub fn paraphrases() -> Vec<Question> {
-    let text = include_str!("../../../cluster/fixtures/acme-shop/paraphrases.yaml");
+    let text = include_str!("../../../../tests/questions/acme-shop/paraphrases.yaml");
     serde_yaml::from_str(text).expect("paraphrases.yaml parses")
 }
 

@@ -10,15 +10,14 @@ async fn follow_ups_resolve_against_the_previous_answer_and_the_session_exports_
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sessions.sqlite");
     let sessions = Sessions::open(&path).unwrap();
-    let a = demo.assistant.ask_in_session(&sessions, "s1", None, "why is checkout crashing?").await.unwrap();
+    let a = sessions.ask(&demo.assistant, "s1", None, "why is checkout crashing?").await.unwrap();
     assert!(a.short.contains("PAYMENT_SERVICE_URL"));
-    let b = demo.assistant.ask_in_session(&sessions, "s1", None, "and its logs?").await.unwrap();
+    let b = sessions.ask(&demo.assistant, "s1", None, "and its logs?").await.unwrap();
     assert!(b.short.contains("PAYMENT_SERVICE_URL"), "{b:?}");
     assert!(b.evidence.iter().any(|e| e.name.starts_with("checkout-")), "{b:?}");
-    let c =
-        demo.assistant.ask_in_session(&sessions, "s2", None, "how many pods are in the shop namespace?").await.unwrap();
+    let c = sessions.ask(&demo.assistant, "s2", None, "how many pods are in the shop namespace?").await.unwrap();
     assert_eq!(c.short, "17");
-    let d = demo.assistant.ask_in_session(&sessions, "s2", None, "what about data?").await.unwrap();
+    let d = sessions.ask(&demo.assistant, "s2", None, "what about data?").await.unwrap();
     assert_eq!(d.short, "10", "{d:?}");
     drop(sessions);
     // The file persists: reopen and read.

@@ -303,7 +303,7 @@ async fn route(
             Ok(ok(&partial(state.get(resource, &t.key()).ok_or_else(|| not_found(&t))?)))
         }
         ("get", None) => get(app, &t, query, wants_table),
-        ("get", Some("log")) => logs::pod_log(app, &t.key(), query),
+        ("get", Some("log")) => logs::pod_log(&app.store, &app.shutdown, &t.key(), query),
         ("get", Some("scale")) => {
             let state = app.store.read();
             let obj = state.get(resource, &t.key()).ok_or_else(|| not_found(&t))?;

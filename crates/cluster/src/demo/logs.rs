@@ -3,18 +3,17 @@
 //! `sinceSeconds`, `sinceTime`, `timestamps`, `limitBytes`, `follow`).
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::http::{header, StatusCode};
 use axum::response::Response;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
+use tokio::sync::watch;
 
-use super::api::App;
 use super::registry;
 use super::status::ApiError;
-use super::store::ObjKey;
+use super::store::{ObjKey, Store};
 use crate::fixture::LogKey;
 use crate::timeshift::{find_timestamps, format_ts};
 
@@ -22,10 +21,16 @@ fn ts_at(v: &Value, ptr: &str) -> Option<Timestamp> {
     v.pointer(ptr).and_then(Value::as_str).and_then(|s| s.parse().ok())
 }
 
-/// Serves one container's log.
-pub fn pod_log(app: &Arc<App>, key: &ObjKey, query: &HashMap<String, String>) -> Result<Response, ApiError> {
+/// Serves one container's log from `store`; a followed log stays open
+/// until `shutdown` flips.
+pub fn pod_log(
+    store: &Store,
+    shutdown: &watch::Receiver<bool>,
+    key: &ObjKey,
+    query: &HashMap<String, String>,
+) -> Result<Response, ApiError> {
     let pods = registry::lookup("", "v1", "pods").expect("pods are served");
-    let state = app.store.read();
+    let state = store.read();
     let pod = state.get(pods, key).ok_or_else(|| ApiError::not_found("pods", "", &key.name))?.clone();
     let names: Vec<String> = ["/spec/containers", "/spec/initContainers"]
         .iter()
@@ -132,7 +137,7 @@ pub fn pod_log(app: &Arc<App>, key: &ObjKey, query: &HashMap<String, String>) ->
         // NB: a running container's log stays open, as kubelet's does; the
         // fixture has no new lines, so the stream idles until the client
         // disconnects or the server stops.
-        let mut shutdown = app.shutdown.clone();
+        let mut shutdown = shutdown.clone();
         let first = futures::stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(out)) });
         let idle = futures::stream::once(async move {
             let _ = shutdown.wait_for(|stopped| *stopped).await;

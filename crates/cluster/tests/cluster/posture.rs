@@ -15,7 +15,7 @@ use crate::support::*;
 
 fn posture() -> Fixture {
     let manifest = std::env::var_os("CARGO_MANIFEST_DIR").expect("run through cargo test");
-    Fixture::load_dir(&Path::new(&manifest).join("fixtures/posture")).unwrap()
+    Fixture::load_dir(&Path::new(&manifest).join("../../tests/fixtures/posture")).unwrap()
 }
 
 const KINDS: &[(&str, &str)] = &[

@@ -10,7 +10,7 @@ use kubeask_insight::snapshot::Snapshot;
 
 fn posture() -> Snapshot {
     let manifest = std::env::var_os("CARGO_MANIFEST_DIR").expect("run through cargo test");
-    let text = std::fs::read_to_string(Path::new(&manifest).join("../cluster/fixtures/posture/cluster.yaml")).unwrap();
+    let text = std::fs::read_to_string(Path::new(&manifest).join("../../tests/fixtures/posture/cluster.yaml")).unwrap();
     Snapshot::from_yaml(&text, Some("2026-11-20T12:00:00Z".parse().unwrap())).unwrap()
 }
 

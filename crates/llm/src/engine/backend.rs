@@ -42,6 +42,8 @@ pub struct BackendInfo {
     pub self_tests_run: usize,
     /// Time spent choosing the variant, ms.
     pub choose_ms: f64,
+    /// GPU backend modules this build ships (`cuda`, `vulkan`), found or not.
+    pub gpu_modules: Vec<String>,
 }
 
 impl BackendInfo {
@@ -56,6 +58,60 @@ impl BackendInfo {
         }
         notes
     }
+
+    /// A GPU backend this build ships that found no device: said, so a
+    /// person knows why the CPU answers (`cuda: no device …`).
+    pub fn gpu_notes(&self) -> Vec<String> {
+        self.gpu_modules
+            .iter()
+            .filter(|m| !self.devices.iter().any(|d| d.backend.eq_ignore_ascii_case(m)))
+            .map(|m| match m.as_str() {
+                "cuda" => "this build includes CUDA, but no NVIDIA GPU was found (or its driver, 580 or newer, is \
+                           missing): running on the CPU"
+                    .to_string(),
+                other => format!("this build includes {other}, but it found no device: running on the CPU"),
+            })
+            .collect()
+    }
+}
+
+/// This machine as llama.cpp sees it: memory, cores and CPU from the host,
+/// the CPU variant, backends and devices from llama.cpp (loaded if not yet).
+pub fn detect_hardware() -> crate::hardware::Hardware {
+    let mut hw = crate::hardware::Hardware::detect_host();
+    match backend_info() {
+        Ok(info) => {
+            hw.cpu_variant_notes = info.variant_notes();
+            hw.gpu_notes = info.gpu_notes();
+            hw.cpu_variant = info.cpu_variant;
+            hw.devices = info.devices;
+        }
+        Err(e) => hw.cpu_variant_notes = vec![e.to_string()],
+    }
+    let mut backends: Vec<String> = hw.devices.iter().map(|d| d.backend.clone()).collect();
+    backends.dedup();
+    hw.backends = backends;
+    hw
+}
+
+/// llama.cpp's GPU backend modules, by their file name's stem.
+const GPU_BACKENDS: &[&str] = &["cuda", "vulkan", "metal", "hip", "sycl", "musa", "opencl", "cann"];
+
+/// The GPU backend modules in a folder of modules (`libggml-cuda.so` → `cuda`).
+fn gpu_modules(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut out: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let stem = name.strip_prefix("libggml-").or_else(|| name.strip_prefix("ggml-"))?;
+            let stem = stem.strip_suffix(".so").or_else(|| stem.strip_suffix(".dll"))?;
+            GPU_BACKENDS.contains(&stem).then(|| stem.to_string())
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 fn has_modules(dir: &Path) -> bool {
@@ -188,5 +244,6 @@ pub fn backend_info() -> Result<BackendInfo, EngineError> {
         self_tested: sel.is_some_and(|s| s.tested),
         self_tests_run: sel.map_or(0, |s| s.self_tests),
         choose_ms: sel.map_or(0.0, |s| s.ms),
+        gpu_modules: sel.map(|s| gpu_modules(&s.staged_dir)).unwrap_or_default(),
     })
 }

@@ -19,7 +19,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use serde::Serialize;
 use tokio::sync::{mpsc as tmpsc, oneshot};
 
-pub use backend::{backend_info, cpu_variants, BackendInfo, BACKENDS_ENV};
+pub use backend::{backend_info, cpu_variants, detect_hardware, BackendInfo, BACKENDS_ENV};
 pub use prompt::{fallback_template, ChatMessage, TemplateSource};
 pub use sampler::{GrammarStats, Sampling};
 pub use selftest::serve_child_if_requested;
@@ -100,7 +100,7 @@ impl LoadOptions {
 }
 
 /// The loaded model, as the status panel shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ModelInfo {
     /// The file.
     pub path: PathBuf,

@@ -41,7 +41,7 @@ fn the_catalog_lists_the_qwen_builds_with_what_each_needs() {
     }
     assert!(catalog::parse("[[model]]\nid = \"x\"\n").is_err());
     // An entry that follows a branch instead of pinning a commit is refused.
-    let first = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/models/catalog.toml")).unwrap();
+    let first = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/catalog.toml")).unwrap();
     let branch = with_first_revision_main(&first);
     assert!(catalog::parse(&branch).unwrap_err().to_string().contains("revision"));
 }
@@ -59,7 +59,7 @@ fn the_recommendation_follows_memory_cores_and_gpu() {
     let gpu = recommend(&machine(8, 4, Some(24)), &all).unwrap();
     assert!(gpu.gpu_layers > 0);
     assert!(recommend(&machine(1, 2, None), &all).is_none(), "nothing fits in 1 GB");
-    println!("this machine: {:?}", recommend(&Hardware::detect(), &all).map(|r| r.reason));
+    println!("this machine: {:?}", recommend(&kubeask_llm::engine::detect_hardware(), &all).map(|r| r.reason));
 }
 
 #[test]

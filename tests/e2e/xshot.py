@@ -2,7 +2,7 @@
 """Saves the X screen ($DISPLAY) as a PNG: the e2e's fallback when
 WebKitWebDriver's screenshot does not answer (it hangs on some screens).
 
-    /usr/bin/python3 e2e/xshot.py out.png
+    /usr/bin/python3 tests/e2e/xshot.py out.png
 """
 import sys
 

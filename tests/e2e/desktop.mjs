@@ -3,7 +3,7 @@
 // WebKitWebDriver), against two demo clusters served by `kubeask demo`.
 // Asks a sample question and checks the short answer; opens the quick
 // window on the global shortcut (xdotool) and asks there; reads and clicks
-// the tray menu over D-Bus as a desktop shell does (e2e/tray_host.py);
+// the tray menu over D-Bus as a desktop shell does (tests/e2e/tray_host.py);
 // switches context from the tray and from the Cluster panel; sees a pod
 // deleted with kubectl leave the open panel (pushed cluster status); opens
 // the Models panel and checks the hardware summary; and saves a screenshot
@@ -12,7 +12,7 @@
 // model loaded from the Models panel, and frame gaps while a model-mode
 // answer streams. No npm packages: WebDriver is HTTP + JSON.
 //
-//   node e2e/desktop.mjs   (src-tauri/tests/desktop.rs runs it under cargo test)
+//   node tests/e2e/desktop.mjs   (src-tauri/tests/desktop.rs runs it under cargo test)
 import { spawn, execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,7 +77,7 @@ const kcB = join(home, 'b.yaml');
 const kcC = join(home, 'c.yaml');
 run(cli, ['demo', '--kubeconfig', kcA], { HOME: home });
 run(cli, ['demo', '--kubeconfig', kcB], { HOME: home });
-run(cli, ['demo', '--fixture', join(e2eDir, 'one-crash'), '--kubeconfig', kcC], { HOME: home });
+run(cli, ['demo', '--fixture', join(e2eDir, '../fixtures/one-crash'), '--kubeconfig', kcC], { HOME: home });
 for (let i = 0; i < 100; i++) {
   try { readFileSync(kcA); readFileSync(kcB); readFileSync(kcC); break; } catch { await sleep(100); }
 }
@@ -175,19 +175,24 @@ async function shot(name) {
     console.log(`${name}: WebDriver's screenshot did not answer; saved the X screen`);
   }
 }
-function treeRssMiB(rootPid) {
-  // The app and every process below it (WebKit's web and network processes).
+function treeMemory(rootPid) {
+  // The app and every process below it (WebKit's web and network
+  // processes): RSS, and PSS (shared pages split between their users, so
+  // the sum over processes is what the app really costs).
   const all = execFileSync('ps', ['-eo', 'pid=,ppid=,rss=']).toString().trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
   const kids = new Map();
   for (const [pid, ppid] of all) { if (!kids.has(ppid)) kids.set(ppid, []); kids.get(ppid).push(pid); }
   const rss = new Map(all.map(([pid, , r]) => [pid, r]));
-  let sum = 0; const stack = [rootPid];
-  while (stack.length) { const p = stack.pop(); sum += rss.get(p) || 0; stack.push(...(kids.get(p) || [])); }
-  return sum / 1024;
+  const pss = (pid) => {
+    try { return Number((readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').match(/^Pss:\s+(\d+)/m) || [0, 0])[1]); } catch { return 0; }
+  };
+  let r = 0; let p = 0; const stack = [rootPid];
+  while (stack.length) { const q = stack.pop(); r += rss.get(q) || 0; p += pss(q); stack.push(...(kids.get(q) || [])); }
+  return `${(r / 1024).toFixed(0)} MiB RSS, ${(p / 1024).toFixed(0)} MiB PSS`;
 }
 
 // The tray, as a desktop shell sees it: a private session bus with
-// e2e/tray_host.py as the StatusNotifierWatcher; the app's AppIndicator
+// tests/e2e/tray_host.py as the StatusNotifierWatcher; the app's AppIndicator
 // registers there and its menu is read and clicked over dbusmenu.
 function startTrayHost() {
   const [address, pid] = execFileSync('dbus-daemon', ['--session', '--fork', '--print-address=1', '--print-pid=1']).toString().trim().split('\n');
@@ -292,7 +297,7 @@ try {
   console.log(`cold start to a painted window with the question box: ${painted} ms`);
   await sleep(1500);
   const startPid = Number(execFileSync('pgrep', ['-n', '-f', app]).toString().trim());
-  console.log(`memory after start, whole process tree, before the quick window is first opened: ${treeRssMiB(startPid).toFixed(0)} MiB`);
+  console.log(`memory after start, whole process tree, before the quick window is first opened: ${treeMemory(startPid)}`);
   await shot('ask-empty');
 
   // Ask a sample question; the short answer is the number of nodes.
@@ -521,7 +526,7 @@ try {
   // Idle memory of the whole process tree, no model loaded.
   const pid = Number(execFileSync('pgrep', ['-n', '-f', app]).toString().trim());
   await sleep(1500);
-  console.log(`idle memory, whole process tree, no model: ${treeRssMiB(pid).toFixed(0)} MiB`);
+  console.log(`idle memory, whole process tree, no model: ${treeMemory(pid)}`);
 
   // With the real Gemma 3 270M (the test setup assembles it): import it
   // through the Models panel, load it, measure memory, then measure frame
@@ -544,7 +549,7 @@ try {
       window.__TAURI_INTERNALS__.invoke('load_model', { path: '/etc/hostname' }).then(() => done('loaded'), (e) => done(JSON.stringify(e)));`, args: [] });
     check(/NOT_INSTALLED/.test(String(refused)), `load_model refuses a path that is not an installed model (${refused})`);
     await sleep(1000);
-    console.log(`memory, whole process tree, Gemma 270M loaded: ${treeRssMiB(pid).toFixed(0)} MiB`);
+    console.log(`memory, whole process tree, Gemma 270M loaded: ${treeMemory(pid)}`);
     await shot('models-loaded');
     // Frame gaps measured in the page while the answer streams.
     await click(await findText('Ask'));

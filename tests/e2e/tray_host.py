@@ -16,7 +16,7 @@ Line protocol (stdin → stdout, one JSON object per line):
                           org.freedesktop.Notifications, as a shell does)
     notifications clear → {"cleared": n}
 
-Run with the system Python (python3-gi): /usr/bin/python3 e2e/tray_host.py
+Run with the system Python (python3-gi): /usr/bin/python3 tests/e2e/tray_host.py
 """
 
 import json
