@@ -6,13 +6,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use kubeask_agent::model_loop::CancelFlag;
-use kubeask_agent::views::ClusterView;
+use kubeask_agent::views::{self, ClusterView, CostView, SecurityView};
 use kubeask_agent::{Answer, AnswerEvent};
 use kubeask_llm::download::{self, DownloadStatus};
 use kubeask_llm::hardware::Hardware;
 use kubeask_llm::store::{LocalModel as StoredModel, ModelStore};
 use serde::Serialize;
-use serde_json::{json, Value};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Emitter, Manager, State};
 
@@ -160,34 +159,19 @@ pub async fn cluster_view(state: State<'_, AppState>, context: Option<String>) -
 /// The Security view: the posture checks' findings for a context (the
 /// current one by default), and what could not be checked.
 #[tauri::command]
-pub async fn security_view(state: State<'_, AppState>, context: Option<String>) -> Res<Value> {
-    let context = match context {
-        Some(c) => Some(c),
-        None => state.context.get(),
-    };
-    let assistant = state.assistant().await?;
-    let (findings, not_checked) = assistant.security(context.as_deref(), None).await?;
-    let context = assistant.cache(context.as_deref()).await?.connection().context.clone();
-    Ok(json!({ "context": context, "findings": findings, "not_checked": not_checked }))
+pub async fn security_view(state: State<'_, AppState>, context: Option<String>) -> Res<SecurityView> {
+    let context = context.or_else(|| state.context.get());
+    Ok(views::security_view(&state.assistant().await?, context.as_deref()).await?)
 }
 
 /// The Cost view: the context's monthly cost per namespace (or `by`:
 /// `workload`, `label=KEY`), idle capacity and waste, at the user's prices
 /// or the defaults (the view says which).
 #[tauri::command]
-pub async fn cost_view(state: State<'_, AppState>, by: Option<String>) -> Res<Value> {
+pub async fn cost_view(state: State<'_, AppState>, by: Option<String>) -> Res<CostView> {
     let by: kubeask_insight::cost::By =
         by.as_deref().unwrap_or("namespace").parse().map_err(|e: String| CmdError::new(ErrorCode::BadArgument, e))?;
-    let context = state.context.get();
-    let assistant = state.assistant().await?;
-    let (report, theirs) = assistant.cost(context.as_deref(), &by).await?;
-    let context = assistant.cache(context.as_deref()).await?.connection().context.clone();
-    Ok(json!({
-        "context": context,
-        "report": report,
-        "your_prices": theirs,
-        "prices_file": kubeask_agent::prices::path(),
-    }))
+    Ok(views::cost_view(&state.assistant().await?, state.context.get().as_deref(), &by).await?)
 }
 
 /// Saves the current context's prices (per vCPU-hour, GiB-hour, GiB-month
@@ -197,7 +181,7 @@ pub async fn set_prices(
     state: State<'_, AppState>,
     prices: kubeask_insight::cost::Prices,
     by: Option<String>,
-) -> Res<Value> {
+) -> Res<CostView> {
     let context = state.context.get();
     let assistant = state.assistant().await?;
     let name = assistant.cache(context.as_deref()).await?.connection().context.clone();

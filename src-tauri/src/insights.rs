@@ -5,12 +5,12 @@
 //! raises one desktop notification and sets the tray's badge.
 
 use kubeask_agent::alerts::{alerts, Alert, AT_ONCE};
-use kubeask_agent::insights::{FORECAST_WINDOW, HORIZON, RIGHTSIZE_WINDOW};
+use kubeask_agent::insights::{FORECAST_WINDOW, HORIZON};
+use kubeask_agent::views::{self, InsightsView, TimelineView, WorkloadHistory};
 use kubeask_insight::analyze::Severity;
 use kubeask_insight::history::parse_secs;
 use kubeask_insight::history::timeline::Query;
 use kubeask_insight::history::volume::VolumeForecast;
-use serde_json::{json, Value};
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_notification::NotificationExt;
 
@@ -51,48 +51,10 @@ fn secs(text: Option<&str>, default: i64) -> Res<i64> {
 /// whether its notifications are muted (said even when it has no history
 /// yet: `error` then says why the rest is empty).
 #[tauri::command]
-pub async fn insights_view(state: State<'_, AppState>) -> Res<Value> {
+pub async fn insights_view(state: State<'_, AppState>) -> Res<InsightsView> {
     let (assistant, context, name) = current(&state).await?;
     let muted = state.alerts.lock().await.is_muted(&name);
-    let ctx = context.as_deref();
-    let (f, sizing) = match assistant.forecast(ctx, None, FORECAST_WINDOW, HORIZON).await {
-        Ok(f) => (f, assistant.rightsize(ctx, None, RIGHTSIZE_WINDOW).await?),
-        Err(e) => {
-            let e = CmdError::from(e);
-            return Ok(json!({
-                "context": name, "muted": muted, "source": "", "error": e.message, "code": e.code,
-                "forecasts": [], "capacity": [], "anomalies": [], "sizing": [], "hpa": [],
-            }));
-        }
-    };
-    let hpa: Vec<String> = sizing
-        .report
-        .hpa
-        .iter()
-        .map(|h| format!("{}/{} ({}): {}", h.namespace, h.hpa, h.workload, h.sentence()))
-        .collect();
-    let mut sentences: Vec<String> =
-        f.report.forecasts.iter().filter(|x| x.eta.is_some()).map(|x| x.sentence()).collect();
-    if let Ok(v) = assistant.volume_forecasts(ctx, None, FORECAST_WINDOW, HORIZON).await {
-        sentences.extend(v.report.iter().filter(|x| x.eta.is_some()).map(|x| x.sentence()));
-    }
-    let capacity: Vec<String> = f.report.capacity.iter().map(|c| c.sentence(HORIZON)).collect();
-    let unusual: Vec<String> = f.report.anomalies.iter().take(20).map(kubeask_agent::insights::unusual_line).collect();
-    let line =
-        |f: &Option<kubeask_insight::history::rightsize::Fit>| f.as_ref().map(kubeask_agent::insights::sizing_line);
-    let sizing: Vec<Value> = sizing
-        .report
-        .containers
-        .iter()
-        .map(|s| {
-            json!({"namespace": s.namespace, "workload": s.workload, "container": s.container, "pods": s.pods,
-                   "verdict": s.verdict, "cpu": line(&s.cpu), "memory": line(&s.memory)})
-        })
-        .collect();
-    Ok(json!({
-        "context": name, "muted": muted, "source": f.source,
-        "forecasts": sentences, "capacity": capacity, "anomalies": unusual, "sizing": sizing, "hpa": hpa,
-    }))
+    Ok(views::insights_view(&assistant, context.as_deref(), name, muted).await?)
 }
 
 /// One workload's charts (memory and CPU per container) over `since`, in
@@ -105,22 +67,26 @@ pub async fn workload_history(
     name: String,
     since: Option<String>,
     context: Option<String>,
-) -> Res<Value> {
+) -> Res<WorkloadHistory> {
     let window = secs(since.as_deref(), FORECAST_WINDOW)?;
     let (assistant, context, _) = current_or(&state, context).await?;
     let charts = assistant.charts_of(context.as_deref(), &namespace, (&kind, &name), window, HORIZON / 4).await?;
-    Ok(json!({ "source": charts.source, "charts": charts.report }))
+    Ok(WorkloadHistory { source: charts.source, charts: charts.report })
 }
 
 /// The incident timeline of the current context (or one namespace) over `since`.
 #[tauri::command]
-pub async fn timeline_view(state: State<'_, AppState>, namespace: Option<String>, since: Option<String>) -> Res<Value> {
+pub async fn timeline_view(
+    state: State<'_, AppState>,
+    namespace: Option<String>,
+    since: Option<String>,
+) -> Res<TimelineView> {
     let window = secs(since.as_deref(), 3600)?;
     let (assistant, context, _) = current(&state).await?;
     let start = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second() - window).ok();
     let q = Query { namespace: namespace.filter(|n| !n.is_empty()), target: None, since: start };
     let t = assistant.timeline(context.as_deref(), &q).await?;
-    Ok(json!({ "source": t.source, "incidents": t.report }))
+    Ok(TimelineView { source: t.source, incidents: t.report })
 }
 
 /// Mutes (or unmutes) a context's notifications (the one the view shows,

@@ -28,30 +28,19 @@ export type { NodeRow } from './bindings/NodeRow';
 export type { PodRow } from './bindings/PodRow';
 export type { ClusterView } from './bindings/ClusterView';
 export type { DownloadProgress } from './bindings/DownloadProgress';
-import type { Action } from './bindings/Action';
+export type { FieldChange } from './bindings/FieldChange';
+export type { Permission } from './bindings/Permission';
+export type { Plan } from './bindings/Plan';
+export type { Applied } from './bindings/Applied';
+export type { AuditEntry } from './bindings/AuditEntry';
+export type { SecurityFinding } from './bindings/SecurityFinding';
+export type { SecurityView } from './bindings/SecurityView';
+export type { Allocation } from './bindings/Allocation';
+export type { Waste } from './bindings/Waste';
+export type { CostReport } from './bindings/CostReport';
+export type { CostView } from './bindings/CostView';
 import type { AppError } from './bindings/AppError';
 import type { ErrorCode } from './bindings/ErrorCode';
-import type { Severity } from './bindings/Severity';
-
-
-export interface FieldChange { path: string; before: unknown; after: unknown }
-export interface Permission { verb: string; resource: string; namespace: string; allowed: boolean }
-export interface Plan { id: string; context: string; action: Action; summary: string; resource_version: string; diff: FieldChange[]; blast_radius: string[]; permissions: Permission[]; undo: Action | null }
-export interface Applied { audit_id: number; plan_id: string; converged: boolean; result: string; undoable: boolean }
-export interface AuditEntry { id: number; at: string; user: string; context: string; plan_id: string; step: string; action: Action; summary: string; undo: Action | null; undoes: number | null; outcome: string }
-/** A posture check's finding (`kubeask diagnose --security --json` shape). */
-export interface SecurityFinding {
-  severity: Severity; object: { kind: string; namespace: string; name: string }; workload: { kind: string; namespace: string; name: string };
-  title: string; evidence: string[]; likely_cause: string; suggested_fix: string; kubectl: string[]; check: string; control: string;
-}
-export interface SecurityView { context: string; findings: SecurityFinding[]; not_checked: string[] }
-export interface Allocation { name: string; cpu_cores: number; memory_gib: number; gpus: number; storage_gib: number; cpu_cost: number; memory_cost: number; gpu_cost: number; storage_cost: number; total: number }
-export interface Waste { kind: string; object: string; monthly: number; detail: string }
-export interface CostView {
-  context: string; your_prices: boolean; prices_file: string;
-  report: { allocations: Allocation[]; idle: number; load_balancers: number; total: number; waste: Waste[]; basis: string };
-}
-
 
 /** A failed command, as every face carries it (`{code, message, details?}`). */
 export type CmdError = AppError;
@@ -72,16 +61,17 @@ export async function call<T>(cmd: string, args?: Record<string, unknown>): Prom
   }
 }
 
-/** History (crates/agent/src/charts.rs, insights.rs; kubeask forecast/rightsize/timeline --json shapes). */
-export type Metric = 'cpu' | 'memory';
-/** A container's sizing; `cpu`/`memory` as `kubeask rightsize` prints them. */
-export interface Sizing { namespace: string; workload: string; container: string; pods: number; cpu: string | null; memory: string | null; verdict: 'under' | 'no_request' | 'over' | 'fits' }
-export interface InsightsView { context: string; muted: boolean; source: string; forecasts: string[]; capacity: string[]; anomalies: string[]; sizing: Sizing[]; hpa: string[]; error?: string; code?: string }
-export interface ChartLine { label: string; t: number[]; v: number[] }
-export interface BandPoint { t: number; low: number; mid: number; high: number }
-export interface Mark { t: number; v: number; label: string }
-export interface Chart { metric: Metric; container: string; unit: 'cores' | 'bytes'; lines: ChartLine[]; request: number | null; limit: number | null; band: BandPoint[]; marks: Mark[] }
-export interface WorkloadHistory { source: string; charts: Chart[] }
-export interface TimelineEntry { time: string; change: string; namespace: string; object: string; evidence: string; until?: string | null; related: string[] }
-export interface Incident { start: string; end: string; summary: string; entries: TimelineEntry[] }
-export interface TimelineView { source: string; incidents: Incident[] }
+// History (crates/agent/src/charts.rs, views.rs; the kubeask forecast/rightsize/timeline --json shapes).
+export type { Metric } from './bindings/Metric';
+export type { Verdict } from './bindings/Verdict';
+export type { Sizing } from './bindings/Sizing';
+export type { InsightsView } from './bindings/InsightsView';
+export type { ChartLine } from './bindings/ChartLine';
+export type { BandPoint } from './bindings/BandPoint';
+export type { Mark } from './bindings/Mark';
+export type { Chart } from './bindings/Chart';
+export type { WorkloadHistory } from './bindings/WorkloadHistory';
+export type { Change } from './bindings/Change';
+export type { TimelineEntry } from './bindings/TimelineEntry';
+export type { Incident } from './bindings/Incident';
+export type { TimelineView } from './bindings/TimelineView';

@@ -13,20 +13,23 @@ use kubeask_insight::snapshot::Snapshot;
 use serde::Serialize;
 
 /// One pod's samples: times (Unix seconds) and values, the same length.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, ts_rs::TS)]
+#[ts(rename = "ChartLine")]
 pub struct Line {
     /// The pod.
     pub label: String,
     /// Unix seconds.
+    #[ts(type = "Array<number>")]
     pub t: Vec<i64>,
     /// Values (cores or bytes).
     pub v: Vec<f64>,
 }
 
 /// One point of the forecast band.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, ts_rs::TS)]
 pub struct BandPoint {
     /// Unix seconds (ahead of now).
+    #[ts(type = "number")]
     pub t: i64,
     /// 90% interval, low end.
     pub low: f64,
@@ -37,9 +40,10 @@ pub struct BandPoint {
 }
 
 /// An anomaly to mark.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, ts_rs::TS)]
 pub struct Mark {
     /// Unix seconds.
+    #[ts(type = "number")]
     pub t: i64,
     /// The value seen.
     pub v: f64,
@@ -48,13 +52,14 @@ pub struct Mark {
 }
 
 /// One chart: a container's CPU or memory across the workload's pods.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, ts_rs::TS)]
 pub struct Chart {
     /// cpu or memory.
     pub metric: Metric,
     /// The container.
     pub container: String,
     /// `cores` or `bytes`.
+    #[ts(type = "\"cores\" | \"bytes\"")]
     pub unit: &'static str,
     /// One line per pod.
     pub lines: Vec<Line>,

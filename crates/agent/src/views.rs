@@ -161,3 +161,170 @@ pub async fn cluster_view(assistant: &Assistant, context: Option<&str>) -> Resul
         pods: snap.pods.iter().map(|p| pod_row(p)).collect(),
     })
 }
+
+/// The Security view: the posture checks' findings and what could not be
+/// checked (kinds this user may not read).
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct SecurityView {
+    /// The context checked.
+    pub context: String,
+    /// Findings, worst first.
+    pub findings: Vec<kubeask_insight::security::SecurityFinding>,
+    /// Checks that could not run, and why.
+    pub not_checked: Vec<String>,
+}
+
+/// The Security view of `context`.
+pub async fn security_view(assistant: &Assistant, context: Option<&str>) -> Result<SecurityView, AskError> {
+    let (findings, not_checked) = assistant.security(context, None).await?;
+    let context = assistant.cache(context).await?.connection().context.clone();
+    Ok(SecurityView { context, findings, not_checked })
+}
+
+/// The Cost view: the monthly cost report and whose prices it uses.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct CostView {
+    /// The context costed.
+    pub context: String,
+    /// Allocation, idle capacity and waste.
+    pub report: kubeask_insight::cost::CostReport,
+    /// At the user's prices (else OpenCost's defaults).
+    pub your_prices: bool,
+    /// Where the prices are kept.
+    pub prices_file: std::path::PathBuf,
+}
+
+/// The Cost view of `context`, grouped `by`.
+pub async fn cost_view(
+    assistant: &Assistant,
+    context: Option<&str>,
+    by: &kubeask_insight::cost::By,
+) -> Result<CostView, AskError> {
+    let (report, your_prices) = assistant.cost(context, by).await?;
+    let context = assistant.cache(context).await?.connection().context.clone();
+    Ok(CostView { context, report, your_prices, prices_file: crate::prices::path() })
+}
+
+/// A container's sizing, each resource as `kubeask rightsize` prints it.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(rename = "Sizing")]
+pub struct SizingRow {
+    /// Namespace.
+    pub namespace: String,
+    /// `Kind/name` of the workload.
+    pub workload: String,
+    /// Container.
+    pub container: String,
+    /// Pods pooled.
+    pub pods: usize,
+    /// CPU, when sampled.
+    pub cpu: Option<String>,
+    /// Memory, when sampled.
+    pub memory: Option<String>,
+    /// The worse of the two verdicts.
+    pub verdict: kubeask_insight::history::rightsize::Verdict,
+}
+
+/// The History view's summary: forecasts, capacity, anomalies, sizing and
+/// HPA advice as sentences the CLI prints too, and whether the context's
+/// notifications are muted.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(optional_fields)]
+pub struct InsightsView {
+    /// The context.
+    pub context: String,
+    /// Its notifications are muted.
+    pub muted: bool,
+    /// What the figures come from.
+    pub source: String,
+    /// Forecasts reaching a limit within the horizon.
+    pub forecasts: Vec<String>,
+    /// The cluster's use against its allocatable.
+    pub capacity: Vec<String>,
+    /// What is unusual.
+    pub anomalies: Vec<String>,
+    /// Right-sizing, per container.
+    pub sizing: Vec<SizingRow>,
+    /// HPA advice.
+    pub hpa: Vec<String>,
+    /// Why the rest is empty (no history yet, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Its code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<crate::error::ErrorCode>,
+}
+
+/// The History view's summary of `context`; with no history yet, `error`
+/// says why and the lists are empty (`muted` is right either way).
+pub async fn insights_view(
+    assistant: &Assistant,
+    context: Option<&str>,
+    name: String,
+    muted: bool,
+) -> Result<InsightsView, AskError> {
+    use crate::insights::{sizing_line, unusual_line, FORECAST_WINDOW, HORIZON, RIGHTSIZE_WINDOW};
+    let empty = |source: String| InsightsView {
+        context: name.clone(),
+        muted,
+        source,
+        forecasts: Vec::new(),
+        capacity: Vec::new(),
+        anomalies: Vec::new(),
+        sizing: Vec::new(),
+        hpa: Vec::new(),
+        error: None,
+        code: None,
+    };
+    let f = match assistant.forecast(context, None, FORECAST_WINDOW, HORIZON).await {
+        Ok(f) => f,
+        Err(e) => return Ok(InsightsView { error: Some(e.to_string()), code: Some(e.code()), ..empty(String::new()) }),
+    };
+    let sizing = assistant.rightsize(context, None, RIGHTSIZE_WINDOW).await?;
+    let mut view = empty(f.source.clone());
+    view.hpa = sizing
+        .report
+        .hpa
+        .iter()
+        .map(|h| format!("{}/{} ({}): {}", h.namespace, h.hpa, h.workload, h.sentence()))
+        .collect();
+    view.forecasts = f.report.forecasts.iter().filter(|x| x.eta.is_some()).map(|x| x.sentence()).collect();
+    if let Ok(v) = assistant.volume_forecasts(context, None, FORECAST_WINDOW, HORIZON).await {
+        view.forecasts.extend(v.report.iter().filter(|x| x.eta.is_some()).map(|x| x.sentence()));
+    }
+    view.capacity = f.report.capacity.iter().map(|c| c.sentence(HORIZON)).collect();
+    view.anomalies = f.report.anomalies.iter().take(20).map(unusual_line).collect();
+    view.sizing = sizing
+        .report
+        .containers
+        .iter()
+        .map(|s| SizingRow {
+            namespace: s.namespace.clone(),
+            workload: s.workload.clone(),
+            container: s.container.clone(),
+            pods: s.pods,
+            cpu: s.cpu.as_ref().map(sizing_line),
+            memory: s.memory.as_ref().map(sizing_line),
+            verdict: s.verdict,
+        })
+        .collect();
+    Ok(view)
+}
+
+/// A workload's charts, and what they come from.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct WorkloadHistory {
+    /// What the figures come from.
+    pub source: String,
+    /// Memory, then CPU, per container.
+    pub charts: Vec<crate::charts::Chart>,
+}
+
+/// The incident timeline, and what it comes from.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct TimelineView {
+    /// What the history comes from.
+    pub source: String,
+    /// Incidents, oldest first.
+    pub incidents: Vec<kubeask_insight::history::timeline::Incident>,
+}

@@ -31,7 +31,8 @@ pub enum Severity {
 }
 
 /// An object a finding is about.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, ts_rs::TS)]
+#[ts(rename = "ObjectRef")]
 pub struct Object {
     /// Kind, e.g. `Pod`.
     pub kind: String,
@@ -59,7 +60,8 @@ impl std::fmt::Display for Object {
 }
 
 /// One problem found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(rename = "DiagnosedFinding", optional_fields)]
 pub struct Finding {
     /// How bad.
     pub severity: Severity,

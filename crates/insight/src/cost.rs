@@ -117,7 +117,7 @@ impl std::str::FromStr for By {
 }
 
 /// One group's monthly cost.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, ts_rs::TS)]
 pub struct Allocation {
     /// The group (`shop`, `shop/checkout`, `team=payments`).
     pub name: String,
@@ -142,7 +142,7 @@ pub struct Allocation {
 }
 
 /// Money spent on nothing.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
 pub struct Waste {
     /// `idle-node`, `over-requested`, `unused-pvc`, `idle-load-balancer`.
     pub kind: &'static str,
@@ -155,7 +155,7 @@ pub struct Waste {
 }
 
 /// Allocation, idle and waste for one cluster.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct CostReport {
     /// Groups, most expensive first.
     pub allocations: Vec<Allocation>,

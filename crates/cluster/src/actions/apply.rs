@@ -12,9 +12,10 @@ use super::{Action, ActionError, Plan};
 use crate::contexts::Connection;
 
 /// What applying a plan did.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct Applied {
     /// The audit entry (`kubeask act undo ID` names it).
+    #[ts(type = "number")]
     pub audit_id: i64,
     /// The plan applied.
     pub plan_id: String,

@@ -29,9 +29,11 @@ impl Step {
 }
 
 /// One entry of the log.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
+#[ts(rename = "AuditEntry")]
 pub struct Entry {
     /// Its id (`kubeask act undo ID`).
+    #[ts(type = "number")]
     pub id: i64,
     /// When (RFC 3339, UTC).
     pub at: String,
@@ -50,10 +52,12 @@ pub struct Entry {
     /// One line: what it changes.
     pub summary: String,
     /// The fields that change, as JSON.
+    #[ts(as = "Vec<crate::actions::diff::FieldChange>")]
     pub diff: serde_json::Value,
     /// The action that undoes it, if any.
     pub undo: Option<Action>,
     /// The entry this one undid, if it is an undo.
+    #[ts(type = "number | null")]
     pub undoes: Option<i64>,
     /// What came of it.
     pub outcome: String,

@@ -7,13 +7,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// One field that changes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct FieldChange {
     /// Where, as `spec.template.spec.containers[name=web].image`.
     pub path: String,
     /// Its value before (`null` when absent).
+    #[ts(type = "unknown")]
     pub before: Value,
     /// Its value after (`null` when removed).
+    #[ts(type = "unknown")]
     pub after: Value,
 }
 

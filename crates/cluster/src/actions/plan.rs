@@ -13,7 +13,7 @@ use super::{diff, Action, ActionError, FieldChange, Target};
 use crate::contexts::Connection;
 
 /// One permission an action needs, and whether the user has it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Permission {
     /// `patch`, `delete`.
     pub verb: String,
@@ -34,7 +34,7 @@ impl Permission {
 }
 
 /// What an action will do, for a person to confirm.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct Plan {
     /// Names this plan: the action and the object's version it was made
     /// against. Confirming a plan confirms exactly this.

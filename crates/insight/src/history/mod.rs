@@ -17,7 +17,7 @@ pub mod volume;
 use serde::{Deserialize, Serialize};
 
 /// What a series measures.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
     /// CPU in cores.

@@ -52,7 +52,7 @@ pub fn usage(points: &[Point]) -> Option<Usage> {
 }
 
 /// How a request compares with use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Uses more than it asks for (or comes near its memory limit).

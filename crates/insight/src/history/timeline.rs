@@ -22,7 +22,7 @@ use crate::snapshot::Snapshot;
 pub const GAP: i64 = 20 * 60;
 
 /// What kind of change an entry is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Change {
     /// A new Deployment revision.
@@ -80,10 +80,12 @@ impl Change {
 }
 
 /// One thing that happened.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(rename = "TimelineEntry")]
 pub struct Entry {
     /// When (RFC 3339).
     #[serde(with = "rfc3339")]
+    #[ts(type = "string")]
     pub time: Timestamp,
     /// What kind of change.
     pub change: Change,
@@ -95,6 +97,7 @@ pub struct Entry {
     pub evidence: String,
     /// For something that went on (a repeated event): when last seen.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "rfc3339_opt")]
+    #[ts(optional, type = "string")]
     pub until: Option<Timestamp>,
     /// Grouping keys: `ns/Kind/name` of the workloads it concerns, `node/N`.
     #[serde(default)]
@@ -138,13 +141,15 @@ impl Entry {
 }
 
 /// Related entries close in time.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, ts_rs::TS)]
 pub struct Incident {
     /// First entry's time.
     #[serde(with = "rfc3339")]
+    #[ts(type = "string")]
     pub start: Timestamp,
     /// Last entry's time.
     #[serde(with = "rfc3339")]
+    #[ts(type = "string")]
     pub end: Timestamp,
     /// `Deployment/checkout: rollout → crash loop → rollback`.
     pub summary: String,

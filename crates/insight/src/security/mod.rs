@@ -20,7 +20,7 @@ mod network;
 pub use network::PSS_ENFORCE;
 
 /// A security finding: an analyzer finding plus what it checks.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct SecurityFinding {
     /// The finding (severity, object, evidence, fix, kubectl).
     #[serde(flatten)]
