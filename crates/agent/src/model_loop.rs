@@ -119,6 +119,32 @@ pub trait ChatModel: Send + Sync {
     }
 }
 
+/// A model that could not be loaded (it does not fit this machine, say):
+/// a server keeps answering what direct mode can, and every question that
+/// needs the model gets why it cannot, with its code.
+pub struct Unavailable {
+    /// The model, as named.
+    pub name: String,
+    /// Why it is not there.
+    pub error: ModelError,
+}
+
+impl ChatModel for Unavailable {
+    fn generate<'a>(
+        &'a self,
+        _messages: &'a [Message],
+        _grammar: &'a str,
+        _cancel: &'a CancelFlag,
+        _on_token: &'a (dyn Fn(&str) + Send + Sync),
+    ) -> BoxFuture<'a, Result<String, ModelError>> {
+        Box::pin(async move { Err(self.error.clone()) })
+    }
+
+    fn name(&self) -> String {
+        format!("{} (not loaded)", self.name)
+    }
+}
+
 /// What the loop reports as it runs (for streaming UIs and `/v1/ask`).
 #[derive(Debug, Clone)]
 pub enum LoopEvent {

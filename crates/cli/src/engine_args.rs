@@ -37,6 +37,27 @@ pub struct EngineArgs {
 }
 
 impl EngineArgs {
+    /// [`EngineArgs::apply`] for a server: an in-process model too big for
+    /// this machine does not stop it; direct mode answers what it can and
+    /// the rest is answered `MODEL_DOES_NOT_FIT` (503) with why.
+    pub async fn apply_serving(&self, assistant: Assistant) -> anyhow::Result<(Assistant, Option<String>)> {
+        match self.apply(assistant.clone()).await {
+            Err(e) => {
+                let Some(engine) = e.downcast_ref::<kubeask_llm::engine::EngineError>() else { return Err(e) };
+                let error = kubeask_agent::model_loop::ModelError::from(engine.clone());
+                if error.kind != kubeask_agent::model_loop::ModelErrorKind::DoesNotFit {
+                    return Err(e);
+                }
+                let name = self.model.clone().unwrap_or_default();
+                eprintln!("warning: {e:#}; direct mode still answers, questions that need the model get why not");
+                let unavailable = kubeask_agent::model_loop::Unavailable { name: name.clone(), error };
+                let assistant = assistant.with_route_mode(self.mode).with_model(Arc::new(unavailable));
+                Ok((assistant, Some(name)))
+            }
+            ok => ok,
+        }
+    }
+
     /// `assistant` with the chosen engine and mode, and what answers (said
     /// on stderr and in reports); `None` when only direct mode answers.
     pub async fn apply(&self, assistant: Assistant) -> anyhow::Result<(Assistant, Option<String>)> {

@@ -464,7 +464,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let guard = Guard { any_host: !loopback, token, slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT)) };
     let access = access::resolve().await?;
     // The server keeps the history of the contexts it answers for.
-    let (assistant, _) = args.engine.apply(access.assistant().sampling(true)).await?;
+    let (assistant, _) = args.engine.apply_serving(access.assistant().sampling(true)).await?;
     // Warm the cache so the first query is as fast as the rest; a cluster
     // that is down is reported now, and again per query.
     if let Err(e) = assistant.cache(args.context.as_deref()).await {

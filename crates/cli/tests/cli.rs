@@ -1533,3 +1533,29 @@ async fn a_stopping_server_answers_the_running_question_cancelled() {
     assert!(exited.is_some_and(|s| s.success()), "serve did not exit cleanly within 20 s: {exited:?}");
     server.stop().await;
 }
+
+/// `kubeask serve --model` with a model too big for this machine keeps
+/// serving: direct mode answers what it can, and a question only the model
+/// could answer is `503 MODEL_DOES_NOT_FIT` with what it needs.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_model_too_big_for_the_machine_is_answered_503_model_does_not_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(&dir).await;
+    let kc = server.kubeconfig_path().to_path_buf();
+    let gguf = dir.path().join("huge.gguf");
+    kubeask_llm::tiny::write_tiny_qwen2(&gguf, 5).unwrap();
+    // A valid header over 4 TiB of (sparse) weights: refused before loading.
+    std::fs::OpenOptions::new().write(true).open(&gguf).unwrap().set_len(4 << 40).unwrap();
+    let (_serve, port) = tokio::task::block_in_place(|| start_serve(&dir, &kc, &["--model", gguf.to_str().unwrap()]));
+    let ask = move |q: &str| {
+        let (status, body) = post(port, "/query", &serde_json::json!({ "query": q }).to_string());
+        (status, serde_json::from_str::<serde_json::Value>(&body).unwrap_or_default())
+    };
+    let (status, body) = tokio::task::spawn_blocking(move || ask("how many nodes are there?")).await.unwrap();
+    assert_eq!((status, body["answer"].as_str()), (200, Some("3")), "direct mode still answers: {body}");
+    let (status, body) =
+        tokio::task::spawn_blocking(move || ask("write me a haiku about the shop namespace")).await.unwrap();
+    assert_eq!((status, body["error"]["code"].as_str()), (503, Some("MODEL_DOES_NOT_FIT")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap_or("").contains("MB"), "it says what the model needs: {body}");
+    server.stop().await;
+}
