@@ -44,6 +44,8 @@ pub struct BackendInfo {
     pub choose_ms: f64,
     /// GPU backend modules this build ships (`cuda`, `vulkan`), found or not.
     pub gpu_modules: Vec<String>,
+    /// Those of them this process could load (their libraries were found).
+    pub gpu_loaded: Vec<String>,
 }
 
 impl BackendInfo {
@@ -65,11 +67,17 @@ impl BackendInfo {
         self.gpu_modules
             .iter()
             .filter(|m| !self.devices.iter().any(|d| d.backend.eq_ignore_ascii_case(m)))
-            .map(|m| match m.as_str() {
-                "cuda" => "this build includes CUDA, but no NVIDIA GPU was found (or its driver, 580 or newer, is \
-                           missing): running on the CPU"
+            .map(|m| match (m.as_str(), self.gpu_loaded.contains(m)) {
+                ("cuda", true) => "this build includes CUDA, but no NVIDIA GPU was found (or its driver, 580 or \
+                                   newer, is missing): running on the CPU"
                     .to_string(),
-                other => format!("this build includes {other}, but it found no device: running on the CPU"),
+                ("cuda", false) => "this build includes CUDA, but its libraries (the CUDA 13 runtime and cuBLAS) \
+                                    were not found: install them or put them on the library path; running on the CPU"
+                    .to_string(),
+                (other, true) => format!("this build includes {other}, but it found no device: running on the CPU"),
+                (other, false) => {
+                    format!("this build includes {other}, but it could not be loaded: running on the CPU")
+                }
             })
             .collect()
     }
@@ -213,6 +221,13 @@ pub(crate) fn loaded_cpu_variant() -> Option<String> {
     })
 }
 
+/// Which GPU backend modules this process mapped (Linux): loaded, their
+/// libraries found.
+fn loaded_gpu_modules() -> Vec<String> {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+    GPU_BACKENDS.iter().filter(|b| maps.contains(&format!("/libggml-{b}.so"))).map(|b| b.to_string()).collect()
+}
+
 /// The backend's devices and CPU variant; initialises llama.cpp if needed.
 pub fn backend_info() -> Result<BackendInfo, EngineError> {
     let st = state()?;
@@ -245,5 +260,58 @@ pub fn backend_info() -> Result<BackendInfo, EngineError> {
         self_tests_run: sel.map_or(0, |s| s.self_tests),
         choose_ms: sel.map_or(0.0, |s| s.ms),
         gpu_modules: sel.map(|s| gpu_modules(&s.staged_dir)).unwrap_or_default(),
+        gpu_loaded: loaded_gpu_modules(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(modules: &[&str], loaded: &[&str], devices: &[&str]) -> BackendInfo {
+        BackendInfo {
+            cpu_variant: Some("zen4".into()),
+            backends_dir: None,
+            devices: devices
+                .iter()
+                .enumerate()
+                .map(|(index, b)| Device {
+                    index,
+                    name: format!("{b}0"),
+                    description: "a device".into(),
+                    backend: b.to_string(),
+                    kind: "gpu".into(),
+                    memory_total: 1 << 30,
+                    memory_free: 1 << 30,
+                })
+                .collect(),
+            skipped: Vec::new(),
+            self_tested: true,
+            self_tests_run: 0,
+            choose_ms: 0.0,
+            gpu_modules: modules.iter().map(|m| m.to_string()).collect(),
+            gpu_loaded: loaded.iter().map(|m| m.to_string()).collect(),
+        }
+    }
+
+    /// A CUDA build on a machine without a GPU says why the CPU answers:
+    /// no libraries, or no device; with a device, nothing to say.
+    #[test]
+    fn a_gpu_backend_that_found_nothing_is_said_with_why() {
+        let missing = info(&["cuda"], &[], &[]).gpu_notes();
+        assert!(missing.len() == 1 && missing[0].contains("libraries"), "{missing:?}");
+        let no_device = info(&["cuda"], &["cuda"], &[]).gpu_notes();
+        assert!(no_device.len() == 1 && no_device[0].contains("no NVIDIA GPU was found"), "{no_device:?}");
+        assert!(info(&["cuda"], &["cuda"], &["CUDA"]).gpu_notes().is_empty());
+        assert!(info(&[], &[], &[]).gpu_notes().is_empty(), "a CPU build has nothing to say");
+    }
+
+    #[test]
+    fn only_gpu_backends_count_as_gpu_modules() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["libggml-cpu-zen4.so", "libggml-cuda.so", "libggml-base.so", "libggml-rpc.so", "notes.txt"] {
+            std::fs::write(dir.path().join(f), b"").unwrap();
+        }
+        assert_eq!(gpu_modules(dir.path()), vec!["cuda".to_string()]);
+    }
 }
