@@ -1353,6 +1353,21 @@ async fn eval_in_model_mode_with_gemma_reports_every_question_the_model_answered
 /// A scripted OpenAI-compatible server that says it is llama-server: the
 /// first chat request is refused as too long for its context (its typed
 /// error), the next is cut off mid-reply.
+/// A scripted engine's view of one request: its head and body (the client
+/// sends both at once, soon).
+fn read_request(s: &mut TcpStream) -> String {
+    let mut buf = vec![0u8; 1 << 20];
+    let mut got = 0;
+    s.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+    while let Ok(n) = s.read(&mut buf[got..]) {
+        if n == 0 {
+            break;
+        }
+        got += n;
+    }
+    String::from_utf8_lossy(&buf[..got]).to_string()
+}
+
 fn failing_engine() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -1360,17 +1375,7 @@ fn failing_engine() -> String {
         let mut chats = 0;
         for s in listener.incoming() {
             let Ok(mut s) = s else { continue };
-            let mut buf = vec![0u8; 1 << 20];
-            let mut got = 0;
-            // The request's head and body (the client sends both at once, soon).
-            s.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
-            while let Ok(n) = s.read(&mut buf[got..]) {
-                if n == 0 {
-                    break;
-                }
-                got += n;
-            }
-            let head = String::from_utf8_lossy(&buf[..got]).to_string();
+            let head = read_request(&mut s);
             let json = |status: &str, body: &str| {
                 format!("HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
             };
@@ -1473,16 +1478,7 @@ fn stalling_engine(started: std::sync::mpsc::Sender<()>) -> String {
             let Ok(mut s) = s else { continue };
             let started = started.clone();
             std::thread::spawn(move || {
-                let mut buf = vec![0u8; 1 << 20];
-                let mut got = 0;
-                s.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
-                while let Ok(n) = s.read(&mut buf[got..]) {
-                    if n == 0 {
-                        break;
-                    }
-                    got += n;
-                }
-                let head = String::from_utf8_lossy(&buf[..got]).to_string();
+                let head = read_request(&mut s);
                 let json = |body: &str| {
                     format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
                 };
