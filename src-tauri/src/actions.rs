@@ -79,16 +79,9 @@ pub async fn audit_log() -> Res<Vec<Entry>> {
 /// API server's rules, security findings, then the server's dry run per
 /// document. Nothing is applied.
 #[tauri::command]
-pub async fn check_manifest(state: State<'_, AppState>, text: String) -> Res<serde_json::Value> {
+pub async fn check_manifest(state: State<'_, AppState>, text: String) -> Res<actions::ManifestCheck> {
     let docs = kubeask_insight::manifest::check_text(&text).map_err(|e| CmdError::new(ErrorCode::BadManifest, e))?;
-    let conn = connection(&state).await?;
-    let mut out = Vec::new();
-    for d in &docs {
-        let ns = if d.namespace.is_empty() { "default" } else { d.namespace.as_str() };
-        let dry = actions::dry_run_manifest(&conn, d, ns).await;
-        out.push(serde_json::json!({ "object": d, "dry_run": dry }));
-    }
-    Ok(serde_json::json!({ "context": conn.context, "documents": out }))
+    Ok(actions::check_manifest(&connection(&state).await?, docs).await)
 }
 
 /// Renders the form's workload structure as YAML (safe defaults).

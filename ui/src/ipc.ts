@@ -39,6 +39,12 @@ export type { Allocation } from './bindings/Allocation';
 export type { Waste } from './bindings/Waste';
 export type { CostReport } from './bindings/CostReport';
 export type { CostView } from './bindings/CostView';
+export type { CheckedObject } from './bindings/CheckedObject';
+export type { DryRun } from './bindings/DryRun';
+export type { CheckedDoc } from './bindings/CheckedDoc';
+export type { ManifestCheck } from './bindings/ManifestCheck';
+export type { WorkloadSpec } from './bindings/WorkloadSpec';
+export type { HpaSpec } from './bindings/HpaSpec';
 import type { AppError } from './bindings/AppError';
 import type { ErrorCode } from './bindings/ErrorCode';
 

@@ -1,15 +1,11 @@
 // The Manifest panel: paste YAML or fill the form (the workload structure
 // the CLI's `manifest new` and the model fill), then Check: strict parsing,
 // the API server's rules, security findings and the server's dry run.
-import { call } from './ipc';
+import { call, type CheckedDoc, type HpaSpec, type ManifestCheck, type WorkloadSpec } from './ipc';
 import { el } from './render';
 
-interface DryRun { result: 'accepted' | 'refused' | 'skipped'; new?: boolean; changes?: { path: string; before: unknown; after: unknown }[]; message?: string; why?: string }
-interface CheckedDoc { object: { kind: string; namespace: string; name: string; errors: string[]; findings: { severity: string; check: string; title: string; control: string }[] }; dry_run: DryRun }
-export interface ManifestCheck { context: string; documents: CheckedDoc[] }
-
 /** `2-10@70` → the HPA structure; anything else is not an HPA. */
-export function parseHpa(s: string): { min: number; max: number; cpu_percent: number } | null {
+export function parseHpa(s: string): HpaSpec | null {
   const m = /^\s*(\d+)\s*-\s*(\d+)\s*@\s*(\d+)%?\s*$/.exec(s);
   return m ? { min: Number(m[1]), max: Number(m[2]), cpu_percent: Number(m[3]) } : null;
 }
@@ -35,7 +31,7 @@ export class ManifestPanel {
 
   async render(): Promise<void> {
     const port = Number(this.val('wl-port')) || null;
-    const spec = {
+    const spec: WorkloadSpec = {
       name: this.val('wl-name'), namespace: this.val('wl-namespace') || 'default', image: this.val('wl-image'),
       replicas: Number(this.val('wl-replicas')) || 1, port, service: (this.$('wl-service') as HTMLInputElement).checked,
       ingress_host: this.val('wl-host') || null, hpa: parseHpa(this.val('wl-hpa')), readiness_path: null,

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseHpa, verdict } from '../src/manifest';
 
-const doc = (errors: string[], dry_run: Parameters<typeof verdict>[0]['dry_run']) => ({ object: { kind: 'Deployment', namespace: 'shop', name: 'web', errors, findings: [] }, dry_run });
+const doc = (errors: string[], dry_run: Parameters<typeof verdict>[0]['dry_run']) => ({ object: { api_version: 'apps/v1', kind: 'Deployment', namespace: 'shop', name: 'web', errors, findings: [] }, dry_run });
 
 describe('manifest panel', () => {
   it('reads the HPA shorthand', () => {

@@ -14,7 +14,8 @@ use crate::security::{check, SecurityFinding};
 use crate::snapshot::Snapshot;
 
 /// One document of a manifest, checked.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(rename = "CheckedObject")]
 pub struct Checked {
     /// `apiVersion`.
     pub api_version: String,

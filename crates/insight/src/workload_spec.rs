@@ -9,24 +9,28 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 /// What to write.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
+#[ts(optional_fields = nullable)]
 pub struct WorkloadSpec {
     /// Name of the Deployment (and of its Service, Ingress, HPA).
     pub name: String,
     /// Namespace.
     #[serde(default = "default_namespace")]
+    #[ts(as = "Option<_>", optional)]
     pub namespace: String,
     /// Container image, with a tag or digest.
     pub image: String,
     /// Replicas (ignored when an HPA is asked for: it sets them).
     #[serde(default = "one")]
+    #[ts(as = "Option<_>", optional)]
     pub replicas: i32,
     /// The port the container listens on.
     #[serde(default)]
     pub port: Option<i32>,
     /// Also a ClusterIP Service on `service_port` (default: `port`).
     #[serde(default)]
+    #[ts(as = "Option<_>", optional)]
     pub service: bool,
     /// The Service's port.
     #[serde(default)]
@@ -42,14 +46,16 @@ pub struct WorkloadSpec {
     pub readiness_path: Option<String>,
     /// CPU request (`100m`); the limit is twice it.
     #[serde(default = "default_cpu")]
+    #[ts(as = "Option<_>", optional)]
     pub cpu: String,
     /// Memory request and limit (`128Mi`).
     #[serde(default = "default_memory")]
+    #[ts(as = "Option<_>", optional)]
     pub memory: String,
 }
 
 /// Autoscaling bounds and target.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct HpaSpec {
     /// Fewest replicas.

@@ -8,7 +8,7 @@ use kubeask_insight::manifest::Checked;
 use crate::contexts::Connection;
 
 /// What the server's dry run said about one document.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, ts_rs::TS)]
 #[serde(tag = "result", rename_all = "kebab-case")]
 pub enum DryRun {
     /// Accepted; the fields it would change (all of them for a new object).
@@ -29,6 +29,37 @@ pub enum DryRun {
         /// Why.
         why: String,
     },
+}
+
+/// One document of a pasted manifest: the local checks, then the server's.
+#[derive(serde::Serialize, ts_rs::TS)]
+#[ts(rename = "CheckedDoc")]
+pub struct CheckedDocument {
+    /// Strict parsing, the API's rules and the security checks.
+    pub object: kubeask_insight::manifest::Checked,
+    /// The server's dry run.
+    pub dry_run: DryRun,
+}
+
+/// A pasted manifest, checked on a context; nothing applied.
+#[derive(serde::Serialize, ts_rs::TS)]
+pub struct ManifestCheck {
+    /// The context it was checked on.
+    pub context: String,
+    /// Each document, in order.
+    pub documents: Vec<CheckedDocument>,
+}
+
+/// Checks every document of `docs` on `conn` (the default namespace where
+/// one names none): the server's dry run after the local checks.
+pub async fn check_manifest(conn: &Connection, docs: Vec<kubeask_insight::manifest::Checked>) -> ManifestCheck {
+    let mut documents = Vec::new();
+    for object in docs {
+        let ns = if object.namespace.is_empty() { "default".to_string() } else { object.namespace.clone() };
+        let dry_run = dry_run_manifest(conn, &object, &ns).await;
+        documents.push(CheckedDocument { object, dry_run });
+    }
+    ManifestCheck { context: conn.context.clone(), documents }
 }
 
 /// Dry-runs one checked document on `conn` (namespace `ns` when it names

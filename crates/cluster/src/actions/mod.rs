@@ -24,5 +24,5 @@ pub use apply::{apply, apply_undo, undo_plan, Applied, Guard};
 pub use diff::{diff, FieldChange};
 pub use error::ActionError;
 pub use kubeask_insight::action::{Action, Target};
-pub use manifest::{dry_run_manifest, DryRun};
+pub use manifest::{check_manifest, dry_run_manifest, CheckedDocument, DryRun, ManifestCheck};
 pub use plan::{plan, Permission, Plan};
