@@ -1120,7 +1120,13 @@ async fn a_real_prometheus_and_own_samples_over_the_same_past_give_the_same_answ
         "will the cluster run out of memory today?",
         "will any volume fill up?",
     ] {
-        let (prom, own) = both(&["ask", "--json", q]);
+        let (mut prom, mut own) = both(&["ask", "--json", q]);
+        if prom["short"] != own["short"] && q.contains("last hour") {
+            // NB: "the last hour" ends now: a minute boundary between the
+            // two asks moves the window's first sample (282Mi vs 279Mi of
+            // a leak). Asked again, both fall in one minute.
+            (prom, own) = both(&["ask", "--json", q]);
+        }
         assert_eq!(prom["short"], own["short"], "{q}");
         assert!(!prom["short"].as_str().unwrap().contains("no history"), "{q}: {prom}");
     }
